@@ -1,0 +1,35 @@
+// Lint rules that guard Herald's two structural promises: every promise is handled,
+// and workflow code stays deterministic (no Node built-ins, no I/O libraries).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.herald/**', 'bench/results/**', 'scripts/*.js', 'eslint.config.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...nodeBuiltins, 'typeorm', 'pg', 'undici', '@nestjs/common', '@nestjs/core', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pino', 'prom-client'],
+        patterns: [
+          { group: ['**/activities/*', '!**/activities/types'], allowTypeImports: true, message: 'Workflows may only import activity types (import type).' },
+          { group: ['**/libs/db/**', '**/libs/config/**', '**/apps/**'], message: 'Workflows must stay pure: no database, config or app code.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'fetch', message: 'No I/O in workflows.' }, { name: 'setTimeout', message: 'Use Temporal timers.' }],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Use workflow time only through Temporal APIs.' }, { object: 'Math', property: 'random', message: 'No randomness in workflows.' }],
+    },
+  },
+);

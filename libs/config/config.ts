@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * Herald's one configuration module. Every process (API, worker, migration CLI, dev stack)
+ * reads its settings here, validated at start-up so a bad variable stops the process with a
+ * message that names it instead of failing later in the middle of a delivery.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const secretKey = z
+  .string()
+  .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes, base64 or hex encoded (e.g. `openssl rand -base64 32`)');
+
+const schema = z.object({
+  DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }).refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_TLS_CA: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  HERALD_TASK_QUEUE: z.string().min(1).default('herald-deliveries'),
+  HERALD_API_PORT: port.default(3000),
+  HERALD_API_HOST: z.string().default('0.0.0.0'),
+  HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  HERALD_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_ALLOWED_TARGETS: list.default(''),
+  HERALD_ALLOW_HTTP: bool.default('false'),
+  HERALD_EGRESS_PROXY: z.string().url().optional(),
+  HERALD_SECRET_KEY: secretKey,
+  HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
+  HERALD_WORKER_METRICS_PORT: port.default(9464),
+  HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
+    ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_KEY'], message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together' });
+  }
+});
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  databaseUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl: string;
+    taskQueue: string;
+    tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+    apiKey?: string;
+  };
+  api: { port: number; host: string; adminToken: string; ingestToken?: string };
+  delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
+  secretKeys: { current: Buffer; previous?: Buffer };
+  worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  logLevel: Env['HERALD_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Parses and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message === 'Required' ? 'is required' : i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT || e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CA);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      taskQueue: e.HERALD_TASK_QUEUE,
+      tls: tlsWanted ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME } : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    api: { port: e.HERALD_API_PORT, host: e.HERALD_API_HOST, adminToken: e.HERALD_ADMIN_TOKEN, ingestToken: e.HERALD_INGEST_TOKEN },
+    delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
+    secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
+    worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
+    logLevel: e.HERALD_LOG_LEVEL,
+  };
+}
+
+/** For process entry points: load the config or exit with the message. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`herald: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+function decodeKey(value: string): Buffer | undefined {
+  const v = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  const b = Buffer.from(v, 'base64');
+  return b.length === 32 ? b : undefined;
+}

@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from './entities';
+import { InitialSchema1763856000000 } from './migrations/1763856000000-InitialSchema';
+
+export const MIGRATIONS = [InitialSchema1763856000000];
+
+/** The one DataSource definition, shared by the API, the worker and the migration CLI. */
+export function createDataSource(databaseUrl: string, options: { poolSize?: number; applicationName?: string } = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'herald_migrations',
+    synchronize: false,
+    logging: false,
+    applicationName: options.applicationName ?? 'herald',
+    extra: { max: options.poolSize ?? 20, connectionTimeoutMillis: 5_000 },
+  });
+}

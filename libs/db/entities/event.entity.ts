@@ -1,0 +1,15 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** One occurrence emitted by the platform. Its id is the producer's own when it gave one. */
+@Entity('events')
+export class Event {
+  @PrimaryColumn('text') id: string;
+  @Column('text') type: string;
+  @Column('text', { name: 'template_id', nullable: true }) templateId: string | null;
+  @Column('jsonb') data: Record<string, unknown>;
+  @Column('text', { name: 'trace_id', nullable: true }) traceId: string | null;
+  @Column('text', { name: 'idempotency_key', nullable: true, unique: true }) idempotencyKey: string | null;
+  @Column('timestamptz', { name: 'received_at' }) receivedAt: Date;
+  /** Set once the event workflow is known to exist; the reconciler starts any event left without one. */
+  @Column('timestamptz', { name: 'workflow_started_at', nullable: true }) workflowStartedAt: Date | null;
+}

@@ -1,0 +1,8 @@
+import { Attempt } from './attempt.entity';
+import { DeadLetter } from './dead-letter.entity';
+import { Delivery } from './delivery.entity';
+import { Event } from './event.entity';
+import { Subscription } from './subscription.entity';
+
+export { Attempt, DeadLetter, Delivery, Event, Subscription };
+export const ENTITIES = [Subscription, Event, Delivery, Attempt, DeadLetter];

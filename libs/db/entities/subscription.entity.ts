@@ -1,0 +1,22 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { PayloadFormat } from '../../domain/types';
+
+/** A customer's webhook endpoint. Secrets are stored encrypted (see libs/delivery/secret-box.ts). */
+@Entity('subscriptions')
+export class Subscription {
+  @PrimaryColumn('text') id: string;
+  @Column('text') url: string;
+  @Column('text', { name: 'event_types', array: true }) eventTypes: string[];
+  @Column('text', { name: 'template_ids', array: true, default: () => "'{}'" }) templateIds: string[];
+  @Column('text', { nullable: true }) description: string | null;
+  @Column('text', { name: 'secret_ciphertext' }) secretCiphertext: string;
+  /** The secret replaced by the last rotation; it keeps signing until `previousSecretExpiresAt`. */
+  @Column('text', { name: 'previous_secret_ciphertext', nullable: true }) previousSecretCiphertext: string | null;
+  @Column('timestamptz', { name: 'previous_secret_expires_at', nullable: true }) previousSecretExpiresAt: Date | null;
+  @Column('jsonb', { default: () => "'{}'" }) headers: Record<string, string>;
+  @Column('jsonb', { name: 'user_defined', default: () => "'{}'" }) userDefined: Record<string, unknown>;
+  @Column('text', { name: 'payload_format', default: 'flat' }) payloadFormat: PayloadFormat;
+  @Column('boolean', { default: true }) enabled: boolean;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

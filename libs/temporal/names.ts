@@ -1,0 +1,33 @@
+/**
+ * Temporal names shared by the client side, the worker and the workflows. Pure: no imports
+ * beyond @temporalio/common's typed search-attribute keys, which workflows may use.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const DEFAULT_TASK_QUEUE = 'herald-deliveries';
+
+export const eventWorkflowId = (eventId: string): string => `event:${eventId}`;
+export const deliveryWorkflowId = (eventId: string, subscriptionId: string): string => `delivery:${eventId}:${subscriptionId}`;
+export const PURGE_SCHEDULE_ID = 'herald-dead-letter-purge';
+
+export const SA = {
+  eventId: defineSearchAttributeKey('HeraldEventId', SearchAttributeType.KEYWORD),
+  eventType: defineSearchAttributeKey('HeraldEventType', SearchAttributeType.KEYWORD),
+  subscriptionId: defineSearchAttributeKey('HeraldSubscriptionId', SearchAttributeType.KEYWORD),
+  templateId: defineSearchAttributeKey('HeraldTemplateId', SearchAttributeType.KEYWORD),
+  deliveryStatus: defineSearchAttributeKey('HeraldDeliveryStatus', SearchAttributeType.KEYWORD),
+  attempts: defineSearchAttributeKey('HeraldAttempts', SearchAttributeType.INT),
+} as const;
+
+/** Name → type, in the form `temporal server start-dev --search-attribute` and the test servers take. */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
+  HeraldEventId: 'Keyword',
+  HeraldEventType: 'Keyword',
+  HeraldSubscriptionId: 'Keyword',
+  HeraldTemplateId: 'Keyword',
+  HeraldDeliveryStatus: 'Keyword',
+  HeraldAttempts: 'Int',
+};
+
+/** Failure type of a dead-lettered delivery's workflow, so it shows red in the UI. */
+export const DELIVERY_EXHAUSTED = 'DeliveryExhausted';
