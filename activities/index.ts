@@ -1,0 +1,21 @@
+import type { ActivityDeps } from './deps';
+import { markDeliveryCancelled, purgeExpiredDeadLetters } from './lifecycle';
+import { matchSubscriptions } from './match-subscriptions';
+import { prepareAttempt } from './prepare-attempt';
+import { recordAttempt } from './record-attempt';
+import { sendAttempt } from './send-attempt';
+import type { HeraldActivities } from './types';
+
+export type { ActivityDeps } from './deps';
+
+/** Builds the worker's activities from their dependencies (the samples-typescript factory pattern). */
+export function createActivities(deps: ActivityDeps): HeraldActivities {
+  return {
+    matchSubscriptions: matchSubscriptions(deps),
+    prepareAttempt: prepareAttempt(deps),
+    sendAttempt: sendAttempt(deps),
+    recordAttempt: recordAttempt(deps),
+    markDeliveryCancelled: markDeliveryCancelled(deps),
+    purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The contract between workflows and activities. Pure types: workflows `import type` this
+ * file, so nothing here may pull in Node, TypeORM or HTTP code.
+ */
+import type { AttemptErrorKind, AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
+
+export interface MatchedDelivery {
+  deliveryId: string;
+  subscriptionId: string;
+  url: string;
+}
+
+export interface EventMatch {
+  eventId: string;
+  eventType: string;
+  templateId: string | null;
+  deliveries: MatchedDelivery[];
+}
+
+export interface DeliveryRef {
+  deliveryId: string;
+  eventId: string;
+  subscriptionId: string;
+}
+
+/**
+ * The request built by `prepareAttempt`. Headers and body are sealed (AES-GCM with
+ * HERALD_SECRET_KEY): the history keeps ids and the URL readable, never the payload,
+ * `user_defined` values or custom header values.
+ */
+export interface PreparedAttempt {
+  kind: 'ready';
+  attemptNumber: number;
+  url: string;
+  sealedRequest: string;
+}
+
+export interface SkippedAttempt {
+  kind: 'cancelled';
+  reason: string;
+}
+
+/** What one HTTP try came to. A failed try is data, never an exception. */
+export interface AttemptOutcome {
+  ok: boolean;
+  statusCode: number | null;
+  errorKind: AttemptErrorKind | null;
+  error: string | null;
+  durationMs: number;
+  responseExcerpt: string | null;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface RecordAttemptInput extends DeliveryRef {
+  attemptNumber: number;
+  trigger: AttemptTrigger;
+  url: string;
+  outcome: AttemptOutcome;
+  /** Where the delivery stands after this attempt. */
+  status: Extract<DeliveryStatus, 'succeeded' | 'retrying' | 'dead_lettered'>;
+  /** Wait before the next attempt, when status is `retrying`. */
+  nextDelayMs: number | null;
+}
+
+export interface RecordedAttempt {
+  attemptId: string;
+  nextAttemptAt: string | null;
+}
+
+export interface HeraldActivities {
+  matchSubscriptions(input: { eventId: string }): Promise<EventMatch>;
+  prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt>;
+  sendAttempt(input: { url: string; sealedRequest: string }): Promise<AttemptOutcome>;
+  recordAttempt(input: RecordAttemptInput): Promise<RecordedAttempt>;
+  markDeliveryCancelled(input: DeliveryRef & { reason: string }): Promise<void>;
+  purgeExpiredDeadLetters(): Promise<{ purged: number }>;
+}

@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json } from 'express';
+import type { Config } from '../../../libs/config/config';
+import { HERALD_VERSION } from '../../../libs/version';
+import { AppModule } from './app.module';
+
+/** Largest request body accepted (an event with its data); larger → 413. */
+export const BODY_LIMIT = '256kb';
+
+/**
+ * Builds the admin API (not yet listening): used by main.ts and, in process, by the e2e tests.
+ */
+export async function createApi(config: Config, opts: { logger?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: opts.logger === false ? false : ['error', 'warn'],
+  });
+  app.set('trust proxy', 'loopback');
+  // Strict JSON only (objects/arrays at the top), within the body limit.
+  app.use(json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Herald admin API')
+      .setDescription('Durable webhook delivery: subscriptions, events, deliveries, dead letters. Every error has the shape `{ error: { code, message, details } }`.')
+      .setVersion(HERALD_VERSION)
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,3 @@
+/** Injection tokens of the API's shared infrastructure. */
+export const CONFIG = Symbol('herald:config');
+export const TEMPORAL_CLIENT = Symbol('herald:temporal-client');

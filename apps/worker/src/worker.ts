@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createActivities } from '../../../activities';
+import type { Config } from '../../../libs/config/config';
+import { createHttpSender } from '../../../libs/delivery/http-sender';
+import { createSecretBox } from '../../../libs/delivery/secret-box';
+import { createTargetPolicy } from '../../../libs/delivery/ssrf';
+import { PURGE_SCHEDULE_ID } from '../../../libs/temporal/names';
+import { HERALD_VERSION } from '../../../libs/version';
+
+export interface HeraldWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped; rejects if it crashed. */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The workflow code: a bundle prebuilt by `npm run build:bundle` when present (fast start-up in
+ * production), else bundled from source at start.
+ */
+function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const bundle = process.env.HERALD_WORKFLOW_BUNDLE ?? join(__dirname, '../../../workflow-bundle.js');
+  if (existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  return { workflowsPath: require.resolve('../../../workflows') };
+}
+
+export async function createHeraldWorker(opts: {
+  config: Config;
+  connection: NativeConnection;
+  dataSource: DataSource;
+  /** Overrides for tests (e.g. a short HTTP timeout). */
+  sender?: Parameters<typeof createActivities>[0]['sender'];
+}): Promise<HeraldWorker> {
+  const { config, connection, dataSource } = opts;
+  const sender = opts.sender ?? createHttpSender({
+    policy: createTargetPolicy({ allowedTargets: config.delivery.allowedTargets, allowHttp: config.delivery.allowHttp }),
+    egressProxy: config.delivery.egressProxy,
+  });
+  const activities = createActivities({ dataSource, sender, secretBox: createSecretBox(config.secretKeys), version: HERALD_VERSION });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+    ...workflowSource(),
+    // Each cached workflow costs about 1 MB of heap; waiting deliveries are evicted and replayed.
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    run() {
+      running ??= worker.run().finally(() => (opts.sender ? undefined : sender.close()));
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Creates the hourly dead-letter purge Schedule unless it exists. */
+export async function ensurePurgeSchedule(client: Client, taskQueue: string): Promise<void> {
+  try {
+    await client.schedule.create({
+      scheduleId: PURGE_SCHEDULE_ID,
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: { type: 'startWorkflow', workflowType: 'purgeDeadLettersWorkflow', taskQueue, args: [] },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+  } catch (err) {
+    if ((err as Error).name !== 'ScheduleAlreadyRunning') throw err;
+  }
+}

@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where scripts/bootstrap.sh installs the Temporal binaries. */
+export function cacheDir(): string {
+  return process.env.HERALD_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'herald');
+}
+
+function binary(envName: string, name: string): string {
+  const path = process.env[envName] ?? join(cacheDir(), 'bin', name);
+  if (!existsSync(path)) throw new Error(`${name} not found at ${path}: run \`npm run bootstrap\` (or set ${envName})`);
+  return path;
+}
+
+export const temporalCliPath = (): string => binary('HERALD_TEMPORAL_CLI', 'temporal');
+export const temporalTestServerPath = (): string => binary('HERALD_TEMPORAL_TEST_SERVER', 'temporal-test-server');

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import type { Config } from '../config/config';
+
+/** TLS and API-key settings for a real cluster or Temporal Cloud; plain for the dev server. */
+function tlsOptions(config: Config): ConnectionOptions['tls'] {
+  const tls = config.temporal.tls;
+  if (!tls) return undefined;
+  return {
+    serverNameOverride: tls.serverName,
+    serverRootCACertificate: tls.caPath ? readFileSync(tls.caPath) : undefined,
+    clientCertPair: tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
+  };
+}
+
+/**
+ * A Temporal client. `lazy` (the API) connects on first use, so the process starts while
+ * Temporal is still coming up.
+ */
+export async function connectClient(config: Config, opts: { lazy?: boolean } = {}): Promise<Client> {
+  const connect = opts.lazy ? (o: ConnectionOptions) => Promise.resolve(Connection.lazy(o)) : (o: ConnectionOptions) => Connection.connect(o);
+  const connection = await connect({
+    address: config.temporal.address,
+    tls: tlsOptions(config),
+    apiKey: config.temporal.apiKey,
+    metadata: config.temporal.apiKey ? { 'temporal-namespace': config.temporal.namespace } : undefined,
+  });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  const options: NativeConnectionOptions = {
+    address: config.temporal.address,
+    tls: tlsOptions(config) as NativeConnectionOptions['tls'],
+    apiKey: config.temporal.apiKey,
+    metadata: config.temporal.apiKey ? { 'temporal-namespace': config.temporal.namespace } : undefined,
+  };
+  return NativeConnection.connect(options);
+}

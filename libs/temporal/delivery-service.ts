@@ -1,0 +1,117 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
+import { cancelSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
+import { deliveryWorkflowId, eventWorkflowId, SA } from './names';
+
+export interface DeliveryTarget {
+  id: string;
+  eventId: string;
+  subscriptionId: string;
+  eventType: string;
+  templateId: string | null;
+}
+
+export type RetryOutcome = 'signalled' | 'restarted';
+
+/**
+ * The client side of the delivery engine, used by the admin API and the CLI: starts event
+ * workflows, retries, cancels and inspects delivery workflows. Everything here is idempotent.
+ */
+export class DeliveryService {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly uiUrl: string,
+    private readonly namespace: string,
+  ) {}
+
+  /** Starts the event's fan-out workflow; a second start for the same event is a no-op. */
+  async startEvent(eventId: string): Promise<void> {
+    try {
+      await this.client.workflow.start('eventWorkflow', {
+        workflowId: eventWorkflowId(eventId),
+        taskQueue: this.taskQueue,
+        args: [{ eventId }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /**
+   * A delivery still in its schedule gets the `retryNow` signal (its timer is cut short); a
+   * finished one (succeeded, cancelled, dead-lettered) gets a new run of the same workflow id
+   * with a single `manual` attempt.
+   */
+  async retry(delivery: DeliveryTarget): Promise<RetryOutcome> {
+    const handle = this.client.workflow.getHandle(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
+    if (await this.isRunning(handle.workflowId)) {
+      try {
+        await handle.signal(retryNowSignal);
+        return 'signalled';
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err; // finished in between: restart below
+      }
+    }
+    const input: DeliveryInput = { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId, trigger: 'manual' };
+    await this.client.workflow.start('deliveryWorkflow', {
+      workflowId: handle.workflowId,
+      taskQueue: this.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      memo: { eventType: delivery.eventType, deliveryId: delivery.id, trigger: 'manual' },
+      typedSearchAttributes: [
+        { key: SA.eventId, value: delivery.eventId },
+        { key: SA.eventType, value: delivery.eventType },
+        { key: SA.subscriptionId, value: delivery.subscriptionId },
+        ...(delivery.templateId ? [{ key: SA.templateId, value: delivery.templateId }] : []),
+        { key: SA.deliveryStatus, value: 'pending' },
+      ],
+    });
+    return 'restarted';
+  }
+
+  /** Asks a running delivery to stop; false when it was not running. */
+  async cancel(delivery: Pick<DeliveryTarget, 'eventId' | 'subscriptionId'>, reason: string): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
+    if (!(await this.isRunning(handle.workflowId))) return false;
+    try {
+      await handle.signal(cancelSignal, { reason });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** The workflow's live view (its `state` query), or null when it cannot be asked. */
+  async state(delivery: Pick<DeliveryTarget, 'eventId' | 'subscriptionId'>): Promise<(DeliveryState & { workflowStatus: string }) | null> {
+    const handle = this.client.workflow.getHandle(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
+    try {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return null;
+      const state = await handle.query(stateQuery);
+      return { ...state, workflowStatus: description.status.name };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /** Deep link to the delivery's workflow in the Temporal web UI. */
+  uiLink(delivery: Pick<DeliveryTarget, 'eventId' | 'subscriptionId'>): string {
+    const id = encodeURIComponent(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
+    return `${this.uiUrl}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${id}`;
+  }
+
+  private async isRunning(workflowId: string): Promise<boolean> {
+    try {
+      return (await this.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+}

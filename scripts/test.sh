@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm test`: install what is missing (cached), build, lint, then the whole suite on one shared
+# Postgres and one Temporal dev server. Extra arguments filter test files by path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+npx eslint .
+exec node dist/test/run.js "$@"

@@ -1,0 +1,39 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../../libs/temporal/names';
+import { startTemporalDevServer, type RunningTemporal } from '../../libs/devstack/temporal-dev-server';
+import { temporalTestServerPath } from '../../libs/devstack/toolchain';
+import { freePort } from '../../libs/devstack/ports';
+
+/** The time-skipping test server from the PyPI wheel; only `env.client` skips time. */
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+}
+
+let own: Promise<RunningTemporal> | undefined;
+
+/**
+ * Address of the run's shared Temporal dev server (HERALD_TEST_TEMPORAL_ADDRESS, started once by
+ * test/run.ts with Herald's search attributes) or of one this process starts for itself.
+ */
+export async function testTemporalAddress(): Promise<string> {
+  const shared = process.env.HERALD_TEST_TEMPORAL_ADDRESS;
+  if (shared) return shared;
+  own ??= (async () => startTemporalDevServer({ port: await freePort() }))();
+  return (await own).address;
+}
+
+export async function stopOwnTemporal(): Promise<void> {
+  if (!own) return;
+  const server = await own;
+  own = undefined;
+  await server.stop();
+}
+
+/** A fresh dev server with Herald's search attributes, for tests that must own theirs (kill -9 and the like). */
+export async function startPrivateTemporal(opts: { dbFile?: string; port?: number } = {}): Promise<RunningTemporal> {
+  return startTemporalDevServer({ port: opts.port ?? (await freePort()), dbFile: opts.dbFile });
+}
+
+export { SEARCH_ATTRIBUTES };

@@ -1,0 +1,43 @@
+import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import type { HeraldActivities } from '../activities/types';
+import { deliveryWorkflowId, SA } from '../libs/temporal/names';
+import { deliveryWorkflow } from './delivery.workflow';
+
+const { matchSubscriptions } = proxyActivities<HeraldActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+export interface EventResult {
+  deliveries: number;
+}
+
+/**
+ * Fans one Event out to a delivery workflow per matching Subscription. Matching happens here,
+ * not in the API request, so an accepted event never waits on subscription lookups. Children
+ * are abandoned on close: a delivery lives on its own, whatever happens to this workflow.
+ */
+export async function eventWorkflow(input: { eventId: string }): Promise<EventResult> {
+  const match = await matchSubscriptions({ eventId: input.eventId });
+  await Promise.all(
+    match.deliveries.map((d) =>
+      startChild(deliveryWorkflow, {
+        workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId),
+        args: [{ deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        // A delivery already started (this workflow replayed after a crash) is not started twice.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
+        typedSearchAttributes: [
+          { key: SA.eventId, value: match.eventId },
+          { key: SA.eventType, value: match.eventType },
+          { key: SA.subscriptionId, value: d.subscriptionId },
+          ...(match.templateId ? [{ key: SA.templateId, value: match.templateId }] : []),
+          { key: SA.deliveryStatus, value: 'pending' },
+          { key: SA.attempts, value: 0 },
+        ],
+      }),
+    ),
+  );
+  return { deliveries: match.deliveries.length };
+}
