@@ -66,10 +66,10 @@ export async function createHeraldWorker(opts: {
 }
 
 /** Creates the hourly dead-letter purge Schedule unless it exists. */
-export async function ensurePurgeSchedule(client: Client, taskQueue: string): Promise<void> {
+export async function ensurePurgeSchedule(client: Client, taskQueue: string, scheduleId = PURGE_SCHEDULE_ID): Promise<void> {
   try {
     await client.schedule.create({
-      scheduleId: PURGE_SCHEDULE_ID,
+      scheduleId,
       spec: { intervals: [{ every: '1 hour' }] },
       action: { type: 'startWorkflow', workflowType: 'purgeDeadLettersWorkflow', taskQueue, args: [] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },

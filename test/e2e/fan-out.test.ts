@@ -1,0 +1,131 @@
+/**
+ * Event fan-out, search attributes, memo and the purge Schedule on the real Temporal dev server
+ * (the time-skipping server has no visibility queries and no Schedules).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ensurePurgeSchedule } from '../../apps/worker/src/worker';
+import { Attempt, DeadLetter, Delivery } from '../../libs/db/entities';
+import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
+import { eventually, testSecretBox } from '../support/engine';
+import { startReceiver, type Receiver } from '../support/receivers';
+import { seedEvent, seedSubscription } from '../support/seed';
+import { startStack, type TestStack } from '../support/stack';
+
+describe('event fan-out on the dev server', () => {
+  let stack: TestStack;
+  let ok: Receiver;
+  before(async () => {
+    stack = await startStack();
+    ok = await startReceiver({ kind: 'status', status: 200 });
+  });
+  after(async () => {
+    await ok?.close();
+    await stack?.stop();
+  });
+
+  const finished = (deliveryIds: string[]): Promise<Delivery[] | false> =>
+    stack.db.dataSource.getRepository(Delivery).findBy(deliveryIds.map((id) => ({ id }))).then((rows) => rows.length === deliveryIds.length && rows.every((d) => d.status === 'succeeded') && rows);
+
+  it('starts one delivery workflow per matching, enabled subscription, searchable by attribute', async () => {
+    const box = testSecretBox();
+    const tpl = `tpl_${randomBytes(3).toString('hex')}`;
+    const exact = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'] });
+    const family = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.*'], templateIds: [tpl] });
+    const all = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['*'] });
+    await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'], enabled: false });
+    await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'], templateIds: ['tpl_other'] });
+    const event = await seedEvent(stack.db.dataSource, { templateId: tpl });
+
+    await stack.deliveries.startEvent(event.id);
+    const result = await stack.client.workflow.getHandle(eventWorkflowId(event.id)).result();
+    assert.deepEqual(result, { deliveries: 3 });
+
+    const rows = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: event.id });
+    assert.deepEqual(rows.map((d) => d.subscriptionId).sort(), [exact.id, family.id, all.id].sort());
+    await eventually(() => finished(rows.map((d) => d.id)), 20_000, 'deliveries to succeed');
+
+    const child = stack.client.workflow.getHandle(deliveryWorkflowId(event.id, exact.id));
+    const description = await child.describe();
+    assert.equal(description.status.name, 'COMPLETED');
+    assert.deepEqual(await description.memo, { url: ok.url, eventType: 'image.created', deliveryId: rows.find((d) => d.subscriptionId === exact.id)!.id });
+    const sa = description.searchAttributes;
+    assert.deepEqual(sa.HeraldEventId, [event.id]);
+    assert.deepEqual(sa.HeraldEventType, ['image.created']);
+    assert.deepEqual(sa.HeraldSubscriptionId, [exact.id]);
+    assert.deepEqual(sa.HeraldTemplateId, [tpl]);
+    assert.deepEqual(sa.HeraldDeliveryStatus, ['succeeded']);
+    assert.deepEqual(sa.HeraldAttempts, [1]);
+
+    // Visibility is eventually consistent on the dev server.
+    const found = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const w of stack.client.workflow.list({ query: `HeraldEventId = "${event.id}" AND HeraldDeliveryStatus = "succeeded"` })) ids.push(w.workflowId);
+      return ids.length === 3 && ids;
+    }, 15_000, 'visibility');
+    assert.deepEqual(found.sort(), [exact.id, family.id, all.id].map((s) => deliveryWorkflowId(event.id, s)).sort());
+  });
+
+  it('starts nothing new when the same event is started twice', async () => {
+    const sub = await seedSubscription(stack.db.dataSource, testSecretBox(), { url: ok.url });
+    const event = await seedEvent(stack.db.dataSource);
+    const before = ok.requests.length;
+    await stack.deliveries.startEvent(event.id);
+    await stack.client.workflow.getHandle(eventWorkflowId(event.id)).result();
+    await stack.deliveries.startEvent(event.id);
+    await stack.client.workflow.getHandle(deliveryWorkflowId(event.id, sub.id)).result();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(ok.requests.length - before, 1);
+    assert.equal(await stack.db.dataSource.getRepository(Delivery).countBy({ eventId: event.id }), 1);
+  });
+
+  it('refuses a blocked destination without sending a request', async () => {
+    const guarded = await startStack({ HERALD_ALLOWED_TARGETS: '' });
+    const spy = await startReceiver({ kind: 'status', status: 200 });
+    try {
+      const sub = await seedSubscription(guarded.db.dataSource, testSecretBox(), { url: spy.url });
+      const event = await seedEvent(guarded.db.dataSource);
+      await guarded.deliveries.startEvent(event.id);
+      const attempt = await eventually(() => guarded.db.dataSource.getRepository(Attempt).findOneBy({ subscriptionId: sub.id, number: 1 }), 20_000, 'first attempt');
+      assert.equal(attempt.ok, false);
+      assert.equal(attempt.errorKind, 'ssrf_blocked');
+      await guarded.client.workflow.getHandle(deliveryWorkflowId(event.id, sub.id)).terminate('test over');
+      assert.equal(spy.requests.length, 0);
+    } finally {
+      await spy.close();
+      await guarded.stop();
+    }
+  });
+
+  it('purges expired dead letters from an hourly Schedule', async () => {
+    const scheduleId = `purge-test-${randomBytes(3).toString('hex')}`;
+    await ensurePurgeSchedule(stack.client, stack.config.temporal.taskQueue, scheduleId);
+    await ensurePurgeSchedule(stack.client, stack.config.temporal.taskQueue, scheduleId); // idempotent
+    const schedule = stack.client.schedule.getHandle(scheduleId);
+    try {
+      const d = await schedule.describe();
+      assert.equal(d.spec.intervals?.[0]?.every, 3_600_000);
+      assert.equal(d.action.type, 'startWorkflow');
+      assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'purgeDeadLettersWorkflow');
+
+      const sub = await seedSubscription(stack.db.dataSource, testSecretBox(), { url: ok.url });
+      const ds = stack.db.dataSource;
+      const mk = async (expiresAt: Date): Promise<string> => {
+        const event = await seedEvent(ds);
+        const { seedDelivery } = await import('../support/seed');
+        const delivery = await seedDelivery(ds, event, sub);
+        const id = `dlq_${randomBytes(8).toString('hex')}`;
+        await ds.getRepository(DeadLetter).insert({ id, deliveryId: delivery.id, subscriptionId: sub.id, eventId: event.id, eventType: 'image.created', reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: new Date(), updatedAt: new Date(), expiresAt });
+        return id;
+      };
+      const expired = await mk(new Date(Date.now() - 1000));
+      const kept = await mk(new Date(Date.now() + 3_600_000));
+      await schedule.trigger();
+      await eventually(async () => (await ds.getRepository(DeadLetter).countBy({ id: expired })) === 0, 20_000, 'purge');
+      assert.equal(await ds.getRepository(DeadLetter).countBy({ id: kept }), 1);
+    } finally {
+      await schedule.delete();
+    }
+  });
+});

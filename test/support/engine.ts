@@ -1,0 +1,56 @@
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import type { DataSource } from 'typeorm';
+import { createActivities } from '../../activities';
+import { createHttpSender, type HttpSender } from '../../libs/delivery/http-sender';
+import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
+import { createTargetPolicy } from '../../libs/delivery/ssrf';
+import { TEST_SECRET_KEY } from './config';
+
+export const testSecretBox = (): SecretBox => createSecretBox({ current: Buffer.from(TEST_SECRET_KEY, 'base64') });
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The real workflow code, bundled once per test process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  return bundle;
+}
+
+export function loopbackSender(opts: { allowedTargets?: string[]; timeoutMs?: number } = {}): HttpSender {
+  return createHttpSender({
+    policy: createTargetPolicy({ allowedTargets: opts.allowedTargets ?? ['127.0.0.1', 'localhost'], allowHttp: true }),
+    timeoutMs: opts.timeoutMs,
+  });
+}
+
+/** A Herald worker with the real activities against `dataSource`. */
+export async function createEngineWorker(opts: { connection: NativeConnection; taskQueue: string; dataSource: DataSource; sender?: HttpSender; namespace?: string }): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ dataSource: opts.dataSource, sender: opts.sender ?? loopbackSender(), secretBox: testSecretBox(), version: 'test' }),
+  });
+}
+
+/** Server (virtual, on the time-skipping server) times at which each HTTP send was scheduled. */
+export async function sendTimes(handle: WorkflowHandle): Promise<number[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAttempt')
+    .map((e) => tsToMs(e.eventTime!));
+}
+
+/** Polls `probe` until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../libs/config/config';
+
+const valid = {
+  DATABASE_URL: 'postgres://u:p@localhost:5432/herald',
+  HERALD_ADMIN_TOKEN: 'a'.repeat(24),
+  HERALD_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+};
+
+describe('configuration', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(valid);
+    assert.equal(c.temporal.address, 'localhost:7233');
+    assert.equal(c.temporal.namespace, 'default');
+    assert.equal(c.temporal.taskQueue, 'herald-deliveries');
+    assert.equal(c.temporal.uiUrl, 'http://localhost:8233');
+    assert.equal(c.api.port, 3000);
+    assert.equal(c.delivery.allowHttp, false);
+    assert.deepEqual(c.delivery.allowedTargets, []);
+    assert.equal(c.temporal.tls, undefined);
+    assert.equal(c.secretKeys.current.length, 32);
+  });
+
+  it('parses lists, booleans, hex keys and TLS settings', () => {
+    const c = loadConfig({
+      ...valid,
+      HERALD_ALLOWED_TARGETS: '127.0.0.1, 10.0.0.0/8 ,hooks.internal',
+      HERALD_ALLOW_HTTP: 'true',
+      HERALD_SECRET_KEY: 'ab'.repeat(32),
+      TEMPORAL_API_KEY: 'key',
+      HERALD_API_PORT: '8080',
+    });
+    assert.deepEqual(c.delivery.allowedTargets, ['127.0.0.1', '10.0.0.0/8', 'hooks.internal']);
+    assert.equal(c.delivery.allowHttp, true);
+    assert.equal(c.api.port, 8080);
+    assert.ok(c.temporal.tls, 'an API key implies TLS');
+    assert.equal(c.secretKeys.current.toString('hex'), 'ab'.repeat(32));
+  });
+
+  for (const [name, env, variable] of [
+    ['missing database url', { ...valid, DATABASE_URL: undefined }, 'DATABASE_URL'],
+    ['non-postgres database url', { ...valid, DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
+    ['short admin token', { ...valid, HERALD_ADMIN_TOKEN: 'short' }, 'HERALD_ADMIN_TOKEN'],
+    ['bad secret key', { ...valid, HERALD_SECRET_KEY: 'not-a-key' }, 'HERALD_SECRET_KEY'],
+    ['bad port', { ...valid, HERALD_API_PORT: '70000' }, 'HERALD_API_PORT'],
+    ['bad boolean', { ...valid, HERALD_ALLOW_HTTP: 'maybe' }, 'HERALD_ALLOW_HTTP'],
+    ['cert without key', { ...valid, TEMPORAL_TLS_CERT: '/tmp/c.pem' }, 'TEMPORAL_TLS_KEY'],
+  ] as const) {
+    it(`rejects ${name}, naming ${variable}`, () => {
+      assert.throws(() => loadConfig(env as NodeJS.ProcessEnv), (err: unknown) => err instanceof ConfigError && err.message.includes(variable));
+    });
+  }
+
+  it('makes a process exit at start-up with a message naming the bad variable', () => {
+    for (const entry of ['apps/api/src/main.js', 'apps/worker/src/main.js']) {
+      const result = spawnSync(process.execPath, [join(__dirname, '../..', entry)], {
+        env: { PATH: process.env.PATH, ...valid, HERALD_SECRET_KEY: 'nope' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 78, `${entry} exit code`);
+      assert.match(result.stderr, /HERALD_SECRET_KEY/);
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isValidEventTypeFilter, matchesEventType, matchesTemplate } from '../../libs/domain/event-types';
+import { isId, newId, ulid } from '../../libs/domain/ids';
+import { MAX_ATTEMPTS, nextDelay, RETRY_DELAYS } from '../../libs/domain/retry-schedule';
+
+describe('retry schedule', () => {
+  it('is immediately, 1, 5, 15 and 60 minutes: six attempts at most', () => {
+    assert.deepEqual([...RETRY_DELAYS], [0, 60_000, 300_000, 900_000, 3_600_000]);
+    assert.equal(MAX_ATTEMPTS, 6);
+  });
+
+  it('gives the wait after each failed attempt, then nothing', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map(nextDelay), [0, 60_000, 300_000, 900_000, 3_600_000, undefined]);
+    assert.throws(() => nextDelay(0), RangeError);
+  });
+
+  it('cannot be changed at run time', () => {
+    assert.throws(() => (RETRY_DELAYS as number[]).push(1));
+  });
+});
+
+describe('ids', () => {
+  it('are prefixed and sort by creation time', () => {
+    const ids = Array.from({ length: 1000 }, () => newId('delivery'));
+    assert.ok(ids.every((id) => isId('delivery', id)));
+    assert.deepEqual([...ids].sort(), ids);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('encode the time in the first ten characters', () => {
+    assert.ok(ulid(1_700_000_000_000) < ulid(1_700_000_000_001));
+    assert.equal(isId('subscription', 'sub_x'), false);
+    assert.equal(isId('subscription', newId('event')), false);
+  });
+});
+
+describe('event-type filters', () => {
+  it('match exact types, families and everything', () => {
+    assert.ok(matchesEventType(['image.created'], 'image.created'));
+    assert.ok(matchesEventType(['image.*'], 'image.created'));
+    assert.ok(matchesEventType(['*'], 'video.rendered'));
+    assert.ok(!matchesEventType(['image.*'], 'imagery.created'));
+    assert.ok(!matchesEventType(['video.*', 'image.deleted'], 'image.created'));
+  });
+
+  it('accept only filters that can match the catalog', () => {
+    assert.ok(isValidEventTypeFilter('image.created'));
+    assert.ok(isValidEventTypeFilter('image.*'));
+    assert.ok(isValidEventTypeFilter('*'));
+    assert.ok(!isValidEventTypeFilter('image.deleted'));
+    assert.ok(!isValidEventTypeFilter('video.*'));
+    assert.ok(!isValidEventTypeFilter(''));
+  });
+
+  it('scope by template only when templates are listed', () => {
+    assert.ok(matchesTemplate([], null));
+    assert.ok(matchesTemplate(['tpl_1'], 'tpl_1'));
+    assert.ok(!matchesTemplate(['tpl_1'], 'tpl_2'));
+    assert.ok(!matchesTemplate(['tpl_1'], null));
+  });
+});
