@@ -55,7 +55,24 @@ elif [ ! -x "$CACHE/bin/temporal-test-server" ]; then
   exit 1
 fi
 
-# 3. Build
+# 3. Tools only the test suite needs (browser test, compose validation): Debian packages.
+if [ "${HERALD_BOOTSTRAP_TEST_TOOLS:-0}" = "1" ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+      log "installing ${missing[*]} (apt)"
+      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    else
+      log "ERROR: the test suite needs ${missing[*]}; install them (Debian: apt-get install ${missing[*]})"
+      exit 1
+    fi
+  fi
+fi
+
+# 4. Build
 log "building (tsc)"
 npx tsc -p tsconfig.json >&2
+rm -f dist/workflow-bundle.js  # a prebuilt bundle would be stale after a rebuild; the worker bundles from source
 log "ready: temporal CLI $("$CACHE/bin/temporal" --version 2>/dev/null | head -1)"

@@ -3,6 +3,6 @@
 # Postgres and one Temporal dev server. Extra arguments filter test files by path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+HERALD_BOOTSTRAP_TEST_TOOLS=1 bash scripts/bootstrap.sh
 npx eslint .
 exec node dist/test/run.js "$@"

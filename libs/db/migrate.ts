@@ -1,10 +1,14 @@
-import { loadConfigOrExit } from '../config/config';
 import { createDataSource } from './data-source';
 
 /** `npm run migrate [-- --revert]`: applies pending migrations, or reverts the last one. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'herald-migrate' }).initialize();
+  // Only the database is needed here, so the rest of the configuration is not required.
+  const url = process.env.DATABASE_URL;
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) {
+    process.stderr.write('herald migrate: DATABASE_URL: must be a postgres:// URL\n');
+    process.exit(78);
+  }
+  const dataSource = await createDataSource(url, { applicationName: 'herald-migrate' }).initialize();
   try {
     if (process.argv.includes('--revert')) {
       await dataSource.undoLastMigration();

@@ -3,6 +3,8 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../../../libs/config/config';
 import { createDataSource } from '../../../libs/db/data-source';
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
+import { DeliveryService } from '../../../libs/temporal/delivery-service';
+import { startReconciler } from '../../../libs/temporal/reconciler';
 import { createHeraldWorker, ensurePurgeSchedule } from './worker';
 
 /** The worker process: runs delivery, event and purge workflows and their activities. */
@@ -15,6 +17,11 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
   const herald = await createHeraldWorker({ config, connection, dataSource });
+  const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
+  const stopReconciler = startReconciler(dataSource, deliveries, {
+    onStarted: (n) => process.stderr.write(`herald worker: reconciler started ${n} event workflow(s) the API had not\n`),
+    onError: (err) => process.stderr.write(`herald worker: reconciler: ${(err as Error).message}\n`),
+  });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -30,6 +37,7 @@ async function main(): Promise<void> {
   try {
     await herald.run();
   } finally {
+    await stopReconciler();
     await connection.close();
     await client.connection.close();
     await dataSource.destroy();

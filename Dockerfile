@@ -1,0 +1,27 @@
+# Herald: one image, two processes (API and worker), chosen by the command.
+# Build:  docker build -t herald .
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --no-audit --no-fund
+COPY tsconfig.json ./
+COPY apps apps
+COPY workflows workflows
+COPY activities activities
+COPY libs libs
+COPY scripts scripts
+COPY test test
+COPY bench bench
+RUN npx tsc -p tsconfig.json && node dist/scripts/bundle-workflows.js \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./
+COPY --from=build --chown=node:node /app/node_modules node_modules
+COPY --from=build --chown=node:node /app/dist dist
+USER node
+EXPOSE 3000 9464
+# API by default; the worker runs `node dist/apps/worker/src/main.js`, migrations `node dist/libs/db/migrate.js`.
+CMD ["node", "--enable-source-maps", "dist/apps/api/src/main.js"]
