@@ -4,13 +4,14 @@ import type { ActivityDeps } from './deps';
 import type { DeliveryRef } from './types';
 
 /** Marks a delivery cancelled (subscription disabled or deleted, or an operator's cancel). A finished delivery keeps its status. */
-export function markDeliveryCancelled({ dataSource, clock = () => new Date() }: ActivityDeps) {
+export function markDeliveryCancelled({ dataSource, clock = () => new Date(), onDeliveryFinished }: ActivityDeps) {
   return async (input: DeliveryRef & { reason: string }): Promise<void> => {
     const now = clock();
-    await dataSource.getRepository(Delivery).update(
+    const result = await dataSource.getRepository(Delivery).update(
       { id: input.deliveryId, status: Not(In(['succeeded', 'cancelled', 'dead_lettered'])) },
       { status: 'cancelled', nextAttemptAt: null, lastError: input.reason, updatedAt: now, completedAt: now },
     );
+    if (result.affected) onDeliveryFinished?.('cancelled');
   };
 }
 

@@ -12,12 +12,13 @@ const EXCERPT_LIMIT = 4 * 1024;
  * one transaction. Temporal retries it until Postgres answers; a repeat after a lost commit
  * acknowledgement is a no-op thanks to the unique (delivery_id, number) index.
  */
-export function recordAttempt({ dataSource, clock = () => new Date() }: ActivityDeps) {
+export function recordAttempt({ dataSource, clock = () => new Date(), onAttemptRecorded, onDeliveryFinished }: ActivityDeps) {
   return async (input: RecordAttemptInput): Promise<RecordedAttempt> => {
     const { outcome } = input;
     const finishedAt = new Date(outcome.finishedAt);
     const nextAttemptAt = input.nextDelayMs === null ? null : new Date(finishedAt.getTime() + input.nextDelayMs);
-    return dataSource.transaction(async (tx) => {
+    let newlyInserted = false;
+    const recorded = await dataSource.transaction(async (tx) => {
       const delivery = await tx.getRepository(Delivery).findOne({ where: { id: input.deliveryId }, lock: { mode: 'pessimistic_write' } });
       if (!delivery) return { attemptId: '', nextAttemptAt: null }; // deleted with its subscription meanwhile
 
@@ -32,6 +33,7 @@ export function recordAttempt({ dataSource, clock = () => new Date() }: Activity
           outcome.errorKind, outcome.error, outcome.responseExcerpt?.slice(0, EXCERPT_LIMIT) ?? null, Math.round(outcome.durationMs),
           outcome.startedAt, outcome.finishedAt],
       );
+      newlyInserted = inserted.length > 0;
       const id = inserted[0]?.id ?? (await tx.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [input.deliveryId, input.attemptNumber]))[0].id;
 
       const now = clock();
@@ -56,6 +58,12 @@ export function recordAttempt({ dataSource, clock = () => new Date() }: Activity
       }
       return { attemptId: id, nextAttemptAt: nextAttemptAt?.toISOString() ?? null };
     });
+    // Only a row this call inserted is counted: a retry after a lost commit acknowledgement is not a second attempt.
+    if (newlyInserted) {
+      onAttemptRecorded?.({ trigger: input.trigger, status: input.status, ok: outcome.ok, statusCode: outcome.statusCode, errorKind: outcome.errorKind, durationMs: outcome.durationMs });
+      if (input.status !== 'retrying') onDeliveryFinished?.(input.status);
+    }
+    return recorded;
   };
 }
 

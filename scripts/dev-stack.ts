@@ -13,10 +13,13 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../libs/devstack/embedded-postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../libs/devstack/temporal-dev-server';
 import { createDataSource } from '../libs/db/data-source';
+import { createLogger } from '../libs/observability/logger';
 
 const ROOT = join(__dirname, '..', '..');
 const STATE = process.env.HERALD_STATE_DIR ?? join(ROOT, '.herald');
+/** The banner and progress lines are for the person at the terminal; faults go to the JSON log. */
 const say = (m: string): void => void process.stdout.write(`${m}\n`);
+const log = createLogger('dev-stack', 'info');
 
 /** Tokens and keys generated once and kept in .herald/dev.env so restarts keep working. */
 function devSecrets(): Record<string, string> {
@@ -110,7 +113,7 @@ async function main(): Promise<void> {
     const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', entry)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('exit', (code, signal) => {
       if (stopping) return;
-      say(`herald: the ${name} exited (${signal ?? code}); stopping the stack`);
+      log.error({ process: name, exitCode: code, signal }, 'a Herald process exited; stopping the stack');
       void shutdown(1);
     });
     children.push(child);
@@ -123,7 +126,8 @@ async function main(): Promise<void> {
 Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)
   API            ${api}/v1
   OpenAPI        ${api}/docs  (JSON: ${api}/docs-json)
-  Health         ${api}/health   Ready ${api}/ready   Metrics ${api}/metrics
+  Health         ${api}/health   Ready ${api}/ready   Metrics ${api}/metrics (admin token)
+  Worker metrics http://localhost:${env.HERALD_WORKER_METRICS_PORT ?? '9464'}/metrics
   Temporal UI    ${env.TEMPORAL_UI_URL ?? 'http://localhost:8233'}  (namespace ${env.TEMPORAL_NAMESPACE ?? 'default'})
   Temporal       ${env.TEMPORAL_ADDRESS}
   Postgres       ${pg ? `embedded, ${pg.urlFor('herald')} (data in .herald/postgres)` : 'DATABASE_URL'}
@@ -131,10 +135,11 @@ Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)
   Ingest token   ${env.HERALD_INGEST_TOKEN}
 Try:
   curl -H "Authorization: Bearer ${env.HERALD_ADMIN_TOKEN}" ${api}/v1/event-types
+  npm run herald -- help
 Ctrl-C stops everything.`);
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`herald: ${err instanceof Error ? err.message : String(err)}\n`);
+  log.fatal({ err }, 'the dev stack failed to start');
   process.kill(process.pid, 'SIGTERM');
 });

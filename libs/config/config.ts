@@ -38,7 +38,8 @@ const schema = z.object({
   HERALD_EGRESS_PROXY: z.string().url().optional(),
   HERALD_SECRET_KEY: secretKey,
   HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
-  HERALD_WORKER_METRICS_PORT: port.default(9464),
+  // 0: any free port (logged at start), so several workers can share a host.
+  HERALD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -71,7 +72,8 @@ export class ConfigError extends Error {}
 
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // An empty variable is an unset one (docker-compose passes `${HERALD_INGEST_TOKEN:-}` as "").
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message === 'Required' ? 'is required' : i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -31,7 +31,8 @@ export interface TestStack {
  */
 export async function startStack(env: Record<string, string> = {}, opts: { worker?: boolean } = {}): Promise<TestStack> {
   const db = await createTestDatabase();
-  const config = testConfig({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: await testTemporalAddress(), ...env });
+  // env.TEMPORAL_ADDRESS (and TEMPORAL_UI_URL) point the stack at a Temporal server of the test's own.
+  const config = testConfig({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? (await testTemporalAddress()), ...env });
   const app = await createApi(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -1,14 +1,24 @@
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../../libs/temporal/names';
 import { startTemporalDevServer, type RunningTemporal } from '../../libs/devstack/temporal-dev-server';
 import { temporalTestServerPath } from '../../libs/devstack/toolchain';
 import { freePort } from '../../libs/devstack/ports';
 
-/** The time-skipping test server from the PyPI wheel; only `env.client` skips time. */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+/**
+ * The time-skipping test server from the PyPI wheel, with Herald's search attributes registered
+ * (it rejects upserts of unknown ones). Only `env.client` skips time.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
   });
+  const { INDEXED_VALUE_TYPE_INT, INDEXED_VALUE_TYPE_KEYWORD } = temporal.api.enums.v1.IndexedValueType;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, type === 'Int' ? INDEXED_VALUE_TYPE_INT : INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+  return env;
 }
 
 let own: Promise<RunningTemporal> | undefined;

@@ -166,7 +166,9 @@ describe('deliveryWorkflow across worker restarts and a Postgres outage', () => 
       const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: r.url });
       const event = await seedEvent(db.dataSource);
       const d = await seedDelivery(db.dataSource, event, sub);
-      const first = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'restart', dataSource: db.dataSource });
+      // No sticky cache: the time-skipping server never times out a sticky queue whose worker is
+      // gone, which a real server does after a few seconds (the dev-server kill -9 test covers that).
+      const first = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'restart', dataSource: db.dataSource, maxCachedWorkflows: 0 });
       const handle = await first.runUntil(async () => {
         const h = await env.client.workflow.start('deliveryWorkflow', { taskQueue: 'restart', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
         await env.sleep(3 * MIN); // attempts at 0, 0, 1 done; waiting until 6

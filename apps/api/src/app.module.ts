@@ -3,11 +3,16 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { Config } from '../../../libs/config/config';
 import { AuthGuard } from './common/auth';
 import { ErrorFilter } from './common/error.filter';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
+import { DeliveriesModule } from './deliveries/deliveries.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 
 /** Feature modules of the admin API; each owns its controller, service and DTOs. */
-const FEATURES = [HealthModule];
+const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule];
 
 @Module({})
 export class AppModule {

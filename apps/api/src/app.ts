@@ -1,12 +1,14 @@
 import 'reflect-metadata';
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { HttpStatus, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json } from 'express';
 import type { Config } from '../../../libs/config/config';
+import { createLogger, type Logger } from '../../../libs/observability/logger';
 import { HERALD_VERSION } from '../../../libs/version';
 import { AppModule } from './app.module';
+import { jsonBodies } from './common/json-body';
+import { NestPinoLogger } from './common/logger';
 
 /** Largest request body accepted (an event with its data); larger → 413. */
 export const BODY_LIMIT = '256kb';
@@ -14,15 +16,16 @@ export const BODY_LIMIT = '256kb';
 /**
  * Builds the admin API (not yet listening): used by main.ts and, in process, by the e2e tests.
  */
-export async function createApi(config: Config, opts: { logger?: boolean } = {}): Promise<INestApplication> {
+export async function createApi(config: Config, opts: { logger?: false | Logger } = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: opts.logger === false ? false : ['error', 'warn'],
+    logger: opts.logger === false ? false : new NestPinoLogger(opts.logger ?? createLogger('api', config.logLevel)),
   });
   app.set('trust proxy', 'loopback');
   // Strict JSON only (objects/arrays at the top), within the body limit.
-  app.use(json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
+  app.use(jsonBodies(BODY_LIMIT));
+  // A well-formed body with wrong fields is 422, like every domain validation; malformed JSON stays 400.
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY }));
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

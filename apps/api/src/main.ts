@@ -1,14 +1,16 @@
 import { loadConfigOrExit } from '../../../libs/config/config';
+import { createLogger } from '../../../libs/observability/logger';
 import { createApi } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const app = await createApi(config);
+  const log = createLogger('api', config.logLevel);
+  const app = await createApi(config, { logger: log });
   await app.listen(config.api.port, config.api.host);
-  process.stderr.write(`herald api: listening on http://${config.api.host}:${config.api.port} (OpenAPI at /docs)\n`);
+  log.info({ host: config.api.host, port: config.api.port }, 'api listening (OpenAPI at /docs, metrics at /metrics)');
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`herald api: ${err instanceof Error ? err.stack : String(err)}\n`);
+  createLogger('api').fatal({ err }, 'api failed to start');
   process.exit(1);
 });

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../../../libs/config/config';
 import { createDataSource } from '../../../libs/db/data-source';
+import { createLogger, temporalLevel, temporalLogger } from '../../../libs/observability/logger';
+import { createWorkerMetrics, serveMetrics } from '../../../libs/observability/metrics';
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
 import { DeliveryService } from '../../../libs/temporal/delivery-service';
 import { startReconciler } from '../../../libs/temporal/reconciler';
@@ -10,41 +12,54 @@ import { createHeraldWorker, ensurePurgeSchedule } from './worker';
 /** The worker process: runs delivery, event and purge workflows and their activities. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const log = createLogger('worker', config.logLevel);
   // We own shutdown: stop taking tasks, let running activities finish, then close connections.
-  Runtime.install({ shutdownSignals: [] });
+  // SDK, workflow and activity logs, and the native core's warnings, go through the same JSON logger.
+  Runtime.install({
+    shutdownSignals: [],
+    logger: temporalLogger(log),
+    telemetryOptions: { logging: { forward: {}, filter: { core: config.logLevel === 'debug' || config.logLevel === 'trace' ? temporalLevel(config.logLevel) : 'WARN', other: 'ERROR' } } },
+  });
+  const metrics = createWorkerMetrics();
+  const metricsServer = await serveMetrics(metrics, { port: config.worker.metricsPort, onError: (err) => log.warn({ err }, 'metrics scrape failed') });
   const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'herald-worker', poolSize: 30 }).initialize();
   const connection = await connectWorker(config);
   const client = await connectClient(config);
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
-  const herald = await createHeraldWorker({ config, connection, dataSource });
+  const herald = await createHeraldWorker({ config, connection, dataSource, metrics });
   const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
   const stopReconciler = startReconciler(dataSource, deliveries, {
-    onStarted: (n) => process.stderr.write(`herald worker: reconciler started ${n} event workflow(s) the API had not\n`),
-    onError: (err) => process.stderr.write(`herald worker: reconciler: ${(err as Error).message}\n`),
+    onStarted: (count) => log.warn({ count }, 'reconciler started event workflows the API had not'),
+    onError: (err) => log.error({ err }, 'reconciler round failed'),
   });
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`herald worker: ${signal}, shutting down\n`);
+    log.info({ signal }, 'shutting down');
     void herald.shutdown();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  process.stderr.write(`herald worker: polling ${config.temporal.taskQueue} on ${config.temporal.address} (${config.temporal.namespace})\n`);
+  log.info(
+    { taskQueue: config.temporal.taskQueue, temporalAddress: config.temporal.address, namespace: config.temporal.namespace, metricsPort: metricsServer.port },
+    'worker polling',
+  );
   try {
     await herald.run();
   } finally {
     await stopReconciler();
+    await metricsServer.close();
     await connection.close();
     await client.connection.close();
     await dataSource.destroy();
+    log.info('worker stopped');
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`herald worker: ${err instanceof Error ? err.stack : String(err)}\n`);
+  createLogger('worker').fatal({ err }, 'worker failed');
   process.exit(1);
 });

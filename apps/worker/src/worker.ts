@@ -8,6 +8,7 @@ import type { Config } from '../../../libs/config/config';
 import { createHttpSender } from '../../../libs/delivery/http-sender';
 import { createSecretBox } from '../../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../../libs/delivery/ssrf';
+import type { WorkerMetrics } from '../../../libs/observability/metrics';
 import { PURGE_SCHEDULE_ID } from '../../../libs/temporal/names';
 import { HERALD_VERSION } from '../../../libs/version';
 
@@ -34,13 +35,23 @@ export async function createHeraldWorker(opts: {
   dataSource: DataSource;
   /** Overrides for tests (e.g. a short HTTP timeout). */
   sender?: Parameters<typeof createActivities>[0]['sender'];
+  /** Attempts and delivery outcomes are counted here when given. */
+  metrics?: WorkerMetrics;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
   const sender = opts.sender ?? createHttpSender({
     policy: createTargetPolicy({ allowedTargets: config.delivery.allowedTargets, allowHttp: config.delivery.allowHttp }),
     egressProxy: config.delivery.egressProxy,
   });
-  const activities = createActivities({ dataSource, sender, secretBox: createSecretBox(config.secretKeys), version: HERALD_VERSION });
+  const { metrics } = opts;
+  const activities = createActivities({
+    dataSource,
+    sender,
+    secretBox: createSecretBox(config.secretKeys),
+    version: HERALD_VERSION,
+    onAttemptRecorded: metrics && ((e) => metrics.attemptRecorded(e)),
+    onDeliveryFinished: metrics && ((outcome) => metrics.deliveryFinished(outcome)),
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -65,8 +65,16 @@ export class ErrorFilter implements ExceptionFilter {
     if (isBodyParserError(exception)) {
       const status = exception.status;
       const code = status === 413 ? 'payload_too_large' : exception.type === 'entity.parse.failed' ? 'malformed_json' : HTTP_CODES[status] ?? 'bad_request';
-      const message = status === 413 ? 'The request body is larger than allowed' : exception.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : 'The request body could not be read';
+      const message =
+        status === 413 ? 'The request body is larger than allowed'
+        : exception.type === 'entity.parse.failed' ? 'The request body is not valid JSON'
+        : exception.type === 'entity.unsupported.type' ? 'The request body must be JSON (content-type: application/json)'
+        : 'The request body could not be read';
       return [status, { error: { code, message, details: {} } }];
+    }
+    if (isRefusedValue(exception)) {
+      // A value Postgres cannot store (a NUL character in text, an out-of-range number): the client's input.
+      return [HttpStatus.UNPROCESSABLE_ENTITY, { error: { code: 'invalid_value', message: 'A value in the request cannot be stored (e.g. a NUL character in a string)', details: {} } }];
     }
     if (isUnavailable(exception)) {
       return [HttpStatus.SERVICE_UNAVAILABLE, { error: { code: 'service_unavailable', message: 'A dependency of Herald cannot be reached right now; retry the request', details: {} } }];
@@ -78,6 +86,11 @@ export class ErrorFilter implements ExceptionFilter {
 
 function isBodyParserError(e: unknown): e is { status: number; type: string } {
   return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { type?: unknown }).type === 'string';
+}
+
+/** Postgres class 22 (data exception): the value itself is unacceptable. */
+function isRefusedValue(e: unknown): boolean {
+  return e instanceof QueryFailedError && /^22/.test(String((e as { driverError?: { code?: string } }).driverError?.code ?? ''));
 }
 
 /** Connection failures to Postgres or Temporal, which callers may retry. */

@@ -63,3 +63,48 @@ export class ServiceUnavailable extends DomainError {
     this.cause = cause;
   }
 }
+
+/** A list cursor that this API did not hand out (or one for another list). */
+export class InvalidCursor extends DomainError {
+  readonly kind = 'invalid';
+  constructor() {
+    super('invalid_cursor', 'The cursor is not one this list handed out; start again without it');
+  }
+}
+
+export class UnknownEventType extends DomainError {
+  readonly kind = 'invalid';
+  constructor(eventType: string, field = 'type') {
+    super('unknown_event_type', `${JSON.stringify(eventType)} is not an event type of the catalog (GET /v1/event-types)`, { field, eventType });
+  }
+}
+
+export class InvalidEventPayload extends DomainError {
+  readonly kind = 'invalid';
+  constructor(eventType: string, problems: { path: string; message: string }[]) {
+    super('invalid_event_payload', `The data does not match the schema of ${eventType}`, { eventType, problems });
+  }
+}
+
+/** The same event id or Idempotency-Key was used before with a different body. */
+export class IdempotencyConflict extends DomainError {
+  readonly kind = 'conflict';
+  constructor(eventId: string, by: 'id' | 'idempotency_key') {
+    super('idempotency_conflict', `Event ${JSON.stringify(eventId)} was already accepted with a different body`, { id: eventId, by });
+  }
+}
+
+/** The subscription's URL is malformed or points where Herald may not send. */
+export class TargetRefused extends DomainError {
+  readonly kind = 'invalid';
+  constructor(code: 'invalid_url' | 'url_not_allowed', reason: string, details: Record<string, unknown> = {}) {
+    super(code, reason, { field: 'url', ...details });
+  }
+}
+
+export class DeliveryNotRunning extends DomainError {
+  readonly kind = 'conflict';
+  constructor(id: string, status: string) {
+    super('delivery_not_running', `Delivery ${id} is ${status}; only a running delivery can be cancelled`, { id, status });
+  }
+}

@@ -1,0 +1,53 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { pathId } from '../common/ids';
+import type { Page } from '../common/pagination';
+import { DeadLettersService } from './dead-letters.service';
+import { BulkRetryDto, BulkRetryResult } from './dto/bulk-retry.dto';
+import { DeadLetterPage, DeadLetterRetryAccepted, DeadLetterView } from './dto/dead-letter.view';
+import { ListDeadLettersQuery } from './dto/list-dead-letters.query';
+
+@ApiTags('dead letters')
+@ApiBearerAuth()
+@Controller('v1/dead-letters')
+export class DeadLettersController {
+  constructor(private readonly deadLetters: DeadLettersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Dead letters (deliveries whose schedule ran out), newest first; kept 7 days' })
+  @ApiOkResponse({ type: DeadLetterPage })
+  list(@Query() query: ListDeadLettersQuery): Promise<Page<DeadLetterView>> {
+    return this.deadLetters.list(query);
+  }
+
+  @Post('retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Retry the matching dead letters (at most 1000 per call; `remaining` says how many are left)' })
+  @ApiAcceptedResponse({ type: BulkRetryResult })
+  bulkRetry(@Body() dto: BulkRetryDto): Promise<BulkRetryResult> {
+    return this.deadLetters.bulkRetry(dto);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One dead letter with the payload as last sent' })
+  @ApiOkResponse({ type: DeadLetterView })
+  get(@Param('id') id: string): Promise<DeadLetterView> {
+    return this.deadLetters.get(pathId('dead_letter', id));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Retry one dead letter: its delivery gets one `manual` attempt; success removes the dead letter' })
+  @ApiAcceptedResponse({ type: DeadLetterRetryAccepted })
+  retry(@Param('id') id: string): Promise<DeadLetterRetryAccepted> {
+    return this.deadLetters.retry(pathId('dead_letter', id));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Discard a dead letter (the delivery and its attempts stay in the log)' })
+  @ApiNoContentResponse()
+  discard(@Param('id') id: string): Promise<void> {
+    return this.deadLetters.discard(pathId('dead_letter', id));
+  }
+}

@@ -1,0 +1,121 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Delivery } from '../../../../../libs/db/entities';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../../../libs/domain/types';
+import { PageMeta } from '../../common/pagination';
+import { AttemptView } from './attempt.view';
+
+export class DeliveryView {
+  @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ example: 'evt_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  eventId: string;
+
+  @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  subscriptionId: string;
+
+  @ApiProperty({ example: 'image.created' })
+  eventType: string;
+
+  @ApiProperty({ nullable: true, type: String, example: null })
+  templateId: string | null;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'retrying' })
+  status: DeliveryStatus;
+
+  @ApiProperty({ example: 2 })
+  attemptCount: number;
+
+  @ApiProperty({ description: 'When the next scheduled attempt runs (status `retrying`)', nullable: true, type: String, format: 'date-time', example: '2025-11-23T10:01:00.000Z' })
+  nextAttemptAt: Date | null;
+
+  @ApiProperty({ nullable: true, type: Number, example: 503 })
+  lastStatusCode: number | null;
+
+  @ApiProperty({ nullable: true, type: String, example: 'HTTP 503' })
+  lastError: string | null;
+
+  @ApiProperty({ description: 'The Temporal workflow that runs this delivery', example: 'delivery:evt_01JD7X8M5Q4R2Z3TR3V19H6X7K:sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  workflowId: string;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
+  createdAt: Date;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.120Z' })
+  updatedAt: Date;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', example: null })
+  completedAt: Date | null;
+}
+
+/** The workflow's own view, from its `state` query, while it runs. */
+export class LiveDeliveryState {
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'retrying' })
+  status: DeliveryStatus;
+
+  @ApiProperty({ example: 2 })
+  attempts: number;
+
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', example: '2025-11-23T10:01:00.000Z' })
+  nextAttemptAt: string | null;
+
+  @ApiProperty({ nullable: true, type: Number, example: 503 })
+  lastStatusCode: number | null;
+
+  @ApiProperty({ nullable: true, type: String, example: 'HTTP 503' })
+  lastError: string | null;
+
+  @ApiProperty({ example: 'RUNNING' })
+  workflowStatus: string;
+}
+
+export class DeliveryDetail extends DeliveryView {
+  @ApiProperty({ description: 'Every try, oldest first', type: [AttemptView] })
+  attempts: AttemptView[];
+
+  @ApiProperty({ description: 'The running workflow’s state; null when it is not running or cannot be asked', type: LiveDeliveryState, nullable: true })
+  live: LiveDeliveryState | null;
+
+  @ApiProperty({ description: 'The workflow in the Temporal web UI', example: 'http://localhost:8233/namespaces/default/workflows/delivery%3Aevt_01JD7X8M5Q4R2Z3TR3V19H6X7K%3Asub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  temporalUiUrl: string;
+}
+
+export class DeliveryPage extends PageMeta {
+  @ApiProperty({ type: [DeliveryView] })
+  data: DeliveryView[];
+}
+
+export class RetryAccepted {
+  @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ description: '`signalled`: a running delivery skips its wait; `restarted`: a finished one gets a new run with one `manual` attempt', enum: ['signalled', 'restarted'], example: 'restarted' })
+  mode: 'signalled' | 'restarted';
+}
+
+export class CancelAccepted {
+  @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ description: 'The workflow got the cancel signal; the delivery turns `cancelled` within moments', enum: ['cancelling'], example: 'cancelling' })
+  status: 'cancelling';
+}
+
+export function toDeliveryView(d: Delivery): DeliveryView {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    subscriptionId: d.subscriptionId,
+    eventType: d.eventType,
+    templateId: d.templateId,
+    status: d.status,
+    attemptCount: d.attemptCount,
+    nextAttemptAt: d.nextAttemptAt,
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    workflowId: d.workflowId,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    completedAt: d.completedAt,
+  };
+}

@@ -1,0 +1,64 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { SAMPLE_IMAGE_CREATED } from '../../../../../libs/delivery/payload';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../../../libs/domain/types';
+
+export class EventAccepted {
+  @ApiProperty({ description: "The producer's id when it gave one, else `evt_<ulid>`", example: 'evt_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ enum: ['accepted'], example: 'accepted' })
+  status: 'accepted';
+}
+
+export class EventDeliverySummary {
+  @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  subscriptionId: string;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' })
+  status: DeliveryStatus;
+
+  @ApiProperty({ example: 1 })
+  attemptCount: number;
+}
+
+export class EventView {
+  @ApiProperty({ example: 'evt_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ example: 'image.created' })
+  type: string;
+
+  @ApiProperty({ nullable: true, type: String, example: 'tpl_product_highlight' })
+  templateId: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: null })
+  traceId: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: SAMPLE_IMAGE_CREATED })
+  data: Record<string, unknown>;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
+  receivedAt: Date;
+
+  @ApiProperty({ description: 'One per matching subscription; empty until the event workflow has matched them', type: [EventDeliverySummary] })
+  deliveries: EventDeliverySummary[];
+}
+
+export class EventTypeView {
+  @ApiProperty({ example: 'image.created' })
+  name: string;
+
+  @ApiProperty({ example: 'An image finished rendering' })
+  description: string;
+
+  @ApiProperty({ description: 'JSON Schema (draft 7) the event data is checked against', type: 'object', additionalProperties: true })
+  schema: object;
+}
+
+export class EventTypeList {
+  @ApiProperty({ type: [EventTypeView] })
+  data: EventTypeView[];
+}

@@ -1,0 +1,149 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { DataSource, IsNull, type Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Delivery, Event } from '../../../../libs/db/entities';
+import { EVENT_TYPES, isKnownEventType } from '../../../../libs/domain/event-types';
+import { newId } from '../../../../libs/domain/ids';
+import { DeliveryService } from '../../../../libs/temporal/delivery-service';
+import { IdempotencyConflict, InvalidEventPayload, NotFound, UnknownEventType, ValidationFailed } from '../common/errors';
+import { callTemporal } from '../common/temporal-call';
+import { Metrics } from '../metrics/metrics.service';
+import type { IngestEventDto } from './dto/ingest-event.dto';
+import type { EventAccepted, EventTypeView, EventView } from './dto/event.view';
+import { EVENT_SCHEMAS } from './event-schemas';
+
+/** Idempotency-Key: 1..255 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const MAX_REPORTED_PROBLEMS = 20;
+
+@Injectable()
+export class EventsService {
+  private readonly logger = new Logger('EventsService');
+  private readonly events: Repository<Event>;
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DeliveryService) private readonly deliveries: DeliveryService,
+    @Inject(Metrics) private readonly metrics: Metrics,
+  ) {
+    this.events = dataSource.getRepository(Event);
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv);
+    for (const t of EVENT_TYPES) {
+      const schema = EVENT_SCHEMAS[t.name];
+      if (!schema) throw new Error(`event type ${t.name} has no JSON Schema`);
+      this.validators.set(t.name, ajv.compile(schema));
+    }
+  }
+
+  /**
+   * Accepts an event: stores it, then starts its event workflow, and only then answers 202.
+   * Idempotent by `id` or Idempotency-Key: a repeat with the same body gets the same answer and
+   * starts nothing new (the workflow start is idempotent by workflow id); a repeat with another
+   * body is a conflict. When Temporal cannot be reached the row stays; a repeat or the
+   * reconciler starts it later.
+   */
+  async ingest(dto: IngestEventDto, idempotencyKey: string | undefined): Promise<EventAccepted> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ValidationFailed('The Idempotency-Key header must be 1 to 255 visible ASCII characters', { header: 'idempotency-key' }, 'invalid_idempotency_key');
+    }
+    this.checkData(dto.type, dto.data);
+
+    const candidate: Event = this.events.create({
+      id: dto.id ?? newId('event'),
+      type: dto.type,
+      templateId: dto.templateId ?? null,
+      traceId: dto.traceId ?? null,
+      data: dto.data,
+      idempotencyKey: idempotencyKey ?? null,
+      receivedAt: new Date(),
+      workflowStartedAt: null,
+    });
+
+    let event = await this.findPrior(dto.id, idempotencyKey);
+    let isNew = false;
+    if (!event) {
+      const result = await this.events.createQueryBuilder().insert().into(Event).values(candidate as QueryDeepPartialEntity<Event>).orIgnore().returning(['id']).execute();
+      isNew = result.raw.length > 0;
+      // Lost a race with a concurrent post of the same id or key: theirs is the event.
+      event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
+      if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
+    }
+    if (!isNew) this.assertSameEvent(event, dto);
+
+    if (!event.workflowStartedAt) {
+      await callTemporal(this.deliveries.startEvent(event.id));
+      await this.events.update({ id: event.id, workflowStartedAt: IsNull() }, { workflowStartedAt: new Date() });
+    }
+    if (isNew) {
+      this.metrics.eventAccepted();
+      this.logger.log(`event ${event.id} (${event.type}) accepted`);
+    }
+    return { id: event.id, status: 'accepted' };
+  }
+
+  async get(id: string): Promise<EventView> {
+    const event = await this.events.findOneBy({ id });
+    if (!event) throw new NotFound('event', id);
+    const deliveries = await this.dataSource.getRepository(Delivery).find({
+      select: { id: true, subscriptionId: true, status: true, attemptCount: true },
+      where: { eventId: id },
+      order: { id: 'ASC' },
+    });
+    return {
+      id: event.id,
+      type: event.type,
+      templateId: event.templateId,
+      traceId: event.traceId,
+      data: event.data,
+      receivedAt: event.receivedAt,
+      deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),
+    };
+  }
+
+  eventTypes(): EventTypeView[] {
+    return EVENT_TYPES.map((t) => ({ name: t.name, description: t.description, schema: EVENT_SCHEMAS[t.name] }));
+  }
+
+  private checkData(type: string, data: Record<string, unknown>): void {
+    const validate = this.validators.get(type);
+    if (!validate || !isKnownEventType(type)) throw new UnknownEventType(type);
+    if (!validate(data)) throw new InvalidEventPayload(type, (validate.errors ?? []).slice(0, MAX_REPORTED_PROBLEMS).map(problem));
+  }
+
+  private async findPrior(id: string | undefined, key: string | undefined): Promise<Event | null> {
+    if (id !== undefined) {
+      const byId = await this.events.findOneBy({ id });
+      if (byId) return byId;
+    }
+    return key === undefined ? null : this.events.findOneBy({ idempotencyKey: key });
+  }
+
+  /** `prior` was found by the posted id, or else by the Idempotency-Key (then a different posted id is a conflict too). */
+  private assertSameEvent(prior: Event, dto: IngestEventDto): void {
+    const by = dto.id !== undefined && prior.id === dto.id ? 'id' : 'idempotency_key';
+    const same =
+      (dto.id === undefined || dto.id === prior.id) &&
+      prior.type === dto.type &&
+      prior.templateId === (dto.templateId ?? null) &&
+      prior.traceId === (dto.traceId ?? null) &&
+      canonical(prior.data) === canonical(dto.data);
+    if (!same) throw new IdempotencyConflict(prior.id, by);
+  }
+}
+
+function problem(e: ErrorObject): { path: string; message: string; keyword: string } {
+  const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty: string }).missingProperty)}` : '';
+  const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}` : '';
+  return { path: `${e.instancePath}${missing}${extra}` || '/', message: e.message ?? e.keyword, keyword: e.keyword };
+}
+
+/** JSON with object keys sorted: jsonb does not keep key order, so compare this way. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}

@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
+
+export const URL_MAX_LENGTH = 2048;
+export const DESCRIPTION_MAX_LENGTH = 1000;
+export const MAX_EVENT_TYPE_FILTERS = 50;
+export const MAX_TEMPLATE_IDS = 100;
+
+const EXAMPLE_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** `POST /v1/subscriptions`. Catalog, URL policy, header and secret rules are checked by the service. */
+export class CreateSubscriptionDto {
+  @ApiProperty({ description: 'Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS', maxLength: URL_MAX_LENGTH, example: 'https://hooks.example.com/herald' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(URL_MAX_LENGTH)
+  url: string;
+
+  @ApiProperty({ description: 'Event types to receive: an exact type, a family (`image.*`) or `*`', type: [String], example: ['image.created'] })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(MAX_EVENT_TYPE_FILTERS)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @MaxLength(255, { each: true })
+  eventTypes: string[];
+
+  @ApiPropertyOptional({ description: 'Only events of these templates; empty or absent = every template', type: [String], example: ['tpl_product_highlight'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TEMPLATE_IDS)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 255, { each: true })
+  templateIds?: string[];
+
+  @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX_LENGTH, example: 'Production image pipeline' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(DESCRIPTION_MAX_LENGTH)
+  description?: string;
+
+  @ApiPropertyOptional({ description: 'Signing secret `whsec_<base64>` (24 to 64 bytes); generated when absent. Shown only in this response and on rotation.', example: EXAMPLE_SECRET })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  secret?: string;
+
+  @ApiPropertyOptional({
+    description: 'Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'x-customer-id': 'acme' },
+  })
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    description: 'Sent as `user_defined` in every payload (at most 8 KiB of JSON)',
+    type: 'object',
+    additionalProperties: true,
+    example: { auth: 'stencil-secret-xyz', environment: 'staging', source: 'usestencil' },
+  })
+  @IsOptional()
+  @IsObject()
+  userDefined?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: PAYLOAD_FORMATS, default: 'flat', description: '`flat`: the documented image payload plus `user_defined`; `envelope`: `{ id, type, timestamp, traceId, data, user_defined }`', example: 'flat' })
+  @IsOptional()
+  @IsIn(PAYLOAD_FORMATS)
+  payloadFormat?: PayloadFormat;
+
+  @ApiPropertyOptional({ default: true, example: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export { EXAMPLE_SECRET };

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionsService } from './subscriptions.service';
+
+@Module({ controllers: [SubscriptionsController], providers: [SubscriptionsService] })
+export class SubscriptionsModule {}

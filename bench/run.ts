@@ -1,0 +1,254 @@
+/**
+ * `npm run bench [-- --quick]`: what Herald exists for, measured on this machine against
+ * references run in the same process tree and the same minute. Loopback only, bounded in time.
+ * Writes bench/results/latest.json and bench/results/latest.md.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { Client as PgClient } from 'pg';
+import { Agent, request } from 'undici';
+import { startEmbeddedPostgres } from '../libs/devstack/embedded-postgres';
+import { freePort } from '../libs/devstack/ports';
+import { startTemporalDevServer } from '../libs/devstack/temporal-dev-server';
+import { createDataSource } from '../libs/db/data-source';
+import { SAMPLE_IMAGE_CREATED } from '../libs/delivery/payload';
+import { spawnHerald } from '../test/support/processes';
+import { startBenchReceiver, type BenchReceiver } from './receiver';
+import { pool, round, summary } from './stats';
+import { historyCost } from './cost';
+import * as floorActivities from './floor/floor.activities';
+
+const QUICK = process.argv.includes('--quick');
+const N = QUICK ? 300 : 5000;
+const PARKED = QUICK ? 300 : 10_000;
+const TIMER_SAMPLE = QUICK ? 20 : 100;
+const CONCURRENCY = 32;
+const ADMIN = 'bench-admin-token-0123456789';
+const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+interface Results { [section: string]: Record<string, unknown> }
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const [pg, temporal] = await Promise.all([
+    (async () => startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), persistent: false }))(),
+    (async () => startTemporalDevServer({ port: await freePort(), dbFile: join(dir, 'temporal.db') }))(),
+  ]);
+  const admin = new PgClient({ connectionString: pg.adminUrl });
+  await admin.connect();
+  await admin.query('CREATE DATABASE herald');
+  await admin.end();
+  const databaseUrl = pg.urlFor('herald');
+  const ds = await createDataSource(databaseUrl).initialize();
+  await ds.runMigrations();
+
+  const apiPort = await freePort();
+  const env = {
+    PATH: process.env.PATH, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, HERALD_API_PORT: String(apiPort), HERALD_API_HOST: '127.0.0.1',
+    HERALD_ADMIN_TOKEN: ADMIN, HERALD_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'), HERALD_ALLOWED_TARGETS: '127.0.0.1', HERALD_ALLOW_HTTP: 'true',
+    HERALD_LOG_LEVEL: 'warn', HERALD_WORKER_METRICS_PORT: String(await freePort()),
+  };
+  const api = spawnHerald('api', env);
+  const worker = spawnHerald('worker', env);
+  const base = `http://127.0.0.1:${apiPort}`;
+  const http = new Agent({ connections: CONCURRENCY * 2 });
+  const call = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const res = await request(base + path, { method, dispatcher: http, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+  };
+  for (let i = 0; ; i++) {
+    try { if ((await call('GET', '/ready')).status === 200) break; } catch { /* starting */ }
+    if (i > 600) throw new Error(`API not ready:\n${api.output()}\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log(`stack up in ${Date.now() - started} ms (N=${N}${QUICK ? ', quick' : ''})`);
+  const client = new TemporalClient({ connection: await Connection.connect({ address: temporal.address }) });
+  const results: Results = { meta: { quick: QUICK, events: N, concurrency: CONCURRENCY, cores: (await import('node:os')).cpus().length, node: process.version, date: new Date().toISOString() } };
+
+  const subscribe = async (receiver: BenchReceiver, tag: string, eventTypes = ['image.created']): Promise<string> => {
+    const res = await call('POST', '/v1/subscriptions', { url: receiver.url, eventTypes, payloadFormat: 'envelope', headers: { 'x-bench-sub': tag } });
+    if (res.status !== 201) throw new Error(`subscription: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json.id;
+  };
+  const unsubscribe = async (ids: string[]): Promise<void> => { for (const id of ids) await call('PATCH', `/v1/subscriptions/${id}`, { enabled: false }); };
+
+  /** Posts n events; returns per-event 202 times and ingest latencies. */
+  const ingest = async (n: number, prefix: string): Promise<{ accepted: Map<string, number>; latencies: number[]; seconds: number }> => {
+    const accepted = new Map<string, number>();
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    await pool(n, CONCURRENCY, async (i) => {
+      const id = `${prefix}_${i}`;
+      const s = performance.now();
+      const res = await call('POST', '/v1/events', { id, type: 'image.created', data: SAMPLE_IMAGE_CREATED });
+      if (res.status !== 202) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.json)}`);
+      const e = performance.now();
+      latencies.push(e - s);
+      accepted.set(id, performance.timeOrigin + e);
+    });
+    return { accepted, latencies, seconds: (performance.now() - t0) / 1000 };
+  };
+
+  const waitFor = async (what: string, done: () => boolean, timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  // 1. End-to-end throughput and latency, × 1 and × 5 subscriptions.
+  for (const fanout of [1, 5]) {
+    const receiver = await startBenchReceiver(200);
+    const subs = await Promise.all(Array.from({ length: fanout }, (_, i) => subscribe(receiver, `s${i}`)));
+    const t0 = performance.timeOrigin + performance.now();
+    const events = fanout === 1 ? N : Math.max(Math.floor(N / 5), 100);
+    const { accepted, latencies, seconds } = await ingest(events, `evt_e2e${fanout}`);
+    await waitFor(`${events * fanout} deliveries`, () => receiver.arrivals.size >= events * fanout, 600_000);
+    const last = Math.max(...receiver.arrivals.values());
+    const lat = [...receiver.arrivals.entries()].map(([k, t]) => t - accepted.get(k.split('|')[0])!);
+    results[`e2e_x${fanout}`] = {
+      events, deliveries: events * fanout, deliveries_per_s: round((events * fanout) / ((last - t0) / 1000)),
+      latency_202_to_arrival_ms: mapRound(summary(lat)), ingest_per_s: round(events / seconds), ingest_ms: mapRound(summary(latencies)),
+    };
+    log(`e2e ×${fanout}: ${JSON.stringify(results[`e2e_x${fanout}`])}`);
+    await unsubscribe(subs);
+    await receiver.close();
+  }
+
+  // 2a. Raw HTTP limit: undici POST loop, same concurrency, same receiver.
+  {
+    const receiver = await startBenchReceiver(200);
+    const body = JSON.stringify(SAMPLE_IMAGE_CREATED);
+    const t0 = performance.now();
+    await pool(N, CONCURRENCY, async (i) => {
+      const res = await request(receiver.url, { method: 'POST', dispatcher: http, body: JSON.stringify({ bench_key: `raw${i}`, ...JSON.parse(body) }), headers: { 'content-type': 'application/json' } });
+      await res.body.dump();
+    });
+    results.raw_http = { requests: N, requests_per_s: round(N / ((performance.now() - t0) / 1000)) };
+    log(`raw: ${JSON.stringify(results.raw_http)}`);
+    await receiver.close();
+  }
+
+  // 2b. Bare Temporal floor: one workflow per event, one activity POSTing, same dev server.
+  {
+    const receiver = await startBenchReceiver(200);
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    const floor = await Worker.create({ connection, taskQueue: 'bench-floor', workflowsPath: require.resolve('./floor/floor.workflow'), activities: floorActivities, maxCachedWorkflows: 500 });
+    const floorN = QUICK ? N : Math.floor(N / 2);
+    await floor.runUntil(async () => {
+      const t0 = performance.now();
+      await pool(floorN, CONCURRENCY, async (i) => {
+        await client.workflow.start('floorWebhook', { taskQueue: 'bench-floor', workflowId: `floor-${i}`, args: [receiver.url, JSON.stringify({ bench_key: `floor${i}` })] });
+      });
+      await waitFor('floor deliveries', () => receiver.arrivals.size >= floorN, 600_000);
+      results.temporal_floor = { deliveries: floorN, deliveries_per_s: round(floorN / ((performance.now() - t0) / 1000)) };
+    });
+    await connection.close();
+    log(`floor: ${JSON.stringify(results.temporal_floor)}`);
+    await receiver.close();
+  }
+  const herald1 = results.e2e_x1.deliveries_per_s as number;
+  results.ratios = {
+    herald_x1_over_floor: round(herald1 / (results.temporal_floor.deliveries_per_s as number), 2),
+    herald_x1_over_raw: round(herald1 / (results.raw_http.requests_per_s as number), 3),
+  };
+
+  // 4. Cost per successful event and per dead-lettered delivery, from real histories.
+  {
+    const [evt] = await ds.query(`SELECT event_id, subscription_id FROM deliveries WHERE status = 'succeeded' AND event_id LIKE 'evt_e2e1_%' LIMIT 1`);
+    results.cost_success = await historyCost(client, [`event:${evt.event_id}`, `delivery:${evt.event_id}:${evt.subscription_id}`]);
+    const rows = await ds.query(`SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts, (SELECT count(*) FROM events) AS events,
+      pg_total_relation_size('deliveries') + pg_total_relation_size('attempts') + pg_total_relation_size('events') AS bytes`);
+    const d = Number(rows[0].deliveries);
+    results.postgres_per_delivery = { rows: round((Number(rows[0].deliveries) + Number(rows[0].attempts) + Number(rows[0].events)) / d, 2), bytes: Math.round(Number(rows[0].bytes) / d) };
+    log(`cost: ${JSON.stringify(results.cost_success)} pg ${JSON.stringify(results.postgres_per_delivery)}`);
+  }
+
+  // 5 + 6. Deliveries parked in retry timers; 1-minute timer lateness; then recovery and drain.
+  {
+    const failing = await startBenchReceiver(500);
+    const sub = await subscribe(failing, 'parked');
+    const t0 = Date.now();
+    await ingest(PARKED, 'evt_park');
+    // Two immediate failures each, then a 1-minute timer.
+    await waitFor('parked deliveries', () => failing.requests >= PARKED * 2, 900_000);
+    const parkedAfter = (Date.now() - t0) / 1000;
+    const rss = workerRss(worker.child.pid!);
+    const apiLat: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const s = performance.now();
+      await call('GET', `/v1/deliveries?subscriptionId=${sub}&limit=50`);
+      apiLat.push(performance.now() - s);
+    }
+    const [{ size }] = await ds.query(`SELECT pg_database_size('herald') AS size`);
+    // Timer accuracy: the third attempt is due 60 s after the second one finished.
+    await waitFor('third attempts', () => failing.requests >= PARKED * 2 + Math.min(PARKED, TIMER_SAMPLE), 300_000);
+    const lateness: { ms: number }[] = await ds.query(
+      `SELECT extract(epoch FROM a3.started_at - (a2.finished_at + interval '60 seconds')) * 1000 AS ms
+         FROM attempts a2 JOIN attempts a3 ON a3.delivery_id = a2.delivery_id AND a3.number = 3
+        WHERE a2.number = 2 AND a2.subscription_id = $1 LIMIT $2`, [sub, TIMER_SAMPLE]);
+    results.timer_lateness_ms = mapRound(summary(lateness.map((r) => Number(r.ms))));
+    results.parked = {
+      deliveries: PARKED, seconds_to_park: round(parkedAfter), worker_rss_mib: rss, temporal_db_mib: round(fileMiB(join(dir, 'temporal.db'))),
+      postgres_db_mib: round(Number(size) / 2 ** 20), api_list_ms: mapRound(summary(apiLat)),
+    };
+    log(`parked: ${JSON.stringify(results.parked)} lateness ${JSON.stringify(results.timer_lateness_ms)}`);
+    failing.status = 200;
+    const ids: { id: string }[] = await ds.query(`SELECT id FROM deliveries WHERE subscription_id = $1 AND status = 'retrying'`, [sub]);
+    const d0 = performance.now();
+    await pool(ids.length, CONCURRENCY, async (i) => { await call('POST', `/v1/deliveries/${ids[i].id}/retry`); });
+    await waitFor('drain', () => failing.arrivals.size >= PARKED, 900_000);
+    results.parked.drain_seconds = round((performance.now() - d0) / 1000);
+    log(`drained in ${results.parked.drain_seconds} s`);
+    await failing.close();
+  }
+
+  results.meta.total_seconds = round((Date.now() - started) / 1000);
+  await client.connection.close();
+  await http.close();
+  await worker.stop();
+  await api.stop();
+  await ds.destroy();
+  await temporal.stop();
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const out = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'latest.md'), markdown(results));
+  log(`done in ${results.meta.total_seconds} s → bench/results/latest.{json,md}`);
+}
+
+function mapRound(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)]));
+}
+
+function workerRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function fileMiB(path: string): number {
+  let total = 0;
+  for (const suffix of ['', '-wal', '-shm']) {
+    try { total += statSync(path + suffix).size; } catch { /* absent */ }
+  }
+  return total / 2 ** 20;
+}
+
+function markdown(r: Results): string {
+  const rows = Object.entries(r).flatMap(([section, values]) => Object.entries(values).map(([k, v]) => `| ${section} | ${k} | ${typeof v === 'object' ? JSON.stringify(v) : v} |`));
+  return `# Herald benchmark (${r.meta.date})\n\n| section | figure | value |\n|---|---|---|\n${rows.join('\n')}\n`;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,232 @@
+/**
+ * The `herald` CLI, run as operators run it (`node scripts/herald.js`, a separate process) against
+ * a real API + worker + Temporal dev server + Postgres, with real failing and succeeding receivers.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Attempt, DeadLetter, Subscription } from '../../libs/db/entities';
+import { freePort } from '../../libs/devstack/ports';
+import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
+import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
+import { eventually, testSecretBox } from '../support/engine';
+import { startReceiver, type Receiver } from '../support/receivers';
+import { seedEvent, seedSubscription } from '../support/seed';
+import { startStack, type TestStack } from '../support/stack';
+
+const SHIM = join(__dirname, '..', '..', '..', 'scripts', 'herald.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in its own process (asynchronously: the API answering it lives in this one). */
+function herald(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SHIM, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the herald CLI against a running stack', () => {
+  let stack: TestStack;
+  let failing: Receiver;
+  let ok: Receiver;
+  let env: Record<string, string>;
+  // Subscription A ends up with three dead-lettered deliveries, B with one.
+  let subA: Subscription;
+  let subB: Subscription;
+  const dead: { deliveryId: string; deadLetterId: string }[] = [];
+  let deadB: { deliveryId: string; deadLetterId: string };
+
+  before(async () => {
+    stack = await startStack();
+    failing = await startReceiver({ kind: 'status', status: 500 });
+    ok = await startReceiver({ kind: 'status', status: 200 });
+    env = { HERALD_API_URL: stack.baseUrl, HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+    const ds = stack.db.dataSource;
+    subA = await seedSubscription(ds, testSecretBox(), { url: failing.url });
+    // B is scoped to one template: only the third event reaches it.
+    subB = await seedSubscription(ds, testSecretBox(), { url: failing.url, templateIds: ['tpl_cli'] });
+    const events = [await seedEvent(ds), await seedEvent(ds), await seedEvent(ds, { templateId: 'tpl_cli' })];
+    for (const e of events) await stack.deliveries.startEvent(e.id);
+    const deliveries = (await Promise.all(events.map((e, i) => deliveriesOf(ds, e.id, i === 2 ? 2 : 1)))).flat();
+    assert.equal(deliveries.length, 4);
+    await Promise.all(deliveries.map((d) => exhaustDelivery(ds, stack.deliveries, d.id)));
+    const letters = await ds.getRepository(DeadLetter).find({ order: { id: 'ASC' } });
+    assert.equal(letters.length, 4);
+    const ofB = letters.filter((l) => l.subscriptionId === subB.id);
+    assert.equal(ofB.length, 1);
+    deadB = { deliveryId: ofB[0].deliveryId, deadLetterId: ofB[0].id };
+    for (const l of letters.filter((x) => x.subscriptionId === subA.id)) dead.push({ deliveryId: l.deliveryId, deadLetterId: l.id });
+  });
+  after(async () => {
+    await failing?.close();
+    await ok?.close();
+    await stack?.stop();
+  });
+
+  it('prints its usage with help (and with no command)', async () => {
+    for (const args of [['help'], []]) {
+      const run = await herald(args, env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /herald dead-letters list/);
+      assert.match(run.stdout, /herald deliveries show <dlv_id>/);
+      assert.match(run.stdout, /HERALD_ADMIN_TOKEN/);
+    }
+  });
+
+  it('lists a subscription\'s dead letters as a table, and only that subscription\'s', async () => {
+    const run = await herald(['dead-letters', 'list', '--subscription', subA.id], env);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.match(lines[0], /^ID\s+DELIVERY\s+SUBSCRIPTION\s+EVENT TYPE\s+ATTEMPTS\s+LAST STATUS/);
+    for (const d of dead) {
+      const row = lines.find((l) => l.startsWith(d.deadLetterId));
+      assert.ok(row, `${d.deadLetterId} listed`);
+      assert.match(row, new RegExp(`${d.deliveryId}\\s+${subA.id}\\s+image\\.created\\s+6\\s+500`));
+    }
+    assert.ok(!run.stdout.includes(deadB.deadLetterId), 'B\'s dead letter is not listed');
+    assert.match(lines[lines.length - 1], /^3 dead letter\(s\)$/);
+
+    const all = await herald(['dead-letters', 'list', '--json'], env);
+    assert.equal(all.code, 0, all.stderr);
+    const ids = (JSON.parse(all.stdout) as { id: string }[]).map((d) => d.id).sort();
+    assert.deepEqual(ids, [...dead.map((d) => d.deadLetterId), deadB.deadLetterId].sort());
+  });
+
+  it('shows a delivery with its attempts and its Temporal UI link', async () => {
+    const [d] = dead;
+    const run = await herald(['deliveries', 'show', d.deliveryId], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^Delivery:\\s+${d.deliveryId}$`, 'm'));
+    assert.match(run.stdout, /^Status:\s+dead_lettered$/m);
+    assert.match(run.stdout, new RegExp(`^Subscription:\\s+${subA.id}$`, 'm'));
+    const link = /^Temporal UI:\s+(\S+)$/m.exec(run.stdout)?.[1];
+    assert.ok(link, run.stdout);
+    const workflowId = (await stack.db.dataSource.query(`SELECT workflow_id FROM deliveries WHERE id = $1`, [d.deliveryId]))[0].workflow_id as string;
+    assert.ok(link.endsWith(`/namespaces/default/workflows/${encodeURIComponent(workflowId)}`), link);
+    assert.match(run.stdout, /^#\s+TRIGGER\s+STARTED\s+RESULT\s+DURATION\s+ERROR$/m);
+    const attemptRows = run.stdout.split('\n').filter((l) => /^\d+\s+scheduled\s/.test(l));
+    assert.deepEqual(attemptRows.map((l) => Number(l.split(/\s+/)[0])), [1, 2, 3, 4, 5, 6]);
+    for (const row of attemptRows) assert.match(row, /HTTP 500\s+\d+ ms/);
+  });
+
+  it('fails clearly, with exit code 1, when the API answers with an error', async () => {
+    const missing = await herald(['deliveries', 'show', 'dlv_00000000000000000000000000'], env);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /^herald: delivery_not_found \(HTTP 404\): .*dlv_00000000000000000000000000/);
+    assert.match(missing.stderr, /^ {2}id: dlv_00000000000000000000000000$/m, 'the error details are printed');
+
+    const badToken = await herald(['dead-letters', 'list'], { ...env, HERALD_ADMIN_TOKEN: 'not-the-admin-token-at-all' });
+    assert.equal(badToken.code, 1);
+    assert.match(badToken.stderr, /^herald: unauthenticated \(HTTP 401\): /);
+    assert.match(badToken.stderr, /hint: check HERALD_ADMIN_TOKEN/);
+
+    const ingest = await herald(['dead-letters', 'list'], { ...env, HERALD_ADMIN_TOKEN: TEST_INGEST_TOKEN });
+    assert.equal(ingest.code, 1);
+    assert.match(ingest.stderr, /^herald: forbidden \(HTTP 403\)/);
+
+    const down = await herald(['dead-letters', 'list'], { ...env, HERALD_API_URL: `http://127.0.0.1:${await freePort()}` });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^herald: unreachable: cannot reach the Herald API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+  });
+
+  it('rejects bad usage with exit code 2 before calling the API', async () => {
+    for (const args of [['deliveries', 'show'], ['deliveries', 'show', 'evt_1'], ['dead-letters', 'retry'], ['dead-letters', 'list', '--since', 'yesterday'], ['nope'], ['dead-letters', 'list', '--bogus']]) {
+      const run = await herald(args, { ...env, HERALD_API_URL: 'http://127.0.0.1:1' });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /Run "herald help" for usage/);
+    }
+  });
+
+  it('reads the admin token from .herald/dev.env when HERALD_ADMIN_TOKEN is not set, as npm start writes it', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+    try {
+      writeFileSync(join(state, 'dev.env'), `HERALD_ADMIN_TOKEN=${TEST_ADMIN_TOKEN}\nHERALD_INGEST_TOKEN=${TEST_INGEST_TOKEN}\nHERALD_SECRET_KEY=x\n`);
+      const run = await herald(['dead-letters', 'list', '--subscription', subB.id], { HERALD_API_URL: stack.baseUrl, HERALD_STATE_DIR: state });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(run.stdout.includes(deadB.deadLetterId));
+      const none = await herald(['dead-letters', 'list'], { HERALD_API_URL: stack.baseUrl, HERALD_STATE_DIR: join(state, 'missing') });
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /no admin token: set HERALD_ADMIN_TOKEN/);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  describe('retrying, once the receiver is fixed', () => {
+    before(async () => {
+      // The customer fixed their endpoint: A's next attempts go to a succeeding receiver.
+      await stack.db.dataSource.getRepository(Subscription).update({ id: subA.id }, { url: ok.url });
+    });
+
+    const manualAttempts = (deliveryId: string): Promise<Attempt[]> =>
+      stack.db.dataSource.getRepository(Attempt).find({ where: { deliveryId, trigger: 'manual' }, order: { number: 'ASC' } });
+    const received = (deliveryId: string): number => ok.requests.filter((r) => r.headers['webhook-id'] === deliveryId).length;
+
+    it('retries one dead letter: a manual attempt succeeds and the dead letter is gone', async () => {
+      const [d] = dead;
+      const run = await herald(['dead-letters', 'retry', d.deadLetterId], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^retry started for dead letter ${d.deadLetterId}`));
+      await waitForDelivery(stack.db.dataSource, d.deliveryId, 'succeeded', { attempts: 7 });
+      const [attempt] = await manualAttempts(d.deliveryId);
+      assert.equal(attempt.number, 7);
+      assert.equal(attempt.statusCode, 200);
+      assert.equal(received(d.deliveryId), 1);
+      await eventually(async () => (await stack.db.dataSource.getRepository(DeadLetter).countBy({ id: d.deadLetterId })) === 0, 10_000, 'the dead letter to be removed');
+      const list = await herald(['dead-letters', 'list', '--subscription', subA.id], env);
+      assert.ok(!list.stdout.includes(d.deadLetterId));
+      assert.match(list.stdout, /^2 dead letter\(s\)$/m);
+    });
+
+    it('retries one delivery by its id', async () => {
+      const d = dead[1];
+      const run = await herald(['deliveries', 'retry', d.deliveryId], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^retry requested for delivery ${d.deliveryId}`));
+      await waitForDelivery(stack.db.dataSource, d.deliveryId, 'succeeded', { attempts: 7 });
+      assert.equal((await manualAttempts(d.deliveryId)).length, 1);
+      assert.equal(received(d.deliveryId), 1);
+      const show = await herald(['deliveries', 'show', d.deliveryId], env);
+      assert.match(show.stdout, /^Status:\s+succeeded$/m);
+      assert.match(show.stdout, /^7\s+manual\s+\S+\s+HTTP 200\s/m);
+    });
+
+    it('retries a subscription\'s dead letters in bulk, within the time window, leaving other subscriptions alone', async () => {
+      const future = new Date(Date.now() + 3_600_000).toISOString();
+      const none = await herald(['dead-letters', 'retry', '--subscription', subA.id, '--since', future], env);
+      assert.equal(none.code, 0, none.stderr);
+      assert.match(none.stdout, new RegExp(`^restarted 0 dead-lettered deliveries of ${subA.id}; 0 remaining`));
+
+      const d = dead[2];
+      const run = await herald(['dead-letters', 'retry', '--subscription', subA.id], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^restarted 1 dead-lettered delivery of ${subA.id}; 0 remaining\\n$`));
+      await waitForDelivery(stack.db.dataSource, d.deliveryId, 'succeeded', { attempts: 7 });
+      assert.equal(received(d.deliveryId), 1);
+
+      // B's dead letter was not touched: no manual attempt, still listed.
+      assert.equal((await manualAttempts(deadB.deliveryId)).length, 0);
+      const list = await herald(['dead-letters', 'list'], env);
+      assert.ok(list.stdout.includes(deadB.deadLetterId));
+      assert.match(list.stdout, /^1 dead letter\(s\)$/m);
+    });
+  });
+});
