@@ -68,16 +68,21 @@ describe('event fan-out on the dev server', () => {
   });
 
   it('starts nothing new when the same event is started twice', async () => {
-    const sub = await seedSubscription(stack.db.dataSource, testSecretBox(), { url: ok.url });
+    await seedSubscription(stack.db.dataSource, testSecretBox(), { url: ok.url });
     const event = await seedEvent(stack.db.dataSource);
-    const before = ok.requests.length;
+    const repo = stack.db.dataSource.getRepository(Delivery);
     await stack.deliveries.startEvent(event.id);
     await stack.client.workflow.getHandle(eventWorkflowId(event.id)).result();
+    const firstRows = await repo.findBy({ eventId: event.id });
+    assert.ok(firstRows.length >= 1);
+    await eventually(() => finished(firstRows.map((d) => d.id)), 20_000, 'deliveries to succeed');
+
     await stack.deliveries.startEvent(event.id);
-    await stack.client.workflow.getHandle(deliveryWorkflowId(event.id, sub.id)).result();
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(ok.requests.length - before, 1);
-    assert.equal(await stack.db.dataSource.getRepository(Delivery).countBy({ eventId: event.id }), 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    const ids = new Set(firstRows.map((d) => d.id));
+    const requests = ok.requests.filter((q) => ids.has(String(q.headers['webhook-id'])));
+    assert.equal(requests.length, firstRows.length, 'one request per delivery, none from the second start');
+    assert.equal(await repo.countBy({ eventId: event.id }), firstRows.length);
   });
 
   it('refuses a blocked destination without sending a request', async () => {
