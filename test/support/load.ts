@@ -70,7 +70,7 @@ export interface ReliabilityFigures {
 
 /** Figures for docs/reliability.md, gathered by test/run.ts after the run. */
 export function reportReliability(figures: ReliabilityFigures): void {
-  const dir = process.env.HERALD_RELIABILITY_DIR ?? join(__dirname, '..', '..', 'reliability');
+  const dir = process.env.HERALD_RELIABILITY_DIR ?? join(__dirname, '..', '..', 'reliability'); // dist/reliability when run alone
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${figures.scenario.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.json`), JSON.stringify(figures, null, 2));
 }

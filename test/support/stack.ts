@@ -17,6 +17,7 @@ export interface TestStack {
   app: INestApplication;
   /** http://127.0.0.1:<port> of the listening API. */
   baseUrl: string;
+  /** Absent with `{ worker: false }` (tests that run the worker as a process of its own). */
   worker: HeraldWorker;
   client: Client;
   deliveries: DeliveryService;
@@ -37,8 +38,8 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createHeraldWorker({ config, connection, dataSource: db.dataSource });
-  const running = opts.worker === false ? Promise.resolve() : worker.run();
+  const worker = opts.worker === false ? undefined : await createHeraldWorker({ config, connection, dataSource: db.dataSource });
+  const running = worker ? worker.run() : Promise.resolve();
   const client = await connectClient(config);
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
@@ -46,7 +47,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
     db,
     app,
     baseUrl,
-    worker,
+    worker: worker as HeraldWorker,
     client,
     deliveries: new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace),
     async api(path, init = {}) {
@@ -62,7 +63,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
       return { status: res.status, body, headers: res.headers };
     },
     async stop() {
-      if (opts.worker !== false) await worker.shutdown();
+      await worker?.shutdown();
       await running;
       await app.close();
       await connection.close();
