@@ -20,7 +20,7 @@ describe('kill -9 of the worker mid-run', () => {
   before(async () => {
     stack = await startStack({}, { worker: false });
     ok = await startCountingReceiver({ delayMs: 20 });
-    flaky = await startCountingReceiver({ failFirst: true, delayMs: 20 });
+    flaky = await startCountingReceiver({ failAttempts: 1, delayMs: 20 });
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));

@@ -7,8 +7,9 @@ import type { TestStack } from './stack';
 
 /**
  * A receiver for load and fault tests that keys every request by its webhook-id (the delivery
- * id), so a test can count deliveries received, lost and duplicated. `failFirst` answers 500 to
- * the first attempt of every delivery (the retry comes at once: the schedule's delay 0).
+ * id), so a test can count deliveries received, lost and duplicated. `failAttempts: n` answers 500
+ * to the first n attempts of every delivery (1: the retry comes at once, the schedule's delay 0;
+ * 2: the third attempt waits on the 1-minute timer).
  */
 export interface CountingReceiver {
   url: string;
@@ -18,13 +19,13 @@ export interface CountingReceiver {
   close(): Promise<void>;
 }
 
-export async function startCountingReceiver(opts: { failFirst?: boolean; delayMs?: number } = {}): Promise<CountingReceiver> {
+export async function startCountingReceiver(opts: { failAttempts?: number; delayMs?: number } = {}): Promise<CountingReceiver> {
   const received = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       const id = String(req.headers['webhook-id']);
-      const fail = opts.failFirst && req.headers['x-herald-attempt'] === '1';
+      const fail = Number(req.headers['x-herald-attempt']) <= (opts.failAttempts ?? 0);
       setTimeout(() => {
         if (!fail) received.set(id, (received.get(id) ?? 0) + 1);
         res.writeHead(fail ? 500 : 200).end();
