@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --quick]`: bootstrap (cached), then the benchmark (loopback only, bounded).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export PATH="${HERALD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/herald}/bin:$PATH"
+exec node --enable-source-maps dist/bench/run.js "$@"
