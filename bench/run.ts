@@ -3,7 +3,7 @@
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * Writes bench/results/latest.json and bench/results/latest.md.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
@@ -35,6 +35,7 @@ interface Results { [section: string]: Record<string, unknown> }
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  chmodSync(dir, 0o755); // as root, embedded Postgres runs as the `postgres` user and must reach its data dir
   const [pg, temporal] = await Promise.all([
     (async () => startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), persistent: false }))(),
     (async () => startTemporalDevServer({ port: await freePort(), dbFile: join(dir, 'temporal.db') }))(),

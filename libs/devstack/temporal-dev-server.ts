@@ -16,7 +16,9 @@ export interface RunningTemporal {
  */
 export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; namespace?: string; log?: (chunk: string) => void }): Promise<RunningTemporal> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
-  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  // WAL with synchronous=NORMAL survives a kill -9 of the server (only an OS crash can lose the
+  // last transactions) and is an order of magnitude faster than SQLite's default full sync.
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
