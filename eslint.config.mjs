@@ -22,6 +22,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests and benchmarks read arbitrary JSON responses.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { tsToMs } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
 import { Agent, request } from 'undici';
 import { startEmbeddedPostgres } from '../libs/devstack/embedded-postgres';

@@ -21,7 +21,7 @@ import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
 /** A parsed JSON log line; its fields are whatever the code logged. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type LogRecord = Record<string, any>;
 
 /** The value of `series` (name plus labels, exactly as exposed), or undefined. */

@@ -6,7 +6,7 @@ import { createLogger, REDACTED, temporalLogger, type LogLevel } from '../../lib
 import { createApiMetrics, createWorkerMetrics, serveMetrics, statusClass } from '../../libs/observability/metrics';
 
 /** A parsed JSON log line; its fields are whatever the code logged. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type LogRecord = Record<string, any>;
 
 /** A logger writing into an array of parsed JSON records. */

@@ -12,7 +12,7 @@ import { Attempt, DeadLetter, Delivery, Subscription } from '../../libs/db/entit
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 import { retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createEngineWorker, loopbackSender, sendTimes, testSecretBox } from '../support/engine';
+import { createEngineWorker, sendTimes, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
 import { createTimeSkippingEnv } from '../support/temporal';
