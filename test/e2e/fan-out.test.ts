@@ -47,6 +47,8 @@ describe('event fan-out on the dev server', () => {
     await eventually(() => finished(rows.map((d) => d.id)), 20_000, 'deliveries to succeed');
 
     const child = stack.client.workflow.getHandle(deliveryWorkflowId(event.id, exact.id));
+    // The row says succeeded once recorded; the workflow completes a moment later.
+    assert.deepEqual(await child.result(), { status: 'succeeded', attempts: 1 });
     const description = await child.describe();
     assert.equal(description.status.name, 'COMPLETED');
     assert.deepEqual(await description.memo, { url: ok.url, eventType: 'image.created', deliveryId: rows.find((d) => d.subscriptionId === exact.id)!.id });
