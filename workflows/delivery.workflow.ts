@@ -115,9 +115,10 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       );
     }
     if (delay > 0) {
-      retryRequested = false;
+      // A retryNow that came in during the attempt counts too: the operator wants no more waiting.
       await condition(() => retryRequested || cancelRequested !== undefined, delay, { summary: `wait before attempt ${prepared.attemptNumber + 1}` });
     }
+    retryRequested = false;
   }
 }
 

@@ -2,10 +2,14 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
 import { cancelSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
+import type { DeliveryStatus } from '../domain/types';
+import { FINAL_DELIVERY_STATUSES } from '../domain/types';
 import { deliveryWorkflowId, eventWorkflowId, SA } from './names';
 
 export interface DeliveryTarget {
   id: string;
+  /** The status the delivery log shows; a final one means the workflow is done or finishing. */
+  status?: DeliveryStatus;
   eventId: string;
   subscriptionId: string;
   eventType: string;
@@ -47,7 +51,11 @@ export class DeliveryService {
    */
   async retry(delivery: DeliveryTarget): Promise<RetryOutcome> {
     const handle = this.client.workflow.getHandle(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
-    if (await this.isRunning(handle.workflowId)) {
+    const finished = delivery.status !== undefined && FINAL_DELIVERY_STATUSES.includes(delivery.status);
+    if (finished) {
+      // Its outcome is recorded, so the run is closing: a signal now would be lost. Let it close.
+      await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    } else if (await this.isRunning(handle.workflowId)) {
       try {
         await handle.signal(retryNowSignal);
         return 'signalled';
