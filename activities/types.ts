@@ -2,7 +2,8 @@
  * The contract between workflows and activities. Pure types: workflows `import type` this
  * file, so nothing here may pull in Node, TypeORM or HTTP code.
  */
-import type { AttemptErrorKind, AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
+import type { SendOutcome } from '../libs/delivery/http-sender';
+import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 
 export interface MatchedDelivery {
   deliveryId: string;
@@ -40,14 +41,8 @@ export interface SkippedAttempt {
   reason: string;
 }
 
-/** What one HTTP try came to. A failed try is data, never an exception. */
-export interface AttemptOutcome {
-  ok: boolean;
-  statusCode: number | null;
-  errorKind: AttemptErrorKind | null;
-  error: string | null;
-  durationMs: number;
-  responseExcerpt: string | null;
+/** What one HTTP try came to, with when it ran. A failed try is data, never an exception. */
+export interface AttemptOutcome extends SendOutcome {
   startedAt: string;
   finishedAt: string;
 }
