@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -35,9 +36,13 @@ export const retryNowSignal = defineSignal('retryNow');
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
 export const stateQuery = defineQuery<DeliveryState>('state');
 
-// prepare and record touch only Postgres: Temporal retries them until the infrastructure is
-// back, so a fault never consumes a schedule slot and never loses an attempt's outcome.
-const { prepareAttempt, recordAttempt, markDeliveryCancelled } = proxyActivities<HeraldActivities>({
+// prepare and record touch only Postgres: they are retried until the infrastructure is back, so a
+// fault never consumes a schedule slot and never loses an attempt's outcome. They run as local
+// activities, inside the workflow task that needs them: a marker in the history instead of a
+// task-queue round trip (6 history events and one workflow task fewer each; see bench/results).
+// The retry interval stays under the SDK's local retry threshold, so a long outage is waited out
+// in the worker rather than on billable timers.
+const { prepareAttempt, recordAttempt, markDeliveryCancelled } = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

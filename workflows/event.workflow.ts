@@ -1,9 +1,10 @@
-import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/types';
 import { deliveryWorkflowId, SA } from '../libs/temporal/names';
 import { deliveryWorkflow } from './delivery.workflow';
 
-const { matchSubscriptions } = proxyActivities<HeraldActivities>({
+// A local activity: matching is a short Postgres read, retried until Postgres answers.
+const { matchSubscriptions } = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

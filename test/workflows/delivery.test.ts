@@ -12,7 +12,7 @@ import { Attempt, DeadLetter, Delivery, Subscription } from '../../libs/db/entit
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 import { retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createEngineWorker, sendTimes, testSecretBox } from '../support/engine';
+import { createEngineWorker, eventually, sendTimes, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
 import { createTimeSkippingEnv } from '../support/temporal';
@@ -132,6 +132,19 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 6 });
     const offsets = offsetsInMinutes(await sendTimes(handle));
     assert.ok(offsets[5] >= 25 && offsets[5] < 26, `attempt 6 ran at ${offsets[5].toFixed(2)} min, right after the signal`);
+  });
+
+  it('skips the next wait when retryNow arrives while an attempt is on the wire', async () => {
+    const fail = { kind: 'status', status: 500 } as const;
+    const r = await receiver({ kind: 'sequence', steps: [fail, fail, { kind: 'slow', ms: 3000, status: 500 }, { kind: 'status', status: 200 }] });
+    const { handle } = await startDelivery(r.url);
+    await env.sleep(1.5 * MIN); // attempts at 0 and 0; the third, at 1 minute, answers after 3 s
+    await eventually(async () => r.requests.length === 3, 10_000, 'the slow third attempt');
+    await handle.signal(retryNowSignal);
+    assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 4 });
+    const offsets = offsetsInMinutes(await sendTimes(handle));
+    // Without the signal the fourth attempt waits until minute 6.
+    assert.ok(offsets[3] >= 1 && offsets[3] < 1.5, `attempt 4 ran at ${offsets[3].toFixed(2)} min, right after the third`);
   });
 
   it('fails an attempt on a redirect without following it', async () => {
