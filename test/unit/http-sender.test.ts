@@ -152,6 +152,23 @@ describe('http sender against real receivers', () => {
     }
   });
 
+  it('connects to the very address the guarded lookup answered, resolving once: no separate pre-check to race', async () => {
+    // rebind.example exists in no DNS: reaching the receiver proves the socket used the guard's
+    // answer, and a single resolution means no earlier check whose answer could differ.
+    const asked: string[] = [];
+    const pinned = createHttpSender({
+      policy: createTargetPolicy({ allowedTargets: ['127.0.0.1'], allowHttp: true, resolve: async (h) => (asked.push(h), [{ address: '127.0.0.1', family: 4 }]) }),
+    });
+    try {
+      const outcome = await pinned.send({ url: `http://rebind.example:${receiver.port}/hook`, headers, body });
+      assert.equal(outcome.ok, true, outcome.error ?? '');
+      assert.equal(receiver.requests.length, 1);
+      assert.deepEqual(asked, ['rebind.example']);
+    } finally {
+      await pinned.close();
+    }
+  });
+
   it('reports a refused connection, an unknown host, a TLS failure and a bad URL by kind', async () => {
     const closed = await startReceiver();
     const closedUrl = closed.url;
