@@ -33,6 +33,9 @@ const schema = z.object({
   HERALD_API_HOST: z.string().default('0.0.0.0'),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   HERALD_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Failed authentications one client address may make within the window before it gets 429s.
+  HERALD_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
+  HERALD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   HERALD_ALLOWED_TARGETS: list.default(''),
   HERALD_ALLOW_HTTP: bool.default('false'),
   HERALD_EGRESS_PROXY: z.string().url().optional(),
@@ -61,7 +64,7 @@ export interface Config {
     tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
     apiKey?: string;
   };
-  api: { port: number; host: string; adminToken: string; ingestToken?: string };
+  api: { port: number; host: string; adminToken: string; ingestToken?: string; authFailures: { limit: number; windowMs: number } };
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
@@ -90,7 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tls: tlsWanted ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME } : undefined,
       apiKey: e.TEMPORAL_API_KEY,
     },
-    api: { port: e.HERALD_API_PORT, host: e.HERALD_API_HOST, adminToken: e.HERALD_ADMIN_TOKEN, ingestToken: e.HERALD_INGEST_TOKEN },
+    api: {
+      port: e.HERALD_API_PORT,
+      host: e.HERALD_API_HOST,
+      adminToken: e.HERALD_ADMIN_TOKEN,
+      ingestToken: e.HERALD_INGEST_TOKEN,
+      authFailures: { limit: e.HERALD_AUTH_FAILURE_LIMIT, windowMs: e.HERALD_AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    },
     delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },

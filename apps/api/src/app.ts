@@ -7,6 +7,7 @@ import type { Config } from '../../../libs/config/config';
 import { createLogger, type Logger } from '../../../libs/observability/logger';
 import { HERALD_VERSION } from '../../../libs/version';
 import { AppModule } from './app.module';
+import { answerClientError } from './common/error.filter';
 import { jsonBodies } from './common/json-body';
 import { NestPinoLogger } from './common/logger';
 
@@ -22,7 +23,8 @@ export async function createApi(config: Config, opts: { logger?: false | Logger 
     logger: opts.logger === false ? false : new NestPinoLogger(opts.logger ?? createLogger('api', config.logLevel)),
   });
   app.set('trust proxy', 'loopback');
-  // Strict JSON only (objects/arrays at the top), within the body limit.
+  app.getHttpServer().on('clientError', answerClientError);
+  // JSON objects only, within the body limit (see jsonBodies for what else is refused).
   app.use(jsonBodies(BODY_LIMIT));
   // A well-formed body with wrong fields is 422, like every domain validation; malformed JSON stays 400.
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY }));

@@ -18,7 +18,16 @@ export const IngestAllowed = (): MethodDecorator & ClassDecorator => SetMetadata
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-/** Failed attempts per client address in a sliding minute; past the limit, 429 until it cools down. */
+/**
+ * Whether a presented token is the expected one, in time that depends on neither: both are
+ * hashed to 32-byte SHA-256 digests first, so timingSafeEqual always compares equal lengths
+ * and even the token's length does not leak.
+ */
+export function tokensEqual(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** Failed attempts per client address in a sliding window; past the limit, 429 until it cools down. */
 class FailureLimiter {
   private readonly failures = new Map<string, number[]>();
   constructor(private readonly limit: number, private readonly windowMs: number) {}
@@ -39,17 +48,19 @@ class FailureLimiter {
 }
 
 /**
- * Bearer tokens from configuration. Compared as SHA-256 digests with timingSafeEqual, so
- * neither the length nor the content of a token leaks through timing.
+ * Bearer tokens from configuration, compared with `tokensEqual`. A client address that fails
+ * `HERALD_AUTH_FAILURE_LIMIT` times within the window gets 429 on every guarded route, even
+ * with the right token: otherwise the answer to a lucky guess would still tell it apart.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly tokens: { digest: Buffer; scope: Scope }[];
-  private readonly limiter = new FailureLimiter(20, 60_000);
+  private readonly tokens: { token: string; scope: Scope }[];
+  private readonly limiter: FailureLimiter;
 
   constructor(@Inject(CONFIG) config: Config, private readonly reflector: Reflector) {
-    this.tokens = [{ digest: digest(config.api.adminToken), scope: 'admin' }];
-    if (config.api.ingestToken) this.tokens.push({ digest: digest(config.api.ingestToken), scope: 'ingest' });
+    this.tokens = [{ token: config.api.adminToken, scope: 'admin' }];
+    if (config.api.ingestToken) this.tokens.push({ token: config.api.ingestToken, scope: 'ingest' });
+    this.limiter = new FailureLimiter(config.api.authFailures.limit, config.api.authFailures.windowMs);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -73,9 +84,9 @@ export class AuthGuard implements CanActivate {
   private scopeOf(header: string | undefined): Scope | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) return undefined;
-    const presented = digest(match[1]);
+    // Every token is compared, so the time does not tell which one (if any) matched.
     let scope: Scope | undefined;
-    for (const t of this.tokens) if (timingSafeEqual(t.digest, presented)) scope ??= t.scope;
+    for (const t of this.tokens) if (tokensEqual(match[1], t.token)) scope ??= t.scope;
     return scope;
   }
 }

@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, RateLimited, type ErrorKind } from './errors';
 
@@ -44,6 +46,7 @@ export class ErrorFilter implements ExceptionFilter {
     const [status, body] = this.translate(exception);
     if (exception instanceof RateLimited) res.setHeader('retry-after', String(exception.retryAfterSeconds));
     if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('retry-after', '5');
+    if (status === HttpStatus.UNAUTHORIZED) res.setHeader('www-authenticate', 'Bearer'); // RFC 9110 §11.6.1
     res.status(status).json(body);
   }
 
@@ -64,10 +67,12 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (isBodyParserError(exception)) {
       const status = exception.status;
-      const code = status === 413 ? 'payload_too_large' : exception.type === 'entity.parse.failed' ? 'malformed_json' : HTTP_CODES[status] ?? 'bad_request';
+      const unreadable = exception.type === 'entity.parse.failed' || exception.type === 'entity.decode.failed';
+      const code = status === 413 ? 'payload_too_large' : unreadable ? 'malformed_json' : HTTP_CODES[status] ?? 'bad_request';
       const message =
         status === 413 ? 'The request body is larger than allowed'
         : exception.type === 'entity.parse.failed' ? 'The request body is not valid JSON'
+        : exception.type === 'entity.decode.failed' ? exception.message
         : exception.type === 'entity.unsupported.type' ? 'The request body must be JSON (content-type: application/json)'
         : 'The request body could not be read';
       return [status, { error: { code, message, details: {} } }];
@@ -84,7 +89,25 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-function isBodyParserError(e: unknown): e is { status: number; type: string } {
+/**
+ * For the HTTP server's `clientError`: requests Node's parser refuses (request line or headers
+ * over its 16 KiB limit, malformed HTTP) never reach Nest. Answered like Node would (431, 408 or
+ * 400), but in the one error shape.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'The request line or headers are larger than allowed']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request took too long to arrive']
+    : [400, 'bad_request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message, details: {} } } satisfies ErrorBody);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+function isBodyParserError(e: unknown): e is { status: number; type: string; message: string } {
   return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { type?: unknown }).type === 'string';
 }
 

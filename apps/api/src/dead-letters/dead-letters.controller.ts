@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { pathId } from '../common/ids';
+import { NoBody } from '../common/json-body';
 import type { Page } from '../common/pagination';
 import { DeadLettersService } from './dead-letters.service';
 import { BulkRetryDto, BulkRetryResult } from './dto/bulk-retry.dto';
@@ -39,7 +40,7 @@ export class DeadLettersController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Retry one dead letter: its delivery gets one `manual` attempt; success removes the dead letter' })
   @ApiAcceptedResponse({ type: DeadLetterRetryAccepted })
-  retry(@Param('id') id: string): Promise<DeadLetterRetryAccepted> {
+  retry(@Param('id') id: string, @NoBody() _body: undefined): Promise<DeadLetterRetryAccepted> {
     return this.deadLetters.retry(pathId('dead_letter', id));
   }
 
@@ -47,7 +48,7 @@ export class DeadLettersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Discard a dead letter (the delivery and its attempts stay in the log)' })
   @ApiNoContentResponse()
-  discard(@Param('id') id: string): Promise<void> {
+  discard(@Param('id') id: string, @NoBody() _body: undefined): Promise<void> {
     return this.deadLetters.discard(pathId('dead_letter', id));
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { pathId } from '../common/ids';
+import { NoBody } from '../common/json-body';
 import type { Page } from '../common/pagination';
 import { DeliveriesService } from './deliveries.service';
 import { CancelAccepted, DeliveryDetail, DeliveryPage, RetryAccepted, type DeliveryView } from './dto/delivery.view';
@@ -30,7 +31,7 @@ export class DeliveriesController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Retry now: a running delivery skips its wait (`signalled`), a finished one gets one `manual` attempt (`restarted`)' })
   @ApiAcceptedResponse({ type: RetryAccepted })
-  retry(@Param('id') id: string): Promise<RetryAccepted> {
+  retry(@Param('id') id: string, @NoBody() _body: undefined): Promise<RetryAccepted> {
     return this.deliveries.retry(pathId('delivery', id));
   }
 
@@ -38,7 +39,7 @@ export class DeliveriesController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Stop a running delivery (409 `delivery_not_running` when it has finished)' })
   @ApiAcceptedResponse({ type: CancelAccepted })
-  cancel(@Param('id') id: string): Promise<CancelAccepted> {
+  cancel(@Param('id') id: string, @NoBody() _body: undefined): Promise<CancelAccepted> {
     return this.deliveries.cancel(pathId('delivery', id));
   }
 }

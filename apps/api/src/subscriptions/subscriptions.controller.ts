@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { pathId } from '../common/ids';
+import { NoBody } from '../common/json-body';
 import type { Page } from '../common/pagination';
 import { AttemptView } from '../deliveries/dto/attempt.view';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
@@ -48,7 +49,7 @@ export class SubscriptionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete the subscription with its delivery log and dead letters; its running deliveries stop' })
   @ApiNoContentResponse()
-  remove(@Param('id') id: string): Promise<void> {
+  remove(@Param('id') id: string, @NoBody() _body: undefined): Promise<void> {
     return this.subscriptions.remove(pathId('subscription', id));
   }
 
@@ -64,7 +65,7 @@ export class SubscriptionsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Send a sample image.created now and return the recorded Attempt (trigger `test`)' })
   @ApiOkResponse({ type: AttemptView })
-  test(@Param('id') id: string): Promise<AttemptView> {
+  test(@Param('id') id: string, @NoBody() _body: undefined): Promise<AttemptView> {
     return this.subscriptions.sendTest(pathId('subscription', id));
   }
 }

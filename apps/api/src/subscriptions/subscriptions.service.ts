@@ -30,6 +30,8 @@ export const USER_DEFINED_MAX_BYTES = 8 * 1024;
 /** After a rotation the replaced secret keeps signing this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
 const EXCERPT_LIMIT = 4 * 1024;
+/** Control, format (RTL override, zero-width), separator, private-use, unassigned, surrogate. */
+const INVISIBLE_OR_CONTROL = /[\p{C}\p{Z}]/u;
 
 @Injectable()
 export class SubscriptionsService implements OnApplicationShutdown {
@@ -194,6 +196,9 @@ export class SubscriptionsService implements OnApplicationShutdown {
    * as the loopback address it always is.
    */
   private checkUrl(url: string): string {
+    // The URL parser silently drops tabs and line breaks and IDNA maps invisible characters
+    // away, so such a URL would be stored as one thing and sent to another.
+    if (INVISIBLE_OR_CONTROL.test(url)) throw new TargetRefused('invalid_url', 'url refused: it contains whitespace, control or invisible characters (percent-encode them)', { kind: 'invalid_url' });
     const verdict = this.policy.checkUrl(url);
     if (!verdict.ok) throw new TargetRefused(verdict.kind === 'invalid_url' ? 'invalid_url' : 'url_not_allowed', `url refused: ${verdict.reason}`, { kind: verdict.kind });
     const host = verdict.url.hostname.toLowerCase().replace(/\.$/, '');
