@@ -13,6 +13,7 @@ import type { AttemptOutcome, DeliveryRef, HeraldActivities } from '../activitie
 import { nextDelay } from '../libs/domain/retry-schedule';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 import { DELIVERY_EXHAUSTED, SA } from '../libs/temporal/names';
+import { POSTGRES_ACTIVITY } from './postgres-activity-options';
 
 export interface DeliveryInput extends DeliveryRef {
   /** `manual` runs one attempt (an operator's retry of a finished delivery); default `scheduled`. */
@@ -36,16 +37,7 @@ export const retryNowSignal = defineSignal('retryNow');
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
 export const stateQuery = defineQuery<DeliveryState>('state');
 
-// prepare and record touch only Postgres: they are retried until the infrastructure is back, so a
-// fault never consumes a schedule slot and never loses an attempt's outcome. They run as local
-// activities, inside the workflow task that needs them: a marker in the history instead of a
-// task-queue round trip (6 history events and one workflow task fewer each; see bench/results).
-// The retry interval stays under the SDK's local retry threshold, so a long outage is waited out
-// in the worker rather than on billable timers.
-const { prepareAttempt, recordAttempt, markDeliveryCancelled } = proxyLocalActivities<HeraldActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const { prepareAttempt, recordAttempt, markDeliveryCancelled } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
 // send is the HTTP call alone. It is never retried by Temporal: its outcome is data, and a
 // second POST must only ever come from the schedule.

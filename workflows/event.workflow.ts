@@ -2,12 +2,9 @@ import { ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePol
 import type { HeraldActivities } from '../activities/types';
 import { deliveryWorkflowId, SA } from '../libs/temporal/names';
 import { deliveryWorkflow } from './delivery.workflow';
+import { POSTGRES_ACTIVITY } from './postgres-activity-options';
 
-// A local activity: matching is a short Postgres read, retried until Postgres answers.
-const { matchSubscriptions } = proxyLocalActivities<HeraldActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const { matchSubscriptions } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
 export interface EventResult {
   deliveries: number;

@@ -26,13 +26,14 @@ export function loopbackSender(opts: { allowedTargets?: string[]; timeoutMs?: nu
 }
 
 /** A Herald worker with the real activities against `dataSource`. */
-export async function createEngineWorker(opts: { connection: NativeConnection; taskQueue: string; dataSource: DataSource; sender?: HttpSender; namespace?: string; maxCachedWorkflows?: number }): Promise<Worker> {
+export async function createEngineWorker(opts: { connection: NativeConnection; taskQueue: string; dataSource: DataSource; sender?: HttpSender; namespace?: string; maxCachedWorkflows?: number; maxConcurrentWorkflowTaskExecutions?: number }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: opts.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
     activities: createActivities({ dataSource: opts.dataSource, sender: opts.sender ?? loopbackSender(), secretBox: testSecretBox(), version: 'test' }),
   });
 }
