@@ -41,8 +41,14 @@ export async function stopOwnPostgres(): Promise<void> {
   if (ownDir) rmSync(ownDir, { recursive: true, force: true });
 }
 
-async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const { adminUrl } = await testPostgres();
+/** A Postgres server a test runs itself (to stop and restart it): its maintenance URL and database URLs. */
+export interface PostgresServer {
+  adminUrl: string;
+  urlFor(database: string): string;
+}
+
+async function admin<T>(server: PostgresServer | undefined, fn: (c: Client) => Promise<T>): Promise<T> {
+  const { adminUrl } = server ?? (await testPostgres());
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
@@ -52,11 +58,14 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, empty database; with `migrate` (default) the schema is applied. */
-export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * A fresh, empty database; with `migrate` (default) the schema is applied. `postgres` puts it on
+ * a server of the test's own instead of the run's shared one.
+ */
+export async function createTestDatabase(opts: { migrate?: boolean; postgres?: PostgresServer } = {}): Promise<TestDatabase> {
   const name = `herald_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  const { urlFor } = await testPostgres();
+  await admin(opts.postgres, (c) => c.query(`CREATE DATABASE ${name}`));
+  const { urlFor } = opts.postgres ?? (await testPostgres());
   const url = urlFor(name);
   const dataSource = await createDataSource(url, { poolSize: 10, applicationName: 'herald-test' }).initialize();
   if (opts.migrate ?? true) await dataSource.runMigrations();
@@ -65,7 +74,7 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
     dataSource,
     async drop() {
       if (dataSource.isInitialized) await dataSource.destroy();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await admin(opts.postgres, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
 }

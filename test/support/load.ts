@@ -15,16 +15,21 @@ export interface CountingReceiver {
   url: string;
   /** Successful (2xx) requests per webhook-id. */
   received: Map<string, number>;
+  /** Every request per webhook-id, failed ones (`failAttempts`) included. */
+  requests: Map<string, number>;
+  /** Successful requests, duplicates included. */
   total(): number;
   close(): Promise<void>;
 }
 
 export async function startCountingReceiver(opts: { failAttempts?: number; delayMs?: number } = {}): Promise<CountingReceiver> {
   const received = new Map<string, number>();
+  const requests = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       const id = String(req.headers['webhook-id']);
+      requests.set(id, (requests.get(id) ?? 0) + 1);
       const fail = Number(req.headers['x-herald-attempt']) <= (opts.failAttempts ?? 0);
       setTimeout(() => {
         if (!fail) received.set(id, (received.get(id) ?? 0) + 1);
@@ -36,20 +41,24 @@ export async function startCountingReceiver(opts: { failAttempts?: number; delay
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     received,
+    requests,
     total: () => [...received.values()].reduce((a, b) => a + b, 0),
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
 
-/** Posts `n` image.created events through the API, `concurrency` at a time; returns their ids. */
-export async function postEvents(stack: TestStack, n: number, concurrency = 8, prefix = `evt_load_${Date.now().toString(36)}`): Promise<string[]> {
+/**
+ * Posts `n` image.created events through the API, `concurrency` at a time; returns their ids.
+ * `fields` go into every event (e.g. a templateId that scopes them to some subscriptions).
+ */
+export async function postEvents(stack: TestStack, n: number, concurrency = 8, prefix = `evt_load_${Date.now().toString(36)}`, fields: { templateId?: string } = {}): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < ids.length) {
       const id = ids[next++];
       for (let tries = 0; ; tries++) {
-        const res = await stack.api('/v1/events', { method: 'POST', json: { id, type: 'image.created', data: SAMPLE_IMAGE_CREATED } });
+        const res = await stack.api('/v1/events', { method: 'POST', json: { id, type: 'image.created', ...fields, data: SAMPLE_IMAGE_CREATED } });
         if (res.status === 202) break;
         // 503 while a dependency is down: a producer posts again with the same id.
         if (res.status !== 503 || tries > 100) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.body)}`);

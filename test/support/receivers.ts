@@ -25,7 +25,7 @@ export type Step =
   | { kind: 'redirect'; status?: 301 | 302 | 303 | 307 | 308; location?: string }
   | { kind: 'slow'; ms: number; status?: number }
   | { kind: 'stream-forever' }
-  | { kind: 'huge'; bytes?: number }
+  | { kind: 'huge'; bytes?: number; status?: number }
   | { kind: 'close-mid-response' };
 
 /** A step, or a sequence of steps taken one per request, the last one repeating. */
@@ -36,6 +36,8 @@ export interface Receiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** Response body bytes written so far by stream-forever and huge responses (what a client could have read). */
+  bytesSent(): number;
   /** Replaces the behaviour; a sequence starts again from its first step. */
   setBehaviour(behaviour: Behaviour): void;
   /** Resolves once `n` requests have arrived; rejects after `timeoutMs`. */
@@ -58,6 +60,7 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
   let behaviour = initial;
   let served = 0; // requests answered under the current behaviour, for sequences
   let closing = false;
+  let bytesSent = 0;
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -117,7 +120,7 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
         pump(res, Infinity, Date.now() + STREAM_FOREVER_MS);
         return;
       case 'huge':
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(step.bytes ?? HUGE_BYTES) });
+        res.writeHead(step.status ?? 200, { 'content-type': 'text/plain', 'content-length': String(step.bytes ?? HUGE_BYTES) });
         pump(res, step.bytes ?? HUGE_BYTES);
         return;
       case 'close-mid-response':
@@ -135,6 +138,7 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
       while (!closing && !res.destroyed && sent < total && Date.now() < deadline) {
         const piece = CHUNK.subarray(0, Math.min(CHUNK.length, total - sent));
         sent += piece.length;
+        bytesSent += piece.length;
         if (!res.write(piece)) {
           res.once('drain', writeMore);
           return;
@@ -155,6 +159,7 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
     url: `http://127.0.0.1:${port}${RECEIVER_PATH}`,
     port,
     requests,
+    bytesSent: () => bytesSent,
     setBehaviour(next) {
       behaviour = next;
       served = 0;

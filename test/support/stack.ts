@@ -8,7 +8,7 @@ import { connectClient } from '../../libs/temporal/connection';
 import { DeliveryService } from '../../libs/temporal/delivery-service';
 import type { Client } from '@temporalio/client';
 import { testConfig, TEST_ADMIN_TOKEN } from './config';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, type PostgresServer, type TestDatabase } from './database';
 import { testTemporalAddress } from './temporal';
 
 export interface TestStack {
@@ -28,10 +28,11 @@ export interface TestStack {
 
 /**
  * The whole product in this process: API (listening on a free port) and worker, on a fresh
- * database of the shared Postgres and the shared Temporal dev server, with a task queue of its own.
+ * database of the shared Postgres (or of `opts.postgres`, a server of the test's own) and the
+ * shared Temporal dev server, with a task queue of its own.
  */
-export async function startStack(env: Record<string, string> = {}, opts: { worker?: boolean } = {}): Promise<TestStack> {
-  const db = await createTestDatabase();
+export async function startStack(env: Record<string, string> = {}, opts: { worker?: boolean; postgres?: PostgresServer } = {}): Promise<TestStack> {
+  const db = await createTestDatabase({ postgres: opts.postgres });
   // env.TEMPORAL_ADDRESS (and TEMPORAL_UI_URL) point the stack at a Temporal server of the test's own.
   const config = testConfig({ DATABASE_URL: db.url, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? (await testTemporalAddress()), ...env });
   const app = await createApi(config, { logger: false });
