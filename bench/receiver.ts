@@ -6,6 +6,8 @@ export interface BenchReceiver {
   /** Arrival time (performance.now() + timeOrigin, ms) of the first successful request per key. */
   arrivals: Map<string, number>;
   requests: number;
+  /** Requests per subscription (the x-bench-sub header each bench subscription sets). */
+  requestsBy: Map<string, number>;
   status: number;
   close(): Promise<void>;
 }
@@ -15,7 +17,7 @@ export interface BenchReceiver {
  * The key is the envelope's event id when the body has one, else the webhook-id header.
  */
 export async function startBenchReceiver(status = 200): Promise<BenchReceiver> {
-  const r: BenchReceiver = { url: '', arrivals: new Map(), requests: 0, status, close: async () => undefined };
+  const r: BenchReceiver = { url: '', arrivals: new Map(), requests: 0, requestsBy: new Map(), status, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,6 +32,7 @@ export async function startBenchReceiver(status = 200): Promise<BenchReceiver> {
         // not JSON: keep the header
       }
       const sub = String(req.headers['x-bench-sub'] ?? '');
+      r.requestsBy.set(sub, (r.requestsBy.get(sub) ?? 0) + 1);
       const k = `${key}|${sub}`;
       if (r.status < 300 && !r.arrivals.has(k)) r.arrivals.set(k, now);
       res.writeHead(r.status, { 'content-type': 'text/plain' }).end('ok');

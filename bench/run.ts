@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { Agent, request } from 'undici';
 import { startEmbeddedPostgres } from '../libs/devstack/embedded-postgres';
@@ -15,16 +15,29 @@ import { freePort } from '../libs/devstack/ports';
 import { startTemporalDevServer } from '../libs/devstack/temporal-dev-server';
 import { createDataSource } from '../libs/db/data-source';
 import { SAMPLE_IMAGE_CREATED } from '../libs/delivery/payload';
-import { spawnHerald } from '../test/support/processes';
+import { Subscription } from '../libs/db/entities';
+import { deliveryWorkflowId } from '../libs/temporal/names';
+import { createEngineWorker, testSecretBox } from '../test/support/engine';
+import { spawnHerald, type HeraldProcess } from '../test/support/processes';
+import { seedDelivery, seedEvent, seedSubscription } from '../test/support/seed';
+import { createTimeSkippingEnv } from '../test/support/temporal';
 import { startBenchReceiver, type BenchReceiver } from './receiver';
 import { pool, round, summary } from './stats';
 import { historyCost } from './cost';
 import * as floorActivities from './floor/floor.activities';
 
 const QUICK = process.argv.includes('--quick');
-const N = QUICK ? 300 : 5000;
-const PARKED = QUICK ? 300 : 10_000;
-const TIMER_SAMPLE = QUICK ? 20 : 100;
+const flag = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const N = Number(flag('--events') ?? (QUICK ? 300 : 5000));
+const PARKED = Number(flag('--parked') ?? (QUICK ? 300 : 10_000));
+const TIMER_SAMPLE = 100;
+const IDLE_SAMPLE = QUICK ? 20 : 50;
+/** A previous run's latest.json to show side by side ("before"), e.g. the engine before a change. */
+const BASELINE = flag('--baseline');
+const LABEL = flag('--label') ?? 'after';
 const CONCURRENCY = 32;
 const ADMIN = 'bench-admin-token-0123456789';
 const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -53,8 +66,12 @@ async function main(): Promise<void> {
     HERALD_ADMIN_TOKEN: ADMIN, HERALD_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'), HERALD_ALLOWED_TARGETS: '127.0.0.1', HERALD_ALLOW_HTTP: 'true',
     HERALD_LOG_LEVEL: 'warn', HERALD_WORKER_METRICS_PORT: String(await freePort()),
   };
+  // The worker runs the prebuilt workflow bundle, as in production (Dockerfile): no webpack in its heap.
+  const bundle = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger })).code);
   const api = spawnHerald('api', env);
-  const worker = spawnHerald('worker', env);
+  const worker = spawnHerald('worker', { ...env, HERALD_WORKFLOW_BUNDLE: bundle });
+  stopOnSignal([api, worker], [temporal.process.pid], async () => { await pg.stop(); rmSync(dir, { recursive: true, force: true }); });
   const base = `http://127.0.0.1:${apiPort}`;
   const http = new Agent({ connections: CONCURRENCY * 2 });
   const call = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }> => {
@@ -69,7 +86,7 @@ async function main(): Promise<void> {
   }
   log(`stack up in ${Date.now() - started} ms (N=${N}${QUICK ? ', quick' : ''})`);
   const client = new TemporalClient({ connection: await Connection.connect({ address: temporal.address }) });
-  const results: Results = { meta: { quick: QUICK, events: N, concurrency: CONCURRENCY, cores: (await import('node:os')).cpus().length, node: process.version, date: new Date().toISOString() } };
+  const results: Results = { meta: { label: LABEL, quick: QUICK, events: N, concurrency: CONCURRENCY, cores: (await import('node:os')).cpus().length, node: process.version, date: new Date().toISOString() } };
 
   const subscribe = async (receiver: BenchReceiver, tag: string, eventTypes = ['image.created']): Promise<string> => {
     const res = await call('POST', '/v1/subscriptions', { url: receiver.url, eventTypes, payloadFormat: 'envelope', headers: { 'x-bench-sub': tag } });
@@ -102,6 +119,50 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
+
+  const waitForRows = async (what: string, done: () => Promise<boolean>, timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  // 6 + idle latency. 100 deliveries to a failing receiver park on the 1-minute timer; while
+  // they wait the stack is idle, and single events measure 202 → arrival without queueing.
+  {
+    const failing = await startBenchReceiver(500);
+    const sub = await subscribe(failing, 'timer');
+    await ingest(TIMER_SAMPLE, 'evt_timer');
+    const parkedAt = Date.now();
+    const timerRequests = (): number => failing.requestsBy.get('timer') ?? 0;
+    await waitFor('two attempts each', () => timerRequests() >= TIMER_SAMPLE * 2, 120_000);
+
+    const receiver = await startBenchReceiver(200);
+    const idleSub = await subscribe(receiver, 'idle');
+    const lat: number[] = [];
+    for (let i = 0; i < IDLE_SAMPLE; i++) {
+      const { accepted } = await ingest(1, `evt_idle${i}`);
+      const key = `evt_idle${i}_0|idle`;
+      await waitFor('idle delivery', () => receiver.arrivals.has(key), 30_000);
+      lat.push(receiver.arrivals.get(key)! - accepted.get(`evt_idle${i}_0`)!);
+    }
+    results.idle_latency_202_to_arrival_ms = mapRound(summary(lat));
+    log(`idle: ${JSON.stringify(results.idle_latency_202_to_arrival_ms)} (parked for ${Date.now() - parkedAt} ms)`);
+    await unsubscribe([idleSub]);
+    await receiver.close();
+
+    await waitFor('third attempts', () => timerRequests() >= TIMER_SAMPLE * 3, 180_000);
+    await waitForRows('third attempts recorded', async () => Number((await ds.query(`SELECT count(*) AS n FROM attempts WHERE subscription_id = $1 AND number = 3`, [sub]))[0].n) >= TIMER_SAMPLE, 30_000);
+    const lateness: { ms: number }[] = await ds.query(
+      `SELECT extract(epoch FROM a3.started_at - (a2.finished_at + interval '60 seconds')) * 1000 AS ms
+         FROM attempts a2 JOIN attempts a3 ON a3.delivery_id = a2.delivery_id AND a3.number = 3
+        WHERE a2.number = 2 AND a2.subscription_id = $1`, [sub]);
+    results.timer_lateness_ms = mapRound(summary(lateness.map((r) => Number(r.ms))));
+    log(`1-minute timer lateness: ${JSON.stringify(results.timer_lateness_ms)}`);
+    await unsubscribe([sub]); // their next attempt, 5 minutes on, finds the subscription disabled
+    await failing.close();
+  }
 
   // 1. End-to-end throughput and latency, × 1 and × 5 subscriptions.
   for (const fanout of [1, 5]) {
@@ -171,14 +232,42 @@ async function main(): Promise<void> {
     log(`cost: ${JSON.stringify(results.cost_success)} pg ${JSON.stringify(results.postgres_per_delivery)}`);
   }
 
-  // 5 + 6. Deliveries parked in retry timers; 1-minute timer lateness; then recovery and drain.
+  // 4b. Cost of a fully dead-lettered delivery: the whole 81-minute schedule on the time-skipping
+  // server, same workflow code and activities, a receiver that always answers 500.
+  {
+    const failing = await startBenchReceiver(500);
+    const env = await createTimeSkippingEnv();
+    try {
+      // Its own event type and disabled afterwards: the API's events must never match it (its
+      // secret is sealed with the test key, which the bench's worker does not hold).
+      const sub = await seedSubscription(ds, testSecretBox(), { url: failing.url, eventTypes: ['bench.dead_letter'] });
+      const event = await seedEvent(ds);
+      const delivery = await seedDelivery(ds, event, sub);
+      const w = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'bench-dead-letter', dataSource: ds });
+      const workflowId = deliveryWorkflowId(event.id, sub.id);
+      await w.runUntil(async () => {
+        const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue: 'bench-dead-letter', workflowId, args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }] });
+        await handle.result().catch(() => undefined); // fails with DeliveryExhausted, as designed
+      });
+      const cost = await historyCost(env.client, [workflowId]);
+      // Started directly here (1 action); as the event workflow's child it bills 2.
+      results.cost_dead_letter = { attempts: failing.requests, history_events: cost.history_events, billable_actions: cost.billable_actions + 1 };
+      log(`dead-letter cost: ${JSON.stringify(results.cost_dead_letter)}`);
+      await ds.getRepository(Subscription).update({ id: sub.id }, { enabled: false });
+    } finally {
+      await env.teardown();
+      await failing.close();
+    }
+  }
+
+  // 5. Deliveries parked in retry timers; then recovery and drain.
   {
     const failing = await startBenchReceiver(500);
     const sub = await subscribe(failing, 'parked');
     const t0 = Date.now();
     await ingest(PARKED, 'evt_park');
     // Two immediate failures each, then a 1-minute timer.
-    await waitFor('parked deliveries', () => failing.requests >= PARKED * 2, 900_000);
+    await waitFor('parked deliveries', () => (failing.requestsBy.get('parked') ?? 0) >= PARKED * 2, 900_000);
     const parkedAfter = (Date.now() - t0) / 1000;
     const rss = workerRss(worker.child.pid!);
     const apiLat: number[] = [];
@@ -188,18 +277,11 @@ async function main(): Promise<void> {
       apiLat.push(performance.now() - s);
     }
     const [{ size }] = await ds.query(`SELECT pg_database_size('herald') AS size`);
-    // Timer accuracy: the third attempt is due 60 s after the second one finished.
-    await waitFor('third attempts', () => failing.requests >= PARKED * 2 + Math.min(PARKED, TIMER_SAMPLE), 300_000);
-    const lateness: { ms: number }[] = await ds.query(
-      `SELECT extract(epoch FROM a3.started_at - (a2.finished_at + interval '60 seconds')) * 1000 AS ms
-         FROM attempts a2 JOIN attempts a3 ON a3.delivery_id = a2.delivery_id AND a3.number = 3
-        WHERE a2.number = 2 AND a2.subscription_id = $1 LIMIT $2`, [sub, TIMER_SAMPLE]);
-    results.timer_lateness_ms = mapRound(summary(lateness.map((r) => Number(r.ms))));
     results.parked = {
       deliveries: PARKED, seconds_to_park: round(parkedAfter), worker_rss_mib: rss, temporal_db_mib: round(fileMiB(join(dir, 'temporal.db'))),
       postgres_db_mib: round(Number(size) / 2 ** 20), api_list_ms: mapRound(summary(apiLat)),
     };
-    log(`parked: ${JSON.stringify(results.parked)} lateness ${JSON.stringify(results.timer_lateness_ms)}`);
+    log(`parked: ${JSON.stringify(results.parked)}`);
     failing.status = 200;
     // retryNow to every delivery not yet succeeded; one mid-attempt when signalled skips its next
     // wait, so a few rounds drain everything without waiting out a timer.
@@ -228,7 +310,8 @@ async function main(): Promise<void> {
   const out = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(join(out, 'latest.md'), markdown(results));
+  const baseline = BASELINE ? (JSON.parse(readFileSync(BASELINE, 'utf8')) as Results) : undefined;
+  writeFileSync(join(out, 'latest.md'), markdown(results, baseline));
   log(`done in ${results.meta.total_seconds} s → bench/results/latest.{json,md}`);
 }
 
@@ -249,9 +332,29 @@ function fileMiB(path: string): number {
   return total / 2 ** 20;
 }
 
-function markdown(r: Results): string {
-  const rows = Object.entries(r).flatMap(([section, values]) => Object.entries(values).map(([k, v]) => `| ${section} | ${k} | ${typeof v === 'object' ? JSON.stringify(v) : v} |`));
-  return `# Herald benchmark (${r.meta.date})\n\n| section | figure | value |\n|---|---|---|\n${rows.join('\n')}\n`;
+/** One row per figure; with a baseline, its value sits beside this run's. */
+function markdown(r: Results, baseline?: Results): string {
+  const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const head = baseline ? `| section | figure | ${baseline.meta.label ?? 'before'} | ${r.meta.label} |\n|---|---|---|---|` : '| section | figure | value |\n|---|---|---|';
+  const rows = Object.entries(r).flatMap(([section, values]) => Object.entries(values).map(([k, v]) =>
+    baseline ? `| ${section} | ${k} | ${show(baseline[section]?.[k])} | ${show(v)} |` : `| ${section} | ${k} | ${show(v)} |`));
+  return `# Herald benchmark (${r.meta.date})\n\n${head}\n${rows.join('\n')}\n`;
+}
+
+const quietLogger = new DefaultLogger('WARN');
+
+/**
+ * Ctrl-C (or a CI timeout) must not leave the API, worker, Temporal server or Postgres running:
+ * kill what we started, then exit.
+ */
+function stopOnSignal(children: HeraldProcess[], pids: (number | undefined)[], stopPostgres: () => Promise<void>): void {
+  const stop = (): void => {
+    for (const c of children) c.child.kill('SIGKILL');
+    for (const pid of pids) if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    void Promise.race([stopPostgres(), new Promise((r) => setTimeout(r, 5000))]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 main().catch((err: unknown) => {
