@@ -33,9 +33,9 @@ export interface HeraldProcess {
 }
 
 /** Runs the real worker or API entry point (from dist/) as a separate process. */
-export function spawnHerald(kind: 'worker' | 'api', env: NodeJS.ProcessEnv): HeraldProcess {
+export function spawnHerald(kind: 'worker' | 'api', env: NodeJS.ProcessEnv, nodeArgs: string[] = []): HeraldProcess {
   const entry = join(ROOT, 'dist', 'apps', kind, 'src', 'main.js');
-  const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

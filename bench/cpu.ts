@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time per component of the stack, from /proc: where a delivery's cost goes (the profile
+ * that picks which path to optimise). Postgres counts its main process and every backend.
+ */
+export type CpuComponents = Record<string, number>;
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function processCpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may contain spaces): utime is the 12th, stime the 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // exited
+  }
+}
+
+function childrenOf(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** The Postgres postmaster serving `dataDir`. */
+export function postmasterPid(dataDir: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd[0].endsWith('/postgres') && cmd.includes(dataDir)) return Number(entry);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+export function cpuSnapshot(pids: Record<string, number | undefined>, postmaster?: number): CpuComponents {
+  const out: CpuComponents = {};
+  for (const [name, pid] of Object.entries(pids)) out[name] = pid ? processCpuMs(pid) : 0;
+  if (postmaster) out.postgres = [postmaster, ...childrenOf(postmaster)].reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  return out;
+}
+
+/** CPU milliseconds each component spent between two snapshots, per unit of work. */
+export function cpuPer(before: CpuComponents, after: CpuComponents, units: number): Record<string, number> {
+  // A backend that exited between the snapshots takes its CPU time with it: never below zero.
+  const per = Object.fromEntries(Object.keys(after).map((k) => [k, Math.max(0, Math.round(((after[k] - (before[k] ?? 0)) / units) * 100) / 100)]));
+  per.total = Math.round(Object.values(per).reduce((a, b) => a + b, 0) * 100) / 100;
+  return per;
+}
