@@ -34,3 +34,26 @@ export async function historyCost(client: Client, workflowIds: string[]): Promis
   }
   return { history_events: events, billable_actions: actions };
 }
+
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+/**
+ * Where an idle delivery's time goes, from its two histories: server timestamps of each step,
+ * in ms after the event workflow started (the API answers 202 right after that start).
+ */
+export async function latencyBreakdown(client: Client, eventWorkflowId: string, deliveryWorkflowId: string, clientTimes: { accepted: number; arrived: number }): Promise<Record<string, number>> {
+  const [event, delivery] = await Promise.all([eventWorkflowId, deliveryWorkflowId].map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []));
+  const at = (events: typeof event, type: number): number => ms(events.find((e) => e.eventType === type)?.eventTime);
+  const t0 = at(event, T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  return {
+    event_task_started: at(event, T.EVENT_TYPE_WORKFLOW_TASK_STARTED) - t0,
+    event_task_completed_match_done: at(event, T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) - t0,
+    delivery_started: at(delivery, T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) - t0,
+    delivery_task_started: at(delivery, T.EVENT_TYPE_WORKFLOW_TASK_STARTED) - t0,
+    delivery_task_completed_prepare_done: at(delivery, T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) - t0,
+    send_started: at(delivery, T.EVENT_TYPE_ACTIVITY_TASK_STARTED) - t0,
+    // Wall-clock times seen by the bench (same host clock as the server's timestamps).
+    api_202: clientTimes.accepted - t0,
+    receiver_arrival: clientTimes.arrived - t0,
+  };
+}

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it, mock } from 'node:test';
 import { assertError } from '../support/admin-api';
 import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
+import { reportSecurity } from '../support/load';
 import { startStack, type TestStack } from '../support/stack';
 
 /** Every operation of the OpenAPI document; a new route changes this number on purpose. */
@@ -91,6 +92,10 @@ describe('every route but /health needs the right token', () => {
       const admitted = await call(stack.baseUrl, op, bearer(TEST_ADMIN_TOKEN));
       assert.ok(![401, 403, 429].includes(admitted.status), `${what} with the admin token: ${admitted.status}`);
     }
+    reportSecurity({
+      check: 'admin API without the right token', cases: guarded.length * 5, refused: guarded.length * 5, through: 0,
+      notes: `${guarded.length} routes (all but /health and the OpenAPI document) × missing, wrong, one character too long, Basic, bare token → 401; the ingest token → 403 outside POST /v1/events; SHA-256 digests compared with timingSafeEqual; a client failing repeatedly → 429 with Retry-After`,
+    });
   });
 
   it('refuses the ingest token with 403 everywhere but POST /v1/events', async () => {

@@ -16,6 +16,7 @@ import { DeadLetter, Delivery, Subscription } from '../../libs/db/entities';
 import { newId } from '../../libs/domain/ids';
 import { imageCreated } from '../support/admin-api';
 import { TEST_ADMIN_TOKEN } from '../support/config';
+import { reportSecurity } from '../support/load';
 import { seedDelivery, seedEvent } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -420,13 +421,17 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
     ]) assert.ok(routes.has(route), `no case for ${route}`);
   });
 
+  const statuses: number[] = [];
+  let refused = 0;
   for (const [i, c] of CASES.entries()) {
     it(`#${i + 1} ${c.method} ${c.path.length > 60 ? `${c.path.slice(0, 60)}…` : c.path} — ${c.name} → ${c.expect.status} ${c.expect.code}`, { timeout: 20_000 }, async () => {
       const path = c.path.replace('{sub}', ids.sub).replace('{dlv}', ids.dlv).replace('{dlq}', ids.dlq);
       const answer = await send(stack.baseUrl, c, path);
+      statuses.push(answer.status);
       assert.ok(answer.status >= 400 && answer.status < 500, `a 4xx, got ${answer.status} ${answer.text.slice(0, 300)}`);
       assertErrorShape(answer, c.expect);
       assert.equal((({}) as Record<string, unknown>)[MARK], undefined, 'Object.prototype is not polluted');
+      refused++;
     });
   }
 
@@ -458,5 +463,11 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
     assert.equal(got.body.description, 'after the fuzz \u{1F9EA}');
     const list = await stack.api('/v1/subscriptions');
     assert.equal(list.body.data.length, rowsBefore.subscriptions.length + 1);
+
+    const byStatus = [...new Set(statuses)].sort().map((st) => `${st}×${statuses.filter((x) => x === st).length}`).join(', ');
+    reportSecurity({
+      check: 'fuzzed write requests', cases: CASES.length, refused, through: statuses.filter((st) => st >= 500).length,
+      notes: `every write route; answers ${byStatus}, each in the error shape; nothing stored, Object.prototype untouched, /health and /ready 200 afterwards`,
+    });
   });
 });

@@ -19,6 +19,7 @@ import { assertError, createSubscription, imageCreated, postEvent } from '../sup
 import { deliveriesOf, waitForDelivery } from '../support/deliveries';
 import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
+import { reportSecurity } from '../support/load';
 import { seedSubscription } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -160,6 +161,10 @@ describe('SSRF guard in the engine (nothing allowlisted)', () => {
       assert.deepEqual(spy.requests.map((r) => r.path), ['/control'], 'only the control reached the receiver');
       assert.ok(asked.includes(REBINDING) && asked.includes(CONTROL) && asked.includes('localhost'), `resolved at send time: ${asked.join(', ')}`);
       assert.ok(!asked.some((h) => /^[\d.]+$|:/.test(h)), 'a literal address is refused before any lookup');
+      reportSecurity({
+        check: 'SSRF at send time', cases: expected.size, refused: attempts.filter((a) => a.errorKind === 'ssrf_blocked').length, through: spy.requests.filter((r) => r.path !== '/control').length,
+        notes: `${byLiteral.size} literal forms (loopback, private, link-local, CGNAT, ULA, IPv4-mapped, decimal/octal/hex, localhost), ${byName.size} names resolving inside incl. DNS rebinding: refused on the address the socket would use; the literals also 422 at creation`,
+      });
     } finally {
       // Each refused delivery now waits a minute for its next attempt: stop them.
       await Promise.all(deliveries.map((d) => stack.client.workflow.getHandle(deliveryWorkflowId(eventId, d.subscriptionId)).terminate('test over').catch(() => undefined)));

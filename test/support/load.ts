@@ -80,7 +80,25 @@ export interface ReliabilityFigures {
 
 /** Figures for docs/reliability.md, gathered by test/run.ts after the run. */
 export function reportReliability(figures: ReliabilityFigures): void {
+  writeFigures(figures.scenario, figures);
+}
+
+/** A security check for docs/reliability.md: how many hostile inputs, how many refused, what got through. */
+export interface SecurityFigures {
+  check: string;
+  cases: number;
+  refused: number;
+  /** Requests sent, secrets found, 5xx answers: whatever "got through" means for the check. */
+  through: number;
+  notes?: string;
+}
+
+export function reportSecurity(figures: SecurityFigures): void {
+  writeFigures(`security ${figures.check}`, figures);
+}
+
+function writeFigures(name: string, figures: object): void {
   const dir = process.env.HERALD_RELIABILITY_DIR ?? join(__dirname, '..', '..', 'reliability'); // dist/reliability when run alone
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${figures.scenario.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.json`), JSON.stringify(figures, null, 2));
+  writeFileSync(join(dir, `${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.json`), JSON.stringify(figures, null, 2));
 }
