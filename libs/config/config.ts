@@ -43,9 +43,9 @@ const schema = z.object({
   HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
   // 0: any free port (logged at start), so several workers can share a host.
   HERALD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  // Only deliveries mid-attempt benefit from the cache; those waiting on a retry timer are
-  // evicted and replayed when it fires (bench/results: worker RSS 401 → 352 MiB, throughput unchanged).
-  HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
+  // 100 cut worker RSS (bench/results) but stalled deliveries after a Postgres outage in
+  // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
+  HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((c, ctx) => {
