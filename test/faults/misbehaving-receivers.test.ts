@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createSubscription } from '../support/admin-api';
 import { eventually } from '../support/engine';
 import { postEvents, reportReliability, startCountingReceiver, type CountingReceiver } from '../support/load';
 import { envFor, spawnHerald, type HeraldProcess } from '../support/processes';
@@ -67,11 +68,8 @@ describe('misbehaving receivers under load', () => {
     await stack?.stop();
   });
 
-  const subscribe = async (url: string, templateIds?: string[]): Promise<string> => {
-    const res = await stack.api('/v1/subscriptions', { method: 'POST', json: { url, eventTypes: ['image.created'], ...(templateIds ? { templateIds } : {}) } });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body.id as string;
-  };
+  const subscribe = async (url: string, templateIds?: string[]): Promise<string> =>
+    (await createSubscription(stack, { url, ...(templateIds ? { templateIds } : {}) })).id;
   const attempts = async (subscriptionId: string): Promise<AttemptRow[]> =>
     (await stack.db.dataSource.query(
       `SELECT delivery_id, number, ok, status_code, error_kind, error_message, octet_length(response_excerpt) AS excerpt_bytes, response_excerpt,

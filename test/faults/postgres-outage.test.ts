@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../libs/devstack/embedded-postgres';
 import { freePort } from '../../libs/devstack/ports';
+import { createSubscription } from '../support/admin-api';
 import { eventually } from '../support/engine';
 import { postEvents, reportReliability, startCountingReceiver, type CountingReceiver } from '../support/load';
 import { envFor, spawnHerald, type HeraldProcess } from '../support/processes';
@@ -53,11 +54,8 @@ describe('Postgres stopped for 20 s mid-run', () => {
   });
 
   it('loses no Attempt, consumes no schedule slot, and answers 503 meanwhile', { timeout: 180_000 }, async () => {
-    for (const r of [ok, flaky]) {
-      const res = await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.created'] } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-    }
-    const [flakySubscription] = (await stack.db.dataSource.query(`SELECT id FROM subscriptions WHERE url = $1`, [flaky.url])) as { id: string }[];
+    await createSubscription(stack, { url: ok.url });
+    const flakySubscription = await createSubscription(stack, { url: flaky.url });
     await postEvents(stack, EVENTS);
     await eventually(async () => ok.received.size + flaky.received.size >= EVENTS / 2, 120_000, 'a quarter of the deliveries');
     const [{ n: succeededAtStop }] = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`)) as { n: number }[];

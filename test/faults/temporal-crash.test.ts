@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Delivery } from '../../libs/db/entities';
 import { freePort } from '../../libs/devstack/ports';
 import type { RunningTemporal } from '../../libs/devstack/temporal-dev-server';
+import { createSubscription } from '../support/admin-api';
 import { eventually } from '../support/engine';
 import { postEvents, reportReliability, startCountingReceiver, type CountingReceiver } from '../support/load';
 import { envFor, spawnHerald, type HeraldProcess } from '../support/processes';
@@ -44,10 +45,7 @@ describe('kill -9 of the Temporal server during retry timers', () => {
   });
 
   it('resumes the timers after a restart on the same database file', { timeout: 300_000 }, async () => {
-    for (const r of [ok, flaky]) {
-      const res = await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.*'] } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-    }
+    for (const r of [ok, flaky]) await createSubscription(stack, { url: r.url, eventTypes: ['image.*'] });
     await postEvents(stack, EVENTS);
     const repo = stack.db.dataSource.getRepository(Delivery);
     // Every flaky delivery has failed twice: it waits on its 1-minute timer (or is already past it).

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Delivery } from '../../libs/db/entities';
+import { createSubscription } from '../support/admin-api';
 import { eventually } from '../support/engine';
 import { postEvents, reportReliability, startCountingReceiver, type CountingReceiver } from '../support/load';
 import { envFor, spawnHerald, type HeraldProcess } from '../support/processes';
@@ -30,10 +31,7 @@ describe('kill -9 of the worker mid-run', () => {
   });
 
   it('loses no delivery', { timeout: 300_000 }, async () => {
-    for (const r of [ok, flaky]) {
-      const res = await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.created'] } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-    }
+    for (const r of [ok, flaky]) await createSubscription(stack, { url: r.url });
     const first = spawnHerald('worker', envFor(stack.config));
     workers.push(first);
     await postEvents(stack, EVENTS);
