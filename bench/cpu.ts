@@ -8,27 +8,23 @@ export type CpuComponents = Record<string, number>;
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function processCpuMs(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (which may contain spaces); [] once exited. */
+function statFields(pid: number | string): string[] {
   try {
-    // Fields after the command name (which may contain spaces): utime is the 12th, stime the 13th.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0; // exited
+    return [];
   }
 }
 
+function processCpuMs(pid: number): number {
+  const fields = statFields(pid); // utime is the 12th field of these, stime the 13th
+  return fields.length ? ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND : 0;
+}
+
 function childrenOf(parent: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return pids;
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)[1]) === parent).map(Number);
 }
 
 /** The Postgres postmaster serving `dataDir`. */

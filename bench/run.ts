@@ -17,7 +17,7 @@ import { createDataSource } from '../libs/db/data-source';
 import { SAMPLE_IMAGE_CREATED } from '../libs/delivery/payload';
 import { Subscription } from '../libs/db/entities';
 import { deliveryWorkflowId } from '../libs/temporal/names';
-import { createEngineWorker, testSecretBox } from '../test/support/engine';
+import { createEngineWorker, eventually, testSecretBox } from '../test/support/engine';
 import { spawnHerald, type HeraldProcess } from '../test/support/processes';
 import { seedDelivery, seedEvent, seedSubscription } from '../test/support/seed';
 import { createTimeSkippingEnv } from '../test/support/temporal';
@@ -125,22 +125,6 @@ async function main(): Promise<void> {
     return { accepted, latencies, seconds: (performance.now() - t0) / 1000 };
   };
 
-  const waitFor = async (what: string, done: () => boolean, timeoutMs: number): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-
-  const waitForRows = async (what: string, done: () => Promise<boolean>, timeoutMs: number): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await done())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-
   // Idle latency: single events, one at a time, on a quiet stack: 202 → arrival without queueing.
   if (want('timer')) {
     const receiver = await startBenchReceiver(200);
@@ -150,7 +134,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < IDLE_SAMPLE; i++) {
       const { accepted } = await ingest(1, `evt_idle${i}`, 1, 'bench-idle');
       const key = `evt_idle${i}_0|idle`;
-      await waitFor('idle delivery', () => receiver.arrivals.has(key), 30_000);
+      await eventually(async () => receiver.arrivals.has(key), 30_000, 'idle delivery');
       times.push({ accepted: accepted.get(`evt_idle${i}_0`)!, arrived: receiver.arrivals.get(key)! });
       lat.push(times[i].arrived - times[i].accepted);
     }
@@ -181,11 +165,11 @@ async function main(): Promise<void> {
       if (!QUICK) await new Promise((r) => setTimeout(r, 500));
     }
     const timerRequests = (): number => failing.requestsBy.get('timer') ?? 0;
-    await waitFor('two attempts each', () => timerRequests() >= TIMER_SAMPLE * 2, 120_000);
+    await eventually(async () => timerRequests() >= TIMER_SAMPLE * 2, 120_000, 'two attempts each');
 
     timerPhase = (async () => {
-      await waitFor('third attempts', () => timerRequests() >= TIMER_SAMPLE * 3, 300_000);
-      await waitForRows('third attempts recorded', async () => Number((await ds.query(`SELECT count(*) AS n FROM attempts WHERE subscription_id = $1 AND number = 3`, [sub]))[0].n) >= TIMER_SAMPLE, 30_000);
+      await eventually(async () => timerRequests() >= TIMER_SAMPLE * 3, 300_000, 'third attempts');
+      await eventually(async () => Number((await ds.query(`SELECT count(*) AS n FROM attempts WHERE subscription_id = $1 AND number = 3`, [sub]))[0].n) >= TIMER_SAMPLE, 30_000, 'third attempts recorded');
       const lateness: { ms: number }[] = await ds.query(
         `SELECT extract(epoch FROM a3.started_at - (a2.finished_at + interval '60 seconds')) * 1000 AS ms
            FROM attempts a2 JOIN attempts a3 ON a3.delivery_id = a2.delivery_id AND a3.number = 3
@@ -207,7 +191,7 @@ async function main(): Promise<void> {
     const cpu0 = cpu();
     const events = fanout === 1 ? N : Math.floor(N / 5);
     const { accepted, latencies, seconds } = await ingest(events, `evt_e2e${fanout}`);
-    await waitFor(`${events * fanout} deliveries`, () => receiver.arrivals.size >= events * fanout, 600_000);
+    await eventually(async () => receiver.arrivals.size >= events * fanout, 600_000, `${events * fanout} deliveries`);
     const last = Math.max(...receiver.arrivals.values());
     const lat = [...receiver.arrivals.entries()].map(([k, t]) => t - accepted.get(k.split('|')[0])!);
     results[`e2e_x${fanout}`] = {
@@ -246,7 +230,7 @@ async function main(): Promise<void> {
       await pool(floorN, CONCURRENCY, async (i) => {
         await client.workflow.start('floorWebhook', { taskQueue: 'bench-floor', workflowId: `floor-${i}`, args: [receiver.url, JSON.stringify({ bench_key: `floor${i}` })] });
       });
-      await waitFor('floor deliveries', () => receiver.arrivals.size >= floorN, 600_000);
+      await eventually(async () => receiver.arrivals.size >= floorN, 600_000, 'floor deliveries');
       // The floor's worker runs inside the bench process: its CPU shows under `bench`.
       results.temporal_floor = { deliveries: floorN, deliveries_per_s: round(floorN / ((performance.now() - t0) / 1000)), cpu_ms_per_delivery: cpuPer(cpu0, cpu(), floorN) };
     });
@@ -308,7 +292,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     await ingest(PARKED, 'evt_park');
     // Two immediate failures each, then a 1-minute timer.
-    await waitFor('parked deliveries', () => (failing.requestsBy.get('parked') ?? 0) >= PARKED * 2, 900_000);
+    await eventually(async () => (failing.requestsBy.get('parked') ?? 0) >= PARKED * 2, 900_000, 'parked deliveries');
     const parkedAfter = (Date.now() - t0) / 1000;
     const rss = workerRss(worker.child.pid!);
     const apiLat: number[] = [];
