@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { AttemptRepository, DeadLetterRepository, DeliveryRepository, EventRepository, SubscriptionRepository } from '../libs/db/repositories';
 import type { HttpSender } from '../libs/delivery/http-sender';
 import type { SecretBox } from '../libs/delivery/secret-box';
 import type { AttemptOutcome, RecordAttemptInput } from './types';
@@ -6,9 +6,17 @@ import type { AttemptOutcome, RecordAttemptInput } from './types';
 /** An Attempt row that was just inserted (a retried `recordAttempt` that finds its row reports nothing). */
 export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & Pick<AttemptOutcome, 'ok' | 'statusCode' | 'errorKind' | 'durationMs'>;
 
-/** What the activities need from the outside world, passed in so tests can hand in real or fake parts. */
+/**
+ * What the activities need from the outside world: the few store verbs they call (not a
+ * database handle), the HTTP sender and the secret box, passed in so tests hand in real or
+ * fake parts. `createStores(dataSource)` gives every store.
+ */
 export interface ActivityDeps {
-  dataSource: DataSource;
+  subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
+  events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted'>;
+  deliveries: Pick<DeliveryRepository, 'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled'>;
+  attempts: Pick<AttemptRepository, 'recordAttempt'>;
+  deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   sender: HttpSender;
   secretBox: SecretBox;
   /** Herald's version, sent in the user-agent. */

@@ -2,8 +2,11 @@
  * The contract between workflows and activities. Pure types: workflows `import type` this
  * file, so nothing here may pull in Node, TypeORM or HTTP code.
  */
-import type { SendOutcome } from '../libs/delivery/http-sender';
-import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
+import type { AttemptOutcome } from '../libs/delivery/attempt';
+import type { AttemptStatus } from '../libs/domain/delivery-lifecycle';
+import type { AttemptTrigger } from '../libs/domain/types';
+
+export type { AttemptOutcome } from '../libs/delivery/attempt';
 
 export interface MatchedDelivery {
   deliveryId: string;
@@ -41,19 +44,13 @@ export interface SkippedAttempt {
   reason: string;
 }
 
-/** What one HTTP try came to, with when it ran. A failed try is data, never an exception. */
-export interface AttemptOutcome extends SendOutcome {
-  startedAt: string;
-  finishedAt: string;
-}
-
 export interface RecordAttemptInput extends DeliveryRef {
   attemptNumber: number;
   trigger: AttemptTrigger;
   url: string;
   outcome: AttemptOutcome;
   /** Where the delivery stands after this attempt. */
-  status: Extract<DeliveryStatus, 'succeeded' | 'retrying' | 'dead_lettered'>;
+  status: AttemptStatus;
   /** Wait before the next attempt, when status is `retrying`. */
   nextDelayMs: number | null;
 }

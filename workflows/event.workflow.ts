@@ -1,6 +1,7 @@
 import { ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/types';
-import { deliveryWorkflowId, SA } from '../libs/temporal/names';
+import { deliveryWorkflowId } from '../libs/temporal/names';
+import { deliverySearchAttributes } from '../libs/temporal/search-attributes';
 import { deliveryWorkflow } from './delivery.workflow';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
 
@@ -26,14 +27,7 @@ export async function eventWorkflow(input: { eventId: string }): Promise<EventRe
         // A delivery already started (this workflow replayed after a crash) is not started twice.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
-        typedSearchAttributes: [
-          { key: SA.eventId, value: match.eventId },
-          { key: SA.eventType, value: match.eventType },
-          { key: SA.subscriptionId, value: d.subscriptionId },
-          ...(match.templateId ? [{ key: SA.templateId, value: match.templateId }] : []),
-          { key: SA.deliveryStatus, value: 'pending' },
-          { key: SA.attempts, value: 0 },
-        ],
+        typedSearchAttributes: deliverySearchAttributes({ eventId: match.eventId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId }, { attempts: 0 }),
       }),
     ),
   );

@@ -1,4 +1,5 @@
-/** The event-type catalog and subscription filter matching. Pure: used by API, activities and tests. */
+/** The event-type catalog and which filters it accepts. Pure. Matching lives in matching.ts. */
+export { matchesEventType, matchesTemplate } from './matching';
 
 export interface EventTypeDefinition {
   name: string;
@@ -14,8 +15,8 @@ export function isKnownEventType(name: string): boolean {
 }
 
 /**
- * A subscription filter is an exact type (`image.created`), a family wildcard (`image.*`)
- * or `*` for everything.
+ * A subscription filter is an exact type (`image.created`), a family wildcard at any depth
+ * (`image.*`, `video.render.*`) of a known type, or `*` for everything.
  */
 export function isValidEventTypeFilter(filter: string): boolean {
   if (filter === '*') return true;
@@ -24,13 +25,4 @@ export function isValidEventTypeFilter(filter: string): boolean {
     return EVENT_TYPES.some((t) => t.name.startsWith(`${family}.`));
   }
   return isKnownEventType(filter);
-}
-
-export function matchesEventType(filters: readonly string[], eventType: string): boolean {
-  return filters.some((f) => f === '*' || f === eventType || (f.endsWith('.*') && eventType.startsWith(f.slice(0, -1))));
-}
-
-/** An empty template scope means every template. */
-export function matchesTemplate(templateIds: readonly string[], templateId: string | null | undefined): boolean {
-  return templateIds.length === 0 || (templateId != null && templateIds.includes(templateId));
 }

@@ -2,7 +2,6 @@
 
 export const DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-export const FINAL_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'dead_lettered', 'cancelled'];
 
 export const ATTEMPT_TRIGGERS = ['scheduled', 'manual', 'test'] as const;
 export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];

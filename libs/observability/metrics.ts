@@ -42,9 +42,10 @@ function newRegistry(defaultMetrics: boolean): Registry {
 
 const render = (registry: Registry) => (): Promise<string> => registry.metrics();
 
-/** Anything that runs SQL (a TypeORM DataSource). */
-export interface Queryable {
-  query(sql: string): Promise<{ count: string | number }[]>;
+/** The store verbs the Postgres-backed gauges read (libs/db/repositories). */
+export interface GaugeStores {
+  deliveries: { countWaiting(): Promise<number> };
+  deadLetters: { countRetained(): Promise<number> };
 }
 
 export interface ApiMetrics extends MetricsRegistry {
@@ -52,28 +53,27 @@ export interface ApiMetrics extends MetricsRegistry {
   eventAccepted(): void;
 }
 
-export function createApiMetrics(opts: { database: Queryable; defaultMetrics?: boolean; onError?: (err: unknown) => void }): ApiMetrics {
+export function createApiMetrics(opts: { stores: GaugeStores; defaultMetrics?: boolean; onError?: (err: unknown) => void }): ApiMetrics {
   const registry = newRegistry(opts.defaultMetrics ?? true);
   const eventsAccepted = new Counter({ name: 'herald_events_accepted_total', help: 'Events accepted by POST /v1/events (new events only)', registers: [registry] });
 
   // A gauge the database cannot answer reads NaN rather than failing the whole scrape.
-  const countGauge = (name: string, help: string, sql: string): Gauge =>
+  const countGauge = (name: string, help: string, count: () => Promise<number>): Gauge =>
     new Gauge({
       name,
       help,
       registers: [registry],
       async collect() {
         try {
-          const [row] = await opts.database.query(sql);
-          this.set(Number(row?.count ?? 0));
+          this.set(await count());
         } catch (err) {
           this.set(Number.NaN);
           opts.onError?.(err);
         }
       },
     });
-  countGauge('herald_deliveries_waiting', 'Deliveries waiting on a retry timer (status retrying)', `SELECT count(*) AS count FROM deliveries WHERE status = 'retrying'`);
-  countGauge('herald_dead_letters', 'Dead letters currently retained', `SELECT count(*) AS count FROM dead_letters`);
+  countGauge('herald_deliveries_waiting', 'Deliveries waiting on a retry timer (status retrying)', () => opts.stores.deliveries.countWaiting());
+  countGauge('herald_dead_letters', 'Dead letters currently retained', () => opts.stores.deadLetters.countRetained());
 
   return {
     registry,

@@ -1,10 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
-import { cancelSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
-import type { DeliveryStatus } from '../domain/types';
-import { FINAL_DELIVERY_STATUSES } from '../domain/types';
-import { deliveryWorkflowId, eventWorkflowId, SA } from './names';
+import { cancelSignal, deliveryWorkflow, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
+import { eventWorkflow } from '../../workflows/event.workflow';
+import { isFinal, type DeliveryStatus } from '../domain/delivery-lifecycle';
+import { deliveryWorkflowId, eventWorkflowId } from './names';
+import { deliverySearchAttributes } from './search-attributes';
 
 export interface DeliveryTarget {
   id: string;
@@ -33,7 +34,7 @@ export class DeliveryService {
   /** Starts the event's fan-out workflow; a second start for the same event is a no-op. */
   async startEvent(eventId: string): Promise<void> {
     try {
-      await this.client.workflow.start('eventWorkflow', {
+      await this.client.workflow.start(eventWorkflow, {
         workflowId: eventWorkflowId(eventId),
         taskQueue: this.taskQueue,
         args: [{ eventId }],
@@ -51,7 +52,7 @@ export class DeliveryService {
    */
   async retry(delivery: DeliveryTarget): Promise<RetryOutcome> {
     const handle = this.client.workflow.getHandle(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
-    const finished = delivery.status !== undefined && FINAL_DELIVERY_STATUSES.includes(delivery.status);
+    const finished = delivery.status !== undefined && isFinal(delivery.status);
     if (finished) {
       // Its outcome is recorded, so the run is closing: a signal now would be lost. Let it close.
       await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
@@ -64,19 +65,13 @@ export class DeliveryService {
       }
     }
     const input: DeliveryInput = { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId, trigger: 'manual' };
-    await this.client.workflow.start('deliveryWorkflow', {
+    await this.client.workflow.start(deliveryWorkflow, {
       workflowId: handle.workflowId,
       taskQueue: this.taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       memo: { eventType: delivery.eventType, deliveryId: delivery.id, trigger: 'manual' },
-      typedSearchAttributes: [
-        { key: SA.eventId, value: delivery.eventId },
-        { key: SA.eventType, value: delivery.eventType },
-        { key: SA.subscriptionId, value: delivery.subscriptionId },
-        ...(delivery.templateId ? [{ key: SA.templateId, value: delivery.templateId }] : []),
-        { key: SA.deliveryStatus, value: 'pending' },
-      ],
+      typedSearchAttributes: deliverySearchAttributes(delivery),
     });
     return 'restarted';
   }

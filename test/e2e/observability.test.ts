@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities';
+import { createStores } from '../../libs/db/repositories';
 import type { AttemptRecorded } from '../../activities/deps';
 import type { RecordAttemptInput } from '../../activities/types';
 import { Metrics } from '../../apps/api/src/metrics/metrics.service';
@@ -223,7 +224,7 @@ describe('counting at the activity boundary', () => {
     const attempts: AttemptRecorded[] = [];
     const outcomes: string[] = [];
     const activities = createActivities({
-      dataSource: db.dataSource,
+      ...createStores(db.dataSource),
       sender: loopbackSender(),
       secretBox: testSecretBox(),
       version: 'test',

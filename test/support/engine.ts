@@ -4,6 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
+import { createStores } from '../../libs/db/repositories';
 import { createHttpSender, type HttpSender } from '../../libs/delivery/http-sender';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../libs/delivery/ssrf';
@@ -34,7 +35,7 @@ export async function createEngineWorker(opts: { connection: NativeConnection; t
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: opts.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
-    activities: createActivities({ dataSource: opts.dataSource, sender: opts.sender ?? loopbackSender(), secretBox: testSecretBox(), version: 'test' }),
+    activities: createActivities({ ...createStores(opts.dataSource), sender: opts.sender ?? loopbackSender(), secretBox: testSecretBox(), version: 'test' }),
   });
 }
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
+import type { DataSource } from 'typeorm';
 import { NestPinoLogger } from '../../apps/api/src/common/logger';
+import { createStores } from '../../libs/db/repositories';
 import { createLogger, REDACTED, temporalLogger, type LogLevel } from '../../libs/observability/logger';
 import { createApiMetrics, createWorkerMetrics, serveMetrics, statusClass } from '../../libs/observability/metrics';
 
@@ -162,13 +164,16 @@ describe('Prometheus metrics', () => {
     const m = createApiMetrics({
       defaultMetrics: false,
       onError: (err) => errors.push(err),
-      database: {
-        async query(sql: string) {
-          queries.push(sql);
-          if (down) throw new Error('connect ECONNREFUSED');
-          return [{ count: sql.includes('dead_letters') ? '3' : '7' }];
+      // The real store verbs, over a fake database handle.
+      stores: createStores({
+        manager: {
+          async query(sql: string) {
+            queries.push(sql);
+            if (down) throw new Error('connect ECONNREFUSED');
+            return [{ count: sql.includes('dead_letters') ? '3' : '7' }];
+          },
         },
-      },
+      } as unknown as DataSource),
     });
     m.eventAccepted();
     m.eventAccepted();

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../../../libs/config/config';
 import { createDataSource } from '../../../libs/db/data-source';
+import { createStores } from '../../../libs/db/repositories';
 import { createLogger, temporalLevel, temporalLogger } from '../../../libs/observability/logger';
 import { createWorkerMetrics, serveMetrics } from '../../../libs/observability/metrics';
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
   const herald = await createHeraldWorker({ config, connection, dataSource, metrics });
   const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
-  const stopReconciler = startReconciler(dataSource, deliveries, {
+  const stopReconciler = startReconciler(createStores(dataSource).events, deliveries, {
     onStarted: (count) => log.warn({ count }, 'reconciler started event workflows the API had not'),
     onError: (err) => log.error({ err }, 'reconciler round failed'),
   });

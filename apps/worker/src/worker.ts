@@ -5,11 +5,13 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../../activities';
 import type { Config } from '../../../libs/config/config';
+import { createStores } from '../../../libs/db/repositories';
 import { createHttpSender } from '../../../libs/delivery/http-sender';
 import { createSecretBox } from '../../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../../libs/delivery/ssrf';
 import type { WorkerMetrics } from '../../../libs/observability/metrics';
 import { PURGE_SCHEDULE_ID } from '../../../libs/temporal/names';
+import { purgeDeadLettersWorkflow } from '../../../workflows/purge.workflow';
 import { HERALD_VERSION } from '../../../libs/version';
 
 export interface HeraldWorker {
@@ -45,7 +47,7 @@ export async function createHeraldWorker(opts: {
   });
   const { metrics } = opts;
   const activities = createActivities({
-    dataSource,
+    ...createStores(dataSource),
     sender,
     secretBox: createSecretBox(config.secretKeys),
     version: HERALD_VERSION,
@@ -82,7 +84,7 @@ export async function ensurePurgeSchedule(client: Client, taskQueue: string, sch
     await client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: '1 hour' }] },
-      action: { type: 'startWorkflow', workflowType: 'purgeDeadLettersWorkflow', taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType: purgeDeadLettersWorkflow, taskQueue, args: [] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
   } catch (err) {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, type Repository, type SelectQueryBuilder } from 'typeorm';
-import { DeadLetter, Delivery } from '../../../../libs/db/entities';
+import type { DeadLetter } from '../../../../libs/db/entities';
+import type { Stores } from '../../../../libs/db/repositories';
 import { mapLimit } from '../common/concurrency';
 import { NotFound } from '../common/errors';
 import { decodeCursor, DEFAULT_LIMIT, timeRange, toPage, type Page } from '../common/pagination';
 import { DeliveriesService } from '../deliveries/deliveries.service';
+import { STORES } from '../infrastructure/tokens';
 import { BULK_RETRY_LIMIT, type BulkRetryDto, type BulkRetryResult } from './dto/bulk-retry.dto';
 import { toDeadLetterView, type DeadLetterRetryAccepted, type DeadLetterView } from './dto/dead-letter.view';
 import type { ListDeadLettersQuery } from './dto/list-dead-letters.query';
@@ -12,26 +13,17 @@ import type { ListDeadLettersQuery } from './dto/list-dead-letters.query';
 @Injectable()
 export class DeadLettersService {
   private readonly logger = new Logger('DeadLettersService');
-  private readonly repo: Repository<DeadLetter>;
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'deadLetters'>,
     @Inject(DeliveriesService) private readonly deliveries: DeliveriesService,
-  ) {
-    this.repo = dataSource.getRepository(DeadLetter);
-  }
+  ) {}
 
   async list(q: ListDeadLettersQuery): Promise<Page<DeadLetterView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const before = decodeCursor('deadLetter', q.cursor);
-    const { since, until } = timeRange(q);
-    const qb = this.repo.createQueryBuilder('l').orderBy('l.id', 'DESC').limit(limit + 1);
-    if (before) qb.andWhere('l.id < :before', { before });
-    if (q.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: q.subscriptionId });
-    if (q.eventType) qb.andWhere('l.event_type = :eventType', { eventType: q.eventType });
-    if (since) qb.andWhere('l.created_at >= :since', { since });
-    if (until) qb.andWhere('l.created_at <= :until', { until });
-    return toPage(await qb.getMany(), limit, toDeadLetterView);
+    const cursor = decodeCursor('deadLetter', q.cursor);
+    const filter = { subscriptionId: q.subscriptionId, eventType: q.eventType, ...timeRange(q) };
+    return toPage(await this.stores.deadLetters.listPage(filter, { cursor, limit }), limit, toDeadLetterView);
   }
 
   async get(id: string): Promise<DeadLetterView> {
@@ -50,20 +42,9 @@ export class DeadLettersService {
    * is already in flight are skipped, so calling again until `remaining` is 0 makes progress.
    */
   async bulkRetry(dto: BulkRetryDto): Promise<BulkRetryResult> {
-    const { since, until } = timeRange(dto);
-    const waiting = (): SelectQueryBuilder<Delivery> => {
-      const qb = this.dataSource
-        .getRepository(Delivery)
-        .createQueryBuilder('d')
-        .innerJoin(DeadLetter, 'l', 'l.delivery_id = d.id')
-        .where(`d.status = 'dead_lettered'`);
-      if (dto.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: dto.subscriptionId });
-      if (since) qb.andWhere('l.created_at >= :since', { since });
-      if (until) qb.andWhere('l.created_at <= :until', { until });
-      return qb;
-    };
-    const total = await waiting().getCount();
-    const batch = await waiting().orderBy('l.id', 'ASC').limit(BULK_RETRY_LIMIT).getMany();
+    const filter = { subscriptionId: dto.subscriptionId, ...timeRange(dto) };
+    const total = await this.stores.deadLetters.countRetryable(filter);
+    const batch = await this.stores.deadLetters.listRetryable(filter, BULK_RETRY_LIMIT);
     const failures: unknown[] = [];
     const outcomes = await mapLimit(batch, 16, (d) =>
       this.deliveries.retryDelivery(d).then(
@@ -82,13 +63,12 @@ export class DeadLettersService {
   }
 
   async discard(id: string): Promise<void> {
-    const result = await this.repo.delete({ id });
-    if (!result.affected) throw new NotFound('dead_letter', id);
+    if (!(await this.stores.deadLetters.delete(id))) throw new NotFound('dead_letter', id);
     this.logger.log(`dead letter ${id} discarded`);
   }
 
   private async find(id: string): Promise<DeadLetter> {
-    const letter = await this.repo.findOneBy({ id });
+    const letter = await this.stores.deadLetters.find(id);
     if (!letter) throw new NotFound('dead_letter', id);
     return letter;
   }

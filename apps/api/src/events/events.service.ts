@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { DataSource, IsNull, type Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { Delivery, Event } from '../../../../libs/db/entities';
+import { Event } from '../../../../libs/db/entities';
+import type { Stores } from '../../../../libs/db/repositories';
 import { EVENT_TYPES, isKnownEventType } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { IdempotencyConflict, InvalidEventPayload, NotFound, UnknownEventType, ValidationFailed } from '../common/errors';
 import { callTemporal } from '../common/temporal-call';
+import { STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
 import type { IngestEventDto } from './dto/ingest-event.dto';
 import type { EventAccepted, EventTypeView, EventView } from './dto/event.view';
@@ -21,15 +21,13 @@ const MAX_REPORTED_PROBLEMS = 20;
 @Injectable()
 export class EventsService {
   private readonly logger = new Logger('EventsService');
-  private readonly events: Repository<Event>;
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'events' | 'deliveries'>,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {
-    this.events = dataSource.getRepository(Event);
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
     addFormats(ajv);
     for (const t of EVENT_TYPES) {
@@ -52,7 +50,7 @@ export class EventsService {
     }
     this.checkData(dto.type, dto.data);
 
-    const candidate: Event = this.events.create({
+    const candidate: Event = Object.assign(new Event(), {
       id: dto.id ?? newId('event'),
       type: dto.type,
       templateId: dto.templateId ?? null,
@@ -66,8 +64,7 @@ export class EventsService {
     let event = await this.findPrior(dto.id, idempotencyKey);
     let isNew = false;
     if (!event) {
-      const result = await this.events.createQueryBuilder().insert().into(Event).values(candidate as QueryDeepPartialEntity<Event>).orIgnore().returning(['id']).execute();
-      isNew = result.raw.length > 0;
+      isNew = await this.stores.events.insertIfAbsent(candidate);
       // Lost a race with a concurrent post of the same id or key: theirs is the event.
       event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
       if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
@@ -76,7 +73,7 @@ export class EventsService {
 
     if (!event.workflowStartedAt) {
       await callTemporal(this.deliveries.startEvent(event.id));
-      await this.events.update({ id: event.id, workflowStartedAt: IsNull() }, { workflowStartedAt: new Date() });
+      await this.stores.events.markWorkflowStarted(event.id);
     }
     if (isNew) {
       this.metrics.eventAccepted();
@@ -86,13 +83,9 @@ export class EventsService {
   }
 
   async get(id: string): Promise<EventView> {
-    const event = await this.events.findOneBy({ id });
+    const event = await this.stores.events.find(id);
     if (!event) throw new NotFound('event', id);
-    const deliveries = await this.dataSource.getRepository(Delivery).find({
-      select: { id: true, subscriptionId: true, status: true, attemptCount: true },
-      where: { eventId: id },
-      order: { id: 'ASC' },
-    });
+    const deliveries = await this.stores.deliveries.listForEvent(id);
     return {
       id: event.id,
       type: event.type,
@@ -116,10 +109,10 @@ export class EventsService {
 
   private async findPrior(id: string | undefined, key: string | undefined): Promise<Event | null> {
     if (id !== undefined) {
-      const byId = await this.events.findOneBy({ id });
+      const byId = await this.stores.events.find(id);
       if (byId) return byId;
     }
-    return key === undefined ? null : this.events.findOneBy({ idempotencyKey: key });
+    return key === undefined ? null : this.stores.events.findByIdempotencyKey(key);
   }
 
   /** `prior` was found by the posted id, or else by the Idempotency-Key (then a different posted id is a conflict too). */

@@ -3,16 +3,17 @@ import type { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import type { Config } from '../../../../libs/config/config';
 import { createDataSource } from '../../../../libs/db/data-source';
+import { createStores } from '../../../../libs/db/repositories';
 import { createSecretBox, type SecretBox } from '../../../../libs/delivery/secret-box';
 import { connectClient } from '../../../../libs/temporal/connection';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
-import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+import { CONFIG, STORES, TEMPORAL_CLIENT } from './tokens';
 
 export const SECRET_BOX = Symbol('herald:secret-box');
 export type { SecretBox };
 
 /**
- * Postgres, Temporal and the client-side delivery service, shared by every feature module.
+ * Postgres (its DataSource and the repositories over it), Temporal and the client-side delivery service, shared by every feature module.
  * The Temporal connection is lazy: the API starts (and /health answers) while Temporal is
  * still coming up; /ready tells when it is reachable.
  */
@@ -33,6 +34,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
           provide: DataSource,
           useFactory: () => createDataSource(config.databaseUrl, { applicationName: 'herald-api' }).initialize(),
         },
+        { provide: STORES, inject: [DataSource], useFactory: createStores },
         { provide: TEMPORAL_CLIENT, useFactory: () => connectClient(config, { lazy: true }) },
         {
           provide: DeliveryService,
@@ -41,7 +43,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
         },
         { provide: SECRET_BOX, useValue: createSecretBox(config.secretKeys) },
       ],
-      exports: [CONFIG, DataSource, TEMPORAL_CLIENT, DeliveryService, SECRET_BOX],
+      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, SECRET_BOX],
     };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { Stores } from '../../../../libs/db/repositories';
 import { createApiMetrics, type ApiMetrics } from '../../../../libs/observability/metrics';
+import { STORES } from '../infrastructure/tokens';
 
 /**
  * The API's Prometheus metrics (a Registry of its own). Feature services count through it,
@@ -11,9 +12,9 @@ export class Metrics {
   private readonly metrics: ApiMetrics;
   private readonly logger = new Logger('Metrics');
 
-  constructor(@Inject(DataSource) dataSource: DataSource) {
+  constructor(@Inject(STORES) stores: Stores) {
     this.metrics = createApiMetrics({
-      database: dataSource,
+      stores,
       onError: (err) => this.logger.warn(`a Postgres-backed gauge could not be read: ${(err as Error).message}`),
     });
   }

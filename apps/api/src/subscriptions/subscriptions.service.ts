@@ -1,24 +1,24 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, In, Not, type Repository } from 'typeorm';
-import { signingSecrets } from '../../../../activities/prepare-attempt';
 import type { Config } from '../../../../libs/config/config';
-import { Attempt, Delivery, Subscription } from '../../../../libs/db/entities';
-import { buildHeaders, validateCustomHeaders } from '../../../../libs/delivery/headers';
+import type { Subscription } from '../../../../libs/db/entities';
+import type { Stores } from '../../../../libs/db/repositories';
+import { attemptRow, prepareRequest, sendRequest } from '../../../../libs/delivery/attempt';
+import { validateCustomHeaders } from '../../../../libs/delivery/headers';
 import { createHttpSender, type HttpSender } from '../../../../libs/delivery/http-sender';
-import { buildBody, SAMPLE_IMAGE_CREATED } from '../../../../libs/delivery/payload';
+import { SAMPLE_IMAGE_CREATED } from '../../../../libs/delivery/payload';
 import type { SecretBox } from '../../../../libs/delivery/secret-box';
-import { generateSecret, isValidSecret, signatureHeaders } from '../../../../libs/delivery/signing';
+import { generateSecret, isValidSecret } from '../../../../libs/delivery/signing';
 import { createTargetPolicy, type TargetPolicy } from '../../../../libs/delivery/ssrf';
 import { EVENT_TYPES, isKnownEventType, isValidEventTypeFilter } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
-import { FINAL_DELIVERY_STATUSES } from '../../../../libs/domain/types';
+import { candidateFilters } from '../../../../libs/domain/matching';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { HERALD_VERSION } from '../../../../libs/version';
 import { mapLimit } from '../common/concurrency';
 import { NotFound, TargetRefused, UnknownEventType, ValidationFailed } from '../common/errors';
 import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/pagination';
 import { SECRET_BOX } from '../infrastructure/infrastructure.module';
-import { CONFIG } from '../infrastructure/tokens';
+import { CONFIG, STORES } from '../infrastructure/tokens';
 import { toAttemptView, type AttemptView } from '../deliveries/dto/attempt.view';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import type { ListSubscriptionsQuery } from './dto/list-subscriptions.query';
@@ -29,7 +29,6 @@ import { toSubscriptionView, type SubscriptionView, type SubscriptionWithSecret 
 export const USER_DEFINED_MAX_BYTES = 8 * 1024;
 /** After a rotation the replaced secret keeps signing this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
-const EXCERPT_LIMIT = 4 * 1024;
 /** Control, format (RTL override, zero-width), separator, private-use, unassigned, surrogate. */
 const INVISIBLE_OR_CONTROL = /[\p{C}\p{Z}]/u;
 
@@ -38,17 +37,15 @@ export class SubscriptionsService implements OnApplicationShutdown {
   private readonly logger = new Logger('SubscriptionsService');
   private readonly policy: TargetPolicy;
   private readonly sender: HttpSender;
-  private readonly repo: Repository<Subscription>;
 
   constructor(
     @Inject(CONFIG) config: Config,
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'subscriptions' | 'deliveries' | 'attempts'>,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
   ) {
     this.policy = createTargetPolicy({ allowedTargets: config.delivery.allowedTargets, allowHttp: config.delivery.allowHttp });
     this.sender = createHttpSender({ policy: this.policy, egressProxy: config.delivery.egressProxy });
-    this.repo = dataSource.getRepository(Subscription);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -58,7 +55,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionWithSecret> {
     const secret = dto.secret ?? generateSecret();
     this.checkSecret(secret);
-    const subscription = this.repo.create({
+    const subscription = await this.stores.subscriptions.insert({
       id: newId('subscription'),
       url: this.checkUrl(dto.url),
       eventTypes: this.checkEventTypes(dto.eventTypes),
@@ -72,24 +69,17 @@ export class SubscriptionsService implements OnApplicationShutdown {
       payloadFormat: dto.payloadFormat ?? 'flat',
       enabled: dto.enabled ?? true,
     });
-    await this.repo.save(subscription);
     this.logger.log(`subscription ${subscription.id} created`);
     return { ...toSubscriptionView(subscription), secret };
   }
 
   async list(q: ListSubscriptionsQuery): Promise<Page<SubscriptionView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const after = decodeCursor('subscription', q.cursor);
-    const qb = this.repo.createQueryBuilder('s').orderBy('s.id', 'ASC').limit(limit + 1);
-    if (after) qb.andWhere('s.id > :after', { after });
-    if (q.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: q.enabled });
-    if (q.eventType !== undefined) {
-      if (!isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
-      // An exact type: every subscription that receives it. A wildcard: those that list it.
-      const filters = isKnownEventType(q.eventType) ? [q.eventType, `${q.eventType.split('.')[0]}.*`, '*'] : [q.eventType];
-      qb.andWhere('s.event_types && CAST(:filters AS text[])', { filters });
-    }
-    return toPage(await qb.getMany(), limit, toSubscriptionView);
+    const cursor = decodeCursor('subscription', q.cursor);
+    if (q.eventType !== undefined && !isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
+    // An exact type: every subscription that receives it. A wildcard: those that list it.
+    const anyEventTypeFilter = q.eventType === undefined ? undefined : isKnownEventType(q.eventType) ? candidateFilters(q.eventType) : [q.eventType];
+    return toPage(await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, toSubscriptionView);
   }
 
   async get(id: string): Promise<SubscriptionView> {
@@ -106,7 +96,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.userDefined !== undefined) s.userDefined = this.checkUserDefined(dto.userDefined);
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
-    await this.repo.save(s);
+    await this.stores.subscriptions.save(s);
     return toSubscriptionView(s);
   }
 
@@ -117,10 +107,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
    */
   async remove(id: string): Promise<void> {
     const s = await this.find(id);
-    const running = await this.dataSource.getRepository(Delivery).find({
-      select: { id: true, eventId: true, subscriptionId: true },
-      where: { subscriptionId: s.id, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
-    });
+    const running = await this.stores.deliveries.listOpen({ subscriptionId: s.id });
     let unsignalled = 0;
     await mapLimit(running, 16, (d) =>
       this.deliveries.cancel(d, 'subscription deleted').catch((err: unknown) => {
@@ -128,7 +115,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
         this.logger.warn(`delivery ${d.id}: cancel signal failed (${(err as Error).message}); it stops at its next attempt`);
       }),
     );
-    await this.repo.delete({ id: s.id });
+    await this.stores.subscriptions.delete(s.id);
     this.logger.log(`subscription ${s.id} deleted; ${running.length - unsignalled} of ${running.length} running deliveries signalled to stop`);
   }
 
@@ -140,7 +127,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     s.previousSecretCiphertext = s.secretCiphertext;
     s.previousSecretExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_TTL_MS);
     s.secretCiphertext = this.secretBox.seal(secret);
-    await this.repo.save(s);
+    await this.stores.subscriptions.save(s);
     this.logger.log(`subscription ${s.id}: secret rotated; the previous one signs until ${s.previousSecretExpiresAt.toISOString()}`);
     return { ...toSubscriptionView(s), secret };
   }
@@ -154,38 +141,14 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const attemptId = newId('attempt');
     const now = new Date();
     const event = { id: `evt_test_${attemptId.slice(4)}`, type: EVENT_TYPES[0].name, templateId: null, traceId: null, data: { ...SAMPLE_IMAGE_CREATED }, receivedAt: now };
-    const body = buildBody(s.payloadFormat, event, s.userDefined);
-    const headers = buildHeaders({
-      signature: signatureHeaders({ webhookId: attemptId, timestamp: now, body, secrets: signingSecrets(s, (c) => this.secretBox.open(c), now) }),
-      eventType: event.type,
-      attemptNumber: 1,
-      customHeaders: s.headers,
-      userAgentVersion: HERALD_VERSION,
-    });
-    const startedAt = new Date();
-    const outcome = await this.sender.send({ url: s.url, headers, body });
-    const attempt = this.dataSource.getRepository(Attempt).create({
-      id: attemptId,
-      deliveryId: null,
-      subscriptionId: s.id,
-      number: 1,
-      trigger: 'test',
-      url: s.url,
-      ok: outcome.ok,
-      statusCode: outcome.statusCode,
-      errorKind: outcome.errorKind,
-      errorMessage: outcome.error,
-      responseExcerpt: outcome.responseExcerpt?.slice(0, EXCERPT_LIMIT) ?? null,
-      durationMs: Math.round(outcome.durationMs),
-      startedAt,
-      finishedAt: new Date(startedAt.getTime() + outcome.durationMs),
-    });
-    await this.dataSource.getRepository(Attempt).insert(attempt);
+    const request = prepareRequest({ subscription: s, event, webhookId: attemptId, attemptNumber: 1, now, open: (c) => this.secretBox.open(c), version: HERALD_VERSION });
+    const outcome = await sendRequest(this.sender, s.url, request);
+    const attempt = await this.stores.attempts.insertTest(attemptRow({ id: attemptId, deliveryId: null, subscriptionId: s.id, number: 1, trigger: 'test', url: s.url, outcome }));
     return toAttemptView(attempt);
   }
 
   private async find(id: string): Promise<Subscription> {
-    const s = await this.repo.findOneBy({ id });
+    const s = await this.stores.subscriptions.find(id);
     if (!s) throw new NotFound('subscription', id);
     return s;
   }

@@ -1,0 +1,99 @@
+import type { EntityManager } from 'typeorm';
+import type { AttemptRow } from '../../delivery/attempt';
+import type { AttemptStatus } from '../../domain/delivery-lifecycle';
+import { Attempt, Event, Subscription } from '../entities';
+import { DeadLetterRepository } from './dead-letter.repository';
+import { DeliveryRepository } from './delivery.repository';
+
+/** One attempt of a delivery, and where it leaves the delivery. */
+export interface DeliveryAttemptRecord {
+  attempt: AttemptRow & { deliveryId: string };
+  eventId: string;
+  status: AttemptStatus;
+  nextAttemptAt: Date | null;
+  /** The body a dead letter keeps, from the event and subscription as they are now. */
+  deadLetterPayload(event: Event, subscription: Subscription): Record<string, unknown>;
+}
+
+export interface RecordedAttemptRow {
+  attemptId: string;
+  /** False when the row existed already (a retried record after a lost commit acknowledgement). */
+  inserted: boolean;
+}
+
+/** Queries on attempts. */
+export class AttemptRepository {
+  constructor(private readonly db: EntityManager) {}
+
+  /** A delivery's attempts in order: its delivery log. */
+  listForDelivery(deliveryId: string): Promise<Attempt[]> {
+    return this.db.getRepository(Attempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
+  }
+
+  /** A test send's attempt: it belongs to the subscription, to no delivery. */
+  async insertTest(row: AttemptRow): Promise<Attempt> {
+    const attempt = this.db.getRepository(Attempt).create(row);
+    await this.db.getRepository(Attempt).insert(attempt);
+    return attempt;
+  }
+
+  /**
+   * Writes the Attempt row and brings the Delivery (and its DeadLetter) up to date, in one
+   * transaction. A repeat after a lost commit acknowledgement is a no-op thanks to the unique
+   * (delivery_id, number) index. Null when the delivery is gone (deleted with its subscription).
+   */
+  recordAttempt(record: DeliveryAttemptRecord, clock: () => Date): Promise<RecordedAttemptRow | null> {
+    const { attempt: a } = record;
+    return this.db.transaction(async (tx) => {
+      const deliveries = new DeliveryRepository(tx);
+      const delivery = await deliveries.findForUpdate(a.deliveryId);
+      if (!delivery) return null;
+
+      const inserted: { id: string }[] = await tx.query(
+        `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, status_code, error_kind, error_message,
+                               response_excerpt, duration_ms, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (delivery_id, number) WHERE delivery_id IS NOT NULL DO NOTHING
+         RETURNING id`,
+        [a.id, a.deliveryId, a.subscriptionId, a.number, a.trigger, a.url, a.ok, a.statusCode, a.errorKind, a.errorMessage, a.responseExcerpt, a.durationMs,
+          a.startedAt, a.finishedAt],
+      );
+      const attemptId = inserted[0]?.id ?? (await tx.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [a.deliveryId, a.number]))[0].id;
+
+      const now = clock();
+      const attemptCount = Math.max(delivery.attemptCount, a.number);
+      await deliveries.moveTo(a.deliveryId, record.status, {
+        attemptCount,
+        nextAttemptAt: record.nextAttemptAt,
+        lastStatusCode: a.statusCode,
+        lastError: a.ok ? null : a.errorMessage,
+        updatedAt: now,
+        completedAt: record.status === 'retrying' ? null : now,
+      });
+
+      const deadLetters = new DeadLetterRepository(tx);
+      if (record.status === 'succeeded') {
+        await deadLetters.deleteForDelivery(a.deliveryId);
+      } else if (record.status === 'dead_lettered') {
+        const [event, subscription] = await Promise.all([
+          tx.getRepository(Event).findOneByOrFail({ id: record.eventId }),
+          tx.getRepository(Subscription).findOneByOrFail({ id: a.subscriptionId }),
+        ]);
+        await deadLetters.upsert(
+          {
+            deliveryId: a.deliveryId,
+            subscriptionId: a.subscriptionId,
+            eventId: record.eventId,
+            eventType: delivery.eventType,
+            reason: a.errorMessage ?? `HTTP ${a.statusCode}`,
+            lastStatusCode: a.statusCode,
+            attemptCount,
+            payload: record.deadLetterPayload(event, subscription),
+          },
+          now,
+        );
+      }
+      return { attemptId, inserted: inserted.length > 0 };
+    });
+  }
+}

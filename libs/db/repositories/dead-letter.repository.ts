@@ -1,0 +1,88 @@
+import { LessThan, type EntityManager } from 'typeorm';
+import { DEAD_LETTER_RETENTION_MS } from '../../domain/retry-schedule';
+import { newId } from '../../domain/ids';
+import { DeadLetter, Delivery } from '../entities';
+import type { CreatedRange, PageRequest } from './page';
+
+/** What a dead-letter list can be narrowed to. */
+export interface DeadLetterFilter extends CreatedRange {
+  subscriptionId?: string;
+  eventType?: string;
+}
+
+/** Queries on dead letters. */
+export class DeadLetterRepository {
+  constructor(private readonly db: EntityManager) {}
+
+  private get repo() {
+    return this.db.getRepository(DeadLetter);
+  }
+
+  find(id: string): Promise<DeadLetter | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
+  listPage(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetter[]> {
+    const qb = this.repo.createQueryBuilder('l').orderBy('l.id', 'DESC').limit(page.limit + 1);
+    if (page.cursor) qb.andWhere('l.id < :before', { before: page.cursor });
+    if (filter.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
+    if (filter.eventType) qb.andWhere('l.event_type = :eventType', { eventType: filter.eventType });
+    if (filter.since) qb.andWhere('l.created_at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('l.created_at <= :until', { until: filter.until });
+    return qb.getMany();
+  }
+
+  /** How many dead letters wait for a retry (their delivery is still dead-lettered, not re-opened). */
+  countRetryable(filter: DeadLetterFilter): Promise<number> {
+    return this.retryable(filter).getCount();
+  }
+
+  /** The deliveries of dead letters waiting for a retry, oldest dead letter first. */
+  listRetryable(filter: DeadLetterFilter, limit: number): Promise<Delivery[]> {
+    return this.retryable(filter).orderBy('l.id', 'ASC').limit(limit).getMany();
+  }
+
+  private retryable(filter: DeadLetterFilter) {
+    const qb = this.db.getRepository(Delivery).createQueryBuilder('d').innerJoin(DeadLetter, 'l', 'l.delivery_id = d.id').where(`d.status = 'dead_lettered'`);
+    if (filter.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
+    if (filter.eventType) qb.andWhere('l.event_type = :eventType', { eventType: filter.eventType });
+    if (filter.since) qb.andWhere('l.created_at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('l.created_at <= :until', { until: filter.until });
+    return qb;
+  }
+
+  /** False when there was none. */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.repo.delete({ id });
+    return Boolean(result.affected);
+  }
+
+  async deleteForDelivery(deliveryId: string): Promise<void> {
+    await this.repo.delete({ deliveryId });
+  }
+
+  /** One DeadLetter per delivery: a manual retry that fails again updates it and restarts its retention. */
+  async upsert(letter: Pick<DeadLetter, 'deliveryId' | 'subscriptionId' | 'eventId' | 'eventType' | 'reason' | 'lastStatusCode' | 'attemptCount' | 'payload'>, now: Date): Promise<void> {
+    await this.db.query(
+      `INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, last_status_code, attempt_count, payload, created_at, updated_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+       ON CONFLICT (delivery_id) DO UPDATE SET reason = excluded.reason, last_status_code = excluded.last_status_code,
+         attempt_count = excluded.attempt_count, payload = excluded.payload, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+      [newId('deadLetter'), letter.deliveryId, letter.subscriptionId, letter.eventId, letter.eventType, letter.reason, letter.lastStatusCode,
+        letter.attemptCount, JSON.stringify(letter.payload), now, new Date(now.getTime() + DEAD_LETTER_RETENTION_MS)],
+    );
+  }
+
+  /** Deletes dead letters past their retention; the delivery log keeps the delivery and its attempts. */
+  async purgeExpired(now: Date): Promise<number> {
+    const result = await this.repo.delete({ expiresAt: LessThan(now) });
+    return result.affected ?? 0;
+  }
+
+  /** Dead letters currently retained (the `herald_dead_letters` gauge). */
+  async countRetained(): Promise<number> {
+    const [row] = await this.db.query(`SELECT count(*) AS count FROM dead_letters`);
+    return Number(row?.count ?? 0);
+  }
+}

@@ -1,0 +1,127 @@
+import { In, Not, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { FINAL_DELIVERY_STATUSES, isFinal, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
+import { Delivery } from '../entities';
+import type { CreatedRange, PageRequest } from './page';
+
+/** What a delivery list can be narrowed to. */
+export interface DeliveryFilter extends CreatedRange {
+  subscriptionId?: string;
+  eventId?: string;
+  eventType?: string;
+  status?: DeliveryStatus;
+}
+
+/** A delivery an event's match found, with where it goes. */
+export interface MatchedDeliveryRow {
+  deliveryId: string;
+  subscriptionId: string;
+  url: string;
+}
+
+/**
+ * Queries on deliveries. Every status write goes through `moveTo`, which only changes a row
+ * whose status may move to the new one (libs/domain/delivery-lifecycle.ts).
+ */
+export class DeliveryRepository {
+  constructor(private readonly db: EntityManager) {}
+
+  private get repo() {
+    return this.db.getRepository(Delivery);
+  }
+
+  find(id: string): Promise<Delivery | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
+  listPage(filter: DeliveryFilter, page: PageRequest): Promise<Delivery[]> {
+    const qb = this.repo.createQueryBuilder('d').orderBy('d.id', 'DESC').limit(page.limit + 1);
+    if (page.cursor) qb.andWhere('d.id < :before', { before: page.cursor });
+    if (filter.subscriptionId) qb.andWhere('d.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
+    if (filter.eventId) qb.andWhere('d.event_id = :eventId', { eventId: filter.eventId });
+    if (filter.eventType) qb.andWhere('d.event_type = :eventType', { eventType: filter.eventType });
+    if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
+    if (filter.since) qb.andWhere('d.created_at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('d.created_at <= :until', { until: filter.until });
+    return qb.getMany();
+  }
+
+  /** An event's deliveries, by id: the summary its detail view shows. */
+  listForEvent(eventId: string): Promise<Pick<Delivery, 'id' | 'subscriptionId' | 'status' | 'attemptCount'>[]> {
+    return this.repo.find({ select: { id: true, subscriptionId: true, status: true, attemptCount: true }, where: { eventId }, order: { id: 'ASC' } });
+  }
+
+  /** Deliveries not in a final status, e.g. a subscription's before it is deleted. */
+  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
+    return this.repo.find({
+      select: { id: true, eventId: true, subscriptionId: true },
+      where: { subscriptionId: filter.subscriptionId, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
+    });
+  }
+
+  /** Creates `pending` deliveries of an event; one per subscription, so a repeat creates nothing. */
+  async insertPending(event: { id: string; type: string; templateId: string | null }, rows: { id: string; subscriptionId: string; workflowId: string }[], now: Date): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query(
+      `INSERT INTO deliveries (id, event_id, subscription_id, event_type, template_id, status, workflow_id, created_at, updated_at)
+       SELECT r.id, $1, r.subscription_id, $2, $3, 'pending', r.workflow_id, $4, $4
+         FROM unnest($5::text[], $6::text[], $7::text[]) AS r (id, subscription_id, workflow_id)
+       ON CONFLICT (event_id, subscription_id) DO NOTHING`,
+      [event.id, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
+    );
+  }
+
+  /** An event's deliveries with their subscription's URL, by id. */
+  async listMatched(eventId: string): Promise<MatchedDeliveryRow[]> {
+    const rows: { id: string; subscription_id: string; url: string }[] = await this.db.query(
+      `SELECT d.id, d.subscription_id, s.url FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+        WHERE d.event_id = $1 ORDER BY d.id`,
+      [eventId],
+    );
+    return rows.map((d) => ({ deliveryId: d.id, subscriptionId: d.subscription_id, url: d.url }));
+  }
+
+  /** An attempt is under way. */
+  async markDelivering(id: string, now: Date): Promise<boolean> {
+    return this.moveTo(id, 'delivering', { updatedAt: now });
+  }
+
+  /** Stops an open delivery; a finished one keeps its status (false). */
+  async markCancelled(id: string, reason: string, now: Date): Promise<boolean> {
+    return this.moveTo(id, 'cancelled', { nextAttemptAt: null, lastError: reason, updatedAt: now, completedAt: now });
+  }
+
+  /**
+   * A manual retry re-opens a finished delivery as `pending`, so the log (and a bulk dead-letter
+   * retry) sees it in flight. Only from the status the caller read; false when it changed meanwhile.
+   */
+  async reopen(d: Pick<Delivery, 'id' | 'status'>, now: Date): Promise<boolean> {
+    if (!isFinal(d.status)) return false;
+    const result = await this.repo.update({ id: d.id, status: d.status }, { status: 'pending', nextAttemptAt: null, updatedAt: now });
+    return Boolean(result.affected);
+  }
+
+  /** Undoes `reopen` when nothing was restarted: back to the final status it had. */
+  async undoReopen(id: string, previous: FinalDeliveryStatus): Promise<void> {
+    await this.repo.update({ id, status: 'pending' }, { status: previous });
+  }
+
+  /** The row, locked until the transaction this repository runs in ends. */
+  findForUpdate(id: string): Promise<Delivery | null> {
+    return this.repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** Sets `to` and `fields` where the row's status may move to `to`; false when it may not. */
+  async moveTo(id: string, to: DeliveryStatus, fields: Omit<QueryDeepPartialEntity<Delivery>, 'status'>): Promise<boolean> {
+    const result = await this.repo.update({ id, status: In([...statusesMovingTo(to)]) }, { ...fields, status: to });
+    return Boolean(result.affected);
+  }
+
+  /** Deliveries waiting on a retry timer (the `herald_deliveries_waiting` gauge). */
+  async countWaiting(): Promise<number> {
+    const [row] = await this.db.query(`SELECT count(*) AS count FROM deliveries WHERE status = 'retrying'`);
+    return Number(row?.count ?? 0);
+  }
+}
+

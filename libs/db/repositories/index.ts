@@ -1,0 +1,37 @@
+/**
+ * The data-access layer: one repository per aggregate, each with the query vocabulary of its
+ * table. Services, activities, the reconciler and the metrics gauges speak these verbs; SQL and
+ * ORM calls live here only.
+ */
+import type { DataSource } from 'typeorm';
+import { AttemptRepository } from './attempt.repository';
+import { DeadLetterRepository } from './dead-letter.repository';
+import { DeliveryRepository } from './delivery.repository';
+import { EventRepository } from './event.repository';
+import { SubscriptionRepository } from './subscription.repository';
+
+export { AttemptRepository, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
+export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
+export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow } from './delivery.repository';
+export { EventRepository } from './event.repository';
+export type { CreatedRange, PageRequest } from './page';
+export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';
+
+export interface Stores {
+  subscriptions: SubscriptionRepository;
+  events: EventRepository;
+  deliveries: DeliveryRepository;
+  attempts: AttemptRepository;
+  deadLetters: DeadLetterRepository;
+}
+
+export function createStores(dataSource: DataSource): Stores {
+  const db = dataSource.manager;
+  return {
+    subscriptions: new SubscriptionRepository(db),
+    events: new EventRepository(db),
+    deliveries: new DeliveryRepository(db),
+    attempts: new AttemptRepository(db),
+    deadLetters: new DeadLetterRepository(db),
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Which subscriptions an event reaches. Pure, and the one rule: the SQL matches on
+ * `event_types && candidateFilters(type)`, so the database and this module cannot disagree.
+ */
+
+/**
+ * Every filter that receives `eventType`: the exact type, each family it belongs to, deepest
+ * first (`video.render.*`, `video.*`), and `*`.
+ */
+export function candidateFilters(eventType: string): string[] {
+  const segments = eventType.split('.');
+  const families = segments.slice(0, -1).map((_s, i) => `${segments.slice(0, segments.length - 1 - i).join('.')}.*`);
+  return [eventType, ...families, '*'];
+}
+
+/** A filter is an exact type, a family at any depth (`image.*`, `video.render.*`) or `*`. */
+export function matchesEventType(filters: readonly string[], eventType: string): boolean {
+  const candidates = candidateFilters(eventType);
+  return filters.some((f) => candidates.includes(f));
+}
+
+/** An empty template scope means every template. */
+export function matchesTemplate(templateIds: readonly string[], templateId: string | null | undefined): boolean {
+  return templateIds.length === 0 || (templateId != null && templateIds.includes(templateId));
+}
+
+export interface MatchableSubscription {
+  enabled: boolean;
+  eventTypes: readonly string[];
+  templateIds: readonly string[];
+}
+
+/** The whole rule: enabled, the event type passes a filter, the template is in scope. */
+export function matchesSubscription(s: MatchableSubscription, event: { type: string; templateId: string | null }): boolean {
+  return s.enabled && matchesEventType(s.eventTypes, event.type) && matchesTemplate(s.templateIds, event.templateId);
+}
