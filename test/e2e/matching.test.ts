@@ -1,0 +1,79 @@
+/**
+ * Subscription matching has one rule (libs/domain/matching.ts) and the SQL that finds an
+ * event's subscriptions is built from it. The same table of subscriptions and events, run
+ * through Postgres and through the pure rule, must give the same matches.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createStores, type Stores } from '../../libs/db/repositories';
+import { candidateFilters, matchesSubscription } from '../../libs/domain/matching';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { testSecretBox } from '../support/engine';
+import { seedSubscription } from '../support/seed';
+
+/** name → how the subscription is set up. */
+const SUBSCRIPTIONS: Record<string, { eventTypes: string[]; templateIds?: string[]; enabled?: boolean }> = {
+  exact: { eventTypes: ['image.created'] },
+  imageFamily: { eventTypes: ['image.*'] },
+  everything: { eventTypes: ['*'] },
+  videoFamily: { eventTypes: ['video.*'] },
+  renderFamily: { eventTypes: ['video.render.*'] },
+  renderDone: { eventTypes: ['video.render.completed'] },
+  deepFamily: { eventTypes: ['video.render.step.*'] },
+  otherThenExact: { eventTypes: ['audio.*', 'image.created'] },
+  prefixLookalike: { eventTypes: ['imagery.*'] },
+  familyOfItself: { eventTypes: ['image.created.*'] },
+  scoped: { eventTypes: ['*'], templateIds: ['tpl_1'] },
+  scopedTwo: { eventTypes: ['video.render.*'], templateIds: ['tpl_1', 'tpl_2'] },
+  disabled: { eventTypes: ['*'], enabled: false },
+};
+
+/** [event type, template id, the subscriptions it reaches]. */
+const CASES: [string, string | null, string[]][] = [
+  ['image.created', null, ['exact', 'imageFamily', 'everything', 'otherThenExact']],
+  ['image.created', 'tpl_1', ['exact', 'imageFamily', 'everything', 'otherThenExact', 'scoped']],
+  ['image.deleted', null, ['imageFamily', 'everything']],
+  ['video.render.completed', null, ['everything', 'videoFamily', 'renderFamily', 'renderDone']],
+  ['video.render.completed', 'tpl_2', ['everything', 'videoFamily', 'renderFamily', 'renderDone', 'scopedTwo']],
+  ['video.render.step.done', 'tpl_1', ['everything', 'videoFamily', 'renderFamily', 'deepFamily', 'scoped', 'scopedTwo']],
+  ['video.uploaded', 'tpl_3', ['everything', 'videoFamily']],
+  ['imagery.created', null, ['everything', 'prefixLookalike']],
+  ['video', null, ['everything']],
+];
+
+describe('subscription matching', () => {
+  let db: TestDatabase;
+  let stores: Stores;
+  const ids = new Map<string, string>();
+
+  before(async () => {
+    db = await createTestDatabase();
+    stores = createStores(db.dataSource);
+    for (const [name, s] of Object.entries(SUBSCRIPTIONS)) {
+      const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: `https://example.com/${name}`, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [], enabled: s.enabled ?? true });
+      ids.set(sub.id, name);
+    }
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  it('names every filter that receives a type: the exact type, each family deepest first, and *', () => {
+    assert.deepEqual(candidateFilters('video.render.completed'), ['video.render.completed', 'video.render.*', 'video.*', '*']);
+    assert.deepEqual(candidateFilters('image.created'), ['image.created', 'image.*', '*']);
+    assert.deepEqual(candidateFilters('video'), ['video', '*']);
+  });
+
+  for (const [type, templateId, expected] of CASES) {
+    it(`finds the same subscriptions in Postgres and in the pure rule for ${type}${templateId ? ` (${templateId})` : ''}`, async () => {
+      const event = { type, templateId };
+      const bySql = (await stores.subscriptions.findEnabledMatching(event)).map((s) => ids.get(s.id)).sort();
+      const byRule = Object.entries(SUBSCRIPTIONS)
+        .filter(([, s]) => matchesSubscription({ enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] }, event))
+        .map(([name]) => name)
+        .sort();
+      assert.deepEqual(bySql, byRule, 'SQL and the pure rule agree');
+      assert.deepEqual(byRule, [...expected].sort());
+    });
+  }
+});
