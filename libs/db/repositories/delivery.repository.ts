@@ -1,6 +1,6 @@
 import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { FINAL_DELIVERY_STATUSES, isFinal, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
+import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
 import { Delivery } from '../entities';
 import type { CreatedRange, PageRequest } from './page';
 
@@ -97,12 +97,12 @@ export class DeliveryRepository {
    * retry) sees it in flight. Only from the status the caller read; false when it changed meanwhile.
    */
   async reopen(d: Pick<Delivery, 'id' | 'status'>, now: Date): Promise<boolean> {
-    if (!isFinal(d.status)) return false;
+    if (!mayMove(d.status, 'pending')) return false;
     const result = await this.repo.update({ id: d.id, status: d.status }, { status: 'pending', nextAttemptAt: null, updatedAt: now });
     return Boolean(result.affected);
   }
 
-  /** Undoes `reopen` when nothing was restarted: back to the final status it had. */
+  /** Undoes `reopen` when nothing was restarted: back to the final status it had (the lifecycle's one step back). */
   async undoReopen(id: string, previous: FinalDeliveryStatus): Promise<void> {
     await this.repo.update({ id, status: 'pending' }, { status: previous });
   }
