@@ -11,7 +11,7 @@ import type { Worker } from '@temporalio/worker';
 import { Attempt, DeadLetter, Delivery, Subscription } from '../../libs/db/entities';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
-import { retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
+import { deliveryWorkflow, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createEngineWorker, eventually, sendTimes, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
@@ -53,7 +53,7 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     const sub = await seedSubscription(db.dataSource, testSecretBox(), { url, ...subFields });
     const event = await seedEvent(db.dataSource);
     const delivery = await seedDelivery(db.dataSource, event, sub);
-    const handle = await env.client.workflow.start('deliveryWorkflow', {
+    const handle = await env.client.workflow.start(deliveryWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: deliveryWorkflowId(event.id, sub.id),
       args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }],
@@ -184,7 +184,7 @@ describe('deliveryWorkflow across worker restarts and a Postgres outage', () => 
       // gone, which a real server does after a few seconds (the dev-server kill -9 test covers that).
       const first = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'restart', dataSource: db.dataSource, maxCachedWorkflows: 0 });
       const handle = await first.runUntil(async () => {
-        const h = await env.client.workflow.start('deliveryWorkflow', { taskQueue: 'restart', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
+        const h = await env.client.workflow.start(deliveryWorkflow, { taskQueue: 'restart', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
         await env.sleep(3 * MIN); // attempts at 0, 0, 1 done; waiting until 6
         return h;
       });
@@ -216,7 +216,7 @@ describe('deliveryWorkflow when prepare keeps failing', () => {
         const sub = await seedSubscription(db.dataSource, box, { url: r.url });
         const event = await seedEvent(db.dataSource);
         const d = await seedDelivery(db.dataSource, event, sub);
-        return env.client.workflow.start('deliveryWorkflow', { taskQueue: 'starve', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
+        return env.client.workflow.start(deliveryWorkflow, { taskQueue: 'starve', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
       };
       // Two workflow-task slots, both first taken by failing deliveries.
       const worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'starve', dataSource: db.dataSource, maxConcurrentWorkflowTaskExecutions: 2 });

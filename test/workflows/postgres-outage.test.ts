@@ -14,6 +14,7 @@ import { Attempt, Delivery } from '../../libs/db/entities';
 import { startEmbeddedPostgres } from '../../libs/devstack/embedded-postgres';
 import { freePort } from '../../libs/devstack/ports';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
+import { deliveryWorkflow } from '../../workflows/delivery.workflow';
 import { createEngineWorker, eventually, testSecretBox } from '../support/engine';
 import { startReceiver } from '../support/receivers';
 import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
@@ -39,7 +40,7 @@ describe('a Postgres outage during an attempt', () => {
       const d = await seedDelivery(dataSource, event, sub);
       const worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'outage', dataSource });
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue: 'outage', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
+        const handle = await env.client.workflow.start(deliveryWorkflow, { taskQueue: 'outage', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
         await r.waitForRequests(1, 10_000);
         await pg.stop(); // the attempt is still on the wire
         await new Promise((res) => setTimeout(res, 6_000)); // the send returns; recording fails and is retried
