@@ -13,15 +13,17 @@ export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & P
  */
 export interface ActivityDeps {
   subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
-  events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted'>;
-  deliveries: Pick<DeliveryRepository, 'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled'>;
-  attempts: Pick<AttemptRepository, 'recordAttempt'>;
+  events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
+  deliveries: Pick<DeliveryRepository, 'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled' | 'purgeFinishedBefore'>;
+  attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   sender: HttpSender;
   secretBox: SecretBox;
   /** Herald's version, sent in the user-agent. */
   version: string;
   clock?: () => Date;
+  /** The delivery log's retention (HERALD_RETENTION_DAYS); `pauseMs` between purge batches leaves room for ingest. */
+  retention?: { days: number; batchSize?: number; pauseMs?: number };
   /** Observers (metrics), called after the commit, exactly once per Attempt recorded. */
   onAttemptRecorded?(e: AttemptRecorded): void;
   /** Called after the commit, once per delivery that reached a final status. */

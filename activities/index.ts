@@ -1,5 +1,5 @@
 import type { ActivityDeps } from './deps';
-import { markDeliveryCancelled, purgeExpiredDeadLetters } from './lifecycle';
+import { markDeliveryCancelled, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
 import { recordAttempt } from './record-attempt';
@@ -17,5 +17,6 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     recordAttempt: recordAttempt(deps),
     markDeliveryCancelled: markDeliveryCancelled(deps),
     purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
+    purgeExpiredHistory: purgeExpiredHistory(deps),
   };
 }

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_RETENTION_DAYS, PURGE_BATCH_SIZE, PURGE_BATCHES_PER_CALL, retentionCutoff } from '../libs/domain/retention';
 import type { ActivityDeps } from './deps';
-import type { DeliveryRef } from './types';
+import type { DeliveryRef, HistoryPurged } from './types';
 
 /** Marks a delivery cancelled (subscription disabled or deleted, or an operator's cancel). A finished delivery keeps its status. */
 export function markDeliveryCancelled({ deliveries, clock = () => new Date(), onDeliveryFinished }: ActivityDeps) {
@@ -11,4 +13,37 @@ export function markDeliveryCancelled({ deliveries, clock = () => new Date(), on
 /** Deletes dead letters past their retention; the delivery log keeps the delivery and its attempts. */
 export function purgeExpiredDeadLetters({ deadLetters, clock = () => new Date() }: ActivityDeps) {
   return async (): Promise<{ purged: number }> => ({ purged: await deadLetters.purgeExpired(clock()) });
+}
+
+/**
+ * One round of the retention purge: finished deliveries past retention (their attempts go with
+ * them), then test-send attempts, then events no delivery refers to any more. Each statement
+ * deletes at most one batch in its own short transaction; the round stops after
+ * PURGE_BATCHES_PER_CALL batches and reports `more`, so the workflow calls it again.
+ */
+export function purgeExpiredHistory({ deliveries, attempts, events, retention, clock = () => new Date() }: ActivityDeps) {
+  const days = retention?.days ?? DEFAULT_RETENTION_DAYS;
+  const batch = retention?.batchSize ?? PURGE_BATCH_SIZE;
+  const pauseMs = retention?.pauseMs ?? 50;
+  return async (): Promise<HistoryPurged> => {
+    const cutoff = retentionCutoff(clock(), days);
+    const purged = { deliveries: 0, testAttempts: 0, events: 0 };
+    let batches = 0;
+    const steps: [keyof typeof purged, (c: Date, n: number) => Promise<number>][] = [
+      ['deliveries', (c, n) => deliveries.purgeFinishedBefore(c, n)],
+      ['testAttempts', (c, n) => attempts.purgeTestsBefore(c, n)],
+      ['events', (c, n) => events.purgeReceivedBefore(c, n)],
+    ];
+    for (const [name, purge] of steps) {
+      for (;;) {
+        if (batches >= PURGE_BATCHES_PER_CALL) return { ...purged, cutoff: cutoff.toISOString(), more: true };
+        const n = await purge(cutoff, batch);
+        batches++;
+        purged[name] += n;
+        if (n < batch) break;
+        if (pauseMs > 0) await sleep(pauseMs);
+      }
+    }
+    return { ...purged, cutoff: cutoff.toISOString(), more: false };
+  };
 }

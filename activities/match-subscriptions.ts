@@ -1,10 +1,12 @@
 import { newId } from '../libs/domain/ids';
+import { matchesFilter } from '../libs/domain/payload-filter';
 import { deliveryWorkflowId } from '../libs/temporal/names';
 import type { ActivityDeps } from './deps';
 import type { EventMatch } from './types';
 
 /**
- * Finds the enabled subscriptions an event matches (libs/domain/matching.ts) and creates their
+ * Finds the enabled subscriptions an event matches (libs/domain/matching.ts: Postgres narrows by
+ * type and template, the payload filter is applied here to those candidates) and creates their
  * Delivery rows. Idempotent: a retried or replayed call finds the rows it made before and
  * creates nothing new.
  */
@@ -12,7 +14,7 @@ export function matchSubscriptions({ subscriptions, events, deliveries, clock = 
   return async ({ eventId }: { eventId: string }): Promise<EventMatch> => {
     const event = await events.findForMatching(eventId);
     if (!event) return { eventId, eventType: 'unknown', templateId: null, deliveries: [] };
-    const matched = await subscriptions.findEnabledMatching(event);
+    const matched = (await subscriptions.findEnabledMatching(event)).filter((s) => matchesFilter(s.filter, event));
     const now = clock();
     await deliveries.insertPending(event, matched.map((s) => ({ id: newId('delivery'), subscriptionId: s.id, workflowId: deliveryWorkflowId(eventId, s.id) })), now);
     await events.markWorkflowStarted(eventId, now);

@@ -60,6 +60,15 @@ export interface RecordedAttempt {
   nextAttemptAt: string | null;
 }
 
+/** What one round of the retention purge deleted; `more` when it stopped at its batch budget. */
+export interface HistoryPurged {
+  deliveries: number;
+  testAttempts: number;
+  events: number;
+  cutoff: string;
+  more: boolean;
+}
+
 export interface HeraldActivities {
   matchSubscriptions(input: { eventId: string }): Promise<EventMatch>;
   prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt>;
@@ -67,4 +76,5 @@ export interface HeraldActivities {
   recordAttempt(input: RecordAttemptInput): Promise<RecordedAttempt>;
   markDeliveryCancelled(input: DeliveryRef & { reason: string }): Promise<void>;
   purgeExpiredDeadLetters(): Promise<{ purged: number }>;
+  purgeExpiredHistory(): Promise<HistoryPurged>;
 }

@@ -2,4 +2,4 @@
 export { deliveryWorkflow, retryNowSignal, cancelSignal, stateQuery } from './delivery.workflow';
 export type { DeliveryInput, DeliveryResult, DeliveryState } from './delivery.workflow';
 export { eventWorkflow } from './event.workflow';
-export { purgeDeadLettersWorkflow } from './purge.workflow';
+export { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from './purge.workflow';

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { HeraldActivities } from '../activities/types';
+import type { HeraldActivities, HistoryPurged } from '../activities/types';
 
-const { purgeExpiredDeadLetters } = proxyActivities<HeraldActivities>({
+const { purgeExpiredDeadLetters, purgeExpiredHistory } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5 },
 });
@@ -9,4 +9,24 @@ const { purgeExpiredDeadLetters } = proxyActivities<HeraldActivities>({
 /** Run hourly by a Temporal Schedule: deletes dead letters past their 7-day retention. */
 export async function purgeDeadLettersWorkflow(): Promise<{ purged: number }> {
   return purgeExpiredDeadLetters();
+}
+
+/** Rounds one run makes at most (each at most 50 batches of 1,000 rows); the next hour goes on. */
+const MAX_ROUNDS = 100;
+
+/**
+ * Run hourly by the retention Schedule: deletes the delivery log past HERALD_RETENTION_DAYS, a
+ * bounded round at a time, until nothing is left or the run's budget is spent.
+ */
+export async function purgeHistoryWorkflow(): Promise<Omit<HistoryPurged, 'more'> & { rounds: number }> {
+  const total = { deliveries: 0, testAttempts: 0, events: 0, cutoff: '', rounds: 0 };
+  for (let more = true; more && total.rounds < MAX_ROUNDS; total.rounds++) {
+    const round = await purgeExpiredHistory();
+    total.deliveries += round.deliveries;
+    total.testAttempts += round.testAttempts;
+    total.events += round.events;
+    total.cutoff = round.cutoff;
+    more = round.more;
+  }
+  return total;
 }

@@ -47,6 +47,8 @@ const schema = z.object({
   // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  // Events, deliveries and attempts older than this are purged hourly (dead letters keep their 7 days).
+  HERALD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((c, ctx) => {
   if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
@@ -70,6 +72,8 @@ export interface Config {
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  /** How long the delivery log (events, deliveries, attempts) is kept. */
+  retention: { days: number };
   logLevel: Env['HERALD_LOG_LEVEL'];
 }
 
@@ -105,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
+    retention: { days: e.HERALD_RETENTION_DAYS },
     logLevel: e.HERALD_LOG_LEVEL,
   };
 }

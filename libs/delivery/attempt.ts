@@ -62,6 +62,7 @@ export function prepareRequest(input: {
     eventType: event.type,
     attemptNumber: input.attemptNumber,
     customHeaders: subscription.headers,
+    traceparent: event.traceparent,
     userAgentVersion: input.version,
   });
   return { headers, body };

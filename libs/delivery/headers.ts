@@ -29,6 +29,8 @@ const RESERVED_NAMES = new Set([
   'trailer',
   'proxy-authorization',
   'proxy-connection',
+  // W3C Trace Context of the producer: Herald passes the event's own on.
+  'traceparent',
 ]);
 const RESERVED_PREFIXES = ['webhook-', 'x-herald-'];
 
@@ -48,6 +50,8 @@ export interface BuildHeadersInput {
   eventType: string;
   attemptNumber: number;
   customHeaders?: Record<string, string> | null;
+  /** The event's W3C traceparent, sent as is when the producer gave one. */
+  traceparent?: string | null;
   /** Herald's version, for `user-agent: Herald/<version>`. */
   userAgentVersion: string;
 }
@@ -65,6 +69,7 @@ export function buildHeaders(input: BuildHeadersInput): Record<string, string> {
     ...input.signature,
     'x-herald-event-type': input.eventType,
     'x-herald-attempt': String(input.attemptNumber),
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   };
 }
 

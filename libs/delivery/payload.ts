@@ -1,4 +1,5 @@
 import type { PayloadFormat } from '../domain/types';
+import { parseTraceparent } from './trace-context';
 
 /** Stage "build" of an attempt: the exact bytes that are signed and sent. */
 
@@ -8,7 +9,18 @@ export interface PayloadEvent {
   type: string;
   receivedAt: Date;
   traceId: string | null;
+  /** The producer's W3C traceparent, when it sent one. */
+  traceparent?: string | null;
   data: Record<string, unknown>;
+}
+
+/**
+ * The `traceId` of the envelope, always present as in PixelBin's `event.traceId`: the producer's
+ * own trace id, else the trace-id of its W3C traceparent, else the event id (one id per event,
+ * the same on every attempt).
+ */
+export function envelopeTraceId(event: Pick<PayloadEvent, 'id' | 'traceId' | 'traceparent'>): string {
+  return event.traceId ?? parseTraceparent(event.traceparent)?.traceId ?? event.id;
 }
 
 /** The `image.created` data as the image platform documents it. */
@@ -47,7 +59,7 @@ export const SAMPLE_IMAGE_CREATED: Readonly<ImageCreatedData> = deepFreeze<Image
  * - `flat`: the event data as the producer sent it, plus the subscription's `user_defined` (which
  *   wins over a producer field of that name: it is the subscriber's own contract).
  * - `envelope`: `{ id, type, timestamp, traceId, data, user_defined }`, timestamp = when Herald
- *   accepted the event.
+ *   accepted the event, traceId as `envelopeTraceId` gives it.
  */
 export function buildBody(format: PayloadFormat, event: PayloadEvent, userDefined: Record<string, unknown> | null | undefined): string {
   const user_defined = userDefined ?? {};
@@ -59,7 +71,7 @@ export function buildBody(format: PayloadFormat, event: PayloadEvent, userDefine
         id: event.id,
         type: event.type,
         timestamp: event.receivedAt.toISOString(),
-        traceId: event.traceId,
+        traceId: envelopeTraceId(event),
         data: event.data,
         user_defined,
       });

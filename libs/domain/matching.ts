@@ -1,7 +1,11 @@
 /**
  * Which subscriptions an event reaches. Pure, and the one rule: the SQL matches on
- * `event_types && candidateFilters(type)`, so the database and this module cannot disagree.
+ * `event_types && candidateFilters(type)` and the template scope, so the database and this
+ * module cannot disagree; the payload filter (payload-filter.ts) is then applied to those
+ * candidates by the match activity, with the same `matchesFilter` this rule uses.
  */
+import { matchesFilter, type FilterableEvent, type PayloadFilter } from './payload-filter';
+
 
 /**
  * Every filter that receives `eventType`: the exact type, each family it belongs to, deepest
@@ -28,9 +32,16 @@ export interface MatchableSubscription {
   enabled: boolean;
   eventTypes: readonly string[];
   templateIds: readonly string[];
+  filter?: PayloadFilter | null;
 }
 
-/** The whole rule: enabled, the event type passes a filter, the template is in scope. */
-export function matchesSubscription(s: MatchableSubscription, event: { type: string; templateId: string | null }): boolean {
-  return s.enabled && matchesEventType(s.eventTypes, event.type) && matchesTemplate(s.templateIds, event.templateId);
+/** Each part of the rule, for a filter test that explains itself. */
+export function matchChecks(s: Omit<MatchableSubscription, 'enabled'>, event: FilterableEvent): { eventType: boolean; template: boolean; filter: boolean } {
+  return { eventType: matchesEventType(s.eventTypes, event.type), template: matchesTemplate(s.templateIds, event.templateId), filter: matchesFilter(s.filter, event) };
+}
+
+/** The whole rule: enabled, the event type passes a filter, the template is in scope, the payload passes the filter. */
+export function matchesSubscription(s: MatchableSubscription, event: FilterableEvent): boolean {
+  const checks = matchChecks(s, event);
+  return s.enabled && checks.eventType && checks.template && checks.filter;
 }

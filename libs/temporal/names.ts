@@ -9,6 +9,7 @@ export const DEFAULT_TASK_QUEUE = 'herald-deliveries';
 export const eventWorkflowId = (eventId: string): string => `event:${eventId}`;
 export const deliveryWorkflowId = (eventId: string, subscriptionId: string): string => `delivery:${eventId}:${subscriptionId}`;
 export const PURGE_SCHEDULE_ID = 'herald-dead-letter-purge';
+export const RETENTION_SCHEDULE_ID = 'herald-retention-purge';
 
 export const SA = {
   eventId: defineSearchAttributeKey('HeraldEventId', SearchAttributeType.KEYWORD),

@@ -66,7 +66,7 @@ describe('subscription matching', () => {
 
   for (const [type, templateId, expected] of CASES) {
     it(`finds the same subscriptions in Postgres and in the pure rule for ${type}${templateId ? ` (${templateId})` : ''}`, async () => {
-      const event = { type, templateId };
+      const event = { type, templateId, data: {} };
       const bySql = (await stores.subscriptions.findEnabledMatching(event)).map((s) => ids.get(s.id)).sort();
       const byRule = Object.entries(SUBSCRIPTIONS)
         .filter(([, s]) => matchesSubscription({ enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] }, event))

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidEventTypeFilter, matchesEventType, matchesTemplate } from '../../libs/domain/event-types';
+import { isValidEventTypeName, matchesEventType, matchesTemplate, parseEventTypeFilter } from '../../libs/domain/event-types';
 import { isId, newId, ulid } from '../../libs/domain/ids';
 import { MAX_ATTEMPTS, nextDelay, RETRY_DELAYS } from '../../libs/domain/retry-schedule';
 
@@ -44,13 +44,18 @@ describe('event-type filters', () => {
     assert.ok(!matchesEventType(['video.*', 'image.deleted'], 'image.created'));
   });
 
-  it('accept only filters that can match the catalog', () => {
-    assert.ok(isValidEventTypeFilter('image.created'));
-    assert.ok(isValidEventTypeFilter('image.*'));
-    assert.ok(isValidEventTypeFilter('*'));
-    assert.ok(!isValidEventTypeFilter('image.deleted'));
-    assert.ok(!isValidEventTypeFilter('video.*'));
-    assert.ok(!isValidEventTypeFilter(''));
+  it('are an exact name, a family at any depth, or *; anything else is malformed', () => {
+    assert.deepEqual(parseEventTypeFilter('image.created'), { kind: 'exact', name: 'image.created' });
+    assert.deepEqual(parseEventTypeFilter('video.render.*'), { kind: 'family', family: 'video.render' });
+    assert.deepEqual(parseEventTypeFilter('*'), { kind: 'all' });
+    for (const bad of ['', '.*', 'image.', 'Image.created', 'image..created', 'image.*.created', 'a.b.c.d.e.*', 'image created', 'image.cre-ated']) {
+      assert.equal(parseEventTypeFilter(bad), undefined, bad);
+    }
+  });
+
+  it('name types in 1 to 5 dot-separated segments of a-z 0-9 _', () => {
+    for (const ok of ['image', 'image.created', 'video.render.completed', 'a.b.c.d.e', 'campaign_v2.approved']) assert.ok(isValidEventTypeName(ok), ok);
+    for (const bad of ['', 'a.b.c.d.e.f', 'Image', 'image.', '.image', 'image-created', 'imäge']) assert.ok(!isValidEventTypeName(bad), bad);
   });
 
   it('scope by template only when templates are listed', () => {

@@ -6,13 +6,14 @@ import { ErrorFilter } from './common/error.filter';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 import { EventsModule } from './events/events.module';
+import { EventTypesModule } from './event-types/event-types.module';
 import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 
 /** Feature modules of the admin API; each owns its controller, service and DTOs. */
-const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule];
+const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventTypesModule, EventsModule, DeliveriesModule, DeadLettersModule];
 
 @Module({})
 export class AppModule {

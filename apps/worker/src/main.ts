@@ -8,7 +8,7 @@ import { createWorkerMetrics, serveMetrics } from '../../../libs/observability/m
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
 import { DeliveryService } from '../../../libs/temporal/delivery-service';
 import { startReconciler } from '../../../libs/temporal/reconciler';
-import { createHeraldWorker, ensurePurgeSchedule } from './worker';
+import { createHeraldWorker, ensurePurgeSchedule, ensureRetentionSchedule } from './worker';
 
 /** The worker process: runs delivery, event and purge workflows and their activities. */
 async function main(): Promise<void> {
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config);
   const client = await connectClient(config);
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
+  await ensureRetentionSchedule(client, config.temporal.taskQueue);
   const herald = await createHeraldWorker({ config, connection, dataSource, metrics });
   const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
   const stopReconciler = startReconciler(createStores(dataSource).events, deliveries, {

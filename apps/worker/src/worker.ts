@@ -10,8 +10,8 @@ import { createHttpSender } from '../../../libs/delivery/http-sender';
 import { createSecretBox } from '../../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../../libs/delivery/ssrf';
 import type { WorkerMetrics } from '../../../libs/observability/metrics';
-import { PURGE_SCHEDULE_ID } from '../../../libs/temporal/names';
-import { purgeDeadLettersWorkflow } from '../../../workflows/purge.workflow';
+import { PURGE_SCHEDULE_ID, RETENTION_SCHEDULE_ID } from '../../../libs/temporal/names';
+import { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from '../../../workflows/purge.workflow';
 import { HERALD_VERSION } from '../../../libs/version';
 
 export interface HeraldWorker {
@@ -51,6 +51,7 @@ export async function createHeraldWorker(opts: {
     sender,
     secretBox: createSecretBox(config.secretKeys),
     version: HERALD_VERSION,
+    retention: { days: config.retention.days },
     onAttemptRecorded: metrics && ((e) => metrics.attemptRecorded(e)),
     onDeliveryFinished: metrics && ((outcome) => metrics.deliveryFinished(outcome)),
   });
@@ -80,11 +81,24 @@ export async function createHeraldWorker(opts: {
 
 /** Creates the hourly dead-letter purge Schedule unless it exists. */
 export async function ensurePurgeSchedule(client: Client, taskQueue: string, scheduleId = PURGE_SCHEDULE_ID): Promise<void> {
+  await ensureHourlySchedule(client, scheduleId, purgeDeadLettersWorkflow, taskQueue);
+}
+
+/**
+ * Creates the hourly retention Schedule unless it exists. The window is the worker's
+ * HERALD_RETENTION_DAYS, read when the purge runs, so changing it needs no new Schedule.
+ */
+export async function ensureRetentionSchedule(client: Client, taskQueue: string, scheduleId = RETENTION_SCHEDULE_ID): Promise<void> {
+  await ensureHourlySchedule(client, scheduleId, purgeHistoryWorkflow, taskQueue);
+}
+
+async function ensureHourlySchedule(client: Client, scheduleId: string, workflowType: typeof purgeDeadLettersWorkflow | typeof purgeHistoryWorkflow, taskQueue: string): Promise<void> {
   try {
     await client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: '1 hour' }] },
-      action: { type: 'startWorkflow', workflowType: purgeDeadLettersWorkflow, taskQueue, args: [] },
+      action: { type: 'startWorkflow', workflowType, taskQueue, args: [] },
+      // A run still going when the next is due: the next is skipped, never run beside it.
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
   } catch (err) {

@@ -8,6 +8,8 @@ export class Event {
   @Column('text', { name: 'template_id', nullable: true }) templateId: string | null;
   @Column('jsonb') data: Record<string, unknown>;
   @Column('text', { name: 'trace_id', nullable: true }) traceId: string | null;
+  /** The producer's W3C `traceparent` header, passed on to receivers with every attempt. */
+  @Column('text', { nullable: true }) traceparent: string | null;
   @Column('text', { name: 'idempotency_key', nullable: true, unique: true }) idempotencyKey: string | null;
   @Column('timestamptz', { name: 'received_at' }) receivedAt: Date;
   /** Set once the event workflow is known to exist; the reconciler starts any event left without one. */

@@ -2,7 +2,8 @@ import { Attempt } from './attempt.entity';
 import { DeadLetter } from './dead-letter.entity';
 import { Delivery } from './delivery.entity';
 import { Event } from './event.entity';
+import { EventType } from './event-type.entity';
 import { Subscription } from './subscription.entity';
 
-export { Attempt, DeadLetter, Delivery, Event, Subscription };
-export const ENTITIES = [Subscription, Event, Delivery, Attempt, DeadLetter];
+export { Attempt, DeadLetter, Delivery, Event, EventType, Subscription };
+export const ENTITIES = [Subscription, Event, Delivery, Attempt, DeadLetter, EventType];

@@ -17,6 +17,8 @@ export class Subscription {
   @Column('jsonb', { name: 'user_defined', default: () => "'{}'" }) userDefined: Record<string, unknown>;
   @Column('text', { name: 'payload_format', default: 'flat' }) payloadFormat: PayloadFormat;
   @Column('boolean', { default: true }) enabled: boolean;
+  /** Payload filter (libs/domain/payload-filter.ts); null: every event its types and templates let through. */
+  @Column('jsonb', { nullable: true }) filter: Record<string, unknown> | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

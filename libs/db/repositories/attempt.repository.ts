@@ -37,6 +37,15 @@ export class AttemptRepository {
     return attempt;
   }
 
+  /** Deletes up to `limit` test-send attempts (they belong to no delivery) started before `cutoff`. */
+  async purgeTestsBefore(cutoff: Date, limit: number): Promise<number> {
+    const [, deleted]: [unknown[], number] = await this.db.query(
+      `DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE delivery_id IS NULL AND started_at < $1 ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, limit],
+    );
+    return deleted;
+  }
+
   /**
    * Writes the Attempt row and brings the Delivery (and its DeadLetter) up to date, in one
    * transaction. A repeat after a lost commit acknowledgement is a no-op thanks to the unique

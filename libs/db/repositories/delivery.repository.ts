@@ -118,6 +118,23 @@ export class DeliveryRepository {
     return Boolean(result.affected);
   }
 
+  /**
+   * Deletes up to `limit` deliveries (their attempts go with them, by the foreign key) created and
+   * last touched before `cutoff`, in a final status, with no dead letter still retained. Rows
+   * another transaction holds (an attempt being recorded) are skipped, never waited for.
+   */
+  async purgeFinishedBefore(cutoff: Date, limit: number): Promise<number> {
+    const [, deleted]: [unknown[], number] = await this.db.query(
+      `DELETE FROM deliveries WHERE id IN (
+         SELECT d.id FROM deliveries d
+          WHERE d.created_at < $1 AND d.updated_at < $1 AND d.status = ANY ($2::text[])
+            AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.delivery_id = d.id)
+          ORDER BY d.created_at LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, [...FINAL_DELIVERY_STATUSES], limit],
+    );
+    return deleted;
+  }
+
   /** Deliveries waiting on a retry timer (the `herald_deliveries_waiting` gauge). */
   async countWaiting(): Promise<number> {
     const [row] = await this.db.query(`SELECT count(*) AS count FROM deliveries WHERE status = 'retrying'`);

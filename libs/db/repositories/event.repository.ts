@@ -18,9 +18,9 @@ export class EventRepository {
     return this.repo.findOneBy({ idempotencyKey: key });
   }
 
-  /** What matching needs of an event. */
-  findForMatching(id: string): Promise<Pick<Event, 'id' | 'type' | 'templateId'> | null> {
-    return this.repo.findOne({ select: { id: true, type: true, templateId: true }, where: { id } });
+  /** What matching needs of an event: what the SQL prefilter and the payload filter read. */
+  findForMatching(id: string): Promise<Pick<Event, 'id' | 'type' | 'templateId' | 'data'> | null> {
+    return this.repo.findOne({ select: { id: true, type: true, templateId: true, data: true }, where: { id } });
   }
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */
@@ -32,6 +32,24 @@ export class EventRepository {
   /** Notes that the event's workflow exists; the first time wins. */
   async markWorkflowStarted(id: string, at: Date = new Date()): Promise<void> {
     await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [id, at]);
+  }
+
+  /**
+   * Deletes up to `limit` events received before `cutoff` that no delivery (and so no dead
+   * letter) refers to any more and whose workflow was started: an event is never dropped before
+   * it was matched. Locked rows are skipped.
+   */
+  async purgeReceivedBefore(cutoff: Date, limit: number): Promise<number> {
+    const [, deleted]: [unknown[], number] = await this.db.query(
+      `DELETE FROM events WHERE id IN (
+         SELECT e.id FROM events e
+          WHERE e.received_at < $1 AND e.workflow_started_at IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+            AND NOT EXISTS (SELECT 1 FROM dead_letters l WHERE l.event_id = e.id)
+          ORDER BY e.received_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, limit],
+    );
+    return deleted;
   }
 
   /** Events accepted more than `olderThanMs` ago whose workflow was never noted as started, oldest first. */

@@ -8,12 +8,14 @@ import { AttemptRepository } from './attempt.repository';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
+import { EventTypeRepository } from './event-type.repository';
 import { SubscriptionRepository } from './subscription.repository';
 
 export { AttemptRepository, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
 export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow } from './delivery.repository';
 export { EventRepository } from './event.repository';
+export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
 export type { CreatedRange, PageRequest } from './page';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';
 
@@ -23,6 +25,7 @@ export interface Stores {
   deliveries: DeliveryRepository;
   attempts: AttemptRepository;
   deadLetters: DeadLetterRepository;
+  eventTypes: EventTypeRepository;
 }
 
 export function createStores(dataSource: DataSource): Stores {
@@ -33,5 +36,6 @@ export function createStores(dataSource: DataSource): Stores {
     deliveries: new DeliveryRepository(db),
     attempts: new AttemptRepository(db),
     deadLetters: new DeadLetterRepository(db),
+    eventTypes: new EventTypeRepository(db),
   };
 }

@@ -45,10 +45,13 @@ export class SubscriptionRepository {
     return qb.getMany();
   }
 
-  /** The enabled subscriptions an event reaches (libs/domain/matching.ts, as SQL), by id. */
-  findEnabledMatching(event: { type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url'>[]> {
+  /**
+   * The enabled subscriptions whose event types and templates an event passes (libs/domain/matching.ts,
+   * as SQL), by id, with their payload filter: the caller applies it (`matchesFilter`).
+   */
+  findEnabledMatching(event: { type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url' | 'filter'>[]> {
     return this.db.query(
-      `SELECT id, url FROM subscriptions
+      `SELECT id, url, filter FROM subscriptions
         WHERE enabled AND event_types && $1::text[]
           AND (cardinality(template_ids) = 0 OR $2::text = ANY (template_ids))
         ORDER BY id`,

@@ -10,11 +10,17 @@ export type Scope = 'admin' | 'ingest';
 
 const PUBLIC = 'herald:public';
 const INGEST = 'herald:ingest';
+export const TENANT_READ = 'herald:tenant-read';
 
 /** No token needed (liveness only). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC, true);
 /** The ingest-only token may use this route as well as the admin token. */
 export const IngestAllowed = (): MethodDecorator & ClassDecorator => SetMetadata(INGEST, true);
+/**
+ * A read route a tenant token may use too (the event-type catalog). Today's tokens are admin and
+ * ingest, so this only marks the route; tenant-scoped tokens allow what carries it.
+ */
+export const TenantReadable = (): MethodDecorator & ClassDecorator => SetMetadata(TENANT_READ, true);
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 

@@ -23,6 +23,13 @@ export class NotFound extends DomainError {
   }
 }
 
+export class EventTypeNotFound extends DomainError {
+  readonly kind = 'not_found';
+  constructor(name: string) {
+    super('event_type_not_found', `No event type named ${JSON.stringify(name)} in the catalog`, { name });
+  }
+}
+
 export class ValidationFailed extends DomainError {
   readonly kind = 'invalid';
   constructor(message: string, details: Record<string, unknown> = {}, code = 'validation_failed') {
@@ -76,6 +83,51 @@ export class UnknownEventType extends DomainError {
   readonly kind = 'invalid';
   constructor(eventType: string, field = 'type') {
     super('unknown_event_type', `${JSON.stringify(eventType)} is not an event type of the catalog (GET /v1/event-types)`, { field, eventType });
+  }
+}
+
+/** An archived type stays in the catalog for history; it takes no new events or subscriptions. */
+export class EventTypeArchived extends DomainError {
+  readonly kind = 'invalid';
+  constructor(eventType: string, field = 'type') {
+    super('event_type_archived', `Event type ${JSON.stringify(eventType)} is archived: it takes no new events or subscriptions`, { field, eventType });
+  }
+}
+
+export class EventTypeExists extends DomainError {
+  readonly kind = 'conflict';
+  constructor(name: string) {
+    super('event_type_exists', `Event type ${JSON.stringify(name)} exists already; change it with PATCH /v1/event-types/${name}`, { name });
+  }
+}
+
+/** The schema is not a JSON Schema 2020-12 Herald can compile. */
+export class InvalidEventTypeSchema extends DomainError {
+  readonly kind = 'invalid';
+  constructor(reason: string) {
+    super('invalid_schema', `schema is not a valid JSON Schema 2020-12: ${reason}`, { field: 'schema', reason });
+  }
+}
+
+/** A schema that refuses an example: the stored one (a schema change) or the one given. */
+export class IncompatibleSchema extends DomainError {
+  readonly kind = 'invalid';
+  constructor(eventType: string, example: 'stored' | 'given', problem: { path: string; message: string }) {
+    super(
+      'incompatible_schema',
+      example === 'stored'
+        ? `The new schema of ${eventType} refuses the stored example at ${problem.path}: ${problem.message} (a schema change must keep accepting it)`
+        : `The schema of ${eventType} refuses the example at ${problem.path}: ${problem.message}`,
+      { eventType, example, path: problem.path, message: problem.message },
+    );
+  }
+}
+
+/** A subscription's payload filter that cannot be evaluated. */
+export class InvalidFilter extends DomainError {
+  readonly kind = 'invalid';
+  constructor(problem: { path: string; message: string }) {
+    super('invalid_filter', `filter is invalid at ${problem.path || '/'}: ${problem.message}`, { field: 'filter', path: problem.path || '/', message: problem.message });
   }
 }
 

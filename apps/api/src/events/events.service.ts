@@ -1,60 +1,52 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
-import { EVENT_TYPES, isKnownEventType } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
-import { IdempotencyConflict, InvalidEventPayload, NotFound, UnknownEventType, ValidationFailed } from '../common/errors';
+import { parseTraceparent } from '../../../../libs/delivery/trace-context';
+import { IdempotencyConflict, NotFound, ValidationFailed } from '../common/errors';
 import { callTemporal } from '../common/temporal-call';
 import { STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
 import type { IngestEventDto } from './dto/ingest-event.dto';
-import type { EventAccepted, EventTypeView, EventView } from './dto/event.view';
-import { EVENT_SCHEMAS } from './event-schemas';
+import { EventCatalog } from '../event-types/event-catalog';
+import { canonical } from '../common/canonical-json';
+import type { EventAccepted, EventView } from './dto/event.view';
 
 /** Idempotency-Key: 1..255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const MAX_REPORTED_PROBLEMS = 20;
 
 @Injectable()
 export class EventsService {
   private readonly logger = new Logger('EventsService');
-  private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(
     @Inject(STORES) private readonly stores: Pick<Stores, 'events' | 'deliveries'>,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
     @Inject(Metrics) private readonly metrics: Metrics,
-  ) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
-    for (const t of EVENT_TYPES) {
-      const schema = EVENT_SCHEMAS[t.name];
-      if (!schema) throw new Error(`event type ${t.name} has no JSON Schema`);
-      this.validators.set(t.name, ajv.compile(schema));
-    }
-  }
+    @Inject(EventCatalog) private readonly catalog: EventCatalog,
+  ) {}
 
   /**
    * Accepts an event: stores it, then starts its event workflow, and only then answers 202.
    * Idempotent by `id` or Idempotency-Key: a repeat with the same body gets the same answer and
    * starts nothing new (the workflow start is idempotent by workflow id); a repeat with another
    * body is a conflict. When Temporal cannot be reached the row stays; a repeat or the
-   * reconciler starts it later.
+   * reconciler starts it later. A W3C `traceparent` sent with the event is kept and passed to
+   * receivers; a malformed one is ignored, as W3C Trace Context asks of a receiver.
    */
-  async ingest(dto: IngestEventDto, idempotencyKey: string | undefined): Promise<EventAccepted> {
+  async ingest(dto: IngestEventDto, idempotencyKey: string | undefined, traceparent?: string): Promise<EventAccepted> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationFailed('The Idempotency-Key header must be 1 to 255 visible ASCII characters', { header: 'idempotency-key' }, 'invalid_idempotency_key');
     }
-    this.checkData(dto.type, dto.data);
+    await this.catalog.checkEvent(dto.type, dto.data);
 
     const candidate: Event = Object.assign(new Event(), {
       id: dto.id ?? newId('event'),
       type: dto.type,
       templateId: dto.templateId ?? null,
       traceId: dto.traceId ?? null,
+      traceparent: parseTraceparent(traceparent)?.header ?? null,
       data: dto.data,
       idempotencyKey: idempotencyKey ?? null,
       receivedAt: new Date(),
@@ -91,20 +83,11 @@ export class EventsService {
       type: event.type,
       templateId: event.templateId,
       traceId: event.traceId,
+      traceparent: event.traceparent,
       data: event.data,
       receivedAt: event.receivedAt,
       deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),
     };
-  }
-
-  eventTypes(): EventTypeView[] {
-    return EVENT_TYPES.map((t) => ({ name: t.name, description: t.description, schema: EVENT_SCHEMAS[t.name] }));
-  }
-
-  private checkData(type: string, data: Record<string, unknown>): void {
-    const validate = this.validators.get(type);
-    if (!validate || !isKnownEventType(type)) throw new UnknownEventType(type);
-    if (!validate(data)) throw new InvalidEventPayload(type, (validate.errors ?? []).slice(0, MAX_REPORTED_PROBLEMS).map(problem));
   }
 
   private async findPrior(id: string | undefined, key: string | undefined): Promise<Event | null> {
@@ -126,17 +109,4 @@ export class EventsService {
       canonical(prior.data) === canonical(dto.data);
     if (!same) throw new IdempotencyConflict(prior.id, by);
   }
-}
-
-function problem(e: ErrorObject): { path: string; message: string; keyword: string } {
-  const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty: string }).missingProperty)}` : '';
-  const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}` : '';
-  return { path: `${e.instancePath}${missing}${extra}` || '/', message: e.message ?? e.keyword, keyword: e.keyword };
-}
-
-/** JSON with object keys sorted: jsonb does not keep key order, so compare this way. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }

@@ -5,17 +5,22 @@ import { NoBody } from '../common/json-body';
 import type { Page } from '../common/pagination';
 import { AttemptView } from '../deliveries/dto/attempt.view';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
+import { FilterTestDto, FilterTestResult } from './dto/filter-test.dto';
 import { ListSubscriptionsQuery } from './dto/list-subscriptions.query';
 import { RotateSecretDto } from './dto/rotate-secret.dto';
 import { SubscriptionPage, SubscriptionView, SubscriptionWithSecret } from './dto/subscription.view';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
+import { SubscriptionFiltersService } from './subscription-filters.service';
 import { SubscriptionsService } from './subscriptions.service';
 
 @ApiTags('subscriptions')
 @ApiBearerAuth()
 @Controller('v1/subscriptions')
 export class SubscriptionsController {
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    private readonly filters: SubscriptionFiltersService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Register a webhook endpoint; the response is the only place its secret is shown' })
@@ -67,5 +72,13 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: AttemptView })
   test(@Param('id') id: string, @NoBody() _body: undefined): Promise<AttemptView> {
     return this.subscriptions.sendTest(pathId('subscription', id));
+  }
+
+  @Post(':id/filter-test')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Whether an event would reach this subscription: its types, templates and payload filter, tried without sending anything' })
+  @ApiOkResponse({ type: FilterTestResult })
+  filterTest(@Param('id') id: string, @Body() dto: FilterTestDto): Promise<FilterTestResult> {
+    return this.filters.test(pathId('subscription', id), dto);
   }
 }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { EventTypesModule } from '../event-types/event-types.module';
 import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionFiltersService } from './subscription-filters.service';
 import { SubscriptionsService } from './subscriptions.service';
 
-@Module({ controllers: [SubscriptionsController], providers: [SubscriptionsService] })
+@Module({ imports: [EventTypesModule], controllers: [SubscriptionsController], providers: [SubscriptionsService, SubscriptionFiltersService] })
 export class SubscriptionsModule {}

@@ -9,13 +9,15 @@ import { SAMPLE_IMAGE_CREATED } from '../../../../libs/delivery/payload';
 import type { SecretBox } from '../../../../libs/delivery/secret-box';
 import { generateSecret, isValidSecret } from '../../../../libs/delivery/signing';
 import { createTargetPolicy, type TargetPolicy } from '../../../../libs/delivery/ssrf';
-import { EVENT_TYPES, isKnownEventType, isValidEventTypeFilter } from '../../../../libs/domain/event-types';
+import { IMAGE_CREATED } from '../../../../libs/domain/builtin-event-types';
+import { parseEventTypeFilter } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { candidateFilters } from '../../../../libs/domain/matching';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { HERALD_VERSION } from '../../../../libs/version';
 import { mapLimit } from '../common/concurrency';
 import { NotFound, TargetRefused, UnknownEventType, ValidationFailed } from '../common/errors';
+import { EventCatalog } from '../event-types/event-catalog';
 import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/pagination';
 import { SECRET_BOX } from '../infrastructure/infrastructure.module';
 import { CONFIG, STORES } from '../infrastructure/tokens';
@@ -24,6 +26,7 @@ import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import type { ListSubscriptionsQuery } from './dto/list-subscriptions.query';
 import type { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { toSubscriptionView, type SubscriptionView, type SubscriptionWithSecret } from './dto/subscription.view';
+import { checkFilter } from './subscription-filters.service';
 
 /** `user_defined` travels in every payload: kept small. */
 export const USER_DEFINED_MAX_BYTES = 8 * 1024;
@@ -43,6 +46,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     @Inject(STORES) private readonly stores: Pick<Stores, 'subscriptions' | 'deliveries' | 'attempts'>,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
+    @Inject(EventCatalog) private readonly catalog: EventCatalog,
   ) {
     this.policy = createTargetPolicy({ allowedTargets: config.delivery.allowedTargets, allowHttp: config.delivery.allowHttp });
     this.sender = createHttpSender({ policy: this.policy, egressProxy: config.delivery.egressProxy });
@@ -55,10 +59,12 @@ export class SubscriptionsService implements OnApplicationShutdown {
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionWithSecret> {
     const secret = dto.secret ?? generateSecret();
     this.checkSecret(secret);
+    const url = this.checkUrl(dto.url);
+    await this.catalog.checkSubscriptionFilters(dto.eventTypes);
     const subscription = await this.stores.subscriptions.insert({
       id: newId('subscription'),
-      url: this.checkUrl(dto.url),
-      eventTypes: this.checkEventTypes(dto.eventTypes),
+      url,
+      eventTypes: dto.eventTypes,
       templateIds: dto.templateIds ?? [],
       description: dto.description ?? null,
       secretCiphertext: this.secretBox.seal(secret),
@@ -68,6 +74,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
       userDefined: this.checkUserDefined(dto.userDefined ?? {}),
       payloadFormat: dto.payloadFormat ?? 'flat',
       enabled: dto.enabled ?? true,
+      filter: checkFilter(dto.filter),
     });
     this.logger.log(`subscription ${subscription.id} created`);
     return { ...toSubscriptionView(subscription), secret };
@@ -76,9 +83,10 @@ export class SubscriptionsService implements OnApplicationShutdown {
   async list(q: ListSubscriptionsQuery): Promise<Page<SubscriptionView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const cursor = decodeCursor('subscription', q.cursor);
-    if (q.eventType !== undefined && !isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
+    const parsed = q.eventType === undefined ? undefined : parseEventTypeFilter(q.eventType);
+    if (q.eventType !== undefined && !parsed) throw new UnknownEventType(q.eventType, 'eventType');
     // An exact type: every subscription that receives it. A wildcard: those that list it.
-    const anyEventTypeFilter = q.eventType === undefined ? undefined : isKnownEventType(q.eventType) ? candidateFilters(q.eventType) : [q.eventType];
+    const anyEventTypeFilter = q.eventType === undefined ? undefined : parsed?.kind === 'exact' ? candidateFilters(q.eventType) : [q.eventType];
     return toPage(await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, toSubscriptionView);
   }
 
@@ -89,13 +97,18 @@ export class SubscriptionsService implements OnApplicationShutdown {
   async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
     const s = await this.find(id);
     if (dto.url !== undefined) s.url = this.checkUrl(dto.url);
-    if (dto.eventTypes !== undefined) s.eventTypes = this.checkEventTypes(dto.eventTypes);
+    if (dto.eventTypes !== undefined) {
+      // Filters it lists already stay allowed (an archived type keeps its old subscribers); new ones are checked.
+      await this.catalog.checkSubscriptionFilters(dto.eventTypes.filter((f) => !s.eventTypes.includes(f)));
+      s.eventTypes = dto.eventTypes;
+    }
     if (dto.templateIds !== undefined) s.templateIds = dto.templateIds;
     if (dto.description !== undefined) s.description = dto.description;
     if (dto.headers !== undefined) s.headers = this.checkHeaders(dto.headers);
     if (dto.userDefined !== undefined) s.userDefined = this.checkUserDefined(dto.userDefined);
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
+    if (dto.filter !== undefined) s.filter = checkFilter(dto.filter);
     await this.stores.subscriptions.save(s);
     return toSubscriptionView(s);
   }
@@ -140,7 +153,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const s = await this.find(id);
     const attemptId = newId('attempt');
     const now = new Date();
-    const event = { id: `evt_test_${attemptId.slice(4)}`, type: EVENT_TYPES[0].name, templateId: null, traceId: null, data: { ...SAMPLE_IMAGE_CREATED }, receivedAt: now };
+    const event = { id: `evt_test_${attemptId.slice(4)}`, type: IMAGE_CREATED.name, templateId: null, traceId: null, traceparent: null, data: { ...SAMPLE_IMAGE_CREATED }, receivedAt: now };
     const request = prepareRequest({ subscription: s, event, webhookId: attemptId, attemptNumber: 1, now, open: (c) => this.secretBox.open(c), version: HERALD_VERSION });
     const outcome = await sendRequest(this.sender, s.url, request);
     const attempt = await this.stores.attempts.insertTest(attemptRow({ id: attemptId, deliveryId: null, subscriptionId: s.id, number: 1, trigger: 'test', url: s.url, outcome }));
@@ -169,11 +182,6 @@ export class SubscriptionsService implements OnApplicationShutdown {
       throw new TargetRefused('url_not_allowed', `url refused: ${host} is a loopback name`, { kind: 'ssrf_blocked' });
     }
     return url;
-  }
-
-  private checkEventTypes(filters: string[]): string[] {
-    for (const f of filters) if (!isValidEventTypeFilter(f)) throw new UnknownEventType(f, 'eventTypes');
-    return filters;
   }
 
   private checkHeaders(headers: Record<string, string>): Record<string, string> {

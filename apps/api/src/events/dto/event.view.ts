@@ -37,6 +37,9 @@ export class EventView {
   @ApiProperty({ nullable: true, type: String, example: null })
   traceId: string | null;
 
+  @ApiProperty({ description: "The producer's W3C traceparent, sent to receivers", nullable: true, type: String, example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })
+  traceparent: string | null;
+
   @ApiProperty({ type: 'object', additionalProperties: true, example: SAMPLE_IMAGE_CREATED })
   data: Record<string, unknown>;
 
@@ -45,20 +48,4 @@ export class EventView {
 
   @ApiProperty({ description: 'One per matching subscription; empty until the event workflow has matched them', type: [EventDeliverySummary] })
   deliveries: EventDeliverySummary[];
-}
-
-export class EventTypeView {
-  @ApiProperty({ example: 'image.created' })
-  name: string;
-
-  @ApiProperty({ example: 'An image finished rendering' })
-  description: string;
-
-  @ApiProperty({ description: 'JSON Schema (draft 7) the event data is checked against', type: 'object', additionalProperties: true })
-  schema: object;
-}
-
-export class EventTypeList {
-  @ApiProperty({ type: [EventTypeView] })
-  data: EventTypeView[];
 }

@@ -76,6 +76,17 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none',
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { data: { metadata: { env: { $eq: 'prod' } } } },
+  })
+  @IsOptional()
+  @IsObject()
+  filter?: Record<string, unknown> | null;
 }
 
 export { EXAMPLE_SECRET };

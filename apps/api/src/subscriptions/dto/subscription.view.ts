@@ -33,6 +33,9 @@ export class SubscriptionView {
   @ApiProperty({ example: true })
   enabled: boolean;
 
+  @ApiProperty({ description: 'Payload filter; null: none', type: 'object', additionalProperties: true, nullable: true, example: null })
+  filter: Record<string, unknown> | null;
+
   @ApiProperty({ description: 'Until then the secret replaced by the last rotation signs too', nullable: true, type: String, format: 'date-time', example: null })
   previousSecretExpiresAt: Date | null;
 
@@ -65,6 +68,7 @@ export function toSubscriptionView(s: Subscription): SubscriptionView {
     userDefined: s.userDefined,
     payloadFormat: s.payloadFormat,
     enabled: s.enabled,
+    filter: s.filter,
     previousSecretExpiresAt: s.previousSecretExpiresAt && s.previousSecretExpiresAt > new Date() ? s.previousSecretExpiresAt : null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,

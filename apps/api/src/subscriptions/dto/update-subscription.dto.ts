@@ -62,4 +62,15 @@ export class UpdateSubscriptionDto {
   @Present()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none',
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { data: { metadata: { env: { $eq: 'prod' } } } },
+  })
+  @ValidateIf((_, v) => v !== undefined && v !== null)
+  @IsObject()
+  filter?: Record<string, unknown> | null;
 }

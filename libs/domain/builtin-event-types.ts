@@ -1,12 +1,25 @@
 /**
- * JSON Schemas of the event payloads, one per catalog type. `image.created` is the image
- * platform's documented payload (seeds/001): PNG and JPEG URLs, render metadata, the template
- * modifications applied, and a status. `user_defined` is not the producer's to send: Herald
- * adds it per subscription.
+ * The event type every Herald has: `image.created`, the image platform's documented payload
+ * (seeds/001): PNG and JPEG URLs, render metadata, the template modifications applied, and a
+ * status. `user_defined` is not the producer's to send: Herald adds it per subscription. The
+ * catalog migration seeds it; afterwards it is a catalog row like any other.
  */
+import { SAMPLE_IMAGE_CREATED } from '../delivery/payload';
+
+export interface EventTypeDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema 2020-12 of the event's `data`. */
+  schema: Record<string, unknown>;
+  /** A `data` the schema accepts; every later schema must still accept it. */
+  example: Record<string, unknown>;
+  group: string | null;
+}
+
 const httpUrl = { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 4096 } as const;
 
 export const IMAGE_CREATED_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'image.created',
   description: 'An image finished rendering',
   type: 'object',
@@ -34,9 +47,12 @@ export const IMAGE_CREATED_SCHEMA = {
     },
     status: { type: 'string', minLength: 1, maxLength: 64, description: 'Always `completed` for now' },
   },
-} as const;
+};
 
-/** Schema by event type; every catalog type has one (checked at start-up by EventsService). */
-export const EVENT_SCHEMAS: Readonly<Record<string, object>> = {
-  'image.created': IMAGE_CREATED_SCHEMA,
+export const IMAGE_CREATED: EventTypeDefinition = {
+  name: 'image.created',
+  description: 'An image finished rendering; the payload carries its PNG and JPEG URLs and the template modifications applied.',
+  schema: IMAGE_CREATED_SCHEMA,
+  example: JSON.parse(JSON.stringify(SAMPLE_IMAGE_CREATED)) as Record<string, unknown>,
+  group: 'image',
 };

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ValidateFunction } from 'ajv';
+import type { Stores } from '../../../../libs/db/repositories';
+import { parseEventTypeFilter } from '../../../../libs/domain/event-types';
+import { EventTypeArchived, InvalidEventPayload, UnknownEventType } from '../common/errors';
+import { STORES } from '../infrastructure/tokens';
+import { compileSchema, schemaProblems } from './json-schema';
+
+/**
+ * What the rest of the API asks of the catalog: is this event valid for its type, may a
+ * subscription list these filters.
+ *
+ * Compiled validators are cached per type and version. Every check re-reads the type's version
+ * and archived flag (a primary-key lookup of two columns, cheap beside the event's own insert),
+ * so a schema change or an archive made through any API replica applies on every replica from
+ * the next request: no TTL to wait out, no invalidation message to lose. Only a version this
+ * replica has not seen reads the schema and compiles it.
+ */
+@Injectable()
+export class EventCatalog {
+  private readonly validators = new Map<string, { version: number; validate: ValidateFunction }>();
+
+  constructor(@Inject(STORES) private readonly stores: Pick<Stores, 'eventTypes'>) {}
+
+  /** 422 unless `type` is in the catalog, not archived, and `data` passes its current schema. */
+  async checkEvent(type: string, data: Record<string, unknown>): Promise<void> {
+    const validate = await this.validatorFor(type);
+    if (!validate(data)) throw new InvalidEventPayload(type, schemaProblems(validate));
+  }
+
+  /** 422 unless every filter is `*`, a well-formed family, or a type of the catalog that is not archived. */
+  async checkSubscriptionFilters(filters: readonly string[], field = 'eventTypes'): Promise<void> {
+    const exact: string[] = [];
+    for (const f of filters) {
+      const parsed = parseEventTypeFilter(f);
+      if (!parsed) throw new UnknownEventType(f, field);
+      if (parsed.kind === 'exact') exact.push(parsed.name);
+    }
+    const active = await this.stores.eventTypes.listActiveNames(exact);
+    for (const name of exact) {
+      if (active.has(name)) continue;
+      throw (await this.stores.eventTypes.findStamp(name)) ? new EventTypeArchived(name, field) : new UnknownEventType(name, field);
+    }
+  }
+
+  /** Drops this replica's validator of a type it just changed (others notice the version). */
+  forget(name: string): void {
+    this.validators.delete(name);
+  }
+
+  private async validatorFor(name: string): Promise<ValidateFunction> {
+    const stamp = await this.stores.eventTypes.findStamp(name);
+    if (!stamp) throw new UnknownEventType(name);
+    if (stamp.archivedAt) throw new EventTypeArchived(name);
+    const cached = this.validators.get(name);
+    if (cached?.version === stamp.version) return cached.validate;
+    const type = await this.stores.eventTypes.find(name);
+    if (!type) throw new UnknownEventType(name);
+    const validate = compileSchema(type.schema);
+    this.validators.set(name, { version: type.version, validate });
+    return validate;
+  }
+}
