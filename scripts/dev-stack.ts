@@ -120,6 +120,7 @@ async function main(): Promise<void> {
   // The worker's output passes through here: its "worker polling" line is the last sign of
   // start-up, and the summary is printed after it, where it stays findable.
   let workerPolling: () => void = () => undefined;
+  let workerSpoke = Date.now();
   const polling = new Promise<void>((resolve) => (workerPolling = resolve));
   for (const [name, entry] of [['api', 'apps/api/src/main.js'], ['worker', 'apps/worker/src/main.js']] as const) {
     const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist', entry)], { env, stdio: ['ignore', name === 'worker' ? 'pipe' : 'inherit', 'inherit'] });
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
       let tail = '';
       child.stdout?.on('data', (d: Buffer) => {
         process.stdout.write(d);
+        workerSpoke = Date.now();
         tail = (tail + d.toString()).slice(-4096);
         if (tail.includes('worker polling')) workerPolling();
       });
@@ -144,6 +146,8 @@ async function main(): Promise<void> {
     waitForReady(`${api}/ready`, 120_000),
     Promise.race([polling, new Promise((_, reject) => setTimeout(() => reject(new Error('the worker did not start polling within 120 s')), 120_000).unref())]),
   ]);
+  // The SDK logs a line or two more as the worker settles: let them pass first (at most 3 s).
+  for (const until = Date.now() + 3_000; Date.now() - workerSpoke < 500 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
   const pg = stack.postgres;
   say(`
 Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)
