@@ -48,10 +48,10 @@ export const REDACT_PATHS: readonly string[] = [
  * terminal) one human-readable line each — `12:00:00.000 INFO (herald-worker): worker polling
  * {"taskQueue":…}`. Redaction happens before either, so both show the same fields.
  */
-export function logDestination(format: LogFormat = 'auto'): DestinationStream | undefined {
+export function logDestination(format: LogFormat = 'auto', output?: NodeJS.WritableStream): DestinationStream | undefined {
   if (format === 'json' || (format === 'auto' && !process.stdout.isTTY)) return undefined;
   // sync: lines stay in order with what the dev stack prints itself, and none is lost at exit.
-  return pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: output });
 }
 
 /**
