@@ -125,7 +125,7 @@ function standIn(path: string, account: Account): string {
   const dir = runtimeDir();
   if (!reachable(dir, account)) throw new StackError(`the postgres user cannot enter ${dir}: make the directories on its way world-traversable, or set HERALD_PG_RUNTIME_DIR`);
   const real = join(realpathSync(dirname(path)), basename(path));
-  const slug = real.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(-60);
+  const slug = real.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-60).replace(/^[^A-Za-z0-9]+/, '');
   return join(dir, `${slug}-${createHash('sha256').update(real).digest('hex').slice(0, 10)}`);
 }
 
