@@ -45,7 +45,7 @@ class ApiError extends Error {
   }
 }
 
-/** What the CLI reads of the admin API's answers (DESIGN.md §5); everything else is passed through. */
+/** What the CLI reads of the admin API's answers (docs/architecture.md, "Admin API"); everything else is passed through. */
 interface DeadLetterView {
   id: string;
   deliveryId?: string;
