@@ -50,6 +50,8 @@ const schema = z.object({
   // Events, deliveries and attempts older than this are purged hourly (dead letters keep their 7 days).
   HERALD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
+  HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 }).superRefine((c, ctx) => {
   if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
     ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_KEY'], message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together' });
@@ -75,6 +77,7 @@ export interface Config {
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
   logLevel: Env['HERALD_LOG_LEVEL'];
+  logFormat: Env['HERALD_LOG_FORMAT'];
 }
 
 export class ConfigError extends Error {}
@@ -111,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
     retention: { days: e.HERALD_RETENTION_DAYS },
     logLevel: e.HERALD_LOG_LEVEL,
+    logFormat: e.HERALD_LOG_FORMAT,
   };
 }
 

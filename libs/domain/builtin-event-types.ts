@@ -1,8 +1,9 @@
 /**
  * The event type every Herald has: `image.created`, the image platform's documented payload
- * (seeds/001): PNG and JPEG URLs, render metadata, the template modifications applied, and a
- * status. `user_defined` is not the producer's to send: Herald adds it per subscription. The
- * catalog migration seeds it; afterwards it is a catalog row like any other.
+ * (docs/architecture.md, "Event types"): PNG and JPEG URLs, render metadata, the template
+ * modifications applied, and a status. `user_defined` is not the producer's to send: Herald adds
+ * it per subscription. The catalog migration seeds it; afterwards it is a catalog row like any
+ * other.
  */
 import { SAMPLE_IMAGE_CREATED } from '../delivery/payload';
 
