@@ -1,9 +1,10 @@
 /**
  * `herald`: the operator's command line over the admin API — find dead letters, inspect a
- * delivery's attempts, retry one or many. Run as `npm run herald -- <command>` or `npx herald`.
+ * delivery's attempts, retry one or many, load the event-type catalog from a file. Run as `npm run herald -- <command>` or `npx herald`.
  * Arguments are parsed by commander; the API is called through libs/api-client, whose types are
  * generated from the API's OpenAPI document.
  */
+import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import { readDevEnv, stateDir } from '../libs/devstack/dev-env';
 import { createHeraldClient, dataOf, HeraldApiError, type HeraldClient, type Schemas } from '../libs/api-client/client';
@@ -166,6 +167,62 @@ async function deliveriesRetry(api: AdminApi, io: Io, id: string): Promise<void>
   io.out(`retry requested for delivery ${id}${describeRetry(result)}\n`);
 }
 
+type EventTypeEntry = Schemas['CreateEventTypeDto'];
+
+/** The entries of a catalog file: `{ "eventTypes": [...] }` or a bare list. */
+export function readCatalogFile(path: string): EventTypeEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { eventTypes?: unknown } | null)?.eventTypes;
+  if (!Array.isArray(list)) throw new UsageError(`${path}: expected { "eventTypes": [ … ] } or a list of event types`);
+  for (const [i, t] of list.entries()) {
+    if (typeof t !== 'object' || t === null || typeof (t as { name?: unknown }).name !== 'string') throw new UsageError(`${path}: entry ${i} has no "name"`);
+  }
+  return list as EventTypeEntry[];
+}
+
+/**
+ * `herald event-types apply <file>`: creates the types that are missing and PATCHes the others
+ * with the file's description, group, schema and example. The API changes nothing (no version
+ * bump) when they are already so: running it again reports every type unchanged.
+ */
+async function eventTypesApply(api: AdminApi, io: Io, file: string, opts: { json?: boolean }): Promise<void> {
+  const entries = readCatalogFile(file);
+  const results: { name: string; outcome: 'created' | 'updated' | 'unchanged'; version: number }[] = [];
+  for (const t of entries) {
+    const existing = await api.call((c) => c.GET('/v1/event-types/{name}', { params: { path: { name: t.name } } })).catch((err: unknown) => {
+      if (err instanceof HeraldApiError && err.status === 404) return undefined;
+      throw err;
+    });
+    if (!existing) {
+      const created = await api.call((c) => c.POST('/v1/event-types', { body: t }));
+      results.push({ name: t.name, outcome: 'created', version: created.version });
+      continue;
+    }
+    const body = { description: t.description, schema: t.schema, example: t.example, group: t.group ?? null };
+    const updated = await api.call((c) => c.PATCH('/v1/event-types/{name}', { params: { path: { name: t.name } }, body }));
+    results.push({ name: t.name, outcome: updated.updatedAt === existing.updatedAt ? 'unchanged' : 'updated', version: updated.version });
+  }
+  if (opts.json) return io.out(`${JSON.stringify(results, null, 2)}
+`);
+  io.out(table(['EVENT TYPE', 'RESULT', 'VERSION'], results.map((r) => [r.name, r.outcome, String(r.version)])));
+  const count = (o: string): number => results.filter((r) => r.outcome === o).length;
+  io.out(`${results.length} event type(s): ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged
+`);
+}
+
+async function eventTypesList(api: AdminApi, io: Io, opts: { json?: boolean; archived?: boolean }): Promise<void> {
+  const list = await api.call((c) => c.GET('/v1/event-types', { params: { query: { includeArchived: opts.archived } } }));
+  const rows = list?.data ?? [];
+  if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}
+`);
+  io.out(table(['EVENT TYPE', 'GROUP', 'VERSION', 'ARCHIVED', 'DESCRIPTION'], rows.map((t) => [t.name, cell(t.group), String(t.version), cell(t.archivedAt), oneLine(t.description, 60)])));
+}
+
 /** `herald help`: every command with its usage line(s), from the command tree. */
 function overview(program: Command): string {
   const lines = program.commands.flatMap((group) =>
@@ -228,6 +285,22 @@ function cli(io: Io, api: AdminApi): Command {
     .usage('<dlv_id>')
     .addArgument(new Argument('<dlv_id>', 'the delivery').argParser(idOf('dlv_', 'delivery')))
     .action((id: string) => deliveriesRetry(api, io, id));
+
+  const eventTypes = program.command('event-types').description('the event-type catalog');
+  eventTypes
+    .command('apply')
+    .description('create or update the event types of a JSON file (idempotent; see docs/catalog.example.json)')
+    .usage('<catalog.json> [--json]')
+    .addArgument(new Argument('<catalog.json>', '{ "eventTypes": [ { name, description, schema, example, group? } ] }'))
+    .addOption(jsonOption())
+    .action((file: string, opts: { json?: boolean }) => eventTypesApply(api, io, file, opts));
+  eventTypes
+    .command('list')
+    .description('list the catalog by name')
+    .usage('[--archived] [--json]')
+    .addOption(new Option('--archived', 'archived types too'))
+    .addOption(jsonOption())
+    .action((opts: { json?: boolean; archived?: boolean }) => eventTypesList(api, io, opts));
   return program;
 }
 

@@ -125,6 +125,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{id}/filter-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Whether an event would reach this subscription: its types, templates and payload filter, tried without sending anything */
+        post: operations["SubscriptionsController_filterTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event-type catalog by name, with the JSON Schema and example of each payload */
+        get: operations["EventTypesController_list"];
+        put?: never;
+        /** Add an event type to the catalog (operator); its example must pass its schema */
+        post: operations["EventTypesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/event-types/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event type (archived ones too) */
+        get: operations["EventTypesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change description, group, example or schema; a new schema must still accept the stored example */
+        patch: operations["EventTypesController_update"];
+        trace?: never;
+    };
+    "/v1/event-types/{name}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive: refused for new events and subscriptions (422 `event_type_archived`), kept for history */
+        post: operations["EventTypesController_archive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -154,23 +224,6 @@ export interface paths {
         };
         /** One event with its deliveries */
         get: operations["EventsController_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/event-types": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The event-type catalog, with the JSON Schema of each payload */
-        get: operations["EventsController_eventTypes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -400,6 +453,21 @@ export interface components {
              * @example true
              */
             enabled: boolean;
+            /**
+             * @description Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none
+             * @example {
+             *       "data": {
+             *         "metadata": {
+             *           "env": {
+             *             "$eq": "prod"
+             *           }
+             *         }
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
         };
         SubscriptionWithSecret: {
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
@@ -439,6 +507,13 @@ export interface components {
             payloadFormat: "flat" | "envelope";
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Payload filter; null: none
+             * @example null
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Format: date-time
              * @description Until then the secret replaced by the last rotation signs too
@@ -499,6 +574,13 @@ export interface components {
             payloadFormat: "flat" | "envelope";
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Payload filter; null: none
+             * @example null
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Format: date-time
              * @description Until then the secret replaced by the last rotation signs too
@@ -566,6 +648,21 @@ export interface components {
              * @example false
              */
             enabled?: boolean;
+            /**
+             * @description Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none
+             * @example {
+             *       "data": {
+             *         "metadata": {
+             *           "env": {
+             *             "$eq": "prod"
+             *           }
+             *         }
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
         };
         RotateSecretDto: {
             /**
@@ -627,6 +724,289 @@ export interface components {
              * @example 2025-11-23T10:00:00.042Z
              */
             finishedAt: string;
+        };
+        FilterTestEventDto: {
+            /** @example image.created */
+            type: string;
+            /** @example tpl_product_highlight */
+            templateId?: string;
+            /** @example acme */
+            tenantId?: string;
+            /**
+             * @example {
+             *       "image_url": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png",
+             *       "image_url_jpg": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.jpeg",
+             *       "metadata": {},
+             *       "modifications": [
+             *         {
+             *           "name": "image_1",
+             *           "src": "https://usestencil.s3.amazonaws.com/dev/uploads/.../w100_product_highlight_v1.webp"
+             *         },
+             *         {
+             *           "name": "model_name",
+             *           "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit..."
+             *         },
+             *         {
+             *           "name": "text_3",
+             *           "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit..."
+             *         },
+             *         {
+             *           "name": "qrcode_4",
+             *           "value": "https://usestencil.com"
+             *         },
+             *         {
+             *           "name": "barcode_5",
+             *           "value": "1234567890128"
+             *         }
+             *       ],
+             *       "status": "completed"
+             *     }
+             */
+            data?: {
+                [key: string]: unknown;
+            };
+        };
+        FilterTestDto: {
+            event: components["schemas"]["FilterTestEventDto"];
+        };
+        FilterTestChecks: {
+            /**
+             * @description The type passes one of `eventTypes`
+             * @example true
+             */
+            eventType: boolean;
+            /**
+             * @description The template is in `templateIds` (or they are empty)
+             * @example true
+             */
+            template: boolean;
+            /**
+             * @description The payload passes `filter` (or there is none)
+             * @example true
+             */
+            filter: boolean;
+        };
+        FilterTestResult: {
+            /**
+             * @description Whether an event like this one would be delivered to the subscription (were it enabled)
+             * @example true
+             */
+            matches: boolean;
+            checks: components["schemas"]["FilterTestChecks"];
+        };
+        CreateEventTypeDto: {
+            /**
+             * @description Dot-separated segments of `a-z 0-9 _`, 1 to 5 of them
+             * @example video.render.completed
+             */
+            name: string;
+            /** @example A video render finished; the payload carries its URL and duration. */
+            description: string;
+            /**
+             * @description JSON Schema 2020-12 of the event `data`
+             * @example {
+             *       "$schema": "https://json-schema.org/draft/2020-12/schema",
+             *       "title": "image.created",
+             *       "description": "An image finished rendering",
+             *       "type": "object",
+             *       "required": [
+             *         "image_url",
+             *         "image_url_jpg",
+             *         "metadata",
+             *         "modifications",
+             *         "status"
+             *       ],
+             *       "additionalProperties": false,
+             *       "properties": {
+             *         "image_url": {
+             *           "type": "string",
+             *           "format": "uri",
+             *           "pattern": "^https?://",
+             *           "maxLength": 4096,
+             *           "description": "URL of the final PNG image"
+             *         },
+             *         "image_url_jpg": {
+             *           "type": "string",
+             *           "format": "uri",
+             *           "pattern": "^https?://",
+             *           "maxLength": 4096,
+             *           "description": "URL of the JPEG version of the image"
+             *         },
+             *         "metadata": {
+             *           "type": "object",
+             *           "description": "Metadata of the rendering job (may be empty)",
+             *           "additionalProperties": true
+             *         },
+             *         "modifications": {
+             *           "type": "array",
+             *           "description": "Template elements and the values applied to them (text, image, QR code, barcode, …)",
+             *           "maxItems": 1000,
+             *           "items": {
+             *             "type": "object",
+             *             "required": [
+             *               "name"
+             *             ],
+             *             "additionalProperties": true,
+             *             "properties": {
+             *               "name": {
+             *                 "type": "string",
+             *                 "minLength": 1,
+             *                 "maxLength": 255
+             *               },
+             *               "text": {
+             *                 "type": "string"
+             *               },
+             *               "src": {
+             *                 "type": "string"
+             *               },
+             *               "value": {
+             *                 "type": [
+             *                   "string",
+             *                   "number",
+             *                   "boolean"
+             *                 ]
+             *               }
+             *             }
+             *           }
+             *         },
+             *         "status": {
+             *           "type": "string",
+             *           "minLength": 1,
+             *           "maxLength": 64,
+             *           "description": "Always `completed` for now"
+             *         }
+             *       }
+             *     }
+             */
+            schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A `data` the schema accepts; every later schema of the type must accept it too
+             * @example {
+             *       "image_url": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png",
+             *       "image_url_jpg": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.jpeg",
+             *       "metadata": {},
+             *       "modifications": [
+             *         {
+             *           "name": "image_1",
+             *           "src": "https://usestencil.s3.amazonaws.com/dev/uploads/.../w100_product_highlight_v1.webp"
+             *         },
+             *         {
+             *           "name": "model_name",
+             *           "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit..."
+             *         },
+             *         {
+             *           "name": "text_3",
+             *           "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit..."
+             *         },
+             *         {
+             *           "name": "qrcode_4",
+             *           "value": "https://usestencil.com"
+             *         },
+             *         {
+             *           "name": "barcode_5",
+             *           "value": "1234567890128"
+             *         }
+             *       ],
+             *       "status": "completed"
+             *     }
+             */
+            example: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description For grouping in lists and the console (`a-z 0-9 _ . -`)
+             * @example video
+             */
+            group?: string;
+        };
+        EventTypeView: {
+            /** @example image.created */
+            name: string;
+            /** @example An image finished rendering; the payload carries its PNG and JPEG URLs and the template modifications applied. */
+            description: string;
+            /** @description JSON Schema 2020-12 the event data is checked against */
+            schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description A data the schema accepts
+             * @example {
+             *       "image_url": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png",
+             *       "image_url_jpg": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.jpeg",
+             *       "metadata": {},
+             *       "modifications": [
+             *         {
+             *           "name": "image_1",
+             *           "src": "https://usestencil.s3.amazonaws.com/dev/uploads/.../w100_product_highlight_v1.webp"
+             *         },
+             *         {
+             *           "name": "model_name",
+             *           "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit..."
+             *         },
+             *         {
+             *           "name": "text_3",
+             *           "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit..."
+             *         },
+             *         {
+             *           "name": "qrcode_4",
+             *           "value": "https://usestencil.com"
+             *         },
+             *         {
+             *           "name": "barcode_5",
+             *           "value": "1234567890128"
+             *         }
+             *       ],
+             *       "status": "completed"
+             *     }
+             */
+            example: {
+                [key: string]: unknown;
+            };
+            /** @example image */
+            group: string | null;
+            /**
+             * @description Bumped by each schema change
+             * @example 1
+             */
+            version: number;
+            /**
+             * Format: date-time
+             * @description Set once archived: no new events or subscriptions, kept for history
+             * @example null
+             */
+            archivedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        EventTypeList: {
+            data: components["schemas"]["EventTypeView"][];
+        };
+        UpdateEventTypeDto: {
+            /** @example A video render finished */
+            description?: string;
+            /** @description JSON Schema 2020-12 of the event `data` */
+            schema?: {
+                [key: string]: unknown;
+            };
+            /** @description Replaces the stored example; the (new) schema must accept it */
+            example?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description null clears it
+             * @example video
+             */
+            group?: string | null;
         };
         IngestEventDto: {
             /**
@@ -719,6 +1099,11 @@ export interface components {
             /** @example null */
             traceId: string | null;
             /**
+             * @description The producer's W3C traceparent, sent to receivers
+             * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+             */
+            traceparent: string | null;
+            /**
              * @example {
              *       "image_url": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png",
              *       "image_url_jpg": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.jpeg",
@@ -758,19 +1143,6 @@ export interface components {
             receivedAt: string;
             /** @description One per matching subscription; empty until the event workflow has matched them */
             deliveries: components["schemas"]["EventDeliverySummary"][];
-        };
-        EventTypeView: {
-            /** @example image.created */
-            name: string;
-            /** @example An image finished rendering */
-            description: string;
-            /** @description JSON Schema (draft 7) the event data is checked against */
-            schema: {
-                [key: string]: unknown;
-            };
-        };
-        EventTypeList: {
-            data: components["schemas"]["EventTypeView"][];
         };
         DeliveryView: {
             /** @example dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K */
@@ -1356,11 +1728,205 @@ export interface operations {
             };
         };
     };
+    SubscriptionsController_filterTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilterTestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilterTestResult"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_list: {
+        parameters: {
+            query?: {
+                group?: string;
+                /** @description Archived types too (kept for history) */
+                includeArchived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeList"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventTypeDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventTypeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    EventTypesController_archive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
     EventsController_ingest: {
         parameters: {
             query?: never;
             header: {
                 "idempotency-key": string;
+                /** @description W3C Trace Context of the producer; stored and sent to receivers with every attempt (a malformed one is ignored) */
+                traceparent?: string;
                 /** @description Makes a post without `id` idempotent (1..255 visible ASCII characters) */
                 "Idempotency-Key"?: string;
             };
@@ -1409,34 +1975,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventView"];
-                };
-            };
-            /** @description An error, in the shape every error has */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorView"];
-                };
-            };
-        };
-    };
-    EventsController_eventTypes: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EventTypeList"];
                 };
             };
             /** @description An error, in the shape every error has */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
-const TABLES = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions'];
+const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions'];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows: { table_name: string }[] = await db.dataSource.query(
@@ -23,14 +24,24 @@ describe('schema migration', () => {
   it('creates the whole schema on an empty database', async () => {
     assert.deepEqual(await tables(db), []);
     const applied = await db.dataSource.runMigrations();
-    assert.equal(applied.length, 1);
+    assert.deepEqual(applied.map((m) => m.name), ['InitialSchema1763856000000', 'EventCatalog1796167800000']);
     assert.deepEqual(await tables(db), TABLES);
     const indexes: { indexname: string }[] = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`);
     const names = indexes.map((i) => i.indexname);
-    for (const idx of ['deliveries_subscription_idx', 'deliveries_status_idx', 'deliveries_event_type_idx', 'deliveries_created_at_idx', 'attempts_delivery_number_idx', 'dead_letters_expires_at_idx']) {
+    for (const idx of ['deliveries_subscription_idx', 'deliveries_status_idx', 'deliveries_event_type_idx', 'deliveries_created_at_idx', 'attempts_delivery_number_idx', 'dead_letters_expires_at_idx',
+      'events_received_at_idx', 'deliveries_event_idx', 'attempts_test_started_at_idx', 'dead_letters_event_idx']) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
     assert.deepEqual(await db.dataSource.runMigrations(), [], 'a second run applies nothing');
+  });
+
+  it('seeds the built-in image.created with its documented schema and example', async () => {
+    const [row]: { name: string; version: number; archived_at: Date | null; schema: { required: string[] }; example: Record<string, unknown> }[] = await db.dataSource.query(`SELECT * FROM event_types`);
+    assert.equal(row.name, 'image.created');
+    assert.equal(row.version, 1);
+    assert.equal(row.archived_at, null);
+    assert.deepEqual(row.schema.required, ['image_url', 'image_url_jpg', 'metadata', 'modifications', 'status']);
+    assert.deepEqual(row.example, { ...SAMPLE_IMAGE_CREATED });
   });
 
   it('cascades deletes from a subscription to its deliveries, attempts and dead letters', async () => {
@@ -48,6 +59,8 @@ describe('schema migration', () => {
   });
 
   it('is reversible', async () => {
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES.filter((t) => t !== 'event_types'));
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), []);
     await db.dataSource.runMigrations();

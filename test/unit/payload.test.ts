@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseTraceparent } from '../../libs/delivery/trace-context';
 import { buildBody, SAMPLE_IMAGE_CREATED, type PayloadEvent } from '../../libs/delivery/payload';
 
 const event: PayloadEvent = {
@@ -52,10 +53,30 @@ describe('envelope payload', () => {
     });
   });
 
-  it('keeps a missing trace id as null rather than dropping the field', () => {
-    const body = JSON.parse(buildBody('envelope', { ...event, traceId: null }, {}));
-    assert.ok('traceId' in body);
-    assert.equal(body.traceId, null);
+  it("always carries a traceId, as PixelBin's event.traceId: the producer's, else its traceparent's trace-id, else the event id", () => {
+    const fromTraceparent = JSON.parse(buildBody('envelope', { ...event, traceId: null, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, {}));
+    assert.equal(fromTraceparent.traceId, '0af7651916cd43dd8448eb211c80319c');
+    const own = JSON.parse(buildBody('envelope', { ...event, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, {}));
+    assert.equal(own.traceId, '4bf92f3577b34da6a3ce929d0e0e4736', "the producer's own traceId wins");
+    const none = JSON.parse(buildBody('envelope', { ...event, traceId: null, traceparent: 'garbage' }, {}));
+    assert.equal(none.traceId, event.id);
+  });
+});
+
+describe('W3C traceparent', () => {
+  it('parses version 00 and refuses malformed or all-zero ids', () => {
+    assert.deepEqual(parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), {
+      header: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      parentId: 'b7ad6b7169203331',
+      flags: '01',
+    });
+    assert.equal(parseTraceparent(' 00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01 ')?.header, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    for (const bad of [undefined, '', 'garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra', '00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01']) {
+      assert.equal(parseTraceparent(bad), undefined, String(bad));
+    }
+    assert.equal(parseTraceparent('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-future')?.header, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'a later version is read as 00');
   });
 });
 
