@@ -122,7 +122,10 @@ function checkOperator(op: string, operand: unknown, at: string, depth: number, 
 /** Whether the event passes the filter; an empty filter passes everything. Assumes `filterProblem` found none. */
 export function matchesFilter(filter: PayloadFilter | null | undefined, event: FilterableEvent): boolean {
   if (isEmptyFilter(filter)) return true;
-  const root: Record<string, unknown> = { type: event.type, templateId: event.templateId, tenantId: event.tenantId ?? null, data: event.data };
+  // No template or tenant is an absent field (`$exists: false`), like any field the event lacks.
+  const root: Record<string, unknown> = { type: event.type, data: event.data };
+  if (event.templateId != null) root.templateId = event.templateId;
+  if (event.tenantId != null) root.tenantId = event.tenantId;
   return matchNode(filter as PayloadFilter, { present: true, value: root });
 }
 

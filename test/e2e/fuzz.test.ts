@@ -61,6 +61,9 @@ const notFound = (resource: string): Case['expect'] => ({ status: 404, code: `${
 
 const S = '/v1/subscriptions';
 const E = '/v1/events';
+const T = '/v1/event-types';
+/** A valid new event type (none of the cases below gets it stored). */
+const et = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({ name: 'video.fuzz.done', description: 'fuzz', schema: { type: 'object' }, example: {}, ...fields });
 
 /** The same malformed bodies, sent to a route: wrong framing is refused before any handler runs. */
 function framing(method: Case['method'], path: string, label: string): Case[] {
@@ -102,6 +105,17 @@ const CASES: Case[] = [
   { name: 'payloadFormat in capitals', method: 'POST', path: S, json: sub({ payloadFormat: 'FLAT' }), expect: invalid() },
   { name: 'enabled the string "true"', method: 'POST', path: S, json: sub({ enabled: 'true' }), expect: invalid() },
   { name: 'enabled the number 1', method: 'POST', path: S, json: sub({ enabled: 1 }), expect: invalid() },
+  { name: 'filter a string', method: 'POST', path: S, json: sub({ filter: 'data.env=prod' }), expect: invalid() },
+  { name: 'filter an array', method: 'POST', path: S, json: sub({ filter: [{ data: {} }] }), expect: invalid() },
+  { name: 'filter an unknown operator', method: 'POST', path: S, json: sub({ filter: { data: { env: { $regex: '.*' } } } }), expect: invalid('invalid_filter', { path: '/data/env/$regex' }) },
+  { name: 'filter an unknown root field', method: 'POST', path: S, json: sub({ filter: { metadata: { env: 'prod' } } }), expect: invalid('invalid_filter', { path: '/metadata' }) },
+  { name: 'filter $in not a list', method: 'POST', path: S, json: sub({ filter: { data: { env: { $in: 'prod' } } } }), expect: invalid('invalid_filter', { path: '/data/env/$in' }) },
+  { name: 'filter operators beside fields', method: 'POST', path: S, json: sub({ filter: { data: { env: { $eq: 'prod', region: 'eu' } } } }), expect: invalid('invalid_filter', { path: '/data/env/region' }) },
+  { name: 'filter $or empty', method: 'POST', path: S, json: sub({ filter: { $or: [] } }), expect: invalid('invalid_filter', { path: '/$or' }) },
+  { name: 'filter nested 30 deep', method: 'POST', path: S, raw: `{"url":"https://hooks.herald.test/x","eventTypes":["image.created"],"filter":{"data":${nested(30)}}}`, expect: invalid('invalid_filter') },
+  { name: 'filter __proto__', method: 'POST', path: S, raw: `{"url":"https://hooks.herald.test/x","eventTypes":["image.created"],"filter":{"data":{"__proto__":{"${MARK}":1}}}}`, expect: forbiddenKey('__proto__', '/filter/data/__proto__') },
+  { name: 'an unknown exact event type', method: 'POST', path: S, json: sub({ eventTypes: ['video.never.defined'] }), expect: invalid('unknown_event_type') },
+  { name: 'a malformed family', method: 'POST', path: S, json: sub({ eventTypes: ['video.*.done'] }), expect: invalid('unknown_event_type') },
   // missing and unknown fields
   { name: 'url missing', method: 'POST', path: S, json: { eventTypes: ['image.created'] }, expect: invalid() },
   { name: 'eventTypes missing', method: 'POST', path: S, json: { url: 'https://hooks.herald.test/x' }, expect: invalid() },
@@ -195,6 +209,9 @@ const CASES: Case[] = [
   { name: 'CRLF in the url', method: 'PATCH', path: `${S}/{sub}`, json: { url: 'https://hooks.herald.test/x\r\nHost: evil' }, expect: invalid('invalid_url') },
   { name: 'CRLF in a header value', method: 'PATCH', path: `${S}/{sub}`, json: { headers: { 'x-a': '1\r\n\r\n<html>' } }, expect: invalid('invalid_headers') },
   { name: 'a body over 256 KiB', method: 'PATCH', path: `${S}/{sub}`, json: { description: 'd'.repeat(300 * KiB) }, expect: tooLarge },
+  { name: 'filter a number', method: 'PATCH', path: `${S}/{sub}`, json: { filter: 1 }, expect: invalid() },
+  { name: 'filter $gt an object', method: 'PATCH', path: `${S}/{sub}`, json: { filter: { data: { w: { $gt: { n: 1 } } } } }, expect: invalid('invalid_filter', { path: '/data/w/$gt' }) },
+  { name: 'filter $exists a string', method: 'PATCH', path: `${S}/{sub}`, json: { filter: { data: { w: { $exists: 'yes' } } } }, expect: invalid('invalid_filter', { path: '/data/w/$exists' }) },
   ...framing('PATCH', `${S}/{sub}`, 'PATCH'),
   { name: 'an unknown subscription', method: 'PATCH', path: `${S}/sub_${UNKNOWN}`, json: { enabled: false }, expect: notFound('subscription') },
   { name: 'a percent-encoded ../ id', method: 'PATCH', path: `${S}/..%2F..%2Fevents`, json: { enabled: false }, expect: notFound('subscription') },
@@ -229,6 +246,58 @@ const CASES: Case[] = [
   ...framing('POST', `${S}/{sub}/test`, 'test send'),
   { name: 'an unknown subscription', method: 'POST', path: `${S}/sub_${UNKNOWN}/test`, expect: notFound('subscription') },
 
+  // ---- POST /v1/subscriptions/:id/filter-test
+  { name: 'no event', method: 'POST', path: `${S}/{sub}/filter-test`, json: {}, expect: invalid() },
+  { name: 'event a string', method: 'POST', path: `${S}/{sub}/filter-test`, json: { event: 'image.created' }, expect: invalid() },
+  { name: 'event without a type', method: 'POST', path: `${S}/{sub}/filter-test`, json: { event: { data: {} } }, expect: invalid() },
+  { name: 'event data an array', method: 'POST', path: `${S}/{sub}/filter-test`, json: { event: { type: 'image.created', data: [] } }, expect: invalid() },
+  { name: 'an unknown field beside the event', method: 'POST', path: `${S}/{sub}/filter-test`, json: { event: { type: 'image.created' }, send: true }, expect: invalid() },
+  { name: 'an unknown field in the event', method: 'POST', path: `${S}/{sub}/filter-test`, json: { event: { type: 'image.created', receivedAt: 'now' } }, expect: invalid() },
+  ...framing('POST', `${S}/{sub}/filter-test`, 'filter test'),
+  { name: 'an unknown subscription', method: 'POST', path: `${S}/sub_${UNKNOWN}/filter-test`, json: { event: { type: 'image.created' } }, expect: notFound('subscription') },
+
+  // ---- POST /v1/event-types
+  { name: 'name missing', method: 'POST', path: T, json: { description: 'x', schema: {}, example: {} }, expect: invalid() },
+  { name: 'name a number', method: 'POST', path: T, json: et({ name: 7 }), expect: invalid() },
+  { name: 'name in capitals', method: 'POST', path: T, json: et({ name: 'Video.Done' }), expect: invalid() },
+  { name: 'name of 6 segments', method: 'POST', path: T, json: et({ name: 'a.b.c.d.e.f' }), expect: invalid() },
+  { name: 'name with a wildcard', method: 'POST', path: T, json: et({ name: 'video.*' }), expect: invalid() },
+  { name: 'name with an empty segment', method: 'POST', path: T, json: et({ name: 'video..done' }), expect: invalid() },
+  { name: 'name with a zero-width space', method: 'POST', path: T, json: et({ name: 'video.\u200Bdone' }), expect: invalid() },
+  { name: 'the name of the built-in type', method: 'POST', path: T, json: et({ name: 'image.created' }), expect: { status: 409, code: 'event_type_exists' } },
+  { name: 'description missing', method: 'POST', path: T, json: { name: 'video.fuzz.done', schema: {}, example: {} }, expect: invalid() },
+  { name: 'description of 2000 characters', method: 'POST', path: T, json: et({ description: 'd'.repeat(2000) }), expect: invalid() },
+  { name: 'schema a string', method: 'POST', path: T, json: et({ schema: '{"type":"object"}' }), expect: invalid() },
+  { name: 'schema with an unknown type', method: 'POST', path: T, json: et({ schema: { type: 'objekt' } }), expect: invalid('invalid_schema') },
+  { name: 'schema with an unknown keyword', method: 'POST', path: T, json: et({ schema: { type: 'object', requird: ['a'] } }), expect: invalid('invalid_schema') },
+  { name: 'schema of another draft', method: 'POST', path: T, json: et({ schema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' } }), expect: invalid('invalid_schema') },
+  { name: 'schema with a remote $ref', method: 'POST', path: T, json: et({ schema: { $ref: 'https://evil.test/schema.json' } }), expect: invalid('invalid_schema') },
+  { name: 'schema with a bad pattern', method: 'POST', path: T, json: et({ schema: { type: 'string', pattern: '(' } }), expect: invalid('invalid_schema') },
+  { name: 'schema over 64 KiB', method: 'POST', path: T, json: et({ schema: { type: 'object', description: 'd'.repeat(70 * KiB) } }), expect: invalid('invalid_schema') },
+  { name: 'example missing', method: 'POST', path: T, json: { name: 'video.fuzz.done', description: 'x', schema: {} }, expect: invalid() },
+  { name: 'example refused by the schema', method: 'POST', path: T, json: et({ schema: { type: 'object', required: ['url'] }, example: {} }), expect: invalid('incompatible_schema', { path: '/url' }) },
+  { name: 'example an array', method: 'POST', path: T, json: et({ example: [] }), expect: invalid() },
+  { name: 'group with spaces', method: 'POST', path: T, json: et({ group: 'my group' }), expect: invalid() },
+  { name: 'an unknown field', method: 'POST', path: T, json: et({ version: 3 }), expect: invalid() },
+  { name: '__proto__ in the schema', method: 'POST', path: T, raw: `{"name":"video.fuzz.done","description":"x","example":{},"schema":{"__proto__":{"${MARK}":1}}}`, expect: forbiddenKey('__proto__', '/schema/__proto__') },
+  ...framing('POST', T, 'event type'),
+
+  // ---- PATCH /v1/event-types/:name and POST /v1/event-types/:name/archive
+  { name: 'a schema refusing the stored example', method: 'PATCH', path: `${T}/{et}`, json: { schema: { type: 'object', required: ['render_id'] } }, expect: invalid('incompatible_schema', { path: '/render_id', example: 'stored' }) },
+  { name: 'an example refused by the stored schema', method: 'PATCH', path: `${T}/{et}`, json: { example: { image_url: 5 } }, expect: invalid('incompatible_schema') },
+  { name: 'an invalid schema', method: 'PATCH', path: `${T}/{et}`, json: { schema: { type: 12 } }, expect: invalid('invalid_schema') },
+  { name: 'description null', method: 'PATCH', path: `${T}/{et}`, json: { description: null }, expect: invalid() },
+  { name: 'a new name', method: 'PATCH', path: `${T}/{et}`, json: { name: 'image.renamed' }, expect: invalid() },
+  { name: 'archivedAt', method: 'PATCH', path: `${T}/{et}`, json: { archivedAt: null }, expect: invalid() },
+  ...framing('PATCH', `${T}/{et}`, 'event type PATCH'),
+  { name: 'an unknown type', method: 'PATCH', path: `${T}/video.never.defined`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a name that is no name', method: 'PATCH', path: `${T}/..%2F..%2Fevents`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a name of 10k characters', method: 'PATCH', path: `${T}/${'a'.repeat(10_000)}`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a body with a field', method: 'POST', path: `${T}/{et}/archive`, json: { reason: 'old' }, expect: invalid() },
+  ...framing('POST', `${T}/{et}/archive`, 'archive'),
+  { name: 'an unknown type', method: 'POST', path: `${T}/video.never.defined/archive`, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'an emoji name', method: 'POST', path: `${T}/%F0%9F%8E%AC/archive`, expect: { status: 404, code: 'event_type_not_found' } },
+
   // ---- POST /v1/events
   { name: 'type a number', method: 'POST', path: E, json: event({ type: 1 }), expect: invalid() },
   { name: 'type null', method: 'POST', path: E, json: event({ type: null }), expect: invalid() },
@@ -251,6 +320,7 @@ const CASES: Case[] = [
   { name: '10k modifications', method: 'POST', path: E, json: event({}, { modifications: many(10_000, () => ({ name: 'm' })) }), expect: invalid('invalid_event_payload') },
   { name: 'a zero-width space in the type', method: 'POST', path: E, json: event({ type: 'image.\u200Bcreated' }), expect: invalid('unknown_event_type') },
   { name: 'an emoji type', method: 'POST', path: E, json: event({ type: '\u{1F5BC}.created' }), expect: invalid('unknown_event_type') },
+  { name: 'a malformed traceparent is ignored, the bad data is not', method: 'POST', path: E, json: event({}, { image_url: 5 }), headers: { traceparent: '00-xyz' }, expect: invalid('invalid_event_payload') },
   { name: '__proto__ in data.metadata', method: 'POST', path: E, raw: JSON.stringify(event({}, { metadata: { pre: 1 } })).replace('"metadata":{', `"metadata":{"__proto__":{"${MARK}":1},`), expect: forbiddenKey('__proto__', '/data/metadata/__proto__') },
   { name: 'constructor.prototype in data', method: 'POST', path: E, json: event({}, { constructor: { prototype: { [MARK]: 1 } } }), expect: forbiddenKey('constructor', '/data/constructor') },
   { name: 'valueOf in data', method: 'POST', path: E, json: event({}, { metadata: { valueOf: { v: 1 } } }), expect: forbiddenKey('valueOf', '/data/metadata/valueOf') },
@@ -386,6 +456,7 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
       deliveries: await q('SELECT * FROM deliveries ORDER BY id'),
       attempts: await q('SELECT * FROM attempts ORDER BY id'),
       deadLetters: await q('SELECT * FROM dead_letters ORDER BY id'),
+      eventTypes: await q('SELECT * FROM event_types ORDER BY name'),
     };
   };
 
@@ -414,9 +485,10 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
 
   it('covers every write route with at least 100 cases', () => {
     assert.ok(CASES.length >= 100, `${CASES.length} cases`);
-    const routes = new Set(CASES.filter((c) => !c.wire).map((c) => `${c.method} ${c.path.replace(/\/(sub|dlv|dlq)_[^/]*|\/\{(sub|dlv|dlq)\}(%00)?|\/[^/]*%[^/]*/g, '/:id')}`));
+    const routes = new Set(CASES.filter((c) => !c.wire).map((c) => `${c.method} ${c.path.replace(/\/(sub|dlv|dlq)_[^/]*|\/\{(sub|dlv|dlq|et)\}(%00)?|\/[^/]*%[^/]*/g, '/:id')}`));
     for (const route of [
       'POST /v1/subscriptions', 'PATCH /v1/subscriptions/:id', 'DELETE /v1/subscriptions/:id', 'POST /v1/subscriptions/:id/rotate-secret', 'POST /v1/subscriptions/:id/test',
+      'POST /v1/subscriptions/:id/filter-test', 'POST /v1/event-types', 'PATCH /v1/event-types/:id', 'POST /v1/event-types/:id/archive',
       'POST /v1/events', 'POST /v1/deliveries/:id/retry', 'POST /v1/deliveries/:id/cancel', 'POST /v1/dead-letters/retry', 'POST /v1/dead-letters/:id/retry', 'DELETE /v1/dead-letters/:id',
     ]) assert.ok(routes.has(route), `no case for ${route}`);
   });
@@ -425,7 +497,7 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
   let refused = 0;
   for (const [i, c] of CASES.entries()) {
     it(`#${i + 1} ${c.method} ${c.path.length > 60 ? `${c.path.slice(0, 60)}…` : c.path} — ${c.name} → ${c.expect.status} ${c.expect.code}`, { timeout: 20_000 }, async () => {
-      const path = c.path.replace('{sub}', ids.sub).replace('{dlv}', ids.dlv).replace('{dlq}', ids.dlq);
+      const path = c.path.replace('{sub}', ids.sub).replace('{dlv}', ids.dlv).replace('{dlq}', ids.dlq).replace('{et}', 'image.created');
       const answer = await send(stack.baseUrl, c, path);
       statuses.push(answer.status);
       assert.ok(answer.status >= 400 && answer.status < 500, `a 4xx, got ${answer.status} ${answer.text.slice(0, 300)}`);
