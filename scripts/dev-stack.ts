@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { loadRetentionDays } from '../libs/config/config';
 import { ensureDevEnv, REPO_ROOT, stateDir } from '../libs/devstack/dev-env';
 import { describeFailure, StackError } from '../libs/devstack/errors';
 import { startStack, type RunningStack } from '../libs/devstack/stack';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   stack = await startStack({
     stateDir: STATE,
     postgres: embeddedPg ? { port: ports.postgres, portVariable: 'HERALD_DEV_PG_PORT' } : false,
-    temporal: devTemporal ? { port: ports.temporal, uiPort: ports.temporalUi, persist: true, portVariable: 'HERALD_DEV_TEMPORAL_PORT / HERALD_DEV_TEMPORAL_UI_PORT' } : false,
+    temporal: devTemporal ? { port: ports.temporal, uiPort: ports.temporalUi, persist: true, portVariable: 'HERALD_DEV_TEMPORAL_PORT / HERALD_DEV_TEMPORAL_UI_PORT', retentionDays: loadRetentionDays(env) } : false,
     database: embeddedPg ? 'herald' : { url: process.env.DATABASE_URL! },
   });
   env.DATABASE_URL = stack.databaseUrl!;

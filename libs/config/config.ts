@@ -17,6 +17,10 @@ const secretKey = z
   .string()
   .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes, base64 or hex encoded (e.g. `openssl rand -base64 32`)');
 
+// Events, deliveries and attempts older than this are purged hourly (dead letters keep their 7 days);
+// the dev server's namespace retention follows it.
+const retentionDaysField = z.coerce.number().int().min(1).max(3650).default(30);
+
 const schema = z.object({
   DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }).refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -47,8 +51,7 @@ const schema = z.object({
   // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
-  // Events, deliveries and attempts older than this are purged hourly (dead letters keep their 7 days).
-  HERALD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  HERALD_RETENTION_DAYS: retentionDaysField,
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
   HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -116,6 +119,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,
   };
+}
+
+/**
+ * HERALD_RETENTION_DAYS alone, for the dev stack, which starts Temporal before the rest of the
+ * configuration exists; same rule and message as `loadConfig`.
+ */
+export function loadRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = retentionDaysField.safeParse(env.HERALD_RETENTION_DAYS === '' ? undefined : env.HERALD_RETENTION_DAYS);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n  HERALD_RETENTION_DAYS: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** For process entry points: load the config or exit with the message. */

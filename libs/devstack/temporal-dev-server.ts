@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTES } from '../temporal/names';
 import { StackError } from './errors';
 import { temporalCliPath } from './toolchain';
@@ -13,9 +14,12 @@ export interface RunningTemporal {
 
 /**
  * `temporal server start-dev` on a SQLite file with Herald's search attributes registered.
- * Without `dbFile` the server keeps its state in memory (tests).
+ * Without `dbFile` the server keeps its state in memory (tests). `retentionDays` sets the
+ * namespace's retention of closed workflow histories (start-dev has no flag for it: it is
+ * updated once the server is up), so Temporal keeps histories as long as Postgres keeps the
+ * delivery log (HERALD_RETENTION_DAYS).
  */
-export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; namespace?: string; log?: (chunk: string) => void; portVariable?: string }): Promise<RunningTemporal> {
+export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; namespace?: string; log?: (chunk: string) => void; portVariable?: string; retentionDays?: number }): Promise<RunningTemporal> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   // WAL with synchronous=NORMAL survives a kill -9 of the server (only an OS crash can lose the
   // last transactions) and is an order of magnitude faster than SQLite's default full sync.
@@ -43,6 +47,14 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
       throw new StackError(`temporal server start-dev exited at start (code ${child.exitCode}): ${last}`);
     }),
   ]);
+  if (opts.retentionDays !== undefined) {
+    try {
+      await setNamespaceRetention(`127.0.0.1:${opts.port}`, opts.namespace ?? 'default', opts.retentionDays);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+  }
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : '',
@@ -55,4 +67,27 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
       clearTimeout(timer);
     },
   };
+}
+
+/** `temporal operator namespace update --retention`; retried while the new server registers the namespace. */
+export async function setNamespaceRetention(address: string, namespace: string, days: number): Promise<void> {
+  const run = promisify(execFile);
+  let last: unknown;
+  for (let i = 0; i < 20; i++) {
+    try {
+      await run(temporalCliPath(), ['operator', 'namespace', 'update', '--address', address, '--namespace', namespace, '--retention', `${days * 24}h`]);
+      return;
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new StackError(`could not set the retention of namespace ${namespace} on ${address} to ${days} days: ${(last as Error).message}`);
+}
+
+/** The namespace's retention of closed workflow histories, in days. */
+export async function namespaceRetentionDays(address: string, namespace: string): Promise<number> {
+  const { stdout } = await promisify(execFile)(temporalCliPath(), ['operator', 'namespace', 'describe', '--address', address, '--namespace', namespace, '-o', 'json']);
+  const ttl = String((JSON.parse(stdout) as { config?: { workflowExecutionRetentionTtl?: string } }).config?.workflowExecutionRetentionTtl ?? '0s');
+  return Number(ttl.replace(/s$/, '')) / 86_400;
 }

@@ -11,6 +11,8 @@ import { createActivities } from '../../activities';
 import { ensureRetentionSchedule } from '../../apps/worker/src/worker';
 import { Attempt, DeadLetter, Delivery, Event, type Subscription } from '../../libs/db/entities';
 import { createStores } from '../../libs/db/repositories';
+import { freePort } from '../../libs/devstack/ports';
+import { namespaceRetentionDays, startTemporalDevServer } from '../../libs/devstack/temporal-dev-server';
 import { newId } from '../../libs/domain/ids';
 import type { DeliveryStatus } from '../../libs/domain/types';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -169,6 +171,17 @@ describe('retention Schedule on the dev server', () => {
       assert.deepEqual(await exists(ds, young), { event: true, delivery: true, attempts: 1 });
     } finally {
       await schedule.delete();
+    }
+  });
+});
+
+describe('Temporal history retention on the dev server', () => {
+  it('sets the namespace retention to HERALD_RETENTION_DAYS when the dev stack starts it', async () => {
+    const temporal = await startTemporalDevServer({ port: await freePort(), retentionDays: 30 });
+    try {
+      assert.equal(await namespaceRetentionDays(temporal.address, 'default'), 30);
+    } finally {
+      await temporal.stop();
     }
   });
 });
