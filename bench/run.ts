@@ -14,6 +14,7 @@ import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
+import { measureRetention } from './measurements/retention';
 import { measureTemporalFloor } from './measurements/temporal-floor';
 import { startTimerLateness } from './measurements/timer-lateness';
 import { round } from './stats';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   if (want('cost')) await measureCostPerEvent(b);
   if (want('dead-letter')) await measureDeadLetterCost(b);
   if (want('parked')) await measureParked(b);
+  if (want('retention')) await measureRetention(b);
   await timerPhase;
 
   b.results.meta.total_seconds = round((Date.now() - started) / 1000);
