@@ -16,7 +16,9 @@ export const MAX_REPORTED_PROBLEMS = 20;
  * cannot collide and a replaced version's compiled code is freed with its validator.
  */
 export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  // Strict about what a schema says (an unknown keyword or format is a typo, refused), not about
+  // how it says it: `required` without `properties`, or a type left implicit, are valid JSON Schema.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, strictTuples: false, allowUnionTypes: true });
   addFormats(ajv);
   return ajv.compile(schema);
 }
