@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.herald/**', 'bench/results/**', 'scripts/*.js', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.herald/**', 'bench/results/**', 'scripts/*.js', 'eslint.config.mjs', 'apps/console/vite.config.mts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
