@@ -169,7 +169,7 @@ function Page({ route }: { route: Route }) {
       if (id) return <WebhookFormPage id={id} />;
       return <WebhooksPage />;
     case 'deliveries':
-      return id ? <DeliveryPage id={id} /> : <DeliveriesPage query={route.query} />;
+      return id ? <DeliveryPage id={id} /> : <DeliveriesPage key={route.query.toString()} query={route.query} />;
     case 'dead-letters':
       return <DeadLettersPage query={route.query} />;
     case 'event-types':

@@ -86,7 +86,7 @@ export function DeliveryPage({ id }: { id: string }) {
       {d.attempts.length === 0 ? (
         <p class="muted">No attempt yet.</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Attempts table">
           <table class="list attempts" aria-label="Attempts">
             <thead>
               <tr>
@@ -108,7 +108,7 @@ export function DeliveryPage({ id }: { id: string }) {
                   <td data-label="Response"><CodeBadge ok={a.ok} code={a.statusCode} /></td>
                   <td data-label="Duration">{a.durationMs} ms</td>
                   <td data-label="Error">{a.error ?? '—'}</td>
-                  <td data-label="Response body">{a.responseExcerpt ? <pre class="code excerpt">{a.responseExcerpt}</pre> : <span class="muted">—</span>}</td>
+                  <td data-label="Response body">{a.responseExcerpt ? <pre class="code excerpt" tabIndex={0} aria-label={`Response body of attempt ${a.number}`}>{a.responseExcerpt}</pre> : <span class="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>
@@ -120,7 +120,7 @@ export function DeliveryPage({ id }: { id: string }) {
       <p class="muted">The body and headers of {last ? `attempt ${last.number}` : 'the attempts'}, as Herald builds them from the event and the webhook's current settings. The signature is not shown.</p>
       <h3>Headers</h3>
       {sub.data ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Headers table">
           <table class="list headers" aria-label="Request headers">
             <tbody>
               {headersFor(sub.data, d, last).map(([n, v]) => (

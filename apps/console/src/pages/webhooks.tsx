@@ -201,7 +201,7 @@ export function TestResult({ attempt }: { attempt: Attempt }) {
       <strong>Test attempt:</strong> <CodeBadge ok={attempt.ok} code={attempt.statusCode} /> in {attempt.durationMs} ms
       {attempt.error && <span> — {attempt.error}</span>}
       {attempt.responseExcerpt && (
-        <pre class="code excerpt" aria-label="Response excerpt">
+        <pre class="code excerpt" tabIndex={0} aria-label="Response excerpt">
           {attempt.responseExcerpt}
         </pre>
       )}

@@ -1,0 +1,350 @@
+/**
+ * The console (apps/console, served by the API at /console), driven by Playwright in Debian's
+ * Chromium against the real stack (API + worker + Temporal + Postgres) and real receivers: an
+ * operator signs in, creates a webhook, tests it, watches deliveries, toggles and deletes it,
+ * sees a failing one retry and retries its dead letter; markup from the API renders as text;
+ * every page passes axe-core; the CSP holds. Screenshots of each page go to docs/console/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Attempt } from '../../libs/db/entities';
+import { createSubscription, imageCreated, postEvent, type CreatedSubscription } from '../support/admin-api';
+import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
+import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
+import { eventually } from '../support/engine';
+import { startReceiver, type Receiver } from '../support/receivers';
+import { startStack, type TestStack } from '../support/stack';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const SCREENSHOTS = join(ROOT, 'docs', 'console');
+const BUILT = join(ROOT, 'dist', 'console');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** Markup that would run if the console ever rendered API values as HTML. */
+const XSS_DESCRIPTION = 'Images <img src=x onerror="window.__xss=1"> <b>bold</b>';
+const XSS_TEXT = '<script>window.__xss=2</script><img src=y onerror="window.__xss=3">';
+
+describe('the console: an operator manages webhooks and follows deliveries in the browser', { timeout: 240_000 }, () => {
+  let stack: TestStack;
+  let ok: Receiver;
+  let failing: Receiver;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let hook: CreatedSubscription;
+  let firstDeliveryId: string;
+  let retryingDeliveryId: string;
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+  /** A fresh load of the console at `hash` (not a same-document hash change). */
+  const go = async (hash: string): Promise<void> => {
+    await page.goto('about:blank');
+    await page.goto(`${base}/console/${hash}`);
+  };
+  /** axe-core in the page (through the debugger protocol, which the CSP does not govern). */
+  const axe = async (where: string): Promise<void> => {
+    await page.evaluate(AXE);
+    // Page code as strings: this file compiles without the DOM library.
+    const violations: any[] = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
+      r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`);
+    const serious = violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(serious, [], `${where}: ${JSON.stringify(serious, null, 2)}`);
+  };
+  const webhookCard = (description: string) => page.locator('li.webhook', { hasText: description });
+
+  before(async () => {
+    assert.ok(existsSync(join(BUILT, 'index.html')), 'the console is built (scripts/bootstrap.sh builds apps/console into dist/console)');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    stack = await startStack();
+    base = stack.baseUrl;
+    ok = await startReceiver({ kind: 'status', status: 200, body: 'thanks <b>from</b> the receiver' });
+    failing = await startReceiver({ kind: 'status', status: 503, body: 'down for maintenance' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+  after(async () => {
+    await browser?.close();
+    await ok?.close();
+    await failing?.close();
+    await stack?.stop();
+  });
+
+  it('serves the console at /console with a strict CSP, nosniff and clickjacking protection', async () => {
+    const res = await fetch(`${base}/console/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) {
+      assert.ok(csp.includes(directive), `CSP has ${directive}: ${csp}`);
+    }
+    assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'), csp);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    const html = await res.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+    // The redirect from /console keeps the headers too.
+    const bare = await fetch(`${base}/console`, { redirect: 'manual' });
+    assert.equal(bare.headers.get('x-frame-options'), 'DENY');
+  });
+
+  it('ships under 250 KiB of compressed JavaScript', () => {
+    const js = readdirSync(join(BUILT, 'assets')).filter((f) => f.endsWith('.js'));
+    const gz = js.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILT, 'assets', f))).length, 0);
+    process.stderr.write(`console JavaScript: ${js.length} file(s), ${(gz / 1024).toFixed(1)} KiB gzipped\n`);
+    assert.ok(gz < 250 * 1024, `${gz} bytes gzipped`);
+  });
+
+  it('GET /v1/whoami tells the admin token from the ingest token', async () => {
+    assert.deepEqual((await stack.api('/v1/whoami')).body, { kind: 'admin', tenantId: null, expiresAt: null });
+    assert.deepEqual((await stack.api('/v1/whoami', { headers: { authorization: `Bearer ${TEST_INGEST_TOKEN}` } })).body, { kind: 'ingest', tenantId: null, expiresAt: null });
+  });
+
+  it('an operator signs in with the admin token, kept in sessionStorage only', async () => {
+    await go('');
+    await page.getByRole('heading', { name: 'Herald console' }).waitFor();
+    await axe('sign-in');
+    await shot('01-sign-in');
+    await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await page.getByText('No webhooks yet.').waitFor();
+    assert.equal(await page.evaluate('sessionStorage.getItem("herald.console.token")'), TEST_ADMIN_TOKEN);
+    assert.equal(await page.evaluate('localStorage.length'), 0);
+    assert.deepEqual(await page.context().cookies(), []);
+    assert.ok(!page.url().includes(TEST_ADMIN_TOKEN));
+    // No tenants in this Herald yet: no tenant picker.
+    assert.equal(await page.getByLabel('Tenant').count(), 0);
+  });
+
+  it('creates a webhook to a real receiver and shows its secret once, with a copy button', async () => {
+    await page.getByRole('link', { name: 'Create webhook' }).click();
+    await page.getByRole('heading', { name: 'Create webhook' }).waitFor();
+    await page.getByLabel('Description').fill(XSS_DESCRIPTION);
+    await page.getByLabel('Endpoint URL').fill(ok.url);
+    assert.ok(await page.getByRole('checkbox', { name: 'image.created' }).isChecked(), 'the catalog type is picked by default');
+    await page.getByRole('button', { name: 'Add header' }).click();
+    await page.getByLabel('Header 1 name').fill('x-customer-id');
+    await page.getByLabel('Header 1 value').fill('acme');
+    await page.getByLabel('User-defined values (JSON object)').fill('{"environment": "staging"}');
+    await page.getByLabel('Envelope').check();
+    await axe('create webhook');
+    await shot('02-create-webhook');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('heading', { name: 'Webhook created' }).waitFor();
+    const secret = await page.getByLabel('Signing secret').inputValue();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    await page.getByRole('button', { name: 'Copy secret' }).waitFor();
+    await axe('secret shown');
+    await page.getByRole('link', { name: 'Done: go to the webhooks' }).click();
+    const card = webhookCard('Images');
+    await card.waitFor();
+    const { body } = await stack.api('/v1/subscriptions');
+    hook = body.data[0];
+    assert.equal(hook.description, XSS_DESCRIPTION);
+    assert.deepEqual(hook.headers, { 'x-customer-id': 'acme' });
+    assert.deepEqual(hook.userDefined, { environment: 'staging' });
+    assert.equal(hook.payloadFormat, 'envelope');
+    // The markup is text: shown verbatim, never parsed.
+    assert.equal(await card.getByRole('heading').innerText(), XSS_DESCRIPTION);
+    assert.equal(await card.locator('img, b').count(), 0);
+    assert.equal(await page.evaluate('window.__xss'), undefined);
+  });
+
+  it('sends a test from the list and shows the 2xx attempt inline', async () => {
+    await page.getByRole('button', { name: `Send test: ${XSS_DESCRIPTION}` }).click();
+    const result = webhookCard('Images').locator('.test-result');
+    await result.getByText('HTTP 200').waitFor();
+    assert.match(await result.innerText(), /thanks <b>from<\/b> the receiver/);
+    const [req] = await ok.waitForRequests(1);
+    assert.equal(req.headers['x-customer-id'], 'acme');
+    assert.equal(JSON.parse(req.body).user_defined.environment, 'staging');
+  });
+
+  it('shows the webhook list in under a second, with its last delivery and 24 h success rate', async () => {
+    const started = Date.now();
+    await go('#/webhooks');
+    await webhookCard('Images').waitFor();
+    const elapsed = Date.now() - started;
+    process.stderr.write(`webhook list first render: ${elapsed} ms\n`);
+    assert.ok(elapsed < 1_000, `${elapsed} ms`);
+    await webhookCard('Images').getByText('none yet').waitFor();
+  });
+
+  it('posts an event through the API and shows its delivery with the attempts and the payload as text', async () => {
+    const data = imageCreated().data as Record<string, any>;
+    data.modifications[1].text = XSS_TEXT;
+    const eventId = await postEvent(stack, { type: 'image.created', data });
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId);
+    firstDeliveryId = delivery.id;
+    await waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded');
+    await go(`#/deliveries?subscriptionId=${hook.id}`);
+    const row = page.locator(`tr[data-id="${delivery.id}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /succeeded/);
+    await axe('deliveries');
+    await shot('04-deliveries');
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: `Delivery ${delivery.id}` }).waitFor();
+    const attempts = page.getByRole('table', { name: 'Attempts' });
+    await attempts.getByText('HTTP 200').waitFor();
+    assert.match(await attempts.innerText(), /scheduled/);
+    const payload = await page.getByLabel('Payload as sent').innerText();
+    assert.ok(payload.includes(JSON.stringify(XSS_TEXT).slice(1, -1)), payload);
+    assert.ok(payload.includes('"user_defined"'));
+    const headers = await page.getByRole('table', { name: 'Request headers' }).innerText();
+    assert.match(headers, /webhook-id\s+dlv_/);
+    assert.match(headers, /x-customer-id\s+acme/);
+    assert.doesNotMatch(headers, /v1,[A-Za-z0-9+/]{20,}/, 'no signature shown');
+    assert.ok(await page.getByRole('link', { name: 'Open in the Temporal UI' }).isVisible(), 'operators get the Temporal UI link');
+    assert.equal(await page.evaluate('window.__xss'), undefined);
+    await axe('delivery');
+    await shot('05-delivery');
+  });
+
+  it('toggles the webhook off from the keyboard, and the next event makes no request', async () => {
+    await go('#/webhooks');
+    await webhookCard('Images').getByText('succeeded').waitFor();
+    assert.match(await webhookCard('Images').innerText(), /100 % of 1 finished/);
+    await axe('webhooks');
+    await shot('03-webhooks');
+    const toggle = page.getByRole('switch', { name: `Enabled: ${XSS_DESCRIPTION}` });
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    await eventually(async () => (await stack.api(`/v1/subscriptions/${hook.id}`)).body.enabled === false, 5_000, 'the webhook disabled');
+    assert.equal(await toggle.isChecked(), false);
+    await webhookCard('Images').getByText('Disabled').waitFor();
+    const before = ok.requests.length;
+    const eventId = await postEvent(stack, imageCreated());
+    // The event workflow runs and matches no enabled subscription: no delivery, no request.
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(ok.requests.length, before);
+    assert.deepEqual((await stack.api(`/v1/deliveries?eventId=${eventId}`)).body.data, []);
+  });
+
+  it('shows a failing delivery as retrying, with the next attempt time', async () => {
+    const down = await createSubscription(stack, { url: failing.url, description: 'Failing endpoint' });
+    const eventId = await postEvent(stack, imageCreated());
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId);
+    retryingDeliveryId = delivery.id;
+    assert.equal(delivery.subscriptionId, down.id);
+    const row = await waitForDelivery(stack.db.dataSource, delivery.id, 'retrying', { attempts: 2 });
+    await go(`#/deliveries/${delivery.id}`);
+    await page.getByRole('heading', { name: `Delivery ${delivery.id}` }).waitFor();
+    await page.locator('.status-retrying').first().waitFor();
+    const next = page.locator('.next-attempt time');
+    await next.waitFor();
+    const shown = new Date((await next.getAttribute('datetime'))!).getTime();
+    assert.ok(Math.abs(shown - row.nextAttemptAt!.getTime()) < 2_000, `next attempt shown ${new Date(shown).toISOString()}, stored ${row.nextAttemptAt!.toISOString()}`);
+    assert.match(await page.locator('.next-attempt').innerText(), /in \d+ (s|min)/);
+    const attempts = await page.getByRole('table', { name: 'Attempts' }).innerText();
+    assert.match(attempts, /HTTP 503/);
+    assert.match(attempts, /down for maintenance/);
+    await shot('06-delivery-retrying');
+  });
+
+  it('retries a dead letter from the console, and the manual attempt shows', async () => {
+    await exhaustDelivery(stack.db.dataSource, stack.deliveries, retryingDeliveryId);
+    failing.setBehaviour({ kind: 'status', status: 200, body: 'back up' });
+    await go('#/dead-letters');
+    const [letter] = (await stack.api('/v1/dead-letters')).body.data;
+    assert.equal(letter.deliveryId, retryingDeliveryId);
+    const card = page.locator(`li[data-id="${letter.id}"]`);
+    await card.waitFor();
+    assert.match(await card.innerText(), /HTTP 503/);
+    await axe('dead letters');
+    await shot('07-dead-letters');
+    await card.getByRole('button', { name: `Retry ${letter.id}` }).click();
+    await page.getByRole('heading', { name: `Delivery ${retryingDeliveryId}` }).waitFor();
+    // The page follows the delivery until the manual attempt is in.
+    const manual = page.locator('tr[data-trigger="manual"]');
+    await manual.getByText('HTTP 200').waitFor({ timeout: 20_000 });
+    await page.locator('.status-succeeded').first().waitFor();
+    const attempts = await stack.db.dataSource.getRepository(Attempt).find({ where: { deliveryId: retryingDeliveryId, trigger: 'manual' } });
+    assert.equal(attempts.length, 1);
+    await shot('08-dead-letter-retried');
+  });
+
+  it('deletes the webhook after a confirmation that says its logs go too; it leaves the list and the log', async () => {
+    await go('#/webhooks');
+    await page.getByRole('button', { name: `Delete: ${XSS_DESCRIPTION}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete this webhook?' });
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /delivery log, attempts and dead letters are deleted with it/);
+    await axe('delete confirmation');
+    await dialog.getByRole('button', { name: 'Delete webhook and its logs' }).click();
+    await webhookCard('Images').waitFor({ state: 'detached' });
+    await webhookCard('Failing endpoint').waitFor();
+    assert.equal((await stack.api(`/v1/subscriptions/${hook.id}`)).status, 404);
+    await go('#/deliveries');
+    await page.locator(`tr[data-id="${retryingDeliveryId}"]`).waitFor();
+    assert.equal(await page.locator(`tr[data-id="${firstDeliveryId}"]`).count(), 0);
+  });
+
+  it('shows the event catalog with its schema and an example, and the signature help', async () => {
+    await go('#/event-types');
+    await page.getByRole('heading', { name: 'image.created' }).waitFor();
+    await page.getByText('JSON Schema').click();
+    await page.getByLabel('JSON Schema of image.created').waitFor();
+    assert.match(await page.getByLabel('JSON Schema of image.created').innerText(), /"image_url_jpg"/);
+    await page.getByLabel('Example of image.created').waitFor();
+    await axe('event catalog');
+    await shot('09-event-catalog');
+    await go('#/signatures');
+    await page.getByRole('heading', { name: 'Verifying signatures' }).waitFor();
+    assert.match(await page.getByLabel('Python verification example').innerText(), /hmac\.compare_digest/);
+    assert.match(await page.getByLabel('Node.js verification example').innerText(), /standardwebhooks/);
+    await axe('signatures');
+    await shot('10-signatures');
+  });
+
+  it('fits a narrow screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    for (const hash of ['#/webhooks', `#/deliveries/${retryingDeliveryId}`, '#/deliveries', '#/dead-letters']) {
+      await go(hash);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForTimeout(500); // lists and figures load after the first render
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      assert.ok(overflow <= 1, `${hash}: ${overflow} px wider than the screen`);
+      await axe(`narrow ${hash}`);
+    }
+    await go('#/webhooks');
+    await webhookCard('Failing endpoint').waitFor();
+    await shot('11-narrow-webhooks');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('a link whose token is invalid or expired says so, and leaves no token in the address bar', async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await fresh.goto(`${base}/console/#token=expired-portal-session-token-0123456789`);
+      await fresh.getByText('Your link has expired or is invalid.').waitFor();
+      assert.ok(!fresh.url().includes('expired-portal-session-token'), fresh.url());
+      assert.equal(await fresh.evaluate('sessionStorage.getItem("herald.console.token")'), null);
+      const previous = page;
+      page = fresh;
+      await axe('expired link');
+      await shot('12-expired-link');
+      page = previous;
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('ran under the CSP without a violation or a script error', () => {
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
