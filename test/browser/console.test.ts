@@ -24,6 +24,7 @@ const SCREENSHOTS = join(ROOT, 'docs', 'console');
 const BUILT = join(ROOT, 'dist', 'console');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const DESCRIPTION = 'Production image pipeline';
 /** Markup that would run if the console ever rendered API values as HTML. */
 const XSS_DESCRIPTION = 'Images <img src=x onerror="window.__xss=1"> <b>bold</b>';
 const XSS_TEXT = '<script>window.__xss=2</script><img src=y onerror="window.__xss=3">';
@@ -36,6 +37,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
   let page: Page;
   let base: string;
   let hook: CreatedSubscription;
+  let firstSecret: string;
   let firstDeliveryId: string;
   let retryingDeliveryId: string;
   const cspViolations: string[] = [];
@@ -132,7 +134,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
   it('creates a webhook to a real receiver and shows its secret once, with a copy button', async () => {
     await page.getByRole('link', { name: 'Create webhook' }).click();
     await page.getByRole('heading', { name: 'Create webhook' }).waitFor();
-    await page.getByLabel('Description').fill(XSS_DESCRIPTION);
+    await page.getByLabel('Description').fill(DESCRIPTION);
     await page.getByLabel('Endpoint URL').fill(ok.url);
     assert.ok(await page.getByRole('checkbox', { name: 'image.created' }).isChecked(), 'the catalog type is picked by default');
     await page.getByRole('button', { name: 'Add header' }).click();
@@ -141,31 +143,42 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.getByLabel('User-defined values (JSON object)').fill('{"environment": "staging"}');
     await page.getByLabel('Envelope').check();
     await axe('create webhook');
-    await shot('02-create-webhook');
+    await shot('03-create-webhook');
     await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.getByRole('heading', { name: 'Webhook created' }).waitFor();
     const secret = await page.getByLabel('Signing secret').inputValue();
     assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    firstSecret = secret;
     await page.getByRole('button', { name: 'Copy secret' }).waitFor();
     await axe('secret shown');
     await page.getByRole('link', { name: 'Done: go to the webhooks' }).click();
-    const card = webhookCard('Images');
-    await card.waitFor();
+    await webhookCard(DESCRIPTION).waitFor();
     const { body } = await stack.api('/v1/subscriptions');
     hook = body.data[0];
-    assert.equal(hook.description, XSS_DESCRIPTION);
+    assert.equal(hook.description, DESCRIPTION);
     assert.deepEqual(hook.headers, { 'x-customer-id': 'acme' });
     assert.deepEqual(hook.userDefined, { environment: 'staging' });
     assert.equal(hook.payloadFormat, 'envelope');
-    // The markup is text: shown verbatim, never parsed.
+  });
+
+  it('renders a description holding markup as text', async () => {
+    // Disabled: it takes no part in the deliveries below.
+    const marked = await createSubscription(stack, { url: ok.url, description: XSS_DESCRIPTION, enabled: false });
+    await go('#/webhooks');
+    const card = webhookCard('Images <img');
+    await card.waitFor();
     assert.equal(await card.getByRole('heading').innerText(), XSS_DESCRIPTION);
     assert.equal(await card.locator('img, b').count(), 0);
+    await go(`#/webhooks/${marked.id}`);
+    assert.equal(await page.getByLabel('Description').inputValue(), XSS_DESCRIPTION);
     assert.equal(await page.evaluate('window.__xss'), undefined);
+    assert.equal((await stack.api(`/v1/subscriptions/${marked.id}`, { method: 'DELETE' })).status, 204);
   });
 
   it('sends a test from the list and shows the 2xx attempt inline', async () => {
-    await page.getByRole('button', { name: `Send test: ${XSS_DESCRIPTION}` }).click();
-    const result = webhookCard('Images').locator('.test-result');
+    await go('#/webhooks');
+    await page.getByRole('button', { name: `Send test: ${DESCRIPTION}` }).click();
+    const result = webhookCard(DESCRIPTION).locator('.test-result');
     await result.getByText('HTTP 200').waitFor();
     assert.match(await result.innerText(), /thanks <b>from<\/b> the receiver/);
     const [req] = await ok.waitForRequests(1);
@@ -176,11 +189,11 @@ describe('the console: an operator manages webhooks and follows deliveries in th
   it('shows the webhook list in under a second, with its last delivery and 24 h success rate', async () => {
     const started = Date.now();
     await go('#/webhooks');
-    await webhookCard('Images').waitFor();
+    await webhookCard(DESCRIPTION).waitFor();
     const elapsed = Date.now() - started;
     process.stderr.write(`webhook list first render: ${elapsed} ms\n`);
     assert.ok(elapsed < 1_000, `${elapsed} ms`);
-    await webhookCard('Images').getByText('none yet').waitFor();
+    await webhookCard(DESCRIPTION).getByText('none yet').waitFor();
   });
 
   it('posts an event through the API and shows its delivery with the attempts and the payload as text', async () => {
@@ -216,16 +229,16 @@ describe('the console: an operator manages webhooks and follows deliveries in th
 
   it('toggles the webhook off from the keyboard, and the next event makes no request', async () => {
     await go('#/webhooks');
-    await webhookCard('Images').getByText('succeeded').waitFor();
-    assert.match(await webhookCard('Images').innerText(), /100 % of 1 finished/);
+    await webhookCard(DESCRIPTION).getByText('succeeded').waitFor();
+    assert.match(await webhookCard(DESCRIPTION).innerText(), /100 % of 1 finished/);
     await axe('webhooks');
-    await shot('03-webhooks');
-    const toggle = page.getByRole('switch', { name: `Enabled: ${XSS_DESCRIPTION}` });
+    await shot('02-webhooks');
+    const toggle = page.getByRole('switch', { name: `Enabled: ${DESCRIPTION}` });
     await toggle.focus();
     await page.keyboard.press('Space');
     await eventually(async () => (await stack.api(`/v1/subscriptions/${hook.id}`)).body.enabled === false, 5_000, 'the webhook disabled');
     assert.equal(await toggle.isChecked(), false);
-    await webhookCard('Images').getByText('Disabled').waitFor();
+    await webhookCard(DESCRIPTION).getByText('Disabled').waitFor();
     const before = ok.requests.length;
     const eventId = await postEvent(stack, imageCreated());
     // The event workflow runs and matches no enabled subscription: no delivery, no request.
@@ -277,15 +290,35 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await shot('08-dead-letter-retried');
   });
 
+  it('edits the webhook and rotates its secret, showing the new one once', async () => {
+    await go(`#/webhooks/${hook.id}`);
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    await page.getByLabel('Template scope').fill('tpl_product_highlight, tpl_banner');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.deepEqual((await stack.api(`/v1/subscriptions/${hook.id}`)).body.templateIds, ['tpl_product_highlight', 'tpl_banner']);
+    await axe('edit webhook');
+    await shot('03-edit-webhook');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('heading', { name: 'Secret rotated' }).waitFor();
+    const rotated = await page.getByLabel('Signing secret').inputValue();
+    assert.match(rotated, /^whsec_/);
+    assert.notEqual(rotated, firstSecret);
+    await page.getByRole('link', { name: 'Done' }).click();
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    assert.equal(await page.getByRole('textbox', { name: 'Signing secret' }).count(), 0, 'the secret is not shown again');
+    await page.getByText('The previous secret signs until').waitFor();
+  });
+
   it('deletes the webhook after a confirmation that says its logs go too; it leaves the list and the log', async () => {
     await go('#/webhooks');
-    await page.getByRole('button', { name: `Delete: ${XSS_DESCRIPTION}` }).click();
+    await page.getByRole('button', { name: `Delete: ${DESCRIPTION}` }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete this webhook?' });
     await dialog.waitFor();
     assert.match(await dialog.innerText(), /delivery log, attempts and dead letters are deleted with it/);
     await axe('delete confirmation');
     await dialog.getByRole('button', { name: 'Delete webhook and its logs' }).click();
-    await webhookCard('Images').waitFor({ state: 'detached' });
+    await webhookCard(DESCRIPTION).waitFor({ state: 'detached' });
     await webhookCard('Failing endpoint').waitFor();
     assert.equal((await stack.api(`/v1/subscriptions/${hook.id}`)).status, 404);
     await go('#/deliveries');

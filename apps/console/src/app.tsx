@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, createClient, type Client, type EventType, type Page, type Tenant, type Whoami } from './api';
+import { ApiError, call, createApiClient, untyped, type ApiClient, type EventType, type Page, type Tenant, type Whoami } from './api';
 import { KNOWN_EVENT_TYPES } from './catalog';
 import { CatalogPage } from './pages/catalog';
 import { DeadLettersPage } from './pages/dead-letters';
@@ -23,12 +23,12 @@ type Phase =
  * Who the token is decides everything else: `GET /v1/whoami`, then (operators) whether tenants
  * exist, then the catalog. A 401 anywhere ends the session with a message saying why.
  */
-async function startSession(client: Client): Promise<{ who: Whoami; tenantsAvailable: boolean; tenants: Tenant[]; eventTypes: EventType[] }> {
-  const who = await client.get<Whoami>('/v1/whoami');
+async function startSession(client: ApiClient): Promise<{ who: Whoami; tenantsAvailable: boolean; tenants: Tenant[]; eventTypes: EventType[] }> {
+  const who: Whoami = await call(client.GET('/v1/whoami'));
   const [tenants, eventTypes] = await Promise.all([
     who.kind === 'admin'
-      ? client.get<Page<Tenant>>('/v1/tenants', { limit: 100 }).then(
-          (p) => p.data,
+      ? call(untyped(client).GET('/v1/tenants', { params: { query: { limit: 100 } } })).then(
+          (p) => (p as Page<Tenant>).data,
           (err: unknown) => {
             // 404: this Herald has no tenants yet; 403: not this token's to list.
             if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
@@ -36,8 +36,8 @@ async function startSession(client: Client): Promise<{ who: Whoami; tenantsAvail
           },
         )
       : Promise.resolve(null),
-    client.get<{ data: EventType[] }>('/v1/event-types').then(
-      (r) => r.data,
+    call(client.GET('/v1/event-types')).then(
+      (r) => r.data as EventType[],
       (err: unknown) => {
         if (err instanceof ApiError && err.status === 404) return KNOWN_EVENT_TYPES;
         throw err;
@@ -62,7 +62,7 @@ export function App({ arrivedWithLink }: { arrivedWithLink: boolean }) {
   useEffect(() => {
     if (!token) return;
     setPhase({ kind: 'checking' });
-    const client = createClient(token, () => endSession(arrivedWithLink ? 'expired' : 'invalid'));
+    const client = createApiClient(token, () => endSession(arrivedWithLink ? 'expired' : 'invalid'));
     startSession(client).then(
       ({ who, tenantsAvailable, tenants, eventTypes }) => {
         if (who.kind === 'ingest') return endSession('ingest');

@@ -1,10 +1,10 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type Client, type DeliveryStatus, type EventType, type Whoami } from './api';
+import { ApiError, type ApiClient, type DeliveryStatus, type EventType, type Whoami } from './api';
 
 /** What every page needs: the API client, who the token is, and the tenant being looked at. */
 export interface Session {
-  client: Client;
+  client: ApiClient;
   who: Whoami;
   /** Operators only: `GET /v1/tenants` answers (tenants exist in this Herald). */
   tenantsAvailable: boolean;

@@ -1,5 +1,6 @@
-import { Controller, Get, Headers, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import type { Config } from '../../../../libs/config/config';
 import { IngestAllowed, tokensEqual } from '../common/auth';
 import { CONFIG } from '../infrastructure/tokens';
@@ -19,8 +20,9 @@ export class SessionController {
   @IngestAllowed()
   @ApiOperation({ summary: 'Who the presented token is: its kind, its tenant and when it expires' })
   @ApiOkResponse({ type: WhoamiView })
-  whoami(@Headers('authorization') authorization: string): WhoamiView {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? '';
+  whoami(@Req() req: Request): WhoamiView {
+    // From the request, not a @Headers() parameter: the OpenAPI document keeps it as bearer auth only.
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const admin = tokensEqual(token, this.config.api.adminToken);
     const ingest = this.config.api.ingestToken !== undefined && tokensEqual(token, this.config.api.ingestToken);
     return { kind: ingest && !admin ? 'ingest' : 'admin', tenantId: null, expiresAt: null };

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { ApiError, DeadLetter, Page } from '../api';
+import { call, compact, type ApiError } from '../api';
 import { href, navigate } from '../router';
 import { ActionButton, asApiError, ConfirmButton, ErrorNote, Json, Loading, localToIso, tenantQuery, useLoad, useSession, When } from '../ui';
 import { useWebhookNames, webhookName } from './deliveries';
@@ -14,7 +14,7 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
   const subs = useWebhookNames();
   const subscriptionId = query.get('subscriptionId') ?? '';
   const cursor = query.get('cursor');
-  const list = useLoad(() => client.get<Page<DeadLetter>>('/v1/dead-letters', { ...tenantQuery(session), subscriptionId, cursor, limit: 25 }), [query.toString(), session.tenantId]);
+  const list = useLoad(() => call(client.GET('/v1/dead-letters', { params: { query: { ...tenantQuery(session), ...compact({ subscriptionId, cursor }), limit: 25 } } })), [query.toString(), session.tenantId]);
   const [notice, setNotice] = useState<string>();
   const [bulk, setBulk] = useState({ subscriptionId: '', since: '', until: '' });
   const [bulkError, setBulkError] = useState<ApiError>();
@@ -26,7 +26,7 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
     setBulkError(undefined);
     try {
       const body = { ...(bulk.subscriptionId ? { subscriptionId: bulk.subscriptionId } : {}), ...(bulk.since ? { since: localToIso(bulk.since) } : {}), ...(bulk.until ? { until: localToIso(bulk.until) } : {}), ...tenantQuery(session) };
-      const r = await client.post<{ restarted: number; remaining: number }>('/v1/dead-letters/retry', body);
+      const r = await call(client.POST('/v1/dead-letters/retry', { body }));
       setNotice(`${r.restarted} dead letter${r.restarted === 1 ? '' : 's'} retried${r.remaining ? `; ${r.remaining} left: retry again for the rest` : ''}.`);
       list.reload();
     } catch (err) {
@@ -79,7 +79,7 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
                   busyLabel="Retrying…"
                   ariaLabel={`Retry ${l.id}`}
                   onClick={async () => {
-                    await client.post(`/v1/dead-letters/${encodeURIComponent(l.id)}/retry`);
+                    await call(client.POST('/v1/dead-letters/{id}/retry', { params: { path: { id: l.id } } }));
                     setNotice(`Retrying ${l.id}: its delivery gets one manual attempt.`);
                     navigate(href(`deliveries/${l.deliveryId}`));
                   }}
@@ -91,7 +91,7 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
                   confirmLabel="Discard"
                   danger
                   onConfirm={async () => {
-                    await client.del(`/v1/dead-letters/${encodeURIComponent(l.id)}`);
+                    await call(client.DELETE('/v1/dead-letters/{id}', { params: { path: { id: l.id } } }));
                     setNotice(`${l.id} discarded.`);
                     list.reload();
                   }}

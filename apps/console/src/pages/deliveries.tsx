@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { collect, DELIVERY_STATUSES, type Delivery, type Page, type Subscription } from '../api';
+import { call, collect, compact, DELIVERY_STATUSES, type DeliveryStatus, type Subscription } from '../api';
 import { href, navigate } from '../router';
 import { ErrorNote, isoToLocal, Loading, localToIso, shortId, StatusBadge, tenantQuery, useLoad, useSession, When } from '../ui';
 
@@ -8,7 +8,7 @@ const FILTERS = ['subscriptionId', 'eventType', 'status', 'since', 'until'] as c
 /** The webhooks, for filter pickers and for naming a delivery's webhook. */
 export function useWebhookNames(): Map<string, Subscription> {
   const session = useSession();
-  const subs = useLoad(() => collect<Subscription>(session.client, '/v1/subscriptions', tenantQuery(session), 1000), [session.tenantId]);
+  const subs = useLoad(() => collect((cursor) => call(session.client.GET('/v1/subscriptions', { params: { query: { ...tenantQuery(session), cursor, limit: 100 } } })), 1000), [session.tenantId]);
   return new Map((subs.data ?? []).map((s) => [s.id, s]));
 }
 
@@ -24,7 +24,7 @@ export function DeliveriesPage({ query }: { query: URLSearchParams }) {
   const filters = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
   const cursor = query.get('cursor');
   const page = useLoad(
-    () => session.client.get<Page<Delivery>>('/v1/deliveries', { ...tenantQuery(session), ...filters, limit: 25, cursor }),
+    () => call(session.client.GET('/v1/deliveries', { params: { query: { ...tenantQuery(session), ...compact({ ...filters, cursor }), status: (filters.status || undefined) as DeliveryStatus | undefined, limit: 25 } } })),
     [query.toString(), session.tenantId],
   );
   const [draft, setDraft] = useState(filters);

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { FINAL_STATUSES, type DeliveryDetail, type HeraldEvent, type Subscription } from '../api';
+import { call, FINAL_STATUSES, type DeliveryDetail } from '../api';
 import { bodyFor, headersFor } from '../catalog';
 import { href } from '../router';
 import { ActionButton, CodeBadge, ErrorNote, Json, Loading, relative, StatusBadge, useLoad, useSession, When } from '../ui';
@@ -9,10 +9,10 @@ const REFRESH_MS = 2_000;
 
 export function DeliveryPage({ id }: { id: string }) {
   const { client, who } = useSession();
-  const delivery = useLoad(() => client.get<DeliveryDetail>(`/v1/deliveries/${encodeURIComponent(id)}`), [id]);
-  const d = delivery.data;
-  const event = useLoad(() => (d ? client.get<HeraldEvent>(`/v1/events/${encodeURIComponent(d.eventId)}`) : Promise.resolve(undefined)), [d?.eventId]);
-  const sub = useLoad(() => (d ? client.get<Subscription>(`/v1/subscriptions/${encodeURIComponent(d.subscriptionId)}`) : Promise.resolve(undefined)), [d?.subscriptionId]);
+  const delivery = useLoad(() => call(client.GET('/v1/deliveries/{id}', { params: { path: { id: id } } })), [id]);
+  const d: DeliveryDetail | undefined = delivery.data;
+  const event = useLoad(() => (d ? call(client.GET('/v1/events/{id}', { params: { path: { id: d.eventId } } })) : Promise.resolve(undefined)), [d?.eventId]);
+  const sub = useLoad(() => (d ? call(client.GET('/v1/subscriptions/{id}', { params: { path: { id: d.subscriptionId } } })) : Promise.resolve(undefined)), [d?.subscriptionId]);
   const [retried, setRetried] = useState<string>();
 
   const running = d && !FINAL_STATUSES.includes(d.status);
@@ -70,7 +70,7 @@ export function DeliveryPage({ id }: { id: string }) {
             label={running ? 'Retry now' : 'Retry'}
             busyLabel="Retrying…"
             onClick={async () => {
-              const r = await client.post<{ mode: string }>(`/v1/deliveries/${encodeURIComponent(d.id)}/retry`);
+              const r = await call(client.POST('/v1/deliveries/{id}/retry', { params: { path: { id: d.id } } }));
               setRetried(r.mode === 'signalled' ? 'The waiting attempt runs now.' : 'A manual attempt is on its way.');
               delivery.reload();
             }}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiError, PayloadFormat, Subscription, SubscriptionInput, SubscriptionWithSecret } from '../api';
+import { call, type ApiError, type Attempt, type PayloadFormat, type Subscription, type SubscriptionInput, type SubscriptionWithSecret } from '../api';
 import { eventTypeFilters } from '../catalog';
 import { href, navigate } from '../router';
 import { ActionButton, asApiError, ConfirmButton, CopyButton, ErrorNote, Loading, tenantQuery, useLoad, useSession, When } from '../ui';
@@ -60,7 +60,7 @@ function toInput(d: Draft): SubscriptionInput | string {
   }
   if (d.secretMode === 'own' && !d.secret.trim()) return 'Enter your secret, or let Herald generate one.';
   return {
-    description: d.description.trim() || null,
+    description: d.description.trim() || undefined,
     url: d.url.trim(),
     eventTypes: d.eventTypes,
     templateIds: d.templateIds.split(',').map((t) => t.trim()).filter(Boolean),
@@ -74,7 +74,7 @@ function toInput(d: Draft): SubscriptionInput | string {
 
 export function WebhookFormPage({ id }: { id?: string }) {
   const { client } = useSession();
-  const existing = useLoad(() => (id ? client.get<Subscription>(`/v1/subscriptions/${encodeURIComponent(id)}`) : Promise.resolve(undefined)), [id]);
+  const existing = useLoad(() => (id ? call(client.GET('/v1/subscriptions/{id}', { params: { path: { id: id } } })) : Promise.resolve(undefined)), [id]);
   const [created, setCreated] = useState<SubscriptionWithSecret>();
 
   if (created) return <SecretShown sub={created} title="Webhook created" next={href('webhooks')} nextLabel="Done: go to the webhooks" />;
@@ -101,7 +101,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const [rotated, setRotated] = useState<SubscriptionWithSecret>();
-  const [test, setTest] = useState<import('../api').Attempt>();
+  const [test, setTest] = useState<Attempt>();
   const set = <K extends keyof Draft>(k: K, v: Draft[K]): void => {
     setSaved(false);
     setD((x) => ({ ...x, [k]: v }));
@@ -121,11 +121,11 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
     try {
       if (current) {
         const { secret: _s, enabled: _e, ...changes } = input;
-        const updated = await client.patch<Subscription>(`/v1/subscriptions/${encodeURIComponent(current.id)}`, { ...changes, enabled: d.enabled });
+        const updated = await call(client.PATCH('/v1/subscriptions/{id}', { params: { path: { id: current.id } }, body: { ...changes, description: changes.description ?? null, enabled: d.enabled } }));
         setCurrent(updated);
         setSaved(true);
       } else {
-        onCreated(await client.post<SubscriptionWithSecret>('/v1/subscriptions', { ...input, ...tenantQuery(session) }));
+        onCreated(await call(client.POST('/v1/subscriptions', { body: { ...input, ...tenantQuery(session) } })));
       }
     } catch (err) {
       setError(asApiError(err));
@@ -243,7 +243,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
           <section class="card" aria-labelledby="test-title">
             <h2 id="test-title">Test</h2>
             <p class="muted">Sends a sample <code>image.created</code> now, signed, and shows what the endpoint answered.</p>
-            <ActionButton label="Send test" busyLabel="Sending…" onClick={async () => setTest(await client.post(`/v1/subscriptions/${encodeURIComponent(current.id)}/test`))} />
+            <ActionButton label="Send test" busyLabel="Sending…" onClick={async () => setTest(await call(client.POST('/v1/subscriptions/{id}/test', { params: { path: { id: current.id } } })))} />
             {test && <TestResult attempt={test} />}
           </section>
           <section class="card" aria-labelledby="rotate-title">
@@ -252,7 +252,12 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
               Rotating makes a new secret; the old one keeps signing too (a second signature) for 24 hours, so your endpoint can switch over.
               {current.previousSecretExpiresAt && <> The previous secret signs until <When iso={current.previousSecretExpiresAt} />.</>}
             </p>
-            <ActionButton label="Rotate secret" busyLabel="Rotating…" onClick={async () => setRotated(await client.post<SubscriptionWithSecret>(`/v1/subscriptions/${encodeURIComponent(current.id)}/rotate-secret`, {}))} />
+            <ActionButton label="Rotate secret" busyLabel="Rotating…" onClick={async () => {
+                const r = await call(client.POST('/v1/subscriptions/{id}/rotate-secret', { params: { path: { id: current.id } }, body: {} }));
+                const { secret: _secret, ...view } = r;
+                setCurrent(view);
+                setRotated(r);
+              }} />
           </section>
           <section class="card danger-zone" aria-labelledby="delete-title">
             <h2 id="delete-title">Delete</h2>
@@ -262,7 +267,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
               confirmLabel="Delete webhook and its logs"
               danger
               onConfirm={async () => {
-                await client.del(`/v1/subscriptions/${encodeURIComponent(current.id)}`);
+                await call(client.DELETE('/v1/subscriptions/{id}', { params: { path: { id: current.id } } }));
                 navigate(href('webhooks'));
               }}
             >

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { collect, type Attempt, type Client, type Delivery, type Page, type Subscription } from '../api';
+import { call, collect, type ApiClient, type Attempt, type Delivery, type Subscription } from '../api';
 import { href } from '../router';
 import { ActionButton, asApiError, CodeBadge, ConfirmButton, ErrorNote, Loading, StatusBadge, tenantQuery, useLoad, useSession, When } from '../ui';
 
@@ -19,15 +19,15 @@ interface Figures {
  * Last delivery status and 24 h success rate, computed here from the delivery log: the API has
  * no per-subscription figures yet. Loaded after the list renders, a few webhooks at a time.
  */
-async function figuresOf(client: Client, sub: Subscription): Promise<Figures> {
+async function figuresOf(client: ApiClient, sub: Subscription): Promise<Figures> {
   const since = new Date(Date.now() - DAY_MS).toISOString();
-  const recent = await collect<Delivery>(client, '/v1/deliveries', { subscriptionId: sub.id, since }, RATE_SAMPLE);
-  const last = recent[0] ?? (await client.get<Page<Delivery>>('/v1/deliveries', { subscriptionId: sub.id, limit: 1 })).data[0] ?? null;
+  const recent = await collect((cursor) => call(client.GET('/v1/deliveries', { params: { query: { subscriptionId: sub.id, since, cursor, limit: 100 } } })), RATE_SAMPLE);
+  const last = recent[0] ?? (await call(client.GET('/v1/deliveries', { params: { query: { subscriptionId: sub.id, limit: 1 } } }))).data[0] ?? null;
   const finished = recent.filter((d) => d.status === 'succeeded' || d.status === 'dead_lettered');
   return { last, finished: finished.length, succeeded: finished.filter((d) => d.status === 'succeeded').length, total: recent.length, capped: recent.length >= RATE_SAMPLE };
 }
 
-function useFigures(client: Client, subs: Subscription[]): Record<string, Figures | 'error'> {
+function useFigures(client: ApiClient, subs: Subscription[]): Record<string, Figures | 'error'> {
   const [figures, setFigures] = useState<Record<string, Figures | 'error'>>({});
   useEffect(() => {
     let live = true;
@@ -52,7 +52,7 @@ export function WebhooksPage() {
   const { client } = session;
   const [cursor, setCursor] = useState<string | null>(null);
   const [rows, setRows] = useState<Subscription[]>([]);
-  const page = useLoad(() => client.get<Page<Subscription>>('/v1/subscriptions', { ...tenantQuery(session), cursor, limit: 50 }), [cursor, session.tenantId]);
+  const page = useLoad(() => call(client.GET('/v1/subscriptions', { params: { query: { ...tenantQuery(session), cursor: cursor ?? undefined, limit: 50 } } })), [cursor, session.tenantId]);
   useEffect(() => {
     if (page.data) setRows((r) => (cursor ? [...r, ...page.data!.data] : page.data!.data));
   }, [page.data]);
@@ -101,7 +101,7 @@ function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; f
   const toggle = async (enabled: boolean): Promise<void> => {
     setToggleError(undefined);
     try {
-      onChange(await client.patch<Subscription>(`/v1/subscriptions/${encodeURIComponent(sub.id)}`, { enabled }));
+      onChange(await call(client.PATCH('/v1/subscriptions/{id}', { params: { path: { id: sub.id } }, body: { enabled } })));
     } catch (err) {
       setToggleError(asApiError(err));
     }
@@ -170,7 +170,7 @@ function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; f
           label="Send test"
           busyLabel="Sending…"
           ariaLabel={`Send test: ${name}`}
-          onClick={async () => setTest(await client.post<Attempt>(`/v1/subscriptions/${encodeURIComponent(sub.id)}/test`))}
+          onClick={async () => setTest(await call(client.POST('/v1/subscriptions/{id}/test', { params: { path: { id: sub.id } } })))}
         />
         <a class="button" href={href('deliveries', { subscriptionId: sub.id })} aria-label={`Deliveries: ${name}`}>Deliveries</a>
         <a class="button" href={href(`webhooks/${sub.id}`)} aria-label={`Edit: ${name}`}>Edit</a>
@@ -181,7 +181,7 @@ function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; f
           confirmLabel="Delete webhook and its logs"
           danger
           onConfirm={async () => {
-            await client.del(`/v1/subscriptions/${encodeURIComponent(sub.id)}`);
+            await call(client.DELETE('/v1/subscriptions/{id}', { params: { path: { id: sub.id } } }));
             onDelete(sub.id);
           }}
         >
