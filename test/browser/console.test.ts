@@ -208,7 +208,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await row.waitFor();
     assert.match(await row.innerText(), /succeeded/);
     await axe('deliveries');
-    await shot('04-deliveries');
+    await shot('05-deliveries');
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: `Delivery ${delivery.id}` }).waitFor();
     const attempts = page.getByRole('table', { name: 'Attempts' });
@@ -224,7 +224,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.ok(await page.getByRole('link', { name: 'Open in the Temporal UI' }).isVisible(), 'operators get the Temporal UI link');
     assert.equal(await page.evaluate('window.__xss'), undefined);
     await axe('delivery');
-    await shot('05-delivery');
+    await shot('06-delivery');
   });
 
   it('toggles the webhook off from the keyboard, and the next event makes no request', async () => {
@@ -265,7 +265,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     const attempts = await page.getByRole('table', { name: 'Attempts' }).innerText();
     assert.match(attempts, /HTTP 503/);
     assert.match(attempts, /down for maintenance/);
-    await shot('06-delivery-retrying');
+    await shot('07-delivery-retrying');
   });
 
   it('retries a dead letter from the console, and the manual attempt shows', async () => {
@@ -278,7 +278,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await card.waitFor();
     assert.match(await card.innerText(), /HTTP 503/);
     await axe('dead letters');
-    await shot('07-dead-letters');
+    await shot('08-dead-letters');
     await card.getByRole('button', { name: `Retry ${letter.id}` }).click();
     await page.getByRole('heading', { name: `Delivery ${retryingDeliveryId}` }).waitFor();
     // The page follows the delivery until the manual attempt is in.
@@ -287,7 +287,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.locator('.status-succeeded').first().waitFor();
     const attempts = await stack.db.dataSource.getRepository(Attempt).find({ where: { deliveryId: retryingDeliveryId, trigger: 'manual' } });
     assert.equal(attempts.length, 1);
-    await shot('08-dead-letter-retried');
+    await shot('09-dead-letter-retried');
   });
 
   it('edits the webhook and rotates its secret, showing the new one once', async () => {
@@ -298,7 +298,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.getByText('Saved.').waitFor();
     assert.deepEqual((await stack.api(`/v1/subscriptions/${hook.id}`)).body.templateIds, ['tpl_product_highlight', 'tpl_banner']);
     await axe('edit webhook');
-    await shot('03-edit-webhook');
+    await shot('04-edit-webhook');
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     await page.getByRole('heading', { name: 'Secret rotated' }).waitFor();
     const rotated = await page.getByLabel('Signing secret').inputValue();
@@ -334,13 +334,13 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.match(await page.getByLabel('JSON Schema of image.created').innerText(), /"image_url_jpg"/);
     await page.getByLabel('Example of image.created').waitFor();
     await axe('event catalog');
-    await shot('09-event-catalog');
+    await shot('10-event-catalog');
     await go('#/signatures');
     await page.getByRole('heading', { name: 'Verifying signatures' }).waitFor();
     assert.match(await page.getByLabel('Python verification example').innerText(), /hmac\.compare_digest/);
     assert.match(await page.getByLabel('Node.js verification example').innerText(), /standardwebhooks/);
     await axe('signatures');
-    await shot('10-signatures');
+    await shot('11-signatures');
   });
 
   it('fits a narrow screen without sideways scrolling', async () => {
@@ -355,7 +355,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     }
     await go('#/webhooks');
     await webhookCard('Failing endpoint').waitFor();
-    await shot('11-narrow-webhooks');
+    await shot('12-narrow-webhooks');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -369,7 +369,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       const previous = page;
       page = fresh;
       await axe('expired link');
-      await shot('12-expired-link');
+      await shot('13-expired-link');
       page = previous;
     } finally {
       await fresh.close();
