@@ -290,6 +290,38 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await shot('09-dead-letter-retried');
   });
 
+  it('retries many dead letters by webhook and time range, and discards one', async () => {
+    failing.setBehaviour({ kind: 'status', status: 503, body: 'down again' });
+    const ds = stack.db.dataSource;
+    const events = [await postEvent(stack, imageCreated()), await postEvent(stack, imageCreated())];
+    const ids = (await Promise.all(events.map((e) => deliveriesOf(ds, e)))).map(([d]) => d.id);
+    await Promise.all(ids.map((id) => exhaustDelivery(ds, stack.deliveries, id)));
+    await go('#/dead-letters');
+    for (const id of ids) await page.locator('li', { hasText: 'Failing endpoint' }).filter({ has: page.locator(`a[href="#/deliveries/${id}"]`) }).waitFor();
+    const form = page.locator('form', { has: page.getByRole('heading', { name: 'Retry many' }) });
+    await form.getByLabel('Webhook').selectOption({ label: 'Failing endpoint' });
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    const local = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    await form.getByLabel('Dead-lettered from').fill(local(new Date(Date.now() - 10 * 60_000)));
+    await form.getByLabel('Dead-lettered until').fill(local(new Date(Date.now() + 10 * 60_000)));
+    await form.getByRole('button', { name: 'Retry matching dead letters' }).click();
+    await page.getByText('2 dead letters retried.').waitFor();
+    // The endpoint is still down: each got one manual attempt, failed, and stays a dead letter.
+    for (const id of ids) await waitForDelivery(ds, id, 'dead_lettered', { attempts: 7 });
+    assert.equal(await ds.getRepository(Attempt).count({ where: ids.map((deliveryId) => ({ deliveryId, trigger: 'manual' as const })) }), 2);
+    const letters = (await stack.api(`/v1/dead-letters?subscriptionId=${(await stack.api(`/v1/deliveries/${ids[0]}`)).body.subscriptionId}`)).body.data;
+    assert.equal(letters.length, 2);
+    await go('#/dead-letters');
+    await page.getByRole('button', { name: `Discard ${letters[0].id}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Discard this dead letter?' });
+    assert.match(await dialog.innerText(), /The delivery and its attempts stay in the log/);
+    await dialog.getByRole('button', { name: 'Discard' }).click();
+    await page.locator(`li[data-id="${letters[0].id}"]`).waitFor({ state: 'detached' });
+    await page.locator(`li[data-id="${letters[1].id}"]`).waitFor();
+    assert.equal((await stack.api(`/v1/dead-letters/${letters[0].id}`)).status, 404);
+    assert.equal((await stack.api(`/v1/deliveries/${letters[0].deliveryId}`)).status, 200);
+  });
+
   it('edits the webhook and rotates its secret, showing the new one once', async () => {
     await go(`#/webhooks/${hook.id}`);
     await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
