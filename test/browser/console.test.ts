@@ -391,6 +391,35 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('a link with a token signs in from the fragment and removes the token from the address bar', async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await fresh.goto(`${base}/console/#token=${encodeURIComponent(TEST_ADMIN_TOKEN)}`);
+      await fresh.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      assert.equal(new URL(fresh.url()).hash, '#/webhooks');
+      assert.ok(!fresh.url().includes(TEST_ADMIN_TOKEN));
+      // replaceState: the entry that held the token is gone, not merely left behind.
+      assert.equal(await fresh.evaluate('history.length'), 2, 'about:blank and the console, nothing more');
+      assert.equal(await fresh.evaluate('sessionStorage.getItem("herald.console.token")'), TEST_ADMIN_TOKEN);
+      // Until tenants (issue 13) issue portal-session tokens, the tenant view is shown with a
+      // stubbed whoami: no tenant picker, no Temporal UI link, the link's expiry in the header.
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      await fresh.route('**/v1/whoami', (r) => r.fulfill({ json: { kind: 'tenant', tenantId: 'acme', expiresAt } }));
+      await fresh.goto('about:blank');
+      await fresh.goto(`${base}/console/#/deliveries/${retryingDeliveryId}`);
+      await fresh.getByText('Tenant acme').waitFor();
+      await fresh.getByText('link valid until').waitFor();
+      await fresh.getByRole('heading', { name: `Delivery ${retryingDeliveryId}` }).waitFor();
+      assert.equal(await fresh.getByRole('link', { name: 'Open in the Temporal UI' }).count(), 0);
+      assert.equal(await fresh.getByLabel('Tenant').count(), 0);
+      // An id that is not the session's (another tenant's, once tenants exist) is "not found".
+      await fresh.goto(`${base}/console/#/deliveries/dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K`);
+      await fresh.getByRole('alert').getByText('Not found').waitFor();
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('a link whose token is invalid or expired says so, and leaves no token in the address bar', async () => {
     const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, call, createApiClient, untyped, type ApiClient, type EventType, type Page, type Tenant, type Whoami } from './api';
 import { KNOWN_EVENT_TYPES } from './catalog';
 import { CatalogPage } from './pages/catalog';
@@ -10,8 +10,8 @@ import { SignIn } from './pages/sign-in';
 import { WebhookFormPage } from './pages/webhook-form';
 import { WebhooksPage } from './pages/webhooks';
 import { href, useRoute, type Route } from './router';
-import { clearSession, storedTenant, storedToken, storeTenant, storeToken } from './session';
-import { ErrorNote, Loading, SessionContext, type Session } from './ui';
+import { cameByLink, clearSession, storedTenant, storedToken, storeTenant, storeToken } from './session';
+import { ErrorNote, Loading, SessionContext, When, type Session } from './ui';
 
 type Phase =
   | { kind: 'signed-out'; reason?: 'expired' | 'invalid' | 'ingest' | 'signed-out' }
@@ -47,7 +47,7 @@ async function startSession(client: ApiClient): Promise<{ who: Whoami; tenantsAv
   return { who, tenantsAvailable: tenants !== null, tenants: tenants ?? [], eventTypes };
 }
 
-export function App({ arrivedWithLink }: { arrivedWithLink: boolean }) {
+export function App() {
   const [token, setToken] = useState<string | null>(() => storedToken());
   const [phase, setPhase] = useState<Phase>(() => (storedToken() ? { kind: 'checking' } : { kind: 'signed-out' }));
   const [tenantId, setTenantId] = useState(() => storedTenant());
@@ -62,7 +62,7 @@ export function App({ arrivedWithLink }: { arrivedWithLink: boolean }) {
   useEffect(() => {
     if (!token) return;
     setPhase({ kind: 'checking' });
-    const client = createApiClient(token, () => endSession(arrivedWithLink ? 'expired' : 'invalid'));
+    const client = createApiClient(token, () => endSession(cameByLink() ? 'expired' : 'invalid'));
     startSession(client).then(
       ({ who, tenantsAvailable, tenants, eventTypes }) => {
         if (who.kind === 'ingest') return endSession('ingest');
@@ -86,7 +86,7 @@ export function App({ arrivedWithLink }: { arrivedWithLink: boolean }) {
       <SignIn
         reason={phase.reason}
         onToken={(t) => {
-          storeToken(t);
+          storeToken(t, 'sign-in');
           setToken(t);
         }}
       />
@@ -138,6 +138,7 @@ export function App({ arrivedWithLink }: { arrivedWithLink: boolean }) {
           )}
           <span class="muted">
             {session.who.kind === 'admin' ? 'Operator' : `Tenant ${session.who.tenantId ?? ''}`}
+            {session.who.expiresAt && <> · link valid until <When iso={session.who.expiresAt} /></>}
           </span>
           <button type="button" onClick={() => endSession('signed-out')}>Sign out</button>
         </div>
@@ -159,10 +160,14 @@ const NAV: [string, string][] = [
 
 function Page({ route }: { route: Route }) {
   const [section, id] = route.path;
+  const first = useRef(true);
   useEffect(() => {
     const title = NAV.find(([p]) => p === section)?.[1] ?? 'Herald';
     document.title = `${title} · Herald console`;
-  }, [section]);
+    // A new page: focus goes to its content (the link that was clicked may be gone), as on a page load.
+    if (!first.current) document.getElementById('main')?.focus({ preventScroll: false });
+    first.current = false;
+  }, [section, id]);
   switch (section) {
     case 'webhooks':
       if (id === 'new') return <WebhookFormPage />;

@@ -5,6 +5,6 @@ import './styles.css';
 
 // Before anything renders: a portal-session link's token leaves the address bar at once.
 const fromLink = takeTokenFromLocation();
-if (fromLink) storeToken(fromLink);
+if (fromLink) storeToken(fromLink, 'link');
 
-render(<App arrivedWithLink={fromLink !== null} />, document.getElementById('app')!);
+render(<App />, document.getElementById('app')!);

@@ -4,6 +4,8 @@
  */
 const KEY = 'herald.console.token';
 const TENANT_KEY = 'herald.console.tenant';
+/** 'link' when the token came from a portal-session link: a refusal then means the link expired. */
+const VIA_KEY = 'herald.console.via';
 
 /**
  * A portal-session link is `/console/#token=…`: the token is read from the fragment (which no
@@ -26,13 +28,19 @@ export function storedToken(): string | null {
   }
 }
 
-export function storeToken(token: string): void {
+export function storeToken(token: string, via: 'link' | 'sign-in'): void {
   sessionStorage.setItem(KEY, token);
+  sessionStorage.setItem(VIA_KEY, via);
+}
+
+export function cameByLink(): boolean {
+  return sessionStorage.getItem(VIA_KEY) === 'link';
 }
 
 export function clearSession(): void {
   sessionStorage.removeItem(KEY);
   sessionStorage.removeItem(TENANT_KEY);
+  sessionStorage.removeItem(VIA_KEY);
 }
 
 /** The tenant an operator is looking at (not a tenant session's: that one comes from whoami). */

@@ -107,9 +107,6 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
     setD((x) => ({ ...x, [k]: v }));
   };
   const filters = eventTypeFilters(session.eventTypes);
-  useEffect(() => {
-    document.getElementById('form-title')?.focus();
-  }, []);
 
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
@@ -139,7 +136,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
   return (
     <section aria-labelledby="form-title">
       <p><a href={href('webhooks')}>← Webhooks</a></p>
-      <h1 id="form-title" tabIndex={-1}>{current ? 'Edit webhook' : 'Create webhook'}</h1>
+      <h1 id="form-title">{current ? 'Edit webhook' : 'Create webhook'}</h1>
       {current && <p class="muted">Id <code>{current.id}</code>, created <When iso={current.createdAt} />. Changes apply from the next attempt of every delivery.</p>}
       <form class="card form" onSubmit={(e) => void submit(e)} noValidate>
         <label for="f-description">Description</label>
