@@ -425,6 +425,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     try {
       await fresh.goto(`${base}/console/#token=expired-portal-session-token-0123456789`);
       await fresh.getByText('Your link has expired or is invalid.').waitFor();
+      assert.equal(await fresh.getByLabel('Admin token').isVisible(), false, "the operator's form stays folded away");
       assert.ok(!fresh.url().includes('expired-portal-session-token'), fresh.url());
       assert.equal(await fresh.evaluate('sessionStorage.getItem("herald.console.token")'), null);
       const previous = page;
