@@ -266,6 +266,15 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.match(attempts, /HTTP 503/);
     assert.match(attempts, /down for maintenance/);
     await shot('07-delivery-retrying');
+    // The log's filters: only the retrying delivery, not the succeeded one.
+    await go('#/deliveries');
+    await page.getByLabel('Status').selectOption('retrying');
+    await page.getByLabel('Event type').selectOption('image.created');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/status=retrying/);
+    await page.locator(`tr[data-id="${delivery.id}"]`).waitFor();
+    assert.equal(await page.locator(`tr[data-id="${firstDeliveryId}"]`).count(), 0);
+    assert.equal(await page.locator('tbody tr').count(), 1);
   });
 
   it('retries a dead letter from the console, and the manual attempt shows', async () => {
