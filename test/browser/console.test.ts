@@ -367,6 +367,27 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.equal(await page.locator(`tr[data-id="${firstDeliveryId}"]`).count(), 0);
   });
 
+  it('pages through the delivery log with its cursor, forwards and back', async () => {
+    failing.setBehaviour({ kind: 'status', status: 200 });
+    for (let i = 0; i < 26; i++) await postEvent(stack, imageCreated());
+    await eventually(async () => (await stack.api('/v1/deliveries?limit=100')).body.data.length >= 29, 20_000, '29 deliveries');
+    await go('#/deliveries');
+    const rows = page.locator('tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 25);
+    const first = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await page.waitForURL(/cursor=/);
+    await page.getByRole('button', { name: 'Previous page' }).waitFor();
+    const second = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    assert.ok(second.length >= 4, `${second.length} on page 2`);
+    assert.ok(second.every((id) => !first.includes(id)), 'page 2 continues where page 1 ended');
+    assert.ok(second[0]! < first[first.length - 1]!, 'newest first: page 2 is older');
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.waitForURL((u) => !u.hash.includes('cursor='));
+    await page.locator(`tr[data-id="${first[0]}"]`).waitFor();
+  });
+
   it('shows the event catalog with its schema and an example, and the signature help', async () => {
     await go('#/event-types');
     await page.getByRole('heading', { name: 'image.created' }).waitFor();
