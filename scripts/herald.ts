@@ -61,6 +61,8 @@ class AdminApi {
     try {
       result = await request(client);
     } catch (err) {
+      // fetch rejects with a TypeError only when no response came; anything else is not ours to explain.
+      if (!(err instanceof TypeError)) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new HeraldApiError(0, 'unreachable', `cannot reach the Herald API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? HERALD_API_URL sets where it is`);
     }
