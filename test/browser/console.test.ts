@@ -380,10 +380,8 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.waitForURL(/cursor=/);
     await page.getByRole('button', { name: 'Previous page' }).waitFor();
     // The page re-renders when the next page's rows arrive: wait for them, not only for the button.
-    await page.waitForFunction((firstId) => {
-      const row = document.querySelector('tbody tr');
-      return row !== null && row.getAttribute('data-id') !== firstId;
-    }, first[0]);
+    await page.locator(`tbody tr[data-id="${first[0]}"]`).waitFor({ state: 'detached' });
+    await page.locator('tbody tr').first().waitFor();
     const second = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
     assert.ok(second.length >= 4, `${second.length} on page 2`);
     assert.ok(second.every((id) => !first.includes(id)), 'page 2 continues where page 1 ended');
