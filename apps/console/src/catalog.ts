@@ -26,6 +26,12 @@ export const KNOWN_EVENT_TYPES: EventType[] = [
     name: 'image.created',
     description: 'An image finished rendering; the payload carries its PNG and JPEG URLs and the template modifications applied.',
     schema: {},
+    example: SAMPLE_IMAGE_CREATED,
+    group: 'image',
+    version: 1,
+    archivedAt: null,
+    createdAt: '1970-01-01T00:00:00.000Z',
+    updatedAt: '1970-01-01T00:00:00.000Z',
   },
 ];
 
@@ -46,7 +52,9 @@ export function eventTypeFilters(types: EventType[]): { value: string; descripti
 /** libs/delivery/payload.ts `buildBody`, for display. */
 export function bodyFor(format: PayloadFormat, event: HeraldEvent, userDefined: Record<string, unknown>): Record<string, unknown> {
   if (format === 'envelope') {
-    return { id: event.id, type: event.type, timestamp: event.receivedAt, traceId: event.traceId, data: event.data, user_defined: userDefined };
+    // libs/delivery/payload.ts envelopeTraceId: the producer's traceId, its traceparent's trace-id, or the event id.
+    const traceId = event.traceId ?? /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(event.traceparent ?? '')?.[1] ?? event.id;
+    return { id: event.id, type: event.type, timestamp: event.receivedAt, traceId, data: event.data, user_defined: userDefined };
   }
   return { ...event.data, user_defined: userDefined };
 }

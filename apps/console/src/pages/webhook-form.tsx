@@ -18,6 +18,7 @@ interface Draft {
   templateIds: string;
   headers: HeaderRow[];
   userDefined: string;
+  filter: string;
   payloadFormat: PayloadFormat;
   enabled: boolean;
   secretMode: 'generate' | 'own';
@@ -35,6 +36,7 @@ function draftOf(s?: Subscription): Draft {
     templateIds: (s?.templateIds ?? []).join(', '),
     headers: headerRows(s?.headers ?? {}),
     userDefined: JSON.stringify(s?.userDefined ?? {}, null, 2),
+    filter: s?.filter ? JSON.stringify(s.filter, null, 2) : '',
     payloadFormat: s?.payloadFormat ?? 'flat',
     enabled: s?.enabled ?? true,
     secretMode: 'generate',
@@ -52,6 +54,13 @@ function toInput(d: Draft): SubscriptionInput | string {
     return 'User-defined values must be JSON, e.g. {"environment": "staging"}.';
   }
   if (userDefined === null || typeof userDefined !== 'object' || Array.isArray(userDefined)) return 'User-defined values must be a JSON object.';
+  let filter: unknown;
+  try {
+    filter = JSON.parse(d.filter.trim() || 'null');
+  } catch {
+    return 'The payload filter must be JSON, e.g. {"data": {"metadata": {"env": {"$eq": "prod"}}}}.';
+  }
+  if (filter !== null && (typeof filter !== 'object' || Array.isArray(filter))) return 'The payload filter must be a JSON object (empty: every event).';
   const headers: Record<string, string> = {};
   for (const h of d.headers) {
     if (!h.name.trim() && !h.value) continue;
@@ -66,6 +75,8 @@ function toInput(d: Draft): SubscriptionInput | string {
     templateIds: d.templateIds.split(',').map((t) => t.trim()).filter(Boolean),
     headers,
     userDefined: userDefined as Record<string, unknown>,
+    // null clears it: the API takes `{}` and null alike.
+    filter: filter as Record<string, unknown> | null,
     payloadFormat: d.payloadFormat,
     enabled: d.enabled,
     ...(d.secretMode === 'own' ? { secret: d.secret.trim() } : {}),
@@ -185,6 +196,10 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
         <label for="f-user-defined">User-defined values (JSON object)</label>
         <textarea id="f-user-defined" rows={4} spellcheck={false} value={d.userDefined} aria-describedby="f-ud-help" onInput={(e) => set('userDefined', (e.target as HTMLTextAreaElement).value)} />
         <p id="f-ud-help" class="muted">Sent as <code>user_defined</code> in every payload (at most 8 KiB), e.g. <code>{'{"environment": "staging"}'}</code>.</p>
+
+        <label for="f-filter">Payload filter (JSON object, optional)</label>
+        <textarea id="f-filter" rows={4} spellcheck={false} value={d.filter} aria-describedby="f-filter-help" onInput={(e) => set('filter', (e.target as HTMLTextAreaElement).value)} />
+        <p id="f-filter-help" class="muted">Only events that pass it are sent. It mirrors the event (<code>type</code>, <code>templateId</code>, <code>tenantId</code>, <code>data</code>) with <code>$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not</code> at the leaves, e.g. <code>{'{"data": {"metadata": {"env": {"$eq": "prod"}}}}'}</code>. Empty: every event.</p>
 
         <fieldset>
           <legend>Payload format</legend>
