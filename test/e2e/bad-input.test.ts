@@ -83,7 +83,8 @@ const ROWS: Row[] = [
   { name: 'a secret on PATCH (rotate instead)', method: 'PATCH', path: '/v1/subscriptions/{sub}', json: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, status: 422, code: 'validation_failed', secret: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
   { name: 'null for a required field on PATCH', method: 'PATCH', path: '/v1/subscriptions/{sub}', json: { url: null }, status: 422, code: 'validation_failed' },
   { name: 'an unknown event type filter', method: 'POST', path: '/v1/subscriptions', json: sub({ eventTypes: ['video.created'] }), status: 422, code: 'unknown_event_type' },
-  { name: 'an unknown family wildcard', method: 'PATCH', path: '/v1/subscriptions/{sub}', json: { eventTypes: ['video.*'] }, status: 422, code: 'unknown_event_type' },
+  { name: 'a malformed family wildcard', method: 'PATCH', path: '/v1/subscriptions/{sub}', json: { eventTypes: ['video.*.done'] }, status: 422, code: 'unknown_event_type' },
+  { name: 'an exact type not in the catalog', method: 'PATCH', path: '/v1/subscriptions/{sub}', json: { eventTypes: ['video.render.never'] }, status: 422, code: 'unknown_event_type' },
 
   // Events
   { name: 'an unknown event type', method: 'POST', path: '/v1/events', json: event({ type: 'video.created' }), status: 422, code: 'unknown_event_type' },
@@ -132,7 +133,7 @@ const ROWS: Row[] = [
   { name: 'an unknown delivery status', path: '/v1/deliveries?status=lost', status: 422, code: 'validation_failed' },
   { name: 'a subscriptionId filter that is no id', path: '/v1/deliveries?subscriptionId=abc', status: 422, code: 'validation_failed' },
   { name: 'enabled neither true nor false', path: '/v1/subscriptions?enabled=maybe', status: 422, code: 'validation_failed' },
-  { name: 'an eventType filter not in the catalog', path: '/v1/subscriptions?eventType=video.*', status: 422, code: 'unknown_event_type' },
+  { name: 'a malformed eventType filter', path: '/v1/subscriptions?eventType=video.*.x', status: 422, code: 'unknown_event_type' },
   { name: 'an unknown query parameter', path: '/v1/deliveries?sort=asc', status: 422, code: 'validation_failed' },
 
   // Authentication and scopes
