@@ -47,6 +47,8 @@ const schema = z.object({
   // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
+  HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
   HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -72,6 +74,7 @@ export interface Config {
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  dispatch: { sweepMs: number };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
 }
@@ -108,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
+    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000 },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,
   };

@@ -5,10 +5,9 @@ import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { EVENT_TYPES, isKnownEventType } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
-import { DeliveryService } from '../../../../libs/temporal/delivery-service';
+import type { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { IdempotencyConflict, InvalidEventPayload, NotFound, UnknownEventType, ValidationFailed } from '../common/errors';
-import { callTemporal } from '../common/temporal-call';
-import { STORES } from '../infrastructure/tokens';
+import { DISPATCHER, STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
 import type { IngestEventDto } from './dto/ingest-event.dto';
 import type { EventAccepted, EventTypeView, EventView } from './dto/event.view';
@@ -25,7 +24,7 @@ export class EventsService {
 
   constructor(
     @Inject(STORES) private readonly stores: Pick<Stores, 'events' | 'deliveries'>,
-    @Inject(DeliveryService) private readonly deliveries: DeliveryService,
+    @Inject(DISPATCHER) private readonly dispatcher: Pick<Dispatcher, 'wake'>,
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -38,11 +37,10 @@ export class EventsService {
   }
 
   /**
-   * Accepts an event: stores it, then starts its event workflow, and only then answers 202.
-   * Idempotent by `id` or Idempotency-Key: a repeat with the same body gets the same answer and
-   * starts nothing new (the workflow start is idempotent by workflow id); a repeat with another
-   * body is a conflict. When Temporal cannot be reached the row stays; a repeat or the
-   * reconciler starts it later.
+   * Accepts an event: 202 once its row is committed (docs/architecture.md, *Durable accept*).
+   * The dispatcher, woken here, starts its workflow; Temporal is never waited on. Idempotent by
+   * `id` or Idempotency-Key: a repeat with the same body gets the same answer and starts
+   * nothing new; a repeat with another body is a conflict.
    */
   async ingest(dto: IngestEventDto, idempotencyKey: string | undefined): Promise<EventAccepted> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -71,10 +69,7 @@ export class EventsService {
     }
     if (!isNew) this.assertSameEvent(event, dto);
 
-    if (!event.workflowStartedAt) {
-      await callTemporal(this.deliveries.startEvent(event.id));
-      await this.stores.events.markWorkflowStarted(event.id);
-    }
+    if (!event.workflowStartedAt) this.dispatcher.wake();
     if (isNew) {
       this.metrics.eventAccepted();
       this.logger.log(`event ${event.id} (${event.type}) accepted`);
