@@ -74,7 +74,7 @@ export class Dispatcher {
     this.startTimeoutMs = opts.startTimeoutMs ?? 5_000;
     this.sweepMs = opts.sweepMs ?? 5_000;
     this.minAgeMs = opts.minAgeMs ?? 0;
-    this.backoff = opts.backoffMs ?? { initial: 1_000, max: 30_000 };
+    this.backoff = opts.backoffMs ?? { initial: 1_000, max: 10_000 };
   }
 
   /** Begins the periodic sweep, the first one at once. */

@@ -59,14 +59,11 @@ export class EventsService {
       workflowStartedAt: null,
     });
 
-    let event = await this.findPrior(dto.id, idempotencyKey);
-    let isNew = false;
-    if (!event) {
-      isNew = await this.stores.events.insertIfAbsent(candidate);
-      // Lost a race with a concurrent post of the same id or key: theirs is the event.
-      event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
-      if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
-    }
+    // Insert first: a new event (the common case) costs one statement, its commit.
+    const isNew = await this.stores.events.insertIfAbsent(candidate);
+    // Else its id or key exists (a repeat, or a concurrent post of the same one): theirs is the event.
+    const event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
+    if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
     if (!isNew) this.assertSameEvent(event, dto);
 
     if (!event.workflowStartedAt) this.dispatcher.wake();
