@@ -2,6 +2,7 @@ import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { eventually } from '../../test/support/engine';
 import type { Bench } from '../context';
 import { mapRound } from '../context';
+import { cpuPer } from '../cpu';
 import { startBenchReceiver } from '../receiver';
 import { pool, round, summary } from '../stats';
 
@@ -23,6 +24,7 @@ export async function measureIngestBurst(b: Bench): Promise<void> {
   const latencies: number[] = [];
   const refused = new Map<number, number>();
   let posted = 0;
+  const cpu0 = b.cpu();
   const t0 = performance.now();
   await pool(n, BURST_CONCURRENCY, async (i) => {
     if (performance.now() - t0 > POST_BUDGET_MS) return;
@@ -33,6 +35,8 @@ export async function measureIngestBurst(b: Bench): Promise<void> {
     else refused.set(res.status, (refused.get(res.status) ?? 0) + 1);
   });
   const postSeconds = (performance.now() - t0) / 1000;
+  // CPU of the posting phase per accepted event: a figure a loaded machine distorts less than rates.
+  const cpuWhilePosting = cpuPer(cpu0, b.cpu(), Math.max(1, latencies.length));
   const accepted = latencies.length;
   b.log(`burst: ${accepted} of ${posted} accepted in ${round(postSeconds)} s; waiting for the deliveries`);
   let drained = true;
@@ -46,6 +50,7 @@ export async function measureIngestBurst(b: Bench): Promise<void> {
     refused: Object.fromEntries(refused),
     accepted_per_s: round(accepted / postSeconds),
     ingest_ms: mapRound(summary(latencies)),
+    cpu_ms_per_accepted_event_while_posting: cpuWhilePosting,
     delivered: receiver.arrivals.size,
     drained,
     last_delivery_after_s: round((last - (performance.timeOrigin + t0)) / 1000),

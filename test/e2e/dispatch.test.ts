@@ -56,7 +56,7 @@ describe('dispatchers racing over the outbox', () => {
     const ids: string[] = [];
     await Promise.all(Array.from({ length: 8 }, async (_, lane) => {
       for (let i = lane; i < EVENTS; i += 8) {
-        ids.push((await seedEvent(db.dataSource)).id);
+        ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
         for (const d of dispatchers) d.wake(); // both see every commit: the worst case for a race
       }
     }));
@@ -75,7 +75,7 @@ describe('dispatchers racing over the outbox', () => {
     const dispatchers = pools.map((p) => new Dispatcher(createStores(p).events, starter, { batch: 25, concurrency: 4, sweepMs: 60_000, backoffMs: { initial: 50, max: 400 } }).start());
     const ids = [];
     for (let i = 0; i < EVENTS; i++) {
-      ids.push((await seedEvent(db.dataSource)).id);
+      ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
       for (const d of dispatchers) d.wake();
     }
     await new Promise((r) => setTimeout(r, 1_000));

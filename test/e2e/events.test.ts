@@ -193,7 +193,8 @@ describe('events API', () => {
     assert.deepEqual(bRows.map((d) => d.subscriptionId), [both.id]);
     // No template at all: only unscoped subscriptions match, neither of these.
     const none = await postEvent(stack, imageCreated());
-    await stack.client.workflow.getHandle(eventWorkflowId(none)).result();
+    // The 202 comes before the dispatcher has started the workflow: wait until it exists, then for its end.
+    await eventually(() => stack.client.workflow.getHandle(eventWorkflowId(none)).result().catch(() => undefined), 20_000, 'the event workflow');
     const noneRows = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: none });
     assert.ok(noneRows.every((d) => d.subscriptionId !== onlyA.id && d.subscriptionId !== both.id));
 

@@ -29,8 +29,8 @@ describe('an API crash between persisting an event and starting its workflow', (
   it("leaves no accepted event behind: the worker's dispatcher starts it", async () => {
     await seedSubscription(stack.db.dataSource, testSecretBox(), { url: receiver.url });
     // What the crashed API left: committed rows, no workflow, no dispatcher to wake.
-    const orphans = await Promise.all(Array.from({ length: 20 }, () => seedEvent(stack.db.dataSource, { receivedAt: new Date(Date.now() - 60_000) })));
-    const fresh = await seedEvent(stack.db.dataSource); // too young: the API that accepted it may still be starting it
+    const orphans = await Promise.all(Array.from({ length: 20 }, () => seedEvent(stack.db.dataSource, { receivedAt: new Date(Date.now() - 60_000), workflowStartedAt: null })));
+    const fresh = await seedEvent(stack.db.dataSource, { workflowStartedAt: null }); // too young: the API that accepted it may still be starting it
     const sweep = new Dispatcher(createStores(stack.db.dataSource).events, stack.deliveries, WORKER_DISPATCH);
     assert.equal(await sweep.drain(), 20);
     await eventually(async () => receiver.received.size === 20, 30_000, 'orphaned events delivered');
