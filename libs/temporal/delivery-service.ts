@@ -49,6 +49,11 @@ export class DeliveryService {
     }
   }
 
+  /** Resolves when the Temporal server answers within `timeoutMs` (the client's retries included). */
+  async ping(opts: { timeoutMs: number }): Promise<void> {
+    await this.client.withDeadline(Date.now() + opts.timeoutMs, () => this.client.workflowService.getSystemInfo({}));
+  }
+
   /**
    * A delivery still in its schedule gets the `retryNow` signal (its timer is cut short); a
    * finished one (succeeded, cancelled, dead-lettered) gets a new run of the same workflow id

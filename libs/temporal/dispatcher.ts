@@ -6,6 +6,8 @@ export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted'>;
 /** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
 export interface EventStarter {
   startEvent(eventId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  /** Resolves when Temporal answers; asked after a failed round, before claiming again. */
+  ping?(opts: { timeoutMs: number }): Promise<void>;
 }
 
 export interface DispatcherOptions {
@@ -151,9 +153,12 @@ export class Dispatcher {
       this.pending = false;
       let round: DispatchRound;
       try {
+        // After a failure, ask Temporal before locking rows again: a replica that cannot reach it
+        // must not keep events locked for a start deadline while other replicas could start them.
+        if (this.failures > 0) await this.starter.ping?.({ timeoutMs: this.startTimeoutMs });
         round = await this.dispatchOnce();
       } catch (err) {
-        round = { claimed: 0, started: 0, error: err }; // Postgres: the claim itself failed
+        round = { claimed: 0, started: 0, error: err }; // Temporal still away, or the claim itself failed (Postgres)
       }
       if (round.error !== undefined) {
         this.failures++;

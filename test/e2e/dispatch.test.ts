@@ -16,20 +16,30 @@ import { seedEvent } from '../support/seed';
 
 const EVENTS = 200;
 
-/** Counts starts per event id; `down()` makes every start fail like an unreachable Temporal. */
-function countingStarter(): EventStarter & { starts: Map<string, number>; failures: number; down(v: boolean): void } {
+/**
+ * Counts starts per event id; `down()` makes every start fail like an unreachable Temporal
+ * (`hangs`: each failing start and ping takes its whole deadline, like a partitioned replica).
+ */
+function countingStarter(opts: { hangs?: boolean; starts?: Map<string, number> } = {}): EventStarter & { starts: Map<string, number>; failures: number; down(v: boolean): void } {
   let isDown = false;
+  const unreachable = async (timeoutMs = 0): Promise<never> => {
+    if (opts.hangs) await new Promise((r) => setTimeout(r, timeoutMs));
+    throw new Error('Temporal unreachable');
+  };
   const s = {
-    starts: new Map<string, number>(),
+    starts: opts.starts ?? new Map<string, number>(),
     failures: 0,
     down: (v: boolean) => void (isDown = v),
-    async startEvent(id: string) {
+    async startEvent(id: string, o: { timeoutMs?: number } = {}) {
       await new Promise((r) => setTimeout(r, Math.random() * 4)); // a start's round trip
       if (isDown) {
         s.failures++;
-        throw new Error('Temporal unreachable');
+        await unreachable(o.timeoutMs);
       }
       s.starts.set(id, (s.starts.get(id) ?? 0) + 1);
+    },
+    async ping(o: { timeoutMs: number }) {
+      if (isDown) await unreachable(o.timeoutMs);
     },
   };
   return s;
@@ -89,5 +99,26 @@ describe('dispatchers racing over the outbox', () => {
     for (const d of dispatchers) await d.stop();
     assert.deepEqual([...starter.starts].filter(([, n]) => n !== 1), [], 'no event started twice');
     assert.deepEqual(ids.filter((id) => !starter.starts.has(id)), [], 'no event skipped');
+  });
+
+  it('leaves the events to a replica that reaches Temporal: a cut-off one claims nothing after its first failure', async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starts = new Map<string, number>();
+    const cut = countingStarter({ hangs: true, starts });
+    cut.down(true);
+    const healthy = countingStarter({ starts });
+    const opts = { batch: 10, concurrency: 2, startTimeoutMs: 1_000, backoffMs: { initial: 50, max: 200 } };
+    const cutOff = new Dispatcher(createStores(pools[0]).events, cut, { ...opts, sweepMs: 0 }).start();
+    const ids = [];
+    for (let i = 0; i < 50; i++) ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
+    cutOff.wake(); // the cut-off replica claims first and holds its claim for a start deadline
+    await new Promise((r) => setTimeout(r, 100));
+    const good = new Dispatcher(createStores(pools[1]).events, healthy, { ...opts, sweepMs: 100 }).start();
+    await eventually(async () => (await unstarted()) === 0, 15_000, 'the healthy replica starts them all');
+    await good.stop();
+    await cutOff.stop();
+    assert.equal(cut.failures, 2, 'one failed start per lane of its first claim, then only pings');
+    assert.deepEqual([...starts].filter(([, n]) => n !== 1), []);
+    assert.deepEqual(ids.filter((id) => !starts.has(id)), []);
   });
 });
