@@ -55,10 +55,4 @@ export class EventRepository {
       return { claimed: rows.length, started: started.length };
     });
   }
-
-  /** How many accepted events still wait for their workflow (the dispatcher's backlog). */
-  async countUnstarted(): Promise<number> {
-    const [{ n }]: { n: number }[] = await this.db.query(`SELECT count(*)::int AS n FROM events WHERE workflow_started_at IS NULL`);
-    return n;
-  }
 }
