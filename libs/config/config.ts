@@ -52,6 +52,8 @@ const schema = z.object({
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   HERALD_RETENTION_DAYS: retentionDaysField,
+  // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
+  HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
   // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
   HERALD_CONSOLE_FRAME_ANCESTORS: z
     .string()
@@ -85,6 +87,7 @@ export interface Config {
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
+  dispatch: { sweepMs: number };
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
     retention: { days: e.HERALD_RETENTION_DAYS },
+    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000 },
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,

@@ -2,15 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { newId } from '../../../../libs/domain/ids';
-import { DeliveryService } from '../../../../libs/temporal/delivery-service';
+import type { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { parseTraceparent } from '../../../../libs/delivery/trace-context';
+import { canonical } from '../common/canonical-json';
 import { IdempotencyConflict, NotFound, ValidationFailed } from '../common/errors';
-import { callTemporal } from '../common/temporal-call';
-import { STORES } from '../infrastructure/tokens';
+import { EventCatalog } from '../event-types/event-catalog';
+import { DISPATCHER, STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
 import type { IngestEventDto } from './dto/ingest-event.dto';
-import { EventCatalog } from '../event-types/event-catalog';
-import { canonical } from '../common/canonical-json';
 import type { EventAccepted, EventView } from './dto/event.view';
 
 /** Idempotency-Key: 1..255 visible ASCII characters. */
@@ -22,18 +21,17 @@ export class EventsService {
 
   constructor(
     @Inject(STORES) private readonly stores: Pick<Stores, 'events' | 'deliveries'>,
-    @Inject(DeliveryService) private readonly deliveries: DeliveryService,
+    @Inject(DISPATCHER) private readonly dispatcher: Pick<Dispatcher, 'wake'>,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(EventCatalog) private readonly catalog: EventCatalog,
   ) {}
 
   /**
-   * Accepts an event: stores it, then starts its event workflow, and only then answers 202.
-   * Idempotent by `id` or Idempotency-Key: a repeat with the same body gets the same answer and
-   * starts nothing new (the workflow start is idempotent by workflow id); a repeat with another
-   * body is a conflict. When Temporal cannot be reached the row stays; a repeat or the
-   * reconciler starts it later. A W3C `traceparent` sent with the event is kept and passed to
-   * receivers; a malformed one is ignored, as W3C Trace Context asks of a receiver.
+   * Accepts an event: 202 once its row is committed (docs/architecture.md, *Durable accept*).
+   * The dispatcher, woken here, starts its workflow; Temporal is never waited on. Idempotent by
+   * `id` or Idempotency-Key: a repeat with the same body gets the same answer and starts
+   * nothing new; a repeat with another body is a conflict. A W3C `traceparent` sent with the
+   * event is kept and passed to receivers; a malformed one is ignored, as W3C Trace Context asks.
    */
   async ingest(dto: IngestEventDto, idempotencyKey: string | undefined, traceparent?: string): Promise<EventAccepted> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -53,20 +51,14 @@ export class EventsService {
       workflowStartedAt: null,
     });
 
-    let event = await this.findPrior(dto.id, idempotencyKey);
-    let isNew = false;
-    if (!event) {
-      isNew = await this.stores.events.insertIfAbsent(candidate);
-      // Lost a race with a concurrent post of the same id or key: theirs is the event.
-      event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
-      if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
-    }
+    // Insert first: a new event (the common case) costs one statement, its commit.
+    const isNew = await this.stores.events.insertIfAbsent(candidate);
+    // Else its id or key exists (a repeat, or a concurrent post of the same one): theirs is the event.
+    const event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
+    if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
     if (!isNew) this.assertSameEvent(event, dto);
 
-    if (!event.workflowStartedAt) {
-      await callTemporal(this.deliveries.startEvent(event.id));
-      await this.stores.events.markWorkflowStarted(event.id);
-    }
+    if (!event.workflowStartedAt) this.dispatcher.wake();
     if (isNew) {
       this.metrics.eventAccepted();
       this.logger.log(`event ${event.id} (${event.type}) accepted`);

@@ -3,3 +3,5 @@ export const CONFIG = Symbol('herald:config');
 export const TEMPORAL_CLIENT = Symbol('herald:temporal-client');
 /** The repositories (libs/db/repositories) over the API's DataSource. */
 export const STORES = Symbol('herald:stores');
+/** The API's dispatcher (libs/temporal/dispatcher.ts): ingest wakes it after each commit. */
+export const DISPATCHER = Symbol('herald:dispatcher');
