@@ -15,6 +15,7 @@ import { eventWorkflowId } from '../../libs/temporal/names';
 import { run } from '../../scripts/herald';
 import { assertError, createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
 import { testConfig, TEST_ADMIN_TOKEN } from '../support/config';
+import { eventually } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -133,7 +134,8 @@ describe('the event-type catalog', () => {
     const videos = await createSubscription(stack, { url: r.url, eventTypes: ['video.*'], templateIds: [tpl] });
     const render = await postEvent(stack, { type: 'video.render.completed', templateId: tpl, data: renderExample });
     const upload = await postEvent(stack, { type: 'video.upload.completed', templateId: tpl, data: {} });
-    for (const id of [render, upload]) await stack.client.workflow.getHandle(eventWorkflowId(id)).result();
+    // The 202 comes before the dispatcher has started the workflow: wait until it exists, then for its end.
+    for (const id of [render, upload]) await eventually(() => stack.client.workflow.getHandle(eventWorkflowId(id)).result().catch(() => undefined), 20_000, 'the event workflow');
     const repo = stack.db.dataSource.getRepository(Delivery);
     assert.deepEqual((await repo.findBy({ eventId: render })).map((d) => d.subscriptionId).sort(), [renders.id, videos.id].sort());
     assert.deepEqual((await repo.findBy({ eventId: upload })).map((d) => d.subscriptionId), [videos.id]);

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Delivery } from '../../libs/db/entities';
 import { eventWorkflowId } from '../../libs/temporal/names';
 import { assertError, createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
+import { eventually } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -71,7 +72,8 @@ describe('payload filters', () => {
     const got = new Map<number, string[]>(TABLE.map((_, i) => [i, []]));
     for (const [name, body] of Object.entries(events(tpl))) {
       const id = await postEvent(stack, body);
-      await stack.client.workflow.getHandle(eventWorkflowId(id)).result();
+      // The 202 comes before the dispatcher has started the workflow: wait until it exists, then for its end.
+      await eventually(() => stack.client.workflow.getHandle(eventWorkflowId(id)).result().catch(() => undefined), 20_000, 'the event workflow');
       const deliveries = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: id });
       assert.ok(deliveries.some((d) => d.subscriptionId === unfiltered.id), `${name} reaches the unfiltered subscription`);
       for (const d of deliveries) if (subs.has(d.subscriptionId)) got.get(subs.get(d.subscriptionId)!)!.push(name);
