@@ -55,11 +55,10 @@ export class DeliveryRepository {
   }
 
   /** Deliveries not in a final status, e.g. a subscription's before it is deleted. */
-  listOpen(filter: { subscriptionId: string } | Required<TenantScope>): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
-    const owner = 'subscriptionId' in filter ? { subscriptionId: filter.subscriptionId } : { tenantId: filter.tenantId };
+  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
     return this.repo.find({
       select: { id: true, eventId: true, subscriptionId: true },
-      where: { ...owner, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
+      where: { subscriptionId: filter.subscriptionId, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
     });
   }
 
