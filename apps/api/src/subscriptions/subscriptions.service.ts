@@ -3,6 +3,7 @@ import type { Config } from '../../../../libs/config/config';
 import type { Subscription } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { attemptRow, prepareRequest, sendRequest } from '../../../../libs/delivery/attempt';
+import { sealHeaderValues } from '../../../../libs/delivery/header-values';
 import { validateCustomHeaders } from '../../../../libs/delivery/headers';
 import { createHttpSender, type HttpSender } from '../../../../libs/delivery/http-sender';
 import { SAMPLE_IMAGE_CREATED } from '../../../../libs/delivery/payload';
@@ -70,7 +71,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
       enabled: dto.enabled ?? true,
     });
     this.logger.log(`subscription ${subscription.id} created`);
-    return { ...toSubscriptionView(subscription), secret };
+    return { ...this.view(subscription), secret };
   }
 
   async list(q: ListSubscriptionsQuery): Promise<Page<SubscriptionView>> {
@@ -79,11 +80,11 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (q.eventType !== undefined && !isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
     // An exact type: every subscription that receives it. A wildcard: those that list it.
     const anyEventTypeFilter = q.eventType === undefined ? undefined : isKnownEventType(q.eventType) ? candidateFilters(q.eventType) : [q.eventType];
-    return toPage(await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, toSubscriptionView);
+    return toPage(await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, (s) => this.view(s));
   }
 
   async get(id: string): Promise<SubscriptionView> {
-    return toSubscriptionView(await this.find(id));
+    return this.view(await this.find(id));
   }
 
   async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
@@ -97,7 +98,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     await this.stores.subscriptions.save(s);
-    return toSubscriptionView(s);
+    return this.view(s);
   }
 
   /**
@@ -129,7 +130,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     s.secretCiphertext = this.secretBox.seal(secret);
     await this.stores.subscriptions.save(s);
     this.logger.log(`subscription ${s.id}: secret rotated; the previous one signs until ${s.previousSecretExpiresAt.toISOString()}`);
-    return { ...toSubscriptionView(s), secret };
+    return { ...this.view(s), secret };
   }
 
   /**
@@ -145,6 +146,10 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const outcome = await sendRequest(this.sender, s.url, request);
     const attempt = await this.stores.attempts.insertTest(attemptRow({ id: attemptId, deliveryId: null, subscriptionId: s.id, number: 1, trigger: 'test', url: s.url, outcome }));
     return toAttemptView(attempt);
+  }
+
+  private view(s: Subscription): SubscriptionView {
+    return toSubscriptionView(s, (sealed) => this.secretBox.open(sealed));
   }
 
   private async find(id: string): Promise<Subscription> {
@@ -176,10 +181,11 @@ export class SubscriptionsService implements OnApplicationShutdown {
     return filters;
   }
 
+  /** Valid headers, their values sealed: the map as stored. Writing headers replaces every value. */
   private checkHeaders(headers: Record<string, string>): Record<string, string> {
     const problems = validateCustomHeaders(headers);
     if (problems.length > 0) throw new ValidationFailed('headers are invalid', { field: 'headers', problems }, 'invalid_headers');
-    return headers;
+    return sealHeaderValues(headers, (v) => this.secretBox.seal(v));
   }
 
   private checkUserDefined(value: Record<string, unknown>): Record<string, unknown> {

@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Subscription } from '../../../../../libs/db/entities';
+import { maskHeaderValues } from '../../../../../libs/delivery/header-values';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
 import { PageMeta } from '../../common/pagination';
 import { EXAMPLE_SECRET } from './create-subscription.dto';
 
-/** A subscription as every response shows it: never its secret. */
+/** A subscription as every response shows it: never its secret, custom header values masked. */
 export class SubscriptionView {
   @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   id: string;
@@ -21,7 +22,12 @@ export class SubscriptionView {
   @ApiProperty({ nullable: true, type: String, example: 'Production image pipeline' })
   description: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { 'x-customer-id': 'acme' } })
+  @ApiProperty({
+    description: 'Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'x-customer-id': '••••acme', authorization: '••••9f3a' },
+  })
   headers: Record<string, string>;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: { auth: 'stencil-secret-xyz' } })
@@ -54,14 +60,15 @@ export class SubscriptionPage extends PageMeta {
   data: SubscriptionView[];
 }
 
-export function toSubscriptionView(s: Subscription): SubscriptionView {
+/** `open` opens the sealed header values, only to mask them. */
+export function toSubscriptionView(s: Subscription, open: (sealed: string) => string): SubscriptionView {
   return {
     id: s.id,
     url: s.url,
     eventTypes: s.eventTypes,
     templateIds: s.templateIds,
     description: s.description,
-    headers: s.headers,
+    headers: maskHeaderValues(s.headers, open),
     userDefined: s.userDefined,
     payloadFormat: s.payloadFormat,
     enabled: s.enabled,
