@@ -2,8 +2,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 /**
  * Authenticated encryption (AES-256-GCM) for what must not be readable where it is stored:
- * subscription secrets and custom header values in Postgres, and the prepared request (signed headers, body with
- * `user_defined` values) that sits in Temporal history.
+ * subscription secrets and custom header values in Postgres, and the prepared request (signed
+ * headers, body with `user_defined` values) that sits in Temporal history.
  *
  * Sealed format: `v1.<keyId>.<base64url iv>.<base64url ciphertext+tag>`. The key id (first 8 hex
  * characters of sha256(key)) says which key sealed a value, so HERALD_SECRET_KEY can be rotated:
