@@ -27,18 +27,6 @@ function childrenOf(parent: number): number[] {
   return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)[1]) === parent).map(Number);
 }
 
-/** The Postgres postmaster serving `dataDir`. */
-export function postmasterPid(dataDir: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmd[0].endsWith('/postgres') && cmd.includes(dataDir)) return Number(entry);
-    } catch { /* gone */ }
-  }
-  return undefined;
-}
-
 export function cpuSnapshot(pids: Record<string, number | undefined>, postmaster?: number): CpuComponents {
   const out: CpuComponents = {};
   for (const [name, pid] of Object.entries(pids)) out[name] = pid ? processCpuMs(pid) : 0;

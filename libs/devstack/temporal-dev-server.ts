@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SEARCH_ATTRIBUTES } from '../temporal/names';
+import { StackError } from './errors';
 import { temporalCliPath } from './toolchain';
 import { waitForPort } from './ports';
 
@@ -14,7 +15,7 @@ export interface RunningTemporal {
  * `temporal server start-dev` on a SQLite file with Herald's search attributes registered.
  * Without `dbFile` the server keeps its state in memory (tests).
  */
-export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; namespace?: string; log?: (chunk: string) => void }): Promise<RunningTemporal> {
+export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; namespace?: string; log?: (chunk: string) => void; portVariable?: string }): Promise<RunningTemporal> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   // WAL with synchronous=NORMAL survives a kill -9 of the server (only an OS crash can lose the
   // last transactions) and is an order of magnitude faster than SQLite's default full sync.
@@ -24,12 +25,23 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log ?? ((): void => undefined);
-  child.stdout?.on('data', (d: Buffer) => log(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => log(d.toString()));
+  let output = '';
+  const keep = (d: Buffer): void => {
+    if (output.length < 64_000) output += d.toString();
+    log(d.toString());
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (err: NodeJS.ErrnoException) => reject(new StackError(`could not run the Temporal CLI (${err.code ?? err.message}): run \`npm run bootstrap\` (or set HERALD_TEMPORAL_CLI)`))));
   await Promise.race([
     waitForPort(opts.port, 60_000),
-    exited.then(() => { throw new Error(`temporal server start-dev exited early (code ${child.exitCode})`); }),
+    spawnFailed,
+    exited.then(() => {
+      if (/address already in use|bind:/i.test(output)) throw new StackError(`a port of the Temporal dev server (${opts.port}${opts.uiPort ? ` or UI ${opts.uiPort}` : ''}) is taken: set ${opts.portVariable ?? 'its port setting'} to a free port, or stop what listens there`);
+      const last = output.trim().split('\n').filter(Boolean).pop() ?? 'no output';
+      throw new StackError(`temporal server start-dev exited at start (code ${child.exitCode}): ${last}`);
+    }),
   ]);
   return {
     address: `127.0.0.1:${opts.port}`,

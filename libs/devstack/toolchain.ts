@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { StackError } from './errors';
 
 /** Where scripts/bootstrap.sh installs the Temporal binaries. */
 export function cacheDir(): string {
@@ -9,7 +10,7 @@ export function cacheDir(): string {
 
 function binary(envName: string, name: string): string {
   const path = process.env[envName] ?? join(cacheDir(), 'bin', name);
-  if (!existsSync(path)) throw new Error(`${name} not found at ${path}: run \`npm run bootstrap\` (or set ${envName})`);
+  if (!existsSync(path)) throw new StackError(`${name} not found at ${path}: run \`npm run bootstrap\` (or set ${envName})`);
   return path;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The fixed retry schedule (DESIGN.md §1). Pure: imported by workflow code.
+ * The fixed retry schedule (docs/architecture.md, "Retry schedule"). Pure: imported by workflow code.
  * RETRY_DELAYS[i] is the wait before attempt i + 2, after attempt i + 1 failed.
  */
 const MINUTE = 60_000;

@@ -1,9 +1,11 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel as TemporalLogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Config } from '../config/config';
 
 export type { Logger } from 'pino';
 export type LogLevel = Config['logLevel'];
+export type LogFormat = Config['logFormat'];
 
 /**
  * The logging rule: log ids (evt_, dlv_, sub_, atm_, dlq_), statuses, attempt numbers and
@@ -42,10 +44,22 @@ export const REDACT_PATHS: readonly string[] = [
 ];
 
 /**
- * A JSON logger for one Herald process (`api`, `worker`, `dev-stack`): one line per record on
- * stdout with an ISO time, a level label and the component name.
+ * Where log records go: JSON lines on stdout, or (`pretty`, and `auto` when stdout is a
+ * terminal) one human-readable line each — `12:00:00.000 INFO (herald-worker): worker polling
+ * {"taskQueue":…}`. Redaction happens before either, so both show the same fields.
  */
-export function createLogger(name: string, level: LogLevel = 'info', destination?: DestinationStream): Logger {
+export function logDestination(format: LogFormat = 'auto', output?: NodeJS.WritableStream): DestinationStream | undefined {
+  if (format === 'json' || (format === 'auto' && !process.stdout.isTTY)) return undefined;
+  // sync: lines stay in order with what the dev stack prints itself, and none is lost at exit.
+  return pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: output });
+}
+
+/**
+ * The logger of one Herald process (`api`, `worker`, `dev-stack`): one record per line on stdout
+ * with an ISO time, a level label and the component name; JSON unless `destination` (a stream,
+ * or a format for logDestination) says otherwise.
+ */
+export function createLogger(name: string, level: LogLevel = 'info', destination: DestinationStream | LogFormat = 'auto'): Logger {
   const options: pino.LoggerOptions = {
     name: `herald-${name}`,
     level,
@@ -54,7 +68,8 @@ export function createLogger(name: string, level: LogLevel = 'info', destination
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const stream = typeof destination === 'string' ? logDestination(destination) : destination;
+  return stream ? pino(options, stream) : pino(options);
 }
 
 const TEMPORAL_LEVELS: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

@@ -1,8 +1,9 @@
 /**
- * Authentication of the admin API. Every route of the live OpenAPI document but /health refuses
- * a missing or wrong token (401) and the ingest token everywhere but POST /v1/events (403);
- * tokens are compared in constant time; and a client that keeps failing is rate limited (429
- * with Retry-After) until its window has passed.
+ * Authentication of the admin API. Every route of the live OpenAPI document but the probes
+ * (/health, /ready) refuses a missing or wrong token (401) and the ingest token everywhere but
+ * POST /v1/events (403); tokens are compared in constant time; and a client that keeps failing
+ * gets 429 with Retry-After for its failing requests until its window has passed, while a valid
+ * token from the same address is never refused.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -15,8 +16,8 @@ import { startStack, type TestStack } from '../support/stack';
 
 /** Every operation of the OpenAPI document; a new route changes this number on purpose. */
 const EXPECTED_OPERATIONS = 22;
-/** Documented as public (DESIGN.md §5 and README): liveness, and the OpenAPI document itself. */
-const PUBLIC_OPERATIONS = ['GET /health'];
+/** Documented as public (docs/architecture.md, "Admin API", and README): the probes, and the OpenAPI document itself. */
+const PUBLIC_OPERATIONS = ['GET /health', 'GET /ready'];
 
 interface Operation {
   method: string;
@@ -44,7 +45,7 @@ function assertUnauthenticated(answer: Answer, what: string): void {
   assert.equal(answer.headers.get('www-authenticate'), 'Bearer', `${what}: WWW-Authenticate`);
 }
 
-describe('every route but /health needs the right token', () => {
+describe('every route but /health and /ready needs the right token', () => {
   let stack: TestStack;
   let operations: Operation[];
   before(async () => {
@@ -69,8 +70,8 @@ describe('every route but /health needs the right token', () => {
     }
   });
 
-  it('/health, /docs and /docs-json answer without a token, and with a wrong one', async () => {
-    for (const path of ['/health', '/docs', '/docs-json']) {
+  it('/health, /ready, /docs and /docs-json answer without a token, and with a wrong one', async () => {
+    for (const path of ['/health', '/ready', '/docs', '/docs-json']) {
       for (const headers of [{}, bearer('wrong-token-0123456789')]) {
         const res = await fetch(stack.baseUrl + path, { headers });
         assert.equal(res.status, 200, path);
@@ -94,7 +95,7 @@ describe('every route but /health needs the right token', () => {
     }
     reportSecurity({
       check: 'admin API without the right token', cases: guarded.length * 5, refused: guarded.length * 5, through: 0,
-      notes: `${guarded.length} routes (all but /health and the OpenAPI document) × missing, wrong, one character too long, Basic, bare token → 401; the ingest token → 403 outside POST /v1/events; SHA-256 digests compared with timingSafeEqual; a client failing repeatedly → 429 with Retry-After`,
+      notes: `${guarded.length} routes (all but /health, /ready and the OpenAPI document) × missing, wrong, one character too long, Basic, bare token → 401; the ingest token → 403 outside POST /v1/events; SHA-256 digests compared with timingSafeEqual; a client failing repeatedly → 429 with Retry-After on its failing requests, a valid token never refused`,
     });
   });
 
@@ -157,26 +158,45 @@ describe('a client that keeps failing is rate limited', () => {
     return retryAfter;
   }
 
-  it(`answers 429 with Retry-After after ${LIMIT} failures, to every request of that client, until the window passes`, async () => {
+  it(`answers 429 with Retry-After to the failing requests of a client past ${LIMIT} failures, until the window passes`, async () => {
     const attacker = '203.0.113.10';
     for (let i = 0; i < LIMIT; i++) assertUnauthenticated(await get(as(attacker, bearer(`guess-${i}-0123456789abcdef`))), `guess ${i}`);
     let retryAfter = assertRateLimited(await get(as(attacker, bearer('guess-next-0123456789abcdef'))));
     assertRateLimited(await get(as(attacker)));
-    // Even the right token: otherwise a lucky guess would still be told apart from the others.
-    retryAfter = assertRateLimited(await get(as(attacker, bearer(TEST_ADMIN_TOKEN))));
-    assertRateLimited(await call(stack.baseUrl, { method: 'POST', path: '/v1/events' }, as(attacker, bearer(TEST_INGEST_TOKEN))));
-    // Liveness stays public.
+    assertRateLimited(await call(stack.baseUrl, { method: 'POST', path: '/v1/events' }, as(attacker, bearer('guess-ingest-0123456789abcdef'))));
+    // The probes stay public.
     assert.equal((await fetch(`${stack.baseUrl}/health`, { headers: as(attacker) })).status, 200);
+    assert.equal((await fetch(`${stack.baseUrl}/ready`, { headers: as(attacker) })).status, 200);
 
     // Another client is not affected.
     const operator = '203.0.113.20';
     assert.equal((await get(as(operator, bearer(TEST_ADMIN_TOKEN)))).status, 200);
     assertUnauthenticated(await get(as(operator, bearer('one-typo-0123456789abcdef'))), 'one failure of another client');
 
-    // After Retry-After the window has passed: the right token works, a wrong one is a 401 again.
+    // After Retry-After the window has passed: a wrong token is a 401 again.
+    retryAfter = assertRateLimited(await get(as(attacker, bearer('guess-late-0123456789abcdef'))));
     await sleep(retryAfter * 1000 + 100);
-    assert.equal((await get(as(attacker, bearer(TEST_ADMIN_TOKEN)))).status, 200);
     assertUnauthenticated(await get(as(attacker, bearer('guess-again-0123456789abcdef'))), 'a failure in a new window');
+  });
+
+  it('never refuses a valid token, even from an address past the limit', async () => {
+    const shared = '203.0.113.40';
+    for (let i = 0; i < LIMIT * 2; i++) await get(as(shared, bearer(`guess-${i}-0123456789abcdef`)));
+    assertRateLimited(await get(as(shared, bearer('guess-more-0123456789abcdef'))));
+    // The operator behind the same address (a NAT, a proxy) keeps working, with either token.
+    assert.equal((await get(as(shared, bearer(TEST_ADMIN_TOKEN)))).status, 200);
+    assert.equal((await get(as(shared, bearer(TEST_ADMIN_TOKEN)), '/ready')).status, 200);
+    assertError(await call(stack.baseUrl, { method: 'POST', path: '/v1/events' }, as(shared, bearer(TEST_INGEST_TOKEN))), 422, 'validation_failed');
+    assertError(await get(as(shared, bearer(TEST_INGEST_TOKEN))), 403, 'forbidden');
+    // …while its guesses are still slowed.
+    assertRateLimited(await get(as(shared, bearer('guess-after-0123456789abcdef'))));
+  });
+
+  it('does not count probes without a token as failures: a tokenless readiness poller never locks its address out', async () => {
+    const poller = '203.0.113.50';
+    for (let i = 0; i < LIMIT * 4; i++) assert.equal((await fetch(`${stack.baseUrl}/ready`, { headers: as(poller) })).status, 200, `probe ${i}`);
+    for (let i = 0; i < LIMIT - 1; i++) assertUnauthenticated(await get(as(poller, bearer('wrong-0123456789abcdef'))), `failure ${i}`);
+    assertUnauthenticated(await get(as(poller, bearer('wrong-last-0123456789abcdef'))), 'the last failure within the limit');
   });
 
   it('counts only failed authentications: refused scopes and successes do not lock a client out', async () => {
@@ -191,8 +211,9 @@ describe('a client that keeps failing is rate limited', () => {
 
   it('limits a client connecting directly (no proxy) by its own address', async () => {
     for (let i = 0; i < LIMIT; i++) assertUnauthenticated(await get({}), `attempt ${i}`);
-    const retryAfter = assertRateLimited(await get(bearer(TEST_ADMIN_TOKEN)));
+    const retryAfter = assertRateLimited(await get({}));
+    assert.equal((await get(bearer(TEST_ADMIN_TOKEN))).status, 200, 'a valid token meanwhile');
     await sleep(retryAfter * 1000 + 100);
-    assert.equal((await get(bearer(TEST_ADMIN_TOKEN))).status, 200);
+    assertUnauthenticated(await get({}), 'a failure in a new window');
   });
 });

@@ -90,6 +90,26 @@ describe('the herald CLI against a running stack', () => {
     }
   });
 
+  it('prints each command\'s arguments and options with --help, from its parser', async () => {
+    const list = await herald(['dead-letters', 'list', '--help'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^Usage: herald dead-letters list /m);
+    for (const option of ['--subscription <sub_id>', '--since <ISO>', '--until <ISO>', '--limit <N>', '--json']) assert.ok(list.stdout.includes(option), option);
+    assert.match(list.stdout, /HERALD_ADMIN_TOKEN/);
+
+    const show = await herald(['help', 'deliveries'], env);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /show \[options\] <dlv_id>/);
+    assert.match(show.stdout, /retry <dlv_id>/);
+
+    for (const args of [['deliveries', 'show', '--help'], ['deliveries', 'retry', '--help'], ['dead-letters', 'retry', '--help']]) {
+      const run = await herald(args, { ...env, HERALD_API_URL: 'http://127.0.0.1:1' });
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, new RegExp(`^Usage: herald ${args[0]} ${args[1]} `, 'm'));
+      assert.match(run.stdout, /-h, --help/);
+    }
+  });
+
   it('lists a subscription\'s dead letters as a table, and only that subscription\'s', async () => {
     const run = await herald(['dead-letters', 'list', '--subscription', subA.id], env);
     assert.equal(run.code, 0, run.stderr);

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { NestPinoLogger } from '../../apps/api/src/common/logger';
 import { createStores } from '../../libs/db/repositories';
-import { createLogger, REDACTED, temporalLogger, type LogLevel } from '../../libs/observability/logger';
+import { createLogger, logDestination, REDACTED, temporalLogger, type LogLevel } from '../../libs/observability/logger';
 import { createApiMetrics, createWorkerMetrics, serveMetrics, statusClass } from '../../libs/observability/metrics';
 
 /** A parsed JSON log line; its fields are whatever the code logged. */
@@ -116,6 +116,40 @@ describe('structured logs', () => {
     assert.deepEqual(records.map((r) => [r.level, r.context]), [['info', 'EventsService'], ['error', 'ErrorFilter'], ['warn', 'DeliveriesService']]);
     assert.match(records[1].msg, /boom/);
     assert.deepEqual(records[2].detail, { deliveryId: 'dlv_1' });
+  });
+});
+
+describe('log format', () => {
+  /** Runs `fn` with process.stdout looking like a terminal, or not. */
+  function withTty<T>(tty: boolean, fn: () => T): T {
+    const had = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    Object.defineProperty(process.stdout, 'isTTY', { value: tty, configurable: true });
+    try {
+      return fn();
+    } finally {
+      if (had) Object.defineProperty(process.stdout, 'isTTY', had);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
+  }
+
+  it('is JSON when stdout is not a terminal, human-readable when it is, unless forced', () => {
+    assert.equal(withTty(false, () => logDestination('auto')), undefined, 'piped: JSON (pino writes to stdout itself)');
+    assert.notEqual(withTty(true, () => logDestination('auto')), undefined, 'terminal: pretty');
+    assert.equal(withTty(true, () => logDestination('json')), undefined, 'json forced in a terminal');
+    assert.notEqual(withTty(false, () => logDestination('pretty')), undefined, 'pretty forced when piped');
+  });
+
+  it('prints one readable line per record, with the level, the component, the message and the fields, redacted alike', () => {
+    let text = '';
+    const out = new Writable({ write(chunk: Buffer, _enc, done) { text += chunk.toString(); done(); } });
+    const logger = createLogger('worker', 'info', logDestination('pretty', out));
+    logger.info({ taskQueue: 'herald-deliveries', secret: 'whsec_do-not-print', headers: { 'x-api-key': 'also-secret' } }, 'worker polling');
+    const lines = text.trim().split('\n');
+    assert.equal(lines.length, 1, text);
+    assert.match(lines[0], /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(herald-worker\): worker polling \{.*"taskQueue":"herald-deliveries"/);
+    assert.ok(!text.includes('whsec_do-not-print') && !text.includes('also-secret'), text);
+    assert.ok(text.includes(REDACTED));
+    assert.ok(!text.trim().startsWith('{'), 'not JSON');
   });
 });
 

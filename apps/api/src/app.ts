@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { HttpStatus, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Config } from '../../../libs/config/config';
 import { createLogger, type Logger } from '../../../libs/observability/logger';
 import { HERALD_VERSION } from '../../../libs/version';
 import { AppModule } from './app.module';
 import { answerClientError } from './common/error.filter';
+import { ErrorView } from './common/error.view';
 import { jsonBodies } from './common/json-body';
 import { NestPinoLogger } from './common/logger';
 
@@ -30,15 +31,23 @@ export async function createApi(config: Config, opts: { logger?: false | Logger 
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY }));
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/**
+ * The OpenAPI document served at /docs-json. scripts/openapi.ts calls it on an app created in
+ * preview mode (no database, no Temporal) to write libs/api-client/openapi.json.
+ */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Herald admin API')
       .setDescription('Durable webhook delivery: subscriptions, events, deliveries, dead letters. Every error has the shape `{ error: { code, message, details } }`.')
       .setVersion(HERALD_VERSION)
       .addBearerAuth()
+      .addGlobalResponse({ status: 'default', description: 'An error, in the shape every error has', type: ErrorView })
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }

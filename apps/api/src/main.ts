@@ -4,7 +4,7 @@ import { createApi } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createLogger('api', config.logLevel);
+  const log = createLogger('api', config.logLevel, config.logFormat);
   const app = await createApi(config, { logger: log });
   await app.listen(config.api.port, config.api.host);
   log.info({ host: config.api.host, port: config.api.port }, 'api listening (OpenAPI at /docs, metrics at /metrics)');

@@ -13,7 +13,7 @@ import { createHeraldWorker, ensurePurgeSchedule } from './worker';
 /** The worker process: runs delivery, event and purge workflows and their activities. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createLogger('worker', config.logLevel);
+  const log = createLogger('worker', config.logLevel, config.logFormat);
   // We own shutdown: stop taking tasks, let running activities finish, then close connections.
   // SDK, workflow and activity logs, and the native core's warnings, go through the same JSON logger.
   Runtime.install({

@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The whole schema of DESIGN.md §2. Lists paginate by id (ULIDs sort by creation), so every
- * log filter has an index ending in id.
+ * The whole schema of docs/architecture.md, "Domain words". Lists paginate by id (ULIDs sort
+ * by creation), so every log filter has an index ending in id.
  */
 export class InitialSchema1763856000000 implements MigrationInterface {
   name = 'InitialSchema1763856000000';

@@ -11,7 +11,7 @@ export type Scope = 'admin' | 'ingest';
 const PUBLIC = 'herald:public';
 const INGEST = 'herald:ingest';
 
-/** No token needed (liveness only). */
+/** No token needed: the probes (they reveal only up/down) and nothing else. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC, true);
 /** The ingest-only token may use this route as well as the admin token. */
 export const IngestAllowed = (): MethodDecorator & ClassDecorator => SetMetadata(INGEST, true);
@@ -48,9 +48,11 @@ class FailureLimiter {
 }
 
 /**
- * Bearer tokens from configuration, compared with `tokensEqual`. A client address that fails
- * `HERALD_AUTH_FAILURE_LIMIT` times within the window gets 429 on every guarded route, even
- * with the right token: otherwise the answer to a lucky guess would still tell it apart.
+ * Bearer tokens from configuration, compared with `tokensEqual`. A valid token always passes:
+ * the failure limiter only slows failing guesses. A client address that fails
+ * `HERALD_AUTH_FAILURE_LIMIT` times within the window gets 429 with Retry-After instead of 401
+ * for every further failing request until the window has passed, so a misconfigured poller or
+ * a guesser backs off while the operator behind the same address keeps working.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -67,13 +69,12 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const client = req.ip ?? 'unknown';
-    const now = Date.now();
-    const wait = this.limiter.retryAfter(client, now);
-    if (wait !== undefined) throw new RateLimited(wait);
-
     const scope = this.scopeOf(req.headers.authorization);
     if (!scope) {
+      const client = req.ip ?? 'unknown';
+      const now = Date.now();
+      const wait = this.limiter.retryAfter(client, now);
+      if (wait !== undefined) throw new RateLimited(wait);
       this.limiter.fail(client, now);
       throw new Unauthenticated();
     }

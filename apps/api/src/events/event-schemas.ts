@@ -1,8 +1,8 @@
 /**
  * JSON Schemas of the event payloads, one per catalog type. `image.created` is the image
- * platform's documented payload (seeds/001): PNG and JPEG URLs, render metadata, the template
- * modifications applied, and a status. `user_defined` is not the producer's to send: Herald
- * adds it per subscription.
+ * platform's documented payload (docs/architecture.md, "Event types"): PNG and JPEG URLs,
+ * render metadata, the template modifications applied, and a status. `user_defined` is not
+ * the producer's to send: Herald adds it per subscription.
  */
 const httpUrl = { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 4096 } as const;
 

@@ -30,6 +30,8 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  // Public like /health: a readiness poller carries no token, and the answer is only up/down.
+  @Public()
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: Postgres and Temporal are both reachable (503 otherwise)' })
   async ready(): Promise<{ status: 'ready'; checks: Record<string, Check> }> {

@@ -1,0 +1,27 @@
+import { eventually } from '../../test/support/engine';
+import type { Bench } from '../context';
+import { mapRound } from '../context';
+import { cpuPer } from '../cpu';
+import { startBenchReceiver } from '../receiver';
+import { round, summary } from '../stats';
+
+/** End-to-end throughput and 202 → arrival latency with `fanout` subscriptions per event. */
+export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
+  const receiver = await startBenchReceiver(200);
+  const subs = await Promise.all(Array.from({ length: fanout }, (_, i) => b.subscribe(receiver, `s${i}`)));
+  const t0 = performance.timeOrigin + performance.now();
+  const cpu0 = b.cpu();
+  const events = fanout === 1 ? b.opts.events : Math.floor(b.opts.events / 5);
+  const { accepted, latencies, seconds } = await b.ingest(events, `evt_e2e${fanout}`);
+  await eventually(async () => receiver.arrivals.size >= events * fanout, 600_000, `${events * fanout} deliveries`);
+  const last = Math.max(...receiver.arrivals.values());
+  const lat = [...receiver.arrivals.entries()].map(([k, t]) => t - accepted.get(k.split('|')[0])!);
+  b.results[`e2e_x${fanout}`] = {
+    events, deliveries: events * fanout, deliveries_per_s: round((events * fanout) / ((last - t0) / 1000)),
+    latency_202_to_arrival_ms: mapRound(summary(lat)), ingest_per_s: round(events / seconds), ingest_ms: mapRound(summary(latencies)),
+    cpu_ms_per_delivery: cpuPer(cpu0, b.cpu(), events * fanout),
+  };
+  b.log(`e2e ×${fanout}: ${JSON.stringify(b.results[`e2e_x${fanout}`])}`);
+  await b.unsubscribe(subs);
+  await receiver.close();
+}
