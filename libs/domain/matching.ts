@@ -1,6 +1,6 @@
 /**
  * Which subscriptions an event reaches. Pure, and the one rule: the SQL matches on
- * `event_types && candidateFilters(type)`, so the database and this module cannot disagree.
+ * `tenant_id = event's AND event_types && candidateFilters(type)`, so the database and this module cannot disagree.
  */
 
 /**
@@ -25,12 +25,13 @@ export function matchesTemplate(templateIds: readonly string[], templateId: stri
 }
 
 export interface MatchableSubscription {
+  tenantId: string;
   enabled: boolean;
   eventTypes: readonly string[];
   templateIds: readonly string[];
 }
 
-/** The whole rule: enabled, the event type passes a filter, the template is in scope. */
-export function matchesSubscription(s: MatchableSubscription, event: { type: string; templateId: string | null }): boolean {
-  return s.enabled && matchesEventType(s.eventTypes, event.type) && matchesTemplate(s.templateIds, event.templateId);
+/** The whole rule: the event's own tenant, the event type passes a filter, the template is in scope, enabled. */
+export function matchesSubscription(s: MatchableSubscription, event: { tenantId: string; type: string; templateId: string | null }): boolean {
+  return s.tenantId === event.tenantId && matchesEventType(s.eventTypes, event.type) && matchesTemplate(s.templateIds, event.templateId) && s.enabled;
 }

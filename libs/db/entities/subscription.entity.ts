@@ -5,6 +5,8 @@ import type { PayloadFormat } from '../../domain/types';
 @Entity('subscriptions')
 export class Subscription {
   @PrimaryColumn('text') id: string;
+  /** The tenant it belongs to; fixed at creation. */
+  @Column('text', { name: 'tenant_id', default: 'default' }) tenantId: string;
   @Column('text') url: string;
   @Column('text', { name: 'event_types', array: true }) eventTypes: string[];
   @Column('text', { name: 'template_ids', array: true, default: () => "'{}'" }) templateIds: string[];

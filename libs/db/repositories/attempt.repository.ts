@@ -83,6 +83,7 @@ export class AttemptRepository {
           {
             deliveryId: a.deliveryId,
             subscriptionId: a.subscriptionId,
+            tenantId: delivery.tenantId,
             eventId: record.eventId,
             eventType: delivery.eventType,
             reason: a.errorMessage ?? `HTTP ${a.statusCode}`,

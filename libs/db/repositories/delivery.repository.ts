@@ -2,10 +2,10 @@ import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
 import { Delivery } from '../entities';
-import type { CreatedRange, PageRequest } from './page';
+import type { CreatedRange, PageRequest, TenantScope } from './page';
 
 /** What a delivery list can be narrowed to. */
-export interface DeliveryFilter extends CreatedRange {
+export interface DeliveryFilter extends CreatedRange, TenantScope {
   subscriptionId?: string;
   eventId?: string;
   eventType?: string;
@@ -30,14 +30,16 @@ export class DeliveryRepository {
     return this.db.getRepository(Delivery);
   }
 
-  find(id: string): Promise<Delivery | null> {
-    return this.repo.findOneBy({ id });
+  /** Null when there is none, or when it belongs to another tenant than `scope`'s. */
+  find(id: string, scope: TenantScope = {}): Promise<Delivery | null> {
+    return this.repo.findOneBy(scope.tenantId === undefined ? { id } : { id, tenantId: scope.tenantId });
   }
 
   /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: DeliveryFilter, page: PageRequest): Promise<Delivery[]> {
     const qb = this.repo.createQueryBuilder('d').orderBy('d.id', 'DESC').limit(page.limit + 1);
     if (page.cursor) qb.andWhere('d.id < :before', { before: page.cursor });
+    if (filter.tenantId !== undefined) qb.andWhere('d.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.subscriptionId) qb.andWhere('d.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
     if (filter.eventId) qb.andWhere('d.event_id = :eventId', { eventId: filter.eventId });
     if (filter.eventType) qb.andWhere('d.event_type = :eventType', { eventType: filter.eventType });
@@ -53,22 +55,23 @@ export class DeliveryRepository {
   }
 
   /** Deliveries not in a final status, e.g. a subscription's before it is deleted. */
-  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
+  listOpen(filter: { subscriptionId: string } | Required<TenantScope>): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
+    const owner = 'subscriptionId' in filter ? { subscriptionId: filter.subscriptionId } : { tenantId: filter.tenantId };
     return this.repo.find({
       select: { id: true, eventId: true, subscriptionId: true },
-      where: { subscriptionId: filter.subscriptionId, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
+      where: { ...owner, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
     });
   }
 
   /** Creates `pending` deliveries of an event; one per subscription, so a repeat creates nothing. */
-  async insertPending(event: { id: string; type: string; templateId: string | null }, rows: { id: string; subscriptionId: string; workflowId: string }[], now: Date): Promise<void> {
+  async insertPending(event: { id: string; tenantId: string; type: string; templateId: string | null }, rows: { id: string; subscriptionId: string; workflowId: string }[], now: Date): Promise<void> {
     if (rows.length === 0) return;
     await this.db.query(
-      `INSERT INTO deliveries (id, event_id, subscription_id, event_type, template_id, status, workflow_id, created_at, updated_at)
-       SELECT r.id, $1, r.subscription_id, $2, $3, 'pending', r.workflow_id, $4, $4
-         FROM unnest($5::text[], $6::text[], $7::text[]) AS r (id, subscription_id, workflow_id)
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
+       SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
+         FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
        ON CONFLICT (event_id, subscription_id) DO NOTHING`,
-      [event.id, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
+      [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
     );
   }
 

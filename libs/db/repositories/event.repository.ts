@@ -19,8 +19,8 @@ export class EventRepository {
   }
 
   /** What matching needs of an event. */
-  findForMatching(id: string): Promise<Pick<Event, 'id' | 'type' | 'templateId'> | null> {
-    return this.repo.findOne({ select: { id: true, type: true, templateId: true }, where: { id } });
+  findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId'> | null> {
+    return this.repo.findOne({ select: { id: true, tenantId: true, type: true, templateId: true }, where: { id } });
   }
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */

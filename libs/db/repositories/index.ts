@@ -9,15 +9,18 @@ import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { SubscriptionRepository } from './subscription.repository';
+import { TenantRepository } from './tenant.repository';
 
 export { AttemptRepository, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
 export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow } from './delivery.repository';
 export { EventRepository } from './event.repository';
-export type { CreatedRange, PageRequest } from './page';
+export type { CreatedRange, PageRequest, TenantScope } from './page';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';
+export { TenantRepository, type TenantFilter, type TenantPageRequest } from './tenant.repository';
 
 export interface Stores {
+  tenants: TenantRepository;
   subscriptions: SubscriptionRepository;
   events: EventRepository;
   deliveries: DeliveryRepository;
@@ -28,6 +31,7 @@ export interface Stores {
 export function createStores(dataSource: DataSource): Stores {
   const db = dataSource.manager;
   return {
+    tenants: new TenantRepository(db),
     subscriptions: new SubscriptionRepository(db),
     events: new EventRepository(db),
     deliveries: new DeliveryRepository(db),

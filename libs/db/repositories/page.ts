@@ -9,3 +9,8 @@ export interface CreatedRange {
   since?: Date;
   until?: Date;
 }
+
+/** Rows of one tenant; absent = every tenant's (the admin's view). */
+export interface TenantScope {
+  tenantId?: string;
+}

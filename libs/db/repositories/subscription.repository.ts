@@ -2,10 +2,10 @@ import type { EntityManager } from 'typeorm';
 import { SEALED_PATTERN } from '../../delivery/secret-box';
 import { candidateFilters } from '../../domain/matching';
 import { Subscription } from '../entities';
-import type { PageRequest } from './page';
+import type { PageRequest, TenantScope } from './page';
 
 /** What a subscription list can be narrowed to. */
-export interface SubscriptionFilter {
+export interface SubscriptionFilter extends TenantScope {
   enabled?: boolean;
   /** Subscriptions that list any of these filters. */
   anyEventTypeFilter?: readonly string[];
@@ -24,8 +24,15 @@ export class SubscriptionRepository {
     return this.repo.save(this.repo.create(fields));
   }
 
-  find(id: string): Promise<Subscription | null> {
-    return this.repo.findOneBy({ id });
+  /** Null when there is none, or when it belongs to another tenant than `scope`'s. */
+  find(id: string, scope: TenantScope = {}): Promise<Subscription | null> {
+    return this.repo.findOneBy(scope.tenantId === undefined ? { id } : { id, tenantId: scope.tenantId });
+  }
+
+  /** Running or not, the ids of a tenant's subscriptions. */
+  async listIds(filter: Required<TenantScope>): Promise<string[]> {
+    const rows = await this.repo.find({ select: { id: true }, where: { tenantId: filter.tenantId }, order: { id: 'ASC' } });
+    return rows.map((r) => r.id);
   }
 
   async save(s: Subscription): Promise<void> {
@@ -41,6 +48,7 @@ export class SubscriptionRepository {
   listPage(filter: SubscriptionFilter, page: PageRequest): Promise<Subscription[]> {
     const qb = this.repo.createQueryBuilder('s').orderBy('s.id', 'ASC').limit(page.limit + 1);
     if (page.cursor) qb.andWhere('s.id > :after', { after: page.cursor });
+    if (filter.tenantId !== undefined) qb.andWhere('s.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: filter.enabled });
     if (filter.anyEventTypeFilter !== undefined) qb.andWhere('s.event_types && CAST(:filters AS text[])', { filters: [...filter.anyEventTypeFilter] });
     return qb.getMany();
@@ -70,13 +78,13 @@ export class SubscriptionRepository {
   }
 
   /** The enabled subscriptions an event reaches (libs/domain/matching.ts, as SQL), by id. */
-  findEnabledMatching(event: { type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url'>[]> {
+  findEnabledMatching(event: { tenantId: string; type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url'>[]> {
     return this.db.query(
       `SELECT id, url FROM subscriptions
-        WHERE enabled AND event_types && $1::text[]
-          AND (cardinality(template_ids) = 0 OR $2::text = ANY (template_ids))
+        WHERE tenant_id = $1 AND enabled AND event_types && $2::text[]
+          AND (cardinality(template_ids) = 0 OR $3::text = ANY (template_ids))
         ORDER BY id`,
-      [candidateFilters(event.type), event.templateId],
+      [event.tenantId, candidateFilters(event.type), event.templateId],
     );
   }
 }

@@ -13,6 +13,7 @@ import { createTargetPolicy, type TargetPolicy } from '../../../../libs/delivery
 import { EVENT_TYPES, isKnownEventType, isValidEventTypeFilter } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { candidateFilters } from '../../../../libs/domain/matching';
+import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { HERALD_VERSION } from '../../../../libs/version';
 import { mapLimit } from '../common/concurrency';
@@ -41,7 +42,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(CONFIG) config: Config,
-    @Inject(STORES) private readonly stores: Pick<Stores, 'subscriptions' | 'deliveries' | 'attempts'>,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'subscriptions' | 'deliveries' | 'attempts'>,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
   ) {
@@ -56,8 +57,12 @@ export class SubscriptionsService implements OnApplicationShutdown {
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionWithSecret> {
     const secret = dto.secret ?? generateSecret();
     this.checkSecret(secret);
+    const tenantId = dto.tenantId ?? DEFAULT_TENANT_ID;
+    // A subscription for a tenant the platform has not registered yet registers it.
+    await this.stores.tenants.ensure(tenantId);
     const subscription = await this.stores.subscriptions.insert({
       id: newId('subscription'),
+      tenantId,
       url: this.checkUrl(dto.url),
       eventTypes: this.checkEventTypes(dto.eventTypes),
       templateIds: dto.templateIds ?? [],
