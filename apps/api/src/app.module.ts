@@ -10,9 +10,10 @@ import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+import { TenantStatsModule } from './tenants/tenant-stats.module';
 
 /** Feature modules of the admin API; each owns its controller, service and DTOs. */
-const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule];
+const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule, TenantStatsModule];
 
 @Module({})
 export class AppModule {

@@ -18,7 +18,7 @@ export abstract class DomainError extends Error {
 
 export class NotFound extends DomainError {
   readonly kind = 'not_found';
-  constructor(resource: 'subscription' | 'event' | 'delivery' | 'dead_letter', id: string) {
+  constructor(resource: 'tenant' | 'subscription' | 'event' | 'delivery' | 'dead_letter', id: string) {
     super(`${resource}_not_found`, `No ${resource.replace('_', ' ')} with id ${JSON.stringify(id)}`, { id });
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Config } from '../../../../libs/config/config';
 import type { Subscription } from '../../../../libs/db/entities';
-import type { Stores } from '../../../../libs/db/repositories';
+import type { Stores, SubscriptionDeliverySummary } from '../../../../libs/db/repositories';
 import { attemptRow, prepareRequest, sendRequest } from '../../../../libs/delivery/attempt';
 import { sealHeaderValues } from '../../../../libs/delivery/header-values';
 import { validateCustomHeaders } from '../../../../libs/delivery/headers';
@@ -31,6 +31,8 @@ import { toSubscriptionView, type SubscriptionView, type SubscriptionWithSecret 
 export const USER_DEFINED_MAX_BYTES = 8 * 1024;
 /** After a rotation the replaced secret keeps signing this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
+/** The window of a subscription's `successRate24h`. */
+const SUCCESS_RATE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Control, format (RTL override, zero-width), separator, private-use, unassigned, surrogate. */
 const INVISIBLE_OR_CONTROL = /[\p{C}\p{Z}]/u;
 
@@ -85,11 +87,14 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (q.eventType !== undefined && !isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
     // An exact type: every subscription that receives it. A wildcard: those that list it.
     const anyEventTypeFilter = q.eventType === undefined ? undefined : isKnownEventType(q.eventType) ? candidateFilters(q.eventType) : [q.eventType];
-    return toPage(await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, (s) => this.view(s));
+    const rows = await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit });
+    // The page's delivery figures in one query, not one per subscription.
+    const summaries = await this.deliverySummaries(rows.slice(0, limit).map((s) => s.id));
+    return toPage(rows, limit, (s) => this.view(s, summaries.get(s.id)));
   }
 
   async get(id: string): Promise<SubscriptionView> {
-    return this.view(await this.find(id));
+    return this.viewWithDeliveries(await this.find(id));
   }
 
   async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
@@ -103,7 +108,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     await this.stores.subscriptions.save(s);
-    return this.view(s);
+    return this.viewWithDeliveries(s);
   }
 
   /**
@@ -135,7 +140,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     s.secretCiphertext = this.secretBox.seal(secret);
     await this.stores.subscriptions.save(s);
     this.logger.log(`subscription ${s.id}: secret rotated; the previous one signs until ${s.previousSecretExpiresAt.toISOString()}`);
-    return { ...this.view(s), secret };
+    return { ...(await this.viewWithDeliveries(s)), secret };
   }
 
   /**
@@ -153,8 +158,17 @@ export class SubscriptionsService implements OnApplicationShutdown {
     return toAttemptView(attempt);
   }
 
-  private view(s: Subscription): SubscriptionView {
-    return toSubscriptionView(s, (sealed) => this.secretBox.open(sealed));
+  private view(s: Subscription, deliveries?: SubscriptionDeliverySummary): SubscriptionView {
+    return toSubscriptionView(s, (sealed) => this.secretBox.open(sealed), deliveries);
+  }
+
+  private async viewWithDeliveries(s: Subscription): Promise<SubscriptionView> {
+    return this.view(s, (await this.deliverySummaries([s.id])).get(s.id));
+  }
+
+  /** Each subscription's newest delivery and its last 24 hours (`successRate24h`). */
+  private deliverySummaries(ids: string[]): Promise<Map<string, SubscriptionDeliverySummary>> {
+    return this.stores.deliveries.summarizeBySubscription(ids, new Date(Date.now() - SUCCESS_RATE_WINDOW_MS));
   }
 
   private async find(id: string): Promise<Subscription> {

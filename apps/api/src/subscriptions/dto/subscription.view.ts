@@ -1,9 +1,19 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Subscription } from '../../../../../libs/db/entities';
+import type { SubscriptionDeliverySummary } from '../../../../../libs/db/repositories';
 import { maskHeaderValues } from '../../../../../libs/delivery/header-values';
-import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
+import { successRate } from '../../../../../libs/domain/delivery-stats';
+import { DELIVERY_STATUSES, PAYLOAD_FORMATS, type DeliveryStatus, type PayloadFormat } from '../../../../../libs/domain/types';
 import { PageMeta } from '../../common/pagination';
 import { EXAMPLE_SECRET } from './create-subscription.dto';
+
+export class LastDeliveryView {
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' })
+  status: DeliveryStatus;
+
+  @ApiProperty({ description: 'When the delivery reached that status', type: String, format: 'date-time', example: '2025-11-23T10:00:02.000Z' })
+  at: Date;
+}
 
 /** A subscription as every response shows it: never its secret, custom header values masked. */
 export class SubscriptionView {
@@ -47,6 +57,17 @@ export class SubscriptionView {
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
   updatedAt: Date;
+
+  @ApiProperty({ description: "The subscription's newest delivery (by creation): its status now; null before the first", type: LastDeliveryView, nullable: true })
+  lastDelivery: LastDeliveryView | null;
+
+  @ApiProperty({
+    description: 'Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did',
+    type: Number,
+    nullable: true,
+    example: 0.9875,
+  })
+  successRate24h: number | null;
 }
 
 /** Create and rotate-secret responses: the only places the secret is ever shown. */
@@ -60,8 +81,11 @@ export class SubscriptionPage extends PageMeta {
   data: SubscriptionView[];
 }
 
-/** `open` opens the sealed header values, only to mask them. */
-export function toSubscriptionView(s: Subscription, open: (sealed: string) => string): SubscriptionView {
+/**
+ * `open` opens the sealed header values, only to mask them; `deliveries` is the subscription's
+ * delivery summary over the last 24 hours (none: a subscription without deliveries).
+ */
+export function toSubscriptionView(s: Subscription, open: (sealed: string) => string, deliveries?: SubscriptionDeliverySummary): SubscriptionView {
   return {
     id: s.id,
     url: s.url,
@@ -75,5 +99,7 @@ export function toSubscriptionView(s: Subscription, open: (sealed: string) => st
     previousSecretExpiresAt: s.previousSecretExpiresAt && s.previousSecretExpiresAt > new Date() ? s.previousSecretExpiresAt : null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
+    lastDelivery: deliveries?.last ?? null,
+    successRate24h: deliveries ? successRate(deliveries.since) : null,
   };
 }
