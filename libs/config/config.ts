@@ -47,6 +47,12 @@ const schema = z.object({
   // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
+  HERALD_CONSOLE_FRAME_ANCESTORS: z
+    .string()
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((v) => v.every(isFrameAncestor), "must be origins like https://app.example.com (or 'self'), space or comma separated")
+    .default(''),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
   HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -72,6 +78,7 @@ export interface Config {
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
 }
@@ -108,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
+    console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,
   };
@@ -124,6 +132,11 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     }
     throw err;
   }
+}
+
+/** A CSP frame-ancestors source: an http(s) origin (a `*.` host wildcard allowed) or 'self'. */
+function isFrameAncestor(source: string): boolean {
+  return source === "'self'" || /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(source);
 }
 
 function decodeKey(value: string): Buffer | undefined {

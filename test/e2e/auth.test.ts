@@ -15,7 +15,7 @@ import { reportSecurity } from '../support/load';
 import { startStack, type TestStack } from '../support/stack';
 
 /** Every operation of the OpenAPI document; a new route changes this number on purpose. */
-const EXPECTED_OPERATIONS = 22;
+const EXPECTED_OPERATIONS = 23;
 /** Documented as public (docs/architecture.md, "Admin API", and README): the probes, and the OpenAPI document itself. */
 const PUBLIC_OPERATIONS = ['GET /health', 'GET /ready'];
 
@@ -99,7 +99,7 @@ describe('every route but /health and /ready needs the right token', () => {
     });
   });
 
-  it('refuses the ingest token with 403 everywhere but POST /v1/events', async () => {
+  it('refuses the ingest token with 403 everywhere but POST /v1/events and GET /v1/whoami', async () => {
     const ingestRoutes: string[] = [];
     for (const op of operations.filter((o) => !PUBLIC_OPERATIONS.includes(`${o.method} ${o.path}`))) {
       const answer = await call(stack.baseUrl, op, bearer(TEST_INGEST_TOKEN));
@@ -107,11 +107,14 @@ describe('every route but /health and /ready needs the right token', () => {
         // Past the guard: the empty body is the only thing wrong.
         assertError(answer, 422, 'validation_failed');
         ingestRoutes.push(`${op.method} ${op.path}`);
+      } else if (op.method === 'GET' && op.path === '/v1/whoami') {
+        assert.deepEqual(answer.body, { kind: 'ingest', tenantId: null, expiresAt: null });
+        ingestRoutes.push(`${op.method} ${op.path}`);
       } else {
         assertError(answer, 403, 'forbidden');
       }
     }
-    assert.deepEqual(ingestRoutes, ['POST /v1/events']);
+    assert.deepEqual(ingestRoutes.sort(), ['GET /v1/whoami', 'POST /v1/events']);
   });
 
   it('accepts the scheme in any case and surrounding spaces, as RFC 9110 allows', async () => {

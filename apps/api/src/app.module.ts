@@ -9,11 +9,12 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SessionModule } from './session/session.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TenantStatsModule } from './tenants/tenant-stats.module';
 
 /** Feature modules of the admin API; each owns its controller, service and DTOs. */
-const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule, TenantStatsModule];
+const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule, SessionModule, TenantStatsModule];
 
 @Module({})
 export class AppModule {

@@ -11,6 +11,7 @@ import { answerClientError } from './common/error.filter';
 import { ErrorView } from './common/error.view';
 import { jsonBodies } from './common/json-body';
 import { NestPinoLogger } from './common/logger';
+import { serveConsole } from './console/console';
 
 /** Largest request body accepted (an event with its data); larger → 413. */
 export const BODY_LIMIT = '256kb';
@@ -27,6 +28,8 @@ export async function createApi(config: Config, opts: { logger?: false | Logger 
   app.getHttpServer().on('clientError', answerClientError);
   // JSON objects only, within the body limit (see jsonBodies for what else is refused).
   app.use(jsonBodies(BODY_LIMIT));
+  // The console's static files at /console (built by scripts/bootstrap.sh).
+  serveConsole(app, config);
   // A well-formed body with wrong fields is 422, like every domain validation; malformed JSON stays 400.
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY }));
   app.enableShutdownHooks();

@@ -1,0 +1,210 @@
+import { useEffect, useState } from 'preact/hooks';
+import { call, collect, type ApiClient, type Attempt, type Delivery, type Subscription } from '../api';
+import { href } from '../router';
+import { ActionButton, asApiError, CodeBadge, ConfirmButton, ErrorNote, Loading, StatusBadge, tenantQuery, useLoad, useSession, When } from '../ui';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Deliveries counted per webhook for the 24 h success rate (a busy endpoint shows "≥"). */
+const RATE_SAMPLE = 500;
+
+interface Figures {
+  last: Delivery | null;
+  finished: number;
+  succeeded: number;
+  total: number;
+  capped: boolean;
+}
+
+/**
+ * Last delivery status and 24 h success rate, computed here from the delivery log: the API has
+ * no per-subscription figures yet. Loaded after the list renders, a few webhooks at a time.
+ */
+async function figuresOf(client: ApiClient, sub: Subscription): Promise<Figures> {
+  const since = new Date(Date.now() - DAY_MS).toISOString();
+  const recent = await collect((cursor) => call(client.GET('/v1/deliveries', { params: { query: { subscriptionId: sub.id, since, cursor, limit: 100 } } })), RATE_SAMPLE);
+  const last = recent[0] ?? (await call(client.GET('/v1/deliveries', { params: { query: { subscriptionId: sub.id, limit: 1 } } }))).data[0] ?? null;
+  const finished = recent.filter((d) => d.status === 'succeeded' || d.status === 'dead_lettered');
+  return { last, finished: finished.length, succeeded: finished.filter((d) => d.status === 'succeeded').length, total: recent.length, capped: recent.length >= RATE_SAMPLE };
+}
+
+function useFigures(client: ApiClient, subs: Subscription[]): Record<string, Figures | 'error'> {
+  const [figures, setFigures] = useState<Record<string, Figures | 'error'>>({});
+  useEffect(() => {
+    let live = true;
+    const queue = subs.filter((s) => !(s.id in figures));
+    const worker = async (): Promise<void> => {
+      for (let s = queue.shift(); s && live; s = queue.shift()) {
+        const id = s.id;
+        const f = await figuresOf(client, s).catch(() => 'error' as const);
+        if (live) setFigures((all) => ({ ...all, [id]: f }));
+      }
+    };
+    void Promise.all([worker(), worker(), worker(), worker()]);
+    return () => {
+      live = false;
+    };
+  }, [subs]);
+  return figures;
+}
+
+export function WebhooksPage() {
+  const session = useSession();
+  const { client } = session;
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [rows, setRows] = useState<Subscription[]>([]);
+  const page = useLoad(() => call(client.GET('/v1/subscriptions', { params: { query: { ...tenantQuery(session), cursor: cursor ?? undefined, limit: 50 } } })), [cursor, session.tenantId]);
+  useEffect(() => {
+    if (page.data) setRows((r) => (cursor ? [...r, ...page.data!.data] : page.data!.data));
+  }, [page.data]);
+  useEffect(() => setCursor(null), [session.tenantId]);
+  const figures = useFigures(client, rows);
+
+  const replace = (s: Subscription): void => setRows((all) => all.map((x) => (x.id === s.id ? s : x)));
+  const remove = (id: string): void => setRows((all) => all.filter((x) => x.id !== id));
+
+  return (
+    <section aria-labelledby="webhooks-title">
+      <div class="title-row">
+        <h1 id="webhooks-title">Webhooks</h1>
+        <a class="button primary" href={href('webhooks/new')}>Create webhook</a>
+      </div>
+      <p class="muted">Endpoints Herald POSTs events to, signed. Toggle one off to stop sending; its log stays.</p>
+      <ErrorNote error={page.error} />
+      {page.loading && rows.length === 0 && <Loading what="webhooks" />}
+      {!page.loading && !page.error && rows.length === 0 && (
+        <div class="empty card">
+          <p>No webhooks yet.</p>
+          <a class="button primary" href={href('webhooks/new')}>Create your first webhook</a>
+        </div>
+      )}
+      {rows.length > 0 && (
+        <ul class="webhooks" aria-label="Webhooks">
+          {rows.map((s) => (
+            <WebhookRow key={s.id} sub={s} figures={figures[s.id]} onChange={replace} onDelete={remove} />
+          ))}
+        </ul>
+      )}
+      {page.data?.nextCursor && (
+        <button type="button" onClick={() => setCursor(page.data!.nextCursor)} disabled={page.loading}>
+          Show more webhooks
+        </button>
+      )}
+    </section>
+  );
+}
+
+function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; figures: Figures | 'error' | undefined; onChange: (s: Subscription) => void; onDelete: (id: string) => void }) {
+  const { client } = useSession();
+  const [test, setTest] = useState<Attempt>();
+  const [toggleError, setToggleError] = useState<ReturnType<typeof asApiError>>();
+  const name = sub.description || sub.url;
+  const toggle = async (enabled: boolean): Promise<void> => {
+    setToggleError(undefined);
+    try {
+      onChange(await call(client.PATCH('/v1/subscriptions/{id}', { params: { path: { id: sub.id } }, body: { enabled } })));
+    } catch (err) {
+      setToggleError(asApiError(err));
+    }
+  };
+  return (
+    <li class="card webhook" data-id={sub.id}>
+      <div class="webhook-head">
+        <h2 class="webhook-name">
+          <a href={href(`webhooks/${sub.id}`)}>{sub.description || <span class="muted">(no description)</span>}</a>
+        </h2>
+        <label class="switch">
+          <input type="checkbox" role="switch" checked={sub.enabled} aria-label={`Enabled: ${name}`} onChange={(e) => void toggle((e.target as HTMLInputElement).checked)} />
+          <span aria-hidden="true">{sub.enabled ? 'Enabled' : 'Disabled'}</span>
+        </label>
+      </div>
+      <ErrorNote error={toggleError} />
+      <dl class="facts">
+        <div>
+          <dt>URL</dt>
+          <dd class="url">{sub.url}</dd>
+        </div>
+        <div>
+          <dt>Event types</dt>
+          <dd>
+            {sub.eventTypes.map((t) => (
+              <code key={t} class="chip">{t}</code>
+            ))}
+          </dd>
+        </div>
+        <div>
+          <dt>Last delivery</dt>
+          <dd>
+            {figures === undefined ? (
+              <span class="muted">…</span>
+            ) : figures === 'error' ? (
+              <span class="muted">unavailable</span>
+            ) : figures.last ? (
+              <a href={href(`deliveries/${figures.last.id}`)}>
+                <StatusBadge status={figures.last.status} /> <When iso={figures.last.createdAt} />
+              </a>
+            ) : (
+              <span class="muted">none yet</span>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Success, 24 h</dt>
+          <dd>
+            {figures === undefined ? (
+              <span class="muted">…</span>
+            ) : figures === 'error' ? (
+              <span class="muted">unavailable</span>
+            ) : figures.finished === 0 ? (
+              <span class="muted">no finished deliveries</span>
+            ) : (
+              <span>
+                {Math.round((100 * figures.succeeded) / figures.finished)} % of {figures.capped ? '≥' : ''}
+                {figures.finished} finished
+              </span>
+            )}
+          </dd>
+        </div>
+      </dl>
+      <div class="actions">
+        <ActionButton
+          label="Send test"
+          busyLabel="Sending…"
+          ariaLabel={`Send test: ${name}`}
+          onClick={async () => setTest(await call(client.POST('/v1/subscriptions/{id}/test', { params: { path: { id: sub.id } } })))}
+        />
+        <a class="button" href={href('deliveries', { subscriptionId: sub.id })} aria-label={`Deliveries: ${name}`}>Deliveries</a>
+        <a class="button" href={href(`webhooks/${sub.id}`)} aria-label={`Edit: ${name}`}>Edit</a>
+        <ConfirmButton
+          label="Delete"
+          buttonLabel={`Delete: ${name}`}
+          title="Delete this webhook?"
+          confirmLabel="Delete webhook and its logs"
+          danger
+          onConfirm={async () => {
+            await call(client.DELETE('/v1/subscriptions/{id}', { params: { path: { id: sub.id } } }));
+            onDelete(sub.id);
+          }}
+        >
+          <p>
+            <strong>{name}</strong> stops receiving events. Its delivery log, attempts and dead letters are deleted with it, and its running deliveries stop. This cannot be undone.
+          </p>
+        </ConfirmButton>
+      </div>
+      {test && <TestResult attempt={test} />}
+    </li>
+  );
+}
+
+export function TestResult({ attempt }: { attempt: Attempt }) {
+  return (
+    <div class={`note ${attempt.ok ? 'success' : 'error'} test-result`} role="status">
+      <strong>Test attempt:</strong> <CodeBadge ok={attempt.ok} code={attempt.statusCode} /> in {attempt.durationMs} ms
+      {attempt.error && <span> — {attempt.error}</span>}
+      {attempt.responseExcerpt && (
+        <pre class="code excerpt" tabIndex={0} aria-label="Response excerpt">
+          {attempt.responseExcerpt}
+        </pre>
+      )}
+    </div>
+  );
+}

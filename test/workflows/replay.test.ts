@@ -1,0 +1,105 @@
+/**
+ * In-flight deliveries survive an upgrade: every history under fixtures/histories — deliveries
+ * and event fan-outs recorded from the engine as it was (waiting on each retry timer, mid-attempt,
+ * dead-lettered, manually retried, cancelled, signalled) — replays against the current workflows
+ * bundle without a nondeterminism error.
+ *
+ * This test guards every later engine change. A change to workflows/ that alters the command
+ * sequence for a history that already exists (another activity, timer, marker, child or search-
+ * attribute upsert, or the same ones in another order or with another activity type) must be
+ * version-gated with `patched()` from @temporalio/workflow, keeping the old path for old
+ * histories — and the fixtures are kept, never re-recorded over: they are what production's
+ * in-flight workflows look like. Record a new engine's histories beside them
+ * (fixtures/record-histories.ts, `--suffix`); this test replays every file there.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { workflowBundle } from '../support/engine';
+import { historyFromJSON } from '../support/history-json';
+
+/** The source tree's fixtures (tsc does not copy JSON into dist). */
+const DIR = join(__dirname, '..', '..', '..', 'test', 'workflows', 'fixtures', 'histories');
+
+/** Recorded from engine 0.1.0 (issue 14, before its engine changes); they must stay. */
+const BASELINE = [
+  'delivery-attempt-interrupted',
+  'delivery-cancel-signal-during-wait',
+  'delivery-cancelled-subscription-disabled',
+  'delivery-child-succeeded',
+  'delivery-dead-lettered',
+  'delivery-manual-retry-failed',
+  'delivery-manual-retry-succeeded',
+  'delivery-mid-attempt-1',
+  'delivery-mid-attempt-3',
+  'delivery-prepare-retrying',
+  'delivery-retry-now-during-60min-wait',
+  'delivery-retry-now-during-attempt',
+  'delivery-succeeded-first-try',
+  'delivery-waiting-15min',
+  'delivery-waiting-1min',
+  'delivery-waiting-5min',
+  'delivery-waiting-60min',
+  'event-fan-out',
+  'event-no-match',
+  'purge-dead-letters',
+];
+
+const fixtures = (): { name: string; json: any }[] =>
+  readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => ({ name: f.replace(/\.json$/, ''), json: JSON.parse(readFileSync(join(DIR, f), 'utf8')) }));
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+
+async function replayAll(bundle: WorkflowBundleWithSourceMap, histories: { name: string; json: any }[]): Promise<Map<string, Error | undefined>> {
+  const results = new Map<string, Error | undefined>();
+  const replays = Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'herald-fixtures' },
+    histories.map((h) => ({ workflowId: h.name, history: historyFromJSON(h.json) })),
+  );
+  for await (const r of replays) results.set(r.workflowId, r.error);
+  return results;
+}
+
+describe('replay of recorded histories against the current workflows', () => {
+  let all: { name: string; json: any }[];
+  before(() => {
+    all = fixtures();
+  });
+
+  it('keeps every baseline fixture', () => {
+    const names = new Set(all.map((f) => f.name));
+    assert.deepEqual(BASELINE.filter((n) => !names.has(n)), [], 'baseline fixtures are kept: a workflow change is version-gated, not re-recorded');
+  });
+
+  it('holds no secrets: no signing secret or signature header, in the JSON or in any decoded payload', () => {
+    for (const { name, json } of all) {
+      const texts = [JSON.stringify(json)];
+      const walk = (v: unknown): void => {
+        if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
+          if (k === 'data' && typeof x === 'string') texts.push(Buffer.from(x, 'base64').toString('utf8'));
+          walk(x);
+        }
+      };
+      walk(json);
+      for (const t of texts) for (const bad of ['whsec_', 'webhook-signature', 'canary-header-value', 'canary-user-defined']) assert.ok(!t.includes(bad), `${name} contains ${bad}`);
+    }
+  });
+
+  it('replays every fixture without nondeterminism', { timeout: 120_000 }, async () => {
+    const results = await replayAll(await workflowBundle(), all);
+    assert.deepEqual([...results.keys()].sort(), all.map((f) => f.name), 'a replay result per fixture');
+    const failures = [...results].filter(([, err]) => err).map(([name, err]) => `${name}: ${err!.name}: ${err!.message}`);
+    assert.deepEqual(failures, [], `histories the current workflows cannot replay; version-gate the change with patched():\n${failures.join('\n')}`);
+  });
+
+  it('would catch a change of the command sequence (an extra timer before the first attempt)', { timeout: 120_000 }, async () => {
+    const altered = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/altered.workflows'), logger: quiet });
+    const results = await replayAll(altered, all.filter((f) => f.name === 'delivery-succeeded-first-try' || f.name === 'delivery-waiting-60min'));
+    assert.equal(results.size, 2);
+    for (const [name, err] of results) assert.ok(err instanceof DeterminismViolationError, `${name}: expected a DeterminismViolationError, got ${err}`);
+  });
+});
