@@ -54,6 +54,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant */
+        get: operations["TenantsController_get"];
+        /** Create the tenant under the platform's own id (201), or replace its name and metadata (200) */
+        put: operations["TenantsController_put"];
+        post?: never;
+        /** Delete the tenant with its subscriptions, their delivery logs and dead letters; their running deliveries stop, its portal sessions end (`default` cannot be deleted: 409) */
+        delete: operations["TenantsController_remove"];
+        options?: never;
+        head?: never;
+        /** Change the name or replace the metadata */
+        patch: operations["TenantsController_update"];
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List tenants by id, filtered by name prefix */
+        get: operations["TenantsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{id}/portal-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived token (and console link) that sees and manages only this tenant's webhooks */
+        post: operations["TenantsController_createPortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -61,7 +115,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List subscriptions, oldest first, filtered by event type and enabled flag */
+        /** List subscriptions, oldest first, filtered by tenant, event type and enabled flag */
         get: operations["SubscriptionsController_list"];
         put?: never;
         /** Register a webhook endpoint; the response is the only place its secret is shown */
@@ -186,7 +240,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The delivery log, newest first, filtered by subscription, event, event type, status and time */
+        /** The delivery log, newest first, filtered by tenant, subscription, event, event type, status and time */
         get: operations["DeliveriesController_list"];
         put?: never;
         post?: never;
@@ -358,7 +412,101 @@ export interface components {
         ErrorView: {
             error: components["schemas"]["ErrorDetail"];
         };
+        PutTenantDto: {
+            /**
+             * @description Shown to operators; defaults to the id
+             * @example Acme Studio
+             */
+            name?: string;
+            /**
+             * @description Any JSON object (at most 8 KiB); replaced as a whole
+             * @example {
+             *       "plan": "pro"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        TenantView: {
+            /**
+             * @description The platform's own identifier for this customer
+             * @example ws_4821
+             */
+            id: string;
+            /** @example Acme Studio */
+            name: string;
+            /**
+             * @example {
+             *       "plan": "pro"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        TenantPage: {
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            nextCursor: string | null;
+            data: components["schemas"]["TenantView"][];
+        };
+        UpdateTenantDto: {
+            /** @example Acme Studio (EU) */
+            name?: string;
+            /**
+             * @description Replaces the metadata as a whole (at most 8 KiB of JSON)
+             * @example {
+             *       "plan": "enterprise"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        CreatePortalSessionDto: {
+            /**
+             * @description Seconds the token is valid
+             * @default 3600
+             * @example 3600
+             */
+            expiresIn: number;
+        };
+        PortalSessionView: {
+            /**
+             * @description Bearer token for the /v1 API, limited to this tenant (`hpt_…`); not stored by Herald, shown only here
+             * @example hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w
+             */
+            token: string;
+            /**
+             * @description The console, signed in as this tenant; the token rides in the fragment, which browsers never send to a server
+             * @example https://herald.example.com/console/#token=hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @example 2025-11-23T11:00:00.000Z
+             */
+            expiresAt: string;
+        };
         CreateSubscriptionDto: {
+            /**
+             * @description The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)
+             * @example ws_4821
+             */
+            tenantId?: string;
             /**
              * @description Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS
              * @example https://hooks.example.com/herald
@@ -421,6 +569,11 @@ export interface components {
         SubscriptionWithSecret: {
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
+            /**
+             * @description The tenant it belongs to
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example https://hooks.example.com/herald */
             url: string;
             /**
@@ -481,6 +634,11 @@ export interface components {
         SubscriptionView: {
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
+            /**
+             * @description The tenant it belongs to
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example https://hooks.example.com/herald */
             url: string;
             /**
@@ -652,6 +810,11 @@ export interface components {
              */
             id?: string;
             /**
+             * @description Whose event it is (1..64 of `A-Za-z0-9._:-`): only this tenant's subscriptions receive it; absent = `default`. The tenant need not be registered: an event no subscription matches is accepted and delivered nowhere.
+             * @example ws_4821
+             */
+            tenantId?: string;
+            /**
              * @description An event type of the catalog (GET /v1/event-types)
              * @example image.created
              */
@@ -729,6 +892,11 @@ export interface components {
         EventView: {
             /** @example evt_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
+            /**
+             * @description Whose event it is
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example image.created */
             type: string;
             /** @example tpl_product_highlight */
@@ -796,6 +964,11 @@ export interface components {
             eventId: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId: string;
+            /**
+             * @description The subscription's (and event's) tenant
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example image.created */
             eventType: string;
             /** @example null */
@@ -873,6 +1046,11 @@ export interface components {
             eventId: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId: string;
+            /**
+             * @description The subscription's (and event's) tenant
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example image.created */
             eventType: string;
             /** @example null */
@@ -951,6 +1129,11 @@ export interface components {
             deliveryId: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId: string;
+            /**
+             * @description The delivery's tenant
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example evt_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             eventId: string;
             /** @example image.created */
@@ -1025,6 +1208,11 @@ export interface components {
             data: components["schemas"]["DeadLetterView"][];
         };
         BulkRetryDto: {
+            /**
+             * @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403
+             * @example ws_4821
+             */
+            tenantId?: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId?: string;
             /**
@@ -1168,6 +1356,211 @@ export interface operations {
             };
         };
     };
+    TenantsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutTenantDto"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTenantDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor: the previous page's `nextCursor` */
+                cursor?: string;
+                /** @description Page size */
+                limit?: number;
+                /** @description Only tenants whose name starts with this (case-sensitive) */
+                namePrefix?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPage"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_createPortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePortalSessionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
     SubscriptionsController_list: {
         parameters: {
             query?: {
@@ -1175,6 +1568,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
+                /** @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403 */
+                tenantId?: string;
                 /** @description Subscriptions that receive this type (exact, `image.*` or `*` filters); a wildcard matches subscriptions that list it */
                 eventType?: string;
                 enabled?: boolean;
@@ -1497,6 +1892,8 @@ export interface operations {
                 since?: string;
                 /** @description Only rows created at or before this instant (ISO 8601) */
                 until?: string;
+                /** @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403 */
+                tenantId?: string;
                 subscriptionId?: string;
                 eventId?: string;
                 eventType?: string;
@@ -1628,6 +2025,8 @@ export interface operations {
                 since?: string;
                 /** @description Only rows created at or before this instant (ISO 8601) */
                 until?: string;
+                /** @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403 */
+                tenantId?: string;
                 subscriptionId?: string;
                 eventType?: string;
             };

@@ -57,6 +57,7 @@ describe('event fan-out on the dev server', () => {
     assert.deepEqual(sa.HeraldEventType, ['image.created']);
     assert.deepEqual(sa.HeraldSubscriptionId, [exact.id]);
     assert.deepEqual(sa.HeraldTemplateId, [tpl]);
+    assert.deepEqual(sa.HeraldTenantId, ['default']);
     assert.deepEqual(sa.HeraldDeliveryStatus, ['succeeded']);
     assert.deepEqual(sa.HeraldAttempts, [1]);
 

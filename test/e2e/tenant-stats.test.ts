@@ -31,8 +31,7 @@ describe('tenant and subscription figures', () => {
   let stack: TestStack;
   let ok: Receiver;
   let failing: Receiver;
-  // Events reach the subscriptions of their own tenant; these deliveries run in the built-in one.
-  const tenant = DEFAULT_TENANT_ID;
+  const tenant = 'ws_stats:eu.1';
   const other = 'ws_other-tenant';
   let okSub: { id: string };
   let failSub: { id: string };
@@ -47,20 +46,20 @@ describe('tenant and subscription figures', () => {
     failing = await startReceiver({ kind: 'status', status: 500 });
     const okTpl = uniqueTemplate();
     const failTpl = uniqueTemplate();
-    okSub = await createSubscription(stack, { url: ok.url, templateIds: [okTpl] });
-    failSub = await createSubscription(stack, { url: failing.url, templateIds: [failTpl] });
-    idleSub = await createSubscription(stack, { url: ok.url, templateIds: [uniqueTemplate()] });
-    oldSub = await createSubscription(stack, { url: ok.url, templateIds: [uniqueTemplate()] });
+    okSub = await createSubscription(stack, { url: ok.url, templateIds: [okTpl], tenantId: tenant });
+    failSub = await createSubscription(stack, { url: failing.url, templateIds: [failTpl], tenantId: tenant });
+    idleSub = await createSubscription(stack, { url: ok.url, templateIds: [uniqueTemplate()], tenantId: tenant });
+    oldSub = await createSubscription(stack, { url: ok.url, templateIds: [uniqueTemplate()], tenantId: tenant });
     otherSub = await createSubscription(stack, { url: ok.url, templateIds: [uniqueTemplate()], tenantId: other });
     const ds = stack.db.dataSource;
 
     // Three successes, one delivery run to the dead letter, one left retrying, one test send.
     const okEvents = [];
-    for (let i = 0; i < 3; i++) okEvents.push(await postEvent(stack, imageCreated({ templateId: okTpl })));
-    const deadEvent = await postEvent(stack, imageCreated({ templateId: failTpl }));
+    for (let i = 0; i < 3; i++) okEvents.push(await postEvent(stack, imageCreated({ templateId: okTpl, tenantId: tenant })));
+    const deadEvent = await postEvent(stack, imageCreated({ templateId: failTpl, tenantId: tenant }));
     for (const e of okEvents) await waitForDelivery(ds, (await deliveriesOf(ds, e))[0].id, 'succeeded');
     await exhaustDelivery(ds, stack.deliveries, (await deliveriesOf(ds, deadEvent))[0].id);
-    retryingEvent = await postEvent(stack, imageCreated({ templateId: failTpl }));
+    retryingEvent = await postEvent(stack, imageCreated({ templateId: failTpl, tenantId: tenant }));
     // Attempts 1 and 2 (no wait between them), then a one-minute timer: `retrying` stays put.
     await waitForDelivery(ds, (await deliveriesOf(ds, retryingEvent))[0].id, 'retrying', { attempts: 2 });
     assert.equal((await stack.api(`/v1/subscriptions/${okSub.id}/test`, { method: 'POST' })).status, 200);
@@ -73,7 +72,7 @@ describe('tenant and subscription figures', () => {
 
     // Two days old: outside the default window, inside a wider one.
     const oldRow = await ds.getRepository(Subscription).findOneByOrFail({ id: oldSub.id });
-    const old = await seedDelivery(ds, await seedEvent(ds), oldRow);
+    const old = await seedDelivery(ds, await seedEvent(ds, { tenantId: tenant }), oldRow);
     const twoDaysAgo = new Date(Date.now() - 2 * DAY);
     await ds.getRepository(Delivery).update({ id: old.id }, { status: 'dead_lettered', attemptCount: 6, createdAt: twoDaysAgo, updatedAt: twoDaysAgo });
     await insertAttempt(ds, old, twoDaysAgo, 9_000);
@@ -154,6 +153,22 @@ describe('tenant and subscription figures', () => {
     assertError(await stack.api(`/v1/tenants/${tenant}/stats?until=2025-01-01T00:00:00Z`), 422, 'validation_failed');
     assertError(await stack.api('/v1/tenants/ws_nobody/stats'), 404, 'tenant_not_found');
     assertError(await stack.api(`/v1/tenants/${encodeURIComponent('not a tenant id')}/stats`), 404, 'tenant_not_found');
+    const empty = await stack.api(`/v1/tenants/${DEFAULT_TENANT_ID}/stats`);
+    assert.equal(empty.status, 200);
+    assert.equal(empty.body.attempts, 0, 'the built-in tenant has none of these');
+  });
+
+  it("lets a tenant's portal session read its own figures only: another tenant's are 404, as if it did not exist", async () => {
+    const session = await stack.api(`/v1/tenants/${encodeURIComponent(tenant)}/portal-sessions`, { method: 'POST', json: {} });
+    assert.equal(session.status, 201, JSON.stringify(session.body));
+    const as = (path: string) => stack.api(path, { headers: { authorization: `Bearer ${session.body.token}` } });
+    const own = await as(`/v1/tenants/${encodeURIComponent(tenant)}/stats`);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.deepEqual(own.body, (await stack.api(`/v1/tenants/${encodeURIComponent(tenant)}/stats?since=${encodeURIComponent(own.body.since)}`)).body);
+    const foreign = assertError(await as(`/v1/tenants/${other}/stats`), 404, 'tenant_not_found');
+    assert.deepEqual(assertError(await as('/v1/tenants/ws_nobody/stats'), 404, 'tenant_not_found').details, { id: 'ws_nobody' }, 'the same answer as for a tenant that does not exist');
+    assert.deepEqual(foreign.details, { id: other });
+    assertError(await as(`/v1/tenants/${encodeURIComponent(tenant)}`), 403, 'forbidden');
   });
 
   it("shows each subscription's last delivery and 24-hour success rate in its view and in lists, from one query per page", async () => {
@@ -184,7 +199,7 @@ describe('tenant and subscription figures', () => {
       apiDataSource.logger = logger;
     }
     assert.equal(page.status, 200);
-    assert.equal(page.body.data.length, 5);
+    assert.equal(page.body.data.length, 5, 'four of this tenant, one of the other');
     assert.equal(statements.filter((q) => /\bdeliveries\b/.test(q)).length, 1, `one query for the whole page:\n${statements.join('\n')}`);
     const byId = new Map(page.body.data.map((s: { id: string }) => [s.id, s]));
     for (const view of [okView, failView, idleView, oldView]) assert.deepEqual(byId.get(view.id), view, `${view.id} in the list as in its own view`);

@@ -11,10 +11,10 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SessionModule } from './session/session.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
-import { TenantStatsModule } from './tenants/tenant-stats.module';
+import { TenantsModule } from './tenants/tenants.module';
 
 /** Feature modules of the admin API; each owns its controller, service and DTOs. */
-const FEATURES = [HealthModule, MetricsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule, SessionModule, TenantStatsModule];
+const FEATURES = [HealthModule, MetricsModule, TenantsModule, SubscriptionsModule, EventsModule, DeliveriesModule, DeadLettersModule, SessionModule];
 
 @Module({})
 export class AppModule {

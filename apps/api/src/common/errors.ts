@@ -108,3 +108,11 @@ export class DeliveryNotRunning extends DomainError {
     super('delivery_not_running', `Delivery ${id} is ${status}; only a running delivery can be cancelled`, { id, status });
   }
 }
+
+/** The built-in tenant stays: subscriptions and events without a tenant belong to it. */
+export class DefaultTenantProtected extends DomainError {
+  readonly kind = 'conflict';
+  constructor() {
+    super('default_tenant_protected', 'The built-in tenant `default` cannot be deleted; delete its subscriptions instead', { id: 'default' });
+  }
+}

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IngestAllowed } from '../common/auth';
+import { IngestAllowed, TenantAllowed } from '../common/auth';
 import { pathId } from '../common/ids';
 import { EventAccepted, EventTypeList, EventView } from './dto/event.view';
 import { IngestEventDto } from './dto/ingest-event.dto';
@@ -34,6 +34,7 @@ export class EventsController {
   }
 
   @Get('event-types')
+  @TenantAllowed()
   @ApiOperation({ summary: 'The event-type catalog, with the JSON Schema of each payload' })
   @ApiOkResponse({ type: EventTypeList })
   eventTypes(): EventTypeList {

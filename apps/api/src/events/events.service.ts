@@ -5,6 +5,7 @@ import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { EVENT_TYPES, isKnownEventType } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
+import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { IdempotencyConflict, InvalidEventPayload, NotFound, UnknownEventType, ValidationFailed } from '../common/errors';
 import { callTemporal } from '../common/temporal-call';
@@ -52,6 +53,7 @@ export class EventsService {
 
     const candidate: Event = Object.assign(new Event(), {
       id: dto.id ?? newId('event'),
+      tenantId: dto.tenantId ?? DEFAULT_TENANT_ID,
       type: dto.type,
       templateId: dto.templateId ?? null,
       traceId: dto.traceId ?? null,
@@ -77,7 +79,7 @@ export class EventsService {
     }
     if (isNew) {
       this.metrics.eventAccepted();
-      this.logger.log(`event ${event.id} (${event.type}) accepted`);
+      this.logger.log(`event ${event.id} (${event.type}) of tenant ${event.tenantId} accepted`);
     }
     return { id: event.id, status: 'accepted' };
   }
@@ -88,6 +90,7 @@ export class EventsService {
     const deliveries = await this.stores.deliveries.listForEvent(id);
     return {
       id: event.id,
+      tenantId: event.tenantId,
       type: event.type,
       templateId: event.templateId,
       traceId: event.traceId,
@@ -120,6 +123,7 @@ export class EventsService {
     const by = dto.id !== undefined && prior.id === dto.id ? 'id' : 'idempotency_key';
     const same =
       (dto.id === undefined || dto.id === prior.id) &&
+      prior.tenantId === (dto.tenantId ?? DEFAULT_TENANT_ID) &&
       prior.type === dto.type &&
       prior.templateId === (dto.templateId ?? null) &&
       prior.traceId === (dto.traceId ?? null) &&

@@ -7,7 +7,8 @@ import { createStores } from '../../../../libs/db/repositories';
 import { createSecretBox, type SecretBox } from '../../../../libs/delivery/secret-box';
 import { connectClient } from '../../../../libs/temporal/connection';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
-import { CONFIG, STORES, TEMPORAL_CLIENT } from './tokens';
+import { PortalTokens } from '../common/portal-token';
+import { CONFIG, PORTAL_TOKENS, STORES, TEMPORAL_CLIENT } from './tokens';
 
 export const SECRET_BOX = Symbol('herald:secret-box');
 export type { SecretBox };
@@ -42,8 +43,9 @@ export class InfrastructureModule implements OnApplicationShutdown {
           useFactory: (client: Client) => new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace),
         },
         { provide: SECRET_BOX, useValue: createSecretBox(config.secretKeys) },
+        { provide: PORTAL_TOKENS, useValue: new PortalTokens(config.secretKeys) },
       ],
-      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, SECRET_BOX],
+      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, SECRET_BOX, PORTAL_TOKENS],
     };
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Config } from '../../../../libs/config/config';
 import type { Subscription } from '../../../../libs/db/entities';
-import type { Stores, SubscriptionDeliverySummary } from '../../../../libs/db/repositories';
+import type { Stores, SubscriptionDeliverySummary, TenantScope } from '../../../../libs/db/repositories';
 import { attemptRow, prepareRequest, sendRequest } from '../../../../libs/delivery/attempt';
 import { sealHeaderValues } from '../../../../libs/delivery/header-values';
 import { validateCustomHeaders } from '../../../../libs/delivery/headers';
@@ -56,10 +56,11 @@ export class SubscriptionsService implements OnApplicationShutdown {
     await this.sender.close();
   }
 
-  async create(dto: CreateSubscriptionDto): Promise<SubscriptionWithSecret> {
+  /** `scope` is the tenant it goes to (a tenant session's own); none = `default`. */
+  async create(dto: CreateSubscriptionDto, scope: TenantScope): Promise<SubscriptionWithSecret> {
     const secret = dto.secret ?? generateSecret();
     this.checkSecret(secret);
-    const tenantId = dto.tenantId ?? DEFAULT_TENANT_ID;
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT_ID;
     // A subscription for a tenant the platform has not registered yet registers it.
     await this.stores.tenants.ensure(tenantId);
     const subscription = await this.stores.subscriptions.insert({
@@ -77,28 +78,28 @@ export class SubscriptionsService implements OnApplicationShutdown {
       payloadFormat: dto.payloadFormat ?? 'flat',
       enabled: dto.enabled ?? true,
     });
-    this.logger.log(`subscription ${subscription.id} created`);
+    this.logger.log(`subscription ${subscription.id} created for tenant ${tenantId}`);
     return { ...this.view(subscription), secret };
   }
 
-  async list(q: ListSubscriptionsQuery): Promise<Page<SubscriptionView>> {
+  async list(q: ListSubscriptionsQuery, scope: TenantScope): Promise<Page<SubscriptionView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const cursor = decodeCursor('subscription', q.cursor);
     if (q.eventType !== undefined && !isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
     // An exact type: every subscription that receives it. A wildcard: those that list it.
     const anyEventTypeFilter = q.eventType === undefined ? undefined : isKnownEventType(q.eventType) ? candidateFilters(q.eventType) : [q.eventType];
-    const rows = await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit });
+    const rows = await this.stores.subscriptions.listPage({ ...scope, enabled: q.enabled, anyEventTypeFilter }, { cursor, limit });
     // The page's delivery figures in one query, not one per subscription.
     const summaries = await this.deliverySummaries(rows.slice(0, limit).map((s) => s.id));
     return toPage(rows, limit, (s) => this.view(s, summaries.get(s.id)));
   }
 
-  async get(id: string): Promise<SubscriptionView> {
-    return this.viewWithDeliveries(await this.find(id));
+  async get(id: string, scope: TenantScope): Promise<SubscriptionView> {
+    return this.viewWithDeliveries(await this.find(id, scope));
   }
 
-  async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
-    const s = await this.find(id);
+  async update(id: string, dto: UpdateSubscriptionDto, scope: TenantScope): Promise<SubscriptionView> {
+    const s = await this.find(id, scope);
     if (dto.url !== undefined) s.url = this.checkUrl(dto.url);
     if (dto.eventTypes !== undefined) s.eventTypes = this.checkEventTypes(dto.eventTypes);
     if (dto.templateIds !== undefined) s.templateIds = dto.templateIds;
@@ -116,8 +117,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
    * deliveries, attempts and dead letters with it. A delivery that misses the cancel signal
    * (Temporal unreachable) still stops: its next attempt finds the subscription gone.
    */
-  async remove(id: string): Promise<void> {
-    const s = await this.find(id);
+  async remove(id: string, scope: TenantScope): Promise<void> {
+    const s = await this.find(id, scope);
     const running = await this.stores.deliveries.listOpen({ subscriptionId: s.id });
     let unsignalled = 0;
     await mapLimit(running, 16, (d) =>
@@ -130,8 +131,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
     this.logger.log(`subscription ${s.id} deleted; ${running.length - unsignalled} of ${running.length} running deliveries signalled to stop`);
   }
 
-  async rotateSecret(id: string, given: string | undefined): Promise<SubscriptionWithSecret> {
-    const s = await this.find(id);
+  async rotateSecret(id: string, given: string | undefined, scope: TenantScope): Promise<SubscriptionWithSecret> {
+    const s = await this.find(id, scope);
     const secret = given ?? generateSecret();
     this.checkSecret(secret);
     if (secret === this.secretBox.open(s.secretCiphertext)) throw new ValidationFailed('The new secret must differ from the current one', { field: 'secret' }, 'invalid_secret');
@@ -147,8 +148,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
    * Sends a sample `image.created` now, outside any delivery, and records it as an Attempt with
    * trigger `test`. Disabled subscriptions can be tested too.
    */
-  async sendTest(id: string): Promise<AttemptView> {
-    const s = await this.find(id);
+  async sendTest(id: string, scope: TenantScope): Promise<AttemptView> {
+    const s = await this.find(id, scope);
     const attemptId = newId('attempt');
     const now = new Date();
     const event = { id: `evt_test_${attemptId.slice(4)}`, type: EVENT_TYPES[0].name, templateId: null, traceId: null, data: { ...SAMPLE_IMAGE_CREATED }, receivedAt: now };
@@ -171,8 +172,9 @@ export class SubscriptionsService implements OnApplicationShutdown {
     return this.stores.deliveries.summarizeBySubscription(ids, new Date(Date.now() - SUCCESS_RATE_WINDOW_MS));
   }
 
-  private async find(id: string): Promise<Subscription> {
-    const s = await this.stores.subscriptions.find(id);
+  /** Another tenant's subscription is not found, exactly like one that does not exist. */
+  private async find(id: string, scope: TenantScope): Promise<Subscription> {
+    const s = await this.stores.subscriptions.find(id, scope);
     if (!s) throw new NotFound('subscription', id);
     return s;
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Stores } from '../../../../libs/db/repositories';
+import type { Stores, TenantScope } from '../../../../libs/db/repositories';
 import { deliveryCounts } from '../../../../libs/domain/delivery-stats';
 import { NotFound, ValidationFailed } from '../common/errors';
 import { STORES } from '../infrastructure/tokens';
@@ -17,8 +17,10 @@ export const DEFAULT_STATS_WINDOW_MS = 24 * 60 * 60 * 1000;
 export class TenantStatsService {
   constructor(@Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'deliveries' | 'attempts' | 'deadLetters'>) {}
 
-  async stats(tenantId: string, q: TenantStatsQuery, now = new Date()): Promise<TenantStatsView> {
+  /** `scope`: a tenant session's own tenant; any other tenant is not found, exactly like one that does not exist. */
+  async stats(tenantId: string, q: TenantStatsQuery, scope: TenantScope = {}, now = new Date()): Promise<TenantStatsView> {
     const since = this.since(q, now);
+    if (scope.tenantId !== undefined && scope.tenantId !== tenantId) throw new NotFound('tenant', tenantId);
     if (!(await this.stores.tenants.exists(tenantId))) throw new NotFound('tenant', tenantId);
     const window = { tenantId, since };
     const [deliveries, attempts, deadLetters] = await Promise.all([this.stores.deliveries.stats(window), this.stores.attempts.stats(window), this.stores.deadLetters.countSince(window)]);

@@ -20,6 +20,9 @@ export class SubscriptionView {
   @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   id: string;
 
+  @ApiProperty({ description: 'The tenant it belongs to', example: 'ws_4821' })
+  tenantId: string;
+
   @ApiProperty({ example: 'https://hooks.example.com/herald' })
   url: string;
 
@@ -88,6 +91,7 @@ export class SubscriptionPage extends PageMeta {
 export function toSubscriptionView(s: Subscription, open: (sealed: string) => string, deliveries?: SubscriptionDeliverySummary): SubscriptionView {
   return {
     id: s.id,
+    tenantId: s.tenantId,
     url: s.url,
     eventTypes: s.eventTypes,
     templateIds: s.templateIds,
