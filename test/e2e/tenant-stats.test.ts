@@ -175,7 +175,7 @@ describe('tenant and subscription figures', () => {
     const get = async (id: string) => (await stack.api(`/v1/subscriptions/${id}`)).body;
     const okView = await get(okSub.id);
     const okLast = await stack.db.dataSource.getRepository(Delivery).findOneOrFail({ where: { subscriptionId: okSub.id }, order: { id: 'DESC' } });
-    assert.deepEqual(okView.lastDelivery, { status: 'succeeded', at: okLast.updatedAt.toISOString() });
+    assert.deepEqual(okView.lastDelivery, { id: okLast.id, status: 'succeeded', at: okLast.updatedAt.toISOString() });
     assert.equal(okView.successRate24h, 1);
     const failView = await get(failSub.id);
     assert.equal(failView.lastDelivery.status, 'retrying', 'the newest delivery');

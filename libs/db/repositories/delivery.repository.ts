@@ -6,7 +6,7 @@ import { windowFloor, type CreatedRange, type PageRequest, type TenantScope } fr
 
 /** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
 export interface SubscriptionDeliverySummary {
-  last: { status: DeliveryStatus; at: Date } | null;
+  last: { id: string; status: DeliveryStatus; at: Date } | null;
   since: { succeeded: number; dead_lettered: number };
 }
 
@@ -145,17 +145,17 @@ export class DeliveryRepository {
    */
   async summarizeBySubscription(subscriptionIds: readonly string[], since: Date): Promise<Map<string, SubscriptionDeliverySummary>> {
     if (subscriptionIds.length === 0) return new Map();
-    const rows: { id: string; status: DeliveryStatus | null; updated_at: Date | null; succeeded: number; dead_lettered: number }[] = await this.db.query(
-      `SELECT s.id, last.status, last.updated_at, recent.succeeded, recent.dead_lettered
+    const rows: { id: string; last_id: string | null; status: DeliveryStatus | null; updated_at: Date | null; succeeded: number; dead_lettered: number }[] = await this.db.query(
+      `SELECT s.id, last.id AS last_id, last.status, last.updated_at, recent.succeeded, recent.dead_lettered
          FROM unnest($1::text[]) AS s (id)
-         LEFT JOIN LATERAL (SELECT d.status, d.updated_at FROM deliveries d WHERE d.subscription_id = s.id ORDER BY d.id DESC LIMIT 1) last ON true
+         LEFT JOIN LATERAL (SELECT d.id, d.status, d.updated_at FROM deliveries d WHERE d.subscription_id = s.id ORDER BY d.id DESC LIMIT 1) last ON true
          CROSS JOIN LATERAL (
            SELECT count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE d.status = 'dead_lettered')::int AS dead_lettered
              FROM deliveries d WHERE d.subscription_id = s.id AND d.id >= $2 AND d.created_at >= $3) recent`,
       [[...subscriptionIds], windowFloor('delivery', since), since],
     );
     return new Map(
-      rows.map((r) => [r.id, { last: r.status && r.updated_at ? { status: r.status, at: r.updated_at } : null, since: { succeeded: r.succeeded, dead_lettered: r.dead_lettered } }]),
+      rows.map((r) => [r.id, { last: r.last_id && r.status && r.updated_at ? { id: r.last_id, status: r.status, at: r.updated_at } : null, since: { succeeded: r.succeeded, dead_lettered: r.dead_lettered } }]),
     );
   }
 

@@ -8,6 +8,9 @@ import { PageMeta } from '../../common/pagination';
 import { EXAMPLE_SECRET } from './create-subscription.dto';
 
 export class LastDeliveryView {
+  @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
   @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' })
   status: DeliveryStatus;
 
