@@ -27,6 +27,8 @@ export interface BenchOptions {
   events: number;
   /** Deliveries parked on retry timers. */
   parked: number;
+  /** Events of the ingest burst. */
+  burst: number;
   label: string;
   /** `--profile DIR`: the worker writes a V8 CPU profile there when it stops. */
   profile?: string;
@@ -94,7 +96,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   stopOnSignal([api, worker], [stack.temporal!.process.pid], () => stack.stop());
 
   const base = `http://127.0.0.1:${apiPort}`;
-  const http = new Agent({ connections: CONCURRENCY * 2 });
+  const http = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
   const call: Bench['call'] = async (method, path, body) => {
     const res = await request(base + path, { method, dispatcher: http, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.body.text();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * Writes bench/results/latest.json and bench/results/latest.md.
@@ -12,6 +12,7 @@ import { measureCostPerEvent } from './measurements/cost-per-event';
 import { measureDeadLetterCost } from './measurements/dead-letter-cost';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
+import { measureIngestBurst } from './measurements/ingest-burst';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
 import { measureTemporalFloor } from './measurements/temporal-floor';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     events: Number(flag('--events') ?? (QUICK ? 150 : 1500)),
     parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
+    burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
     label: flag('--label') ?? 'after',
     profile: flag('--profile'),
   });
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     if (!QUICK) await timerPhase;
   }
   if (want('e2e')) for (const fanout of [1, 5]) await measureEndToEnd(b, fanout);
+  if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
   const { e2e_x1: herald, temporal_floor: floor, raw_http: raw } = b.results;

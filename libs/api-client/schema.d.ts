@@ -27,7 +27,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Postgres and Temporal are both reachable (503 otherwise) */
+        /** Readiness: Postgres is reachable, so events are accepted (503 otherwise); Temporal is reported beside it */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;

@@ -49,6 +49,8 @@ const schema = z.object({
   // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
   HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
+  HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
   // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
   HERALD_CONSOLE_FRAME_ANCESTORS: z
     .string()
@@ -80,6 +82,7 @@ export interface Config {
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  dispatch: { sweepMs: number };
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
@@ -118,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
     worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
+    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000 },
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,

@@ -32,18 +32,27 @@ export class DeliveryService {
     private readonly namespace: string,
   ) {}
 
-  /** Starts the event's fan-out workflow; a second start for the same event is a no-op. */
-  async startEvent(eventId: string): Promise<void> {
+  /**
+   * Starts the event's fan-out workflow; a second start for the same event is a no-op.
+   * `timeoutMs` bounds the call, the client's own retries included (the dispatcher's deadline).
+   */
+  async startEvent(eventId: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const start = () => this.client.workflow.start(eventWorkflow, {
+      workflowId: eventWorkflowId(eventId),
+      taskQueue: this.taskQueue,
+      args: [{ eventId }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
     try {
-      await this.client.workflow.start(eventWorkflow, {
-        workflowId: eventWorkflowId(eventId),
-        taskQueue: this.taskQueue,
-        args: [{ eventId }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
+      await (opts.timeoutMs === undefined ? start() : this.client.withDeadline(Date.now() + opts.timeoutMs, start));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
+  }
+
+  /** Resolves when the Temporal server answers within `timeoutMs` (the client's retries included). */
+  async ping(opts: { timeoutMs: number }): Promise<void> {
+    await this.client.withDeadline(Date.now() + opts.timeoutMs, () => this.client.workflowService.getSystemInfo({}));
   }
 
   /**

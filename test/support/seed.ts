@@ -30,6 +30,11 @@ export async function seedSubscription(ds: DataSource, box: SecretBox, fields: P
   return Object.assign(sub, { secret });
 }
 
+/**
+ * An Event its test drives itself (it starts the workflows it wants), so it is marked started:
+ * the outbox's dispatchers leave it alone. `workflowStartedAt: null` seeds an accepted event
+ * still waiting for its dispatcher.
+ */
 export async function seedEvent(ds: DataSource, fields: Partial<Event> = {}): Promise<Event> {
   const event = ds.getRepository(Event).create({
     id: newId('event'),
@@ -40,7 +45,7 @@ export async function seedEvent(ds: DataSource, fields: Partial<Event> = {}): Pr
     traceId: null,
     idempotencyKey: null,
     receivedAt: new Date(),
-    workflowStartedAt: null,
+    workflowStartedAt: new Date(),
     ...fields,
   });
   await ds.getRepository(Event).save(event);

@@ -7,10 +7,10 @@ import { createLogger, temporalLevel, temporalLogger } from '../../../libs/obser
 import { createWorkerMetrics, serveMetrics } from '../../../libs/observability/metrics';
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
 import { DeliveryService } from '../../../libs/temporal/delivery-service';
-import { startReconciler } from '../../../libs/temporal/reconciler';
+import { Dispatcher, WORKER_DISPATCH } from '../../../libs/temporal/dispatcher';
 import { createHeraldWorker, ensurePurgeSchedule } from './worker';
 
-/** The worker process: runs delivery, event and purge workflows and their activities. */
+/** The worker process: runs delivery, event and purge workflows and their activities, and sweeps the outbox. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('worker', config.logLevel, config.logFormat);
@@ -29,10 +29,12 @@ async function main(): Promise<void> {
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
   const herald = await createHeraldWorker({ config, connection, dataSource, metrics });
   const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
-  const stopReconciler = startReconciler(createStores(dataSource).events, deliveries, {
-    onStarted: (count) => log.warn({ count }, 'reconciler started event workflows the API had not'),
-    onError: (err) => log.error({ err }, 'reconciler round failed'),
-  });
+  // The outbox's safety net (docs/architecture.md, *Dispatch*).
+  const dispatcher = new Dispatcher(createStores(dataSource).events, deliveries, {
+    ...WORKER_DISPATCH,
+    onStarted: (count) => log.warn({ count }, 'dispatcher sweep started event workflows no API had started'),
+    onError: (err) => log.error({ err }, 'dispatcher sweep failed, retrying with backoff'),
+  }).start();
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   try {
     await herald.run();
   } finally {
-    await stopReconciler();
+    await dispatcher.stop();
     await metricsServer.close();
     await connection.close();
     await client.connection.close();

@@ -12,6 +12,6 @@ export class Event {
   @Column('text', { name: 'trace_id', nullable: true }) traceId: string | null;
   @Column('text', { name: 'idempotency_key', nullable: true, unique: true }) idempotencyKey: string | null;
   @Column('timestamptz', { name: 'received_at' }) receivedAt: Date;
-  /** Set once the event workflow is known to exist; the reconciler starts any event left without one. */
+  /** Set once the event workflow is known to exist; the dispatcher (libs/temporal/dispatcher.ts) starts every event still without one. */
   @Column('timestamptz', { name: 'workflow_started_at', nullable: true }) workflowStartedAt: Date | null;
 }

@@ -34,12 +34,25 @@ export class EventRepository {
     await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [id, at]);
   }
 
-  /** Events accepted more than `olderThanMs` ago whose workflow was never noted as started, oldest first. */
-  async listUnstarted(filter: { olderThanMs: number; limit: number }): Promise<string[]> {
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id FROM events WHERE workflow_started_at IS NULL AND received_at < now() - make_interval(secs => $1) ORDER BY received_at LIMIT $2`,
-      [filter.olderThanMs / 1000, filter.limit],
-    );
-    return rows.map((r) => r.id);
+  /**
+   * The outbox claim (docs/architecture.md, *Dispatch*): in one short transaction, locks up to
+   * `limit` events without a workflow, oldest first, skipping rows another dispatcher holds
+   * (`FOR UPDATE SKIP LOCKED`), hands their ids to `start` and marks the ids it returns as
+   * started before the commit releases the locks. A dispatcher that dies mid-claim drops its
+   * connection and with it the locks, so its events are claimed again at once. `minAgeMs`
+   * leaves events younger than that to the dispatcher of the API that accepted them.
+   */
+  async dispatchUnstarted(filter: { limit: number; minAgeMs: number }, start: (ids: string[]) => Promise<string[]>): Promise<{ claimed: number; started: number }> {
+    return this.db.transaction(async (tx) => {
+      const rows: { id: string }[] = await tx.query(
+        `SELECT id FROM events WHERE workflow_started_at IS NULL AND ($1::float8 = 0 OR received_at < now() - make_interval(secs => $1::float8))
+         ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [filter.minAgeMs / 1000, filter.limit],
+      );
+      if (rows.length === 0) return { claimed: 0, started: 0 };
+      const started = await start(rows.map((r) => r.id));
+      if (started.length > 0) await tx.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = ANY($1)`, [started]);
+      return { claimed: rows.length, started: started.length };
+    });
   }
 }

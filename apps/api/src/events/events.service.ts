@@ -6,10 +6,9 @@ import type { Stores } from '../../../../libs/db/repositories';
 import { EVENT_TYPES, isKnownEventType } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
-import { DeliveryService } from '../../../../libs/temporal/delivery-service';
+import type { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { IdempotencyConflict, InvalidEventPayload, NotFound, UnknownEventType, ValidationFailed } from '../common/errors';
-import { callTemporal } from '../common/temporal-call';
-import { STORES } from '../infrastructure/tokens';
+import { DISPATCHER, STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
 import type { IngestEventDto } from './dto/ingest-event.dto';
 import type { EventAccepted, EventTypeView, EventView } from './dto/event.view';
@@ -26,7 +25,7 @@ export class EventsService {
 
   constructor(
     @Inject(STORES) private readonly stores: Pick<Stores, 'events' | 'deliveries'>,
-    @Inject(DeliveryService) private readonly deliveries: DeliveryService,
+    @Inject(DISPATCHER) private readonly dispatcher: Pick<Dispatcher, 'wake'>,
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -39,11 +38,10 @@ export class EventsService {
   }
 
   /**
-   * Accepts an event: stores it, then starts its event workflow, and only then answers 202.
-   * Idempotent by `id` or Idempotency-Key: a repeat with the same body gets the same answer and
-   * starts nothing new (the workflow start is idempotent by workflow id); a repeat with another
-   * body is a conflict. When Temporal cannot be reached the row stays; a repeat or the
-   * reconciler starts it later.
+   * Accepts an event: 202 once its row is committed (docs/architecture.md, *Durable accept*).
+   * The dispatcher, woken here, starts its workflow; Temporal is never waited on. Idempotent by
+   * `id` or Idempotency-Key: a repeat with the same body gets the same answer and starts
+   * nothing new; a repeat with another body is a conflict.
    */
   async ingest(dto: IngestEventDto, idempotencyKey: string | undefined): Promise<EventAccepted> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -63,20 +61,14 @@ export class EventsService {
       workflowStartedAt: null,
     });
 
-    let event = await this.findPrior(dto.id, idempotencyKey);
-    let isNew = false;
-    if (!event) {
-      isNew = await this.stores.events.insertIfAbsent(candidate);
-      // Lost a race with a concurrent post of the same id or key: theirs is the event.
-      event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
-      if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
-    }
+    // Insert first: a new event (the common case) costs one statement, its commit.
+    const isNew = await this.stores.events.insertIfAbsent(candidate);
+    // Else its id or key exists (a repeat, or a concurrent post of the same one): theirs is the event.
+    const event = isNew ? candidate : await this.findPrior(dto.id, idempotencyKey);
+    if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
     if (!isNew) this.assertSameEvent(event, dto);
 
-    if (!event.workflowStartedAt) {
-      await callTemporal(this.deliveries.startEvent(event.id));
-      await this.stores.events.markWorkflowStarted(event.id);
-    }
+    if (!event.workflowStartedAt) this.dispatcher.wake();
     if (isNew) {
       this.metrics.eventAccepted();
       this.logger.log(`event ${event.id} (${event.type}) of tenant ${event.tenantId} accepted`);

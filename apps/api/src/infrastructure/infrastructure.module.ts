@@ -1,29 +1,32 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import type { Config } from '../../../../libs/config/config';
 import { createDataSource } from '../../../../libs/db/data-source';
-import { createStores } from '../../../../libs/db/repositories';
+import { createStores, type Stores } from '../../../../libs/db/repositories';
 import { createSecretBox, type SecretBox } from '../../../../libs/delivery/secret-box';
 import { connectClient } from '../../../../libs/temporal/connection';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
+import { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { PortalTokens } from '../common/portal-token';
-import { CONFIG, PORTAL_TOKENS, STORES, TEMPORAL_CLIENT } from './tokens';
+import { CONFIG, DISPATCHER, PORTAL_TOKENS, STORES, TEMPORAL_CLIENT } from './tokens';
 
 export const SECRET_BOX = Symbol('herald:secret-box');
 export type { SecretBox };
 
 /**
  * Postgres (its DataSource and the repositories over it), Temporal and the client-side delivery service, shared by every feature module.
- * The Temporal connection is lazy: the API starts (and /health answers) while Temporal is
- * still coming up; /ready tells when it is reachable.
+ * The Temporal connection is lazy: the API starts, and takes events, while Temporal is away.
+ * The dispatcher starts the workflows of the events this API commits, and sweeps for any left
+ * (docs/architecture.md, *Dispatch*); it stops before the connections close.
  */
 @Global()
 @Module({})
-export class InfrastructureModule implements OnApplicationShutdown {
+export class InfrastructureModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(DISPATCHER) private readonly dispatcher: Dispatcher,
   ) {}
 
   static forRoot(config: Config): DynamicModule {
@@ -42,11 +45,26 @@ export class InfrastructureModule implements OnApplicationShutdown {
           inject: [TEMPORAL_CLIENT],
           useFactory: (client: Client) => new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace),
         },
+        {
+          provide: DISPATCHER,
+          inject: [STORES, DeliveryService],
+          useFactory: (stores: Stores, deliveries: DeliveryService) => {
+            const log = new Logger('Dispatcher');
+            return new Dispatcher(stores.events, deliveries, {
+              sweepMs: config.dispatch.sweepMs,
+              onError: (err) => log.warn(`event workflows not started, retrying with backoff: ${(err as Error).message}`),
+            }).start();
+          },
+        },
         { provide: SECRET_BOX, useValue: createSecretBox(config.secretKeys) },
         { provide: PORTAL_TOKENS, useValue: new PortalTokens(config.secretKeys) },
       ],
-      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, SECRET_BOX, PORTAL_TOKENS],
+      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, DISPATCHER, SECRET_BOX, PORTAL_TOKENS],
     };
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.dispatcher.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {

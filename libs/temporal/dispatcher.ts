@@ -1,0 +1,184 @@
+import type { EventRepository } from '../db/repositories';
+
+/** The events table as an outbox: the claim verb of the event repository. */
+export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted'>;
+
+/** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
+export interface EventStarter {
+  startEvent(eventId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  /** Resolves when Temporal answers; asked after a failed round, before claiming again. */
+  ping?(opts: { timeoutMs: number }): Promise<void>;
+}
+
+export interface DispatcherOptions {
+  /** Events claimed per transaction. */
+  batch?: number;
+  /** Workflow starts in flight per claim. */
+  concurrency?: number;
+  /** A start not answered by then counts as failed: Temporal is unreachable, back off. */
+  startTimeoutMs?: number;
+  /** Period of the catch-up sweep; 0: none (woken only). */
+  sweepMs?: number;
+  /** Only events older than this; the worker leaves fresh events to the API that accepted them. */
+  minAgeMs?: number;
+  /** First and longest wait after a failed round; the wait doubles in between. */
+  backoffMs?: { initial: number; max: number };
+  onStarted?: (count: number) => void;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * The worker's dispatcher: the outbox's safety net. It sweeps for events an API accepted but
+ * never dispatched (the API crashed or was stopped) once they are 30 s old, leaving fresh ones
+ * to the API's own dispatcher.
+ */
+export const WORKER_DISPATCH: DispatcherOptions = { sweepMs: 15_000, minAgeMs: 30_000 };
+
+export interface DispatchRound {
+  claimed: number;
+  started: number;
+  /** The first start that failed; the rest of the claim was left for the next round. */
+  error?: unknown;
+}
+
+/**
+ * Starts the event workflows of accepted events: the dispatcher of the transactional outbox
+ * (docs/architecture.md, *Dispatch*). The API wakes it after each commit; a sweep catches up
+ * whatever is left (a Temporal outage, a crashed API), backing off while Temporal fails.
+ *
+ * Several dispatchers (API and worker replicas) share the events table safely: a claim locks
+ * its rows (`FOR UPDATE SKIP LOCKED`), so one dispatcher at a time starts an event and a
+ * committed claim marks it started; an event is only started again when its start succeeded
+ * but the claim's commit did not, and then the workflow id (`event:<id>`, REJECT_DUPLICATE)
+ * turns the second start into a no-op.
+ */
+export class Dispatcher {
+  private readonly batch: number;
+  private readonly concurrency: number;
+  private readonly startTimeoutMs: number;
+  private readonly sweepMs: number;
+  private readonly minAgeMs: number;
+  private readonly backoff: { initial: number; max: number };
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Woken since the current round's claim: claim again before resting. */
+  private pending = false;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly outbox: DispatchOutbox,
+    private readonly starter: EventStarter,
+    private readonly opts: DispatcherOptions = {},
+  ) {
+    this.batch = opts.batch ?? 100;
+    this.concurrency = opts.concurrency ?? 16;
+    this.startTimeoutMs = opts.startTimeoutMs ?? 5_000;
+    this.sweepMs = opts.sweepMs ?? 5_000;
+    this.minAgeMs = opts.minAgeMs ?? 0;
+    this.backoff = opts.backoffMs ?? { initial: 1_000, max: 10_000 };
+  }
+
+  /** Begins the periodic sweep, the first one at once. */
+  start(): this {
+    this.wake();
+    return this;
+  }
+
+  /**
+   * An event was committed: dispatch now. Cheap and synchronous; wakes during a round are
+   * folded into its next claim, and while backing off the backoff timer decides.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    this.pending = true;
+    if (this.running || this.failures > 0) return;
+    this.run();
+  }
+
+  /** Claims once and starts what it claimed. */
+  async dispatchOnce(): Promise<DispatchRound> {
+    let error: unknown;
+    const { claimed, started } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs }, async (ids) => {
+      const done: string[] = [];
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        // After a failure the remaining ids are not tried: the claim stays short, and they wait for the next round.
+        while (next < ids.length && error === undefined) {
+          const id = ids[next++];
+          try {
+            await this.starter.startEvent(id, { timeoutMs: this.startTimeoutMs });
+            done.push(id);
+          } catch (err) {
+            error ??= err;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, ids.length) }, lane));
+      return done;
+    });
+    if (started > 0) this.opts.onStarted?.(started);
+    return { claimed, started, error };
+  }
+
+  /** Claims until nothing is left or a round fails; the number of workflows started. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const round = await this.dispatchOnce();
+      total += round.started;
+      if (round.error !== undefined) throw round.error;
+      if (round.claimed < this.batch) return total;
+    }
+  }
+
+  /** Stops sweeping and waits for the round in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private run(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.rounds().finally(() => {
+      this.running = undefined;
+      this.schedule();
+    });
+  }
+
+  private async rounds(): Promise<void> {
+    while (!this.stopped) {
+      this.pending = false;
+      let round: DispatchRound;
+      try {
+        // After a failure, ask Temporal before locking rows again: a replica that cannot reach it
+        // must not keep events locked for a start deadline while other replicas could start them.
+        if (this.failures > 0) await this.starter.ping?.({ timeoutMs: this.startTimeoutMs });
+        round = await this.dispatchOnce();
+      } catch (err) {
+        round = { claimed: 0, started: 0, error: err }; // Temporal still away, or the claim itself failed (Postgres)
+      }
+      if (round.error !== undefined) {
+        this.failures++;
+        this.opts.onError?.(round.error);
+        return;
+      }
+      this.failures = 0;
+      if (round.claimed < this.batch && !this.pending) return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.failures === 0 && this.pending) return this.run(); // woken as the last round ended
+    const delay = this.failures > 0 ? Math.min(this.backoff.max, this.backoff.initial * 2 ** (this.failures - 1)) : this.sweepMs;
+    if (delay <= 0) return;
+    this.timer = setTimeout(() => {
+      this.pending = true;
+      this.run();
+    }, delay);
+    this.timer.unref();
+  }
+}
