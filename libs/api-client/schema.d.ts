@@ -108,6 +108,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's deliveries by status, success rate, attempts, p50/p95 attempt duration and dead letters since an instant (default: the last 24 hours) */
+        get: operations["TenantStatsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -501,6 +518,55 @@ export interface components {
              */
             expiresAt: string;
         };
+        DeliveryCountsView: {
+            /** @example 0 */
+            pending: number;
+            /** @example 1 */
+            delivering: number;
+            /** @example 3 */
+            retrying: number;
+            /** @example 1520 */
+            succeeded: number;
+            /** @example 4 */
+            dead_lettered: number;
+            /** @example 0 */
+            cancelled: number;
+        };
+        DurationPercentilesView: {
+            /** @example 84 */
+            p50: number | null;
+            /** @example 412 */
+            p95: number | null;
+        };
+        TenantStatsView: {
+            /** @example ws_4821 */
+            tenantId: string;
+            /**
+             * Format: date-time
+             * @description Start of the window: deliveries and dead letters created, attempts started, at or after it
+             * @example 2025-11-23T00:00:00.000Z
+             */
+            since: string;
+            /** @description Deliveries created in the window, by their status now */
+            deliveries: components["schemas"]["DeliveryCountsView"];
+            /**
+             * @description succeeded / (succeeded + dead_lettered) of those deliveries, 0–1; null when none reached an outcome
+             * @example 0.9974
+             */
+            successRate: number | null;
+            /**
+             * @description HTTP tries to the tenant's endpoints started in the window (scheduled, manual and test)
+             * @example 1571
+             */
+            attempts: number;
+            /** @description Median and 95th percentile of those tries, whole milliseconds (percentile_cont); null without tries */
+            attemptDurationMs: components["schemas"]["DurationPercentilesView"];
+            /**
+             * @description Dead letters made in the window and still held (not recovered by a retry, discarded or expired)
+             * @example 4
+             */
+            deadLetters: number;
+        };
         CreateSubscriptionDto: {
             /**
              * @description The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)
@@ -534,7 +600,7 @@ export interface components {
              */
             secret?: string;
             /**
-             * @description Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values
+             * @description Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values. Values are credentials: stored encrypted and shown masked (`••••` and the last 4 characters) in every response; they cannot be read back.
              * @example {
              *       "x-customer-id": "acme"
              *     }
@@ -566,6 +632,21 @@ export interface components {
              */
             enabled: boolean;
         };
+        LastDeliveryView: {
+            /** @example dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K */
+            id: string;
+            /**
+             * @example succeeded
+             * @enum {string}
+             */
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            /**
+             * Format: date-time
+             * @description When the delivery reached that status
+             * @example 2025-11-23T10:00:02.000Z
+             */
+            at: string;
+        };
         SubscriptionWithSecret: {
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
@@ -587,8 +668,10 @@ export interface components {
             /** @example Production image pipeline */
             description: string | null;
             /**
+             * @description Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.
              * @example {
-             *       "x-customer-id": "acme"
+             *       "x-customer-id": "••••acme",
+             *       "authorization": "••••9f3a"
              *     }
              */
             headers: {
@@ -625,6 +708,13 @@ export interface components {
              * @example 2025-11-23T10:00:00.000Z
              */
             updatedAt: string;
+            /** @description The subscription's newest delivery (by creation): its status now; null before the first */
+            lastDelivery: components["schemas"]["LastDeliveryView"] | null;
+            /**
+             * @description Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did
+             * @example 0.9875
+             */
+            successRate24h: number | null;
             /**
              * @description The signing secret; store it now, it is not shown again
              * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -652,8 +742,10 @@ export interface components {
             /** @example Production image pipeline */
             description: string | null;
             /**
+             * @description Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.
              * @example {
-             *       "x-customer-id": "acme"
+             *       "x-customer-id": "••••acme",
+             *       "authorization": "••••9f3a"
              *     }
              */
             headers: {
@@ -690,6 +782,13 @@ export interface components {
              * @example 2025-11-23T10:00:00.000Z
              */
             updatedAt: string;
+            /** @description The subscription's newest delivery (by creation): its status now; null before the first */
+            lastDelivery: components["schemas"]["LastDeliveryView"] | null;
+            /**
+             * @description Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did
+             * @example 0.9875
+             */
+            successRate24h: number | null;
         };
         SubscriptionPage: {
             /**
@@ -716,6 +815,7 @@ export interface components {
              */
             description?: string | null;
             /**
+             * @description Replaces the whole map, every value given in full: values are write-only, so a header cannot be kept without resending its value (a masked `••••…` value is refused). `{}` removes them all.
              * @example {
              *       "x-customer-id": "acme"
              *     }
@@ -1548,6 +1648,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortalSessionView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantStatsController_get: {
+        parameters: {
+            query?: {
+                /** @description Start of the window (ISO 8601 instant, not in the future); default 24 hours ago */
+                since?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantStatsView"];
                 };
             };
             /** @description An error, in the shape every error has */

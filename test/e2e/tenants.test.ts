@@ -251,6 +251,7 @@ describe('tenants', () => {
       'POST /v1/subscriptions/{id}/rotate-secret', 'POST /v1/subscriptions/{id}/test',
       'GET /v1/deliveries', 'GET /v1/deliveries/{id}', 'POST /v1/deliveries/{id}/retry',
       'GET /v1/dead-letters', 'POST /v1/dead-letters/retry', 'GET /v1/dead-letters/{id}', 'POST /v1/dead-letters/{id}/retry', 'DELETE /v1/dead-letters/{id}',
+      'GET /v1/tenants/{id}/stats',
     ];
     const PUBLIC = ['GET /health', 'GET /ready'];
 
@@ -308,7 +309,7 @@ describe('tenants', () => {
       const before = await globexState();
       const documented = operations.map((o) => `${o.method} ${o.path}`);
       for (const route of TENANT_ROUTES) assert.ok(documented.includes(route), `${route} is documented`);
-      const NOT_FOUND: Record<string, string> = { subscriptions: 'subscription_not_found', deliveries: 'delivery_not_found', 'dead-letters': 'dead_letter_not_found' };
+      const NOT_FOUND: Record<string, string> = { subscriptions: 'subscription_not_found', deliveries: 'delivery_not_found', 'dead-letters': 'dead_letter_not_found', tenants: 'tenant_not_found' };
       let cases = 0;
       for (const op of operations) {
         const route = `${op.method} ${op.path}`;

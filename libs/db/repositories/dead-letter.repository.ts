@@ -35,6 +35,11 @@ export class DeadLetterRepository {
     return qb.getMany();
   }
 
+  /** A tenant's dead letters still held (not recovered by a retry, discarded or expired) that were made since `since`. */
+  async countSince(filter: Required<TenantScope> & { since: Date }): Promise<number> {
+    return this.repo.createQueryBuilder('l').where('l.tenant_id = :tenantId', { tenantId: filter.tenantId }).andWhere('l.created_at >= :since', { since: filter.since }).getCount();
+  }
+
   /** How many dead letters wait for a retry (their delivery is still dead-lettered, not re-opened). */
   countRetryable(filter: DeadLetterFilter): Promise<number> {
     return this.retryable(filter).getCount();

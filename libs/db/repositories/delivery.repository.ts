@@ -2,7 +2,13 @@ import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
 import { Delivery } from '../entities';
-import type { CreatedRange, PageRequest, TenantScope } from './page';
+import { windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
+
+/** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
+export interface SubscriptionDeliverySummary {
+  last: { id: string; status: DeliveryStatus; at: Date } | null;
+  since: { succeeded: number; dead_lettered: number };
+}
 
 /** What a delivery list can be narrowed to. */
 export interface DeliveryFilter extends CreatedRange, TenantScope {
@@ -118,6 +124,38 @@ export class DeliveryRepository {
   async moveTo(id: string, to: DeliveryStatus, fields: Omit<QueryDeepPartialEntity<Delivery>, 'status'>): Promise<boolean> {
     const result = await this.repo.update({ id, status: In([...statusesMovingTo(to)]) }, { ...fields, status: to });
     return Boolean(result.affected);
+  }
+
+  /**
+   * A tenant's deliveries created since `since`, counted by status (a status with none is absent).
+   * The id floor lets the (tenant_id, id) index start at the window (ids sort by creation).
+   */
+  async stats(filter: Required<TenantScope> & { since: Date }): Promise<Partial<Record<DeliveryStatus, number>>> {
+    const rows: { status: DeliveryStatus; n: number }[] = await this.db.query(
+      `SELECT status, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 AND id >= $2 AND created_at >= $3 GROUP BY status`,
+      [filter.tenantId, windowFloor('delivery', filter.since), filter.since],
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /**
+   * For a page of subscriptions, in one query: each one's newest delivery (its status, and when
+   * that status was reached) and how its deliveries created since `since` ended.
+   */
+  async summarizeBySubscription(subscriptionIds: readonly string[], since: Date): Promise<Map<string, SubscriptionDeliverySummary>> {
+    if (subscriptionIds.length === 0) return new Map();
+    const rows: { id: string; last_id: string | null; status: DeliveryStatus | null; updated_at: Date | null; succeeded: number; dead_lettered: number }[] = await this.db.query(
+      `SELECT s.id, last.id AS last_id, last.status, last.updated_at, recent.succeeded, recent.dead_lettered
+         FROM unnest($1::text[]) AS s (id)
+         LEFT JOIN LATERAL (SELECT d.id, d.status, d.updated_at FROM deliveries d WHERE d.subscription_id = s.id ORDER BY d.id DESC LIMIT 1) last ON true
+         CROSS JOIN LATERAL (
+           SELECT count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE d.status = 'dead_lettered')::int AS dead_lettered
+             FROM deliveries d WHERE d.subscription_id = s.id AND d.id >= $2 AND d.created_at >= $3) recent`,
+      [[...subscriptionIds], windowFloor('delivery', since), since],
+    );
+    return new Map(
+      rows.map((r) => [r.id, { last: r.last_id && r.status && r.updated_at ? { id: r.last_id, status: r.status, at: r.updated_at } : null, since: { succeeded: r.succeeded, dead_lettered: r.dead_lettered } }]),
+    );
   }
 
   /** Deliveries waiting on a retry timer (the `herald_deliveries_waiting` gauge). */

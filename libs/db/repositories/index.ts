@@ -11,9 +11,9 @@ import { EventRepository } from './event.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
-export { AttemptRepository, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
+export { AttemptRepository, type AttemptStats, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
-export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow } from './delivery.repository';
+export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
 export { EventRepository } from './event.repository';
 export type { CreatedRange, PageRequest, TenantScope } from './page';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { SEALED_PATTERN } from '../../delivery/secret-box';
 import { candidateFilters } from '../../domain/matching';
 import { Subscription } from '../entities';
 import type { PageRequest, TenantScope } from './page';
@@ -51,6 +52,29 @@ export class SubscriptionRepository {
     if (filter.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: filter.enabled });
     if (filter.anyEventTypeFilter !== undefined) qb.andWhere('s.event_types && CAST(:filters AS text[])', { filters: [...filter.anyEventTypeFilter] });
     return qb.getMany();
+  }
+
+  /**
+   * A page (by id) of subscriptions with a custom header value not in the sealed shape: rows
+   * written before header values were sealed.
+   */
+  listWithPlaintextHeaderValues(after: string | null, limit: number): Promise<Pick<Subscription, 'id' | 'headers'>[]> {
+    return this.db.query(
+      `SELECT id, headers FROM subscriptions
+        WHERE ($1::text IS NULL OR id > $1)
+          AND EXISTS (SELECT 1 FROM jsonb_each_text(headers) h WHERE h.value !~ $3)
+        ORDER BY id LIMIT $2`,
+      [after, limit, SEALED_PATTERN],
+    );
+  }
+
+  /**
+   * Sets `headers` only if they still are `expected` (a write since it was read wins), without
+   * touching `updated_at`: re-encoding is not a change. Whether the row was changed.
+   */
+  async replaceHeadersIfUnchanged(id: string, expected: Record<string, string>, headers: Record<string, string>): Promise<boolean> {
+    const [, affected]: [unknown, number] = await this.db.query(`UPDATE subscriptions SET headers = $3::jsonb WHERE id = $1 AND headers = $2::jsonb`, [id, JSON.stringify(expected), JSON.stringify(headers)]);
+    return affected > 0;
   }
 
   /** The enabled subscriptions an event reaches (libs/domain/matching.ts, as SQL), by id. */

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Config } from '../../../../libs/config/config';
 import type { Subscription } from '../../../../libs/db/entities';
-import type { Stores, TenantScope } from '../../../../libs/db/repositories';
+import type { Stores, SubscriptionDeliverySummary, TenantScope } from '../../../../libs/db/repositories';
 import { attemptRow, prepareRequest, sendRequest } from '../../../../libs/delivery/attempt';
+import { sealHeaderValues } from '../../../../libs/delivery/header-values';
 import { validateCustomHeaders } from '../../../../libs/delivery/headers';
 import { createHttpSender, type HttpSender } from '../../../../libs/delivery/http-sender';
 import { SAMPLE_IMAGE_CREATED } from '../../../../libs/delivery/payload';
@@ -30,6 +31,8 @@ import { toSubscriptionView, type SubscriptionView, type SubscriptionWithSecret 
 export const USER_DEFINED_MAX_BYTES = 8 * 1024;
 /** After a rotation the replaced secret keeps signing this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
+/** The window of a subscription's `successRate24h`. */
+const SUCCESS_RATE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Control, format (RTL override, zero-width), separator, private-use, unassigned, surrogate. */
 const INVISIBLE_OR_CONTROL = /[\p{C}\p{Z}]/u;
 
@@ -76,7 +79,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
       enabled: dto.enabled ?? true,
     });
     this.logger.log(`subscription ${subscription.id} created for tenant ${tenantId}`);
-    return { ...toSubscriptionView(subscription), secret };
+    return { ...this.view(subscription), secret };
   }
 
   async list(q: ListSubscriptionsQuery, scope: TenantScope): Promise<Page<SubscriptionView>> {
@@ -85,11 +88,14 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (q.eventType !== undefined && !isValidEventTypeFilter(q.eventType)) throw new UnknownEventType(q.eventType, 'eventType');
     // An exact type: every subscription that receives it. A wildcard: those that list it.
     const anyEventTypeFilter = q.eventType === undefined ? undefined : isKnownEventType(q.eventType) ? candidateFilters(q.eventType) : [q.eventType];
-    return toPage(await this.stores.subscriptions.listPage({ ...scope, enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, toSubscriptionView);
+    const rows = await this.stores.subscriptions.listPage({ ...scope, enabled: q.enabled, anyEventTypeFilter }, { cursor, limit });
+    // The page's delivery figures in one query, not one per subscription.
+    const summaries = await this.deliverySummaries(rows.slice(0, limit).map((s) => s.id));
+    return toPage(rows, limit, (s) => this.view(s, summaries.get(s.id)));
   }
 
   async get(id: string, scope: TenantScope): Promise<SubscriptionView> {
-    return toSubscriptionView(await this.find(id, scope));
+    return this.viewWithDeliveries(await this.find(id, scope));
   }
 
   async update(id: string, dto: UpdateSubscriptionDto, scope: TenantScope): Promise<SubscriptionView> {
@@ -103,7 +109,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     await this.stores.subscriptions.save(s);
-    return toSubscriptionView(s);
+    return this.viewWithDeliveries(s);
   }
 
   /**
@@ -135,7 +141,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     s.secretCiphertext = this.secretBox.seal(secret);
     await this.stores.subscriptions.save(s);
     this.logger.log(`subscription ${s.id}: secret rotated; the previous one signs until ${s.previousSecretExpiresAt.toISOString()}`);
-    return { ...toSubscriptionView(s), secret };
+    return { ...(await this.viewWithDeliveries(s)), secret };
   }
 
   /**
@@ -151,6 +157,19 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const outcome = await sendRequest(this.sender, s.url, request);
     const attempt = await this.stores.attempts.insertTest(attemptRow({ id: attemptId, deliveryId: null, subscriptionId: s.id, number: 1, trigger: 'test', url: s.url, outcome }));
     return toAttemptView(attempt);
+  }
+
+  private view(s: Subscription, deliveries?: SubscriptionDeliverySummary): SubscriptionView {
+    return toSubscriptionView(s, (sealed) => this.secretBox.open(sealed), deliveries);
+  }
+
+  private async viewWithDeliveries(s: Subscription): Promise<SubscriptionView> {
+    return this.view(s, (await this.deliverySummaries([s.id])).get(s.id));
+  }
+
+  /** Each subscription's newest delivery and its last 24 hours (`successRate24h`). */
+  private deliverySummaries(ids: string[]): Promise<Map<string, SubscriptionDeliverySummary>> {
+    return this.stores.deliveries.summarizeBySubscription(ids, new Date(Date.now() - SUCCESS_RATE_WINDOW_MS));
   }
 
   /** Another tenant's subscription is not found, exactly like one that does not exist. */
@@ -183,10 +202,11 @@ export class SubscriptionsService implements OnApplicationShutdown {
     return filters;
   }
 
+  /** Valid headers, their values sealed: the map as stored. Writing headers replaces every value. */
   private checkHeaders(headers: Record<string, string>): Record<string, string> {
     const problems = validateCustomHeaders(headers);
     if (problems.length > 0) throw new ValidationFailed('headers are invalid', { field: 'headers', problems }, 'invalid_headers');
-    return headers;
+    return sealHeaderValues(headers, (v) => this.secretBox.seal(v));
   }
 
   private checkUserDefined(value: Record<string, unknown>): Record<string, unknown> {

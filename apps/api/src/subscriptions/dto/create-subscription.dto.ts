@@ -59,7 +59,9 @@ export class CreateSubscriptionDto {
   secret?: string;
 
   @ApiPropertyOptional({
-    description: 'Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values',
+    description:
+      'Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values. ' +
+      'Values are credentials: stored encrypted and shown masked (`••••` and the last 4 characters) in every response; they cannot be read back.',
     type: 'object',
     additionalProperties: { type: 'string' },
     example: { 'x-customer-id': 'acme' },
