@@ -18,6 +18,6 @@ export function matchSubscriptions({ subscriptions, events, deliveries, clock = 
     const now = clock();
     await deliveries.insertPending(event, matched.map((s) => ({ id: newId('delivery'), subscriptionId: s.id, workflowId: deliveryWorkflowId(eventId, s.id) })), now);
     await events.markWorkflowStarted(eventId, now);
-    return { eventId, eventType: event.type, templateId: event.templateId, deliveries: await deliveries.listMatched(eventId) };
+    return { eventId, tenantId: event.tenantId, eventType: event.type, templateId: event.templateId, deliveries: await deliveries.listMatched(eventId) };
   };
 }

@@ -16,6 +16,8 @@ export interface MatchedDelivery {
 
 export interface EventMatch {
   eventId: string;
+  /** Absent in histories recorded before tenants: those events were the `default` tenant's. */
+  tenantId?: string;
   eventType: string;
   templateId: string | null;
   deliveries: MatchedDelivery[];

@@ -1,6 +1,6 @@
 /**
  * `herald`: the operator's command line over the admin API — find dead letters, inspect a
- * delivery's attempts, retry one or many, load the event-type catalog from a file. Run as `npm run herald -- <command>` or `npx herald`.
+ * delivery's attempts, retry one or many, look after tenants, load the event-type catalog from a file. Run as `npm run herald -- <command>` or `npx herald`.
  * Arguments are parsed by commander; the API is called through libs/api-client, whose types are
  * generated from the API's OpenAPI document.
  */
@@ -79,6 +79,11 @@ const isoTime = (v: string): string => {
   if (Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('must be an ISO 8601 time, e.g. 2025-01-31T12:00:00Z');
   return v;
 };
+const TENANT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const tenantId = (v: string): string => {
+  if (!TENANT_ID.test(v)) throw new InvalidArgumentError('must be a tenant id: 1 to 64 characters of A-Za-z0-9 . _ : -');
+  return v;
+};
 const positiveInt = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -89,41 +94,93 @@ const subscriptionOption = (description: string): Option => new Option('--subscr
 const sinceOption = (): Option => new Option('--since <ISO>', 'dead-lettered at or after this time (ISO 8601)').argParser(isoTime);
 const untilOption = (): Option => new Option('--until <ISO>', 'dead-lettered at or before this time (ISO 8601)').argParser(isoTime);
 const jsonOption = (): Option => new Option('--json', 'print the API\'s answer as JSON');
+const tenantOption = (description: string): Option => new Option('--tenant <tenant_id>', description).argParser(tenantId);
+const limitOption = (): Option => new Option('--limit <N>', 'list at most N').argParser(positiveInt).default(100);
 
-type DeadLetter = Schemas['DeadLetterView'];
-type Attempt = Schemas['AttemptView'];
-
-async function deadLettersList(api: AdminApi, io: Io, opts: { subscription?: string; since?: string; until?: string; limit: number; json?: boolean }): Promise<void> {
-  const rows: DeadLetter[] = [];
+/** Every page of a list, up to `limit` rows; `more` when the API had more. */
+async function pages<T>(limit: number, fetchPage: (cursor: string | undefined, pageSize: number) => Promise<{ data?: T[]; nextCursor?: string | null } | undefined>): Promise<{ rows: T[]; more: boolean }> {
+  const rows: T[] = [];
   let cursor: string | undefined;
   do {
-    const query = { subscriptionId: opts.subscription, since: opts.since, until: opts.until, cursor, limit: Math.min(100, opts.limit - rows.length) };
-    const page = await api.call((c) => c.GET('/v1/dead-letters', { params: { query } }));
+    const page = await fetchPage(cursor, Math.min(100, limit - rows.length));
     rows.push(...(page?.data ?? []));
     cursor = page?.nextCursor ?? undefined;
-  } while (cursor && rows.length < opts.limit);
+  } while (cursor && rows.length < limit);
+  return { rows, more: Boolean(cursor) };
+}
+
+type Attempt = Schemas['AttemptView'];
+type DeliveryStatus = Schemas['DeliveryView']['status'];
+const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'];
+
+async function deadLettersList(api: AdminApi, io: Io, opts: { tenant?: string; subscription?: string; since?: string; until?: string; limit: number; json?: boolean }): Promise<void> {
+  const { rows, more } = await pages(opts.limit, (cursor, limit) =>
+    api.call((c) => c.GET('/v1/dead-letters', { params: { query: { tenantId: opts.tenant, subscriptionId: opts.subscription, since: opts.since, until: opts.until, cursor, limit } } })),
+  );
   if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
   if (rows.length === 0) return io.out('no dead letters\n');
   io.out(table(
-    ['ID', 'DELIVERY', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'DEAD SINCE', 'REASON'],
-    rows.map((d) => [cell(d.id), cell(d.deliveryId), cell(d.subscriptionId), cell(d.eventType), cell(d.attemptCount), cell(d.lastStatusCode), cell(d.createdAt), oneLine(d.reason, 50)]),
+    ['ID', 'DELIVERY', 'TENANT', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'DEAD SINCE', 'REASON'],
+    rows.map((d) => [cell(d.id), cell(d.deliveryId), cell(d.tenantId), cell(d.subscriptionId), cell(d.eventType), cell(d.attemptCount), cell(d.lastStatusCode), cell(d.createdAt), oneLine(d.reason, 50)]),
   ));
-  io.out(`${rows.length} dead letter(s)${cursor ? ' (more: raise --limit)' : ''}\n`);
+  io.out(`${rows.length} dead letter(s)${more ? ' (more: raise --limit)' : ''}\n`);
 }
 
-async function deadLettersRetry(api: AdminApi, io: Io, id: string | undefined, opts: { subscription?: string; since?: string; until?: string }): Promise<void> {
-  if (id && opts.subscription) throw new UsageError('give either a dead letter id or --subscription, not both');
+async function deadLettersRetry(api: AdminApi, io: Io, id: string | undefined, opts: { tenant?: string; subscription?: string; since?: string; until?: string }): Promise<void> {
+  if (id && (opts.subscription || opts.tenant)) throw new UsageError('give either a dead letter id or --subscription/--tenant, not both');
   if (id) {
     const result = await api.call((c) => c.POST('/v1/dead-letters/{id}/retry', { params: { path: { id } } }));
     io.out(`retry started for dead letter ${id}${describeRetry(result)}\n`);
     return;
   }
-  if (!opts.subscription) throw new UsageError('dead-letters retry needs a dead letter id (dlq_…) or --subscription sub_… for a bulk retry');
-  const subscriptionId = opts.subscription;
-  const result = await api.call((c) => c.POST('/v1/dead-letters/retry', { body: { subscriptionId, since: opts.since, until: opts.until } }));
+  if (!opts.subscription && !opts.tenant) throw new UsageError('dead-letters retry needs a dead letter id (dlq_…), or --subscription sub_… or --tenant <tenant_id> for a bulk retry');
+  const result = await api.call((c) => c.POST('/v1/dead-letters/retry', { body: { tenantId: opts.tenant, subscriptionId: opts.subscription, since: opts.since, until: opts.until } }));
   const restarted = Number(result?.restarted ?? 0);
   const remaining = Number(result?.remaining ?? 0);
-  io.out(`restarted ${restarted} dead-lettered deliver${restarted === 1 ? 'y' : 'ies'} of ${subscriptionId}; ${remaining} remaining${remaining > 0 ? ' (run the command again to continue)' : ''}\n`);
+  const of = [opts.subscription, opts.tenant && `tenant ${opts.tenant}`].filter(Boolean).join(' in ');
+  io.out(`restarted ${restarted} dead-lettered deliver${restarted === 1 ? 'y' : 'ies'} of ${of}; ${remaining} remaining${remaining > 0 ? ' (run the command again to continue)' : ''}\n`);
+}
+
+async function deliveriesList(api: AdminApi, io: Io, opts: { tenant?: string; subscription?: string; status?: DeliveryStatus; limit: number; json?: boolean }): Promise<void> {
+  const { rows, more } = await pages(opts.limit, (cursor, limit) =>
+    api.call((c) => c.GET('/v1/deliveries', { params: { query: { tenantId: opts.tenant, subscriptionId: opts.subscription, status: opts.status, cursor, limit } } })),
+  );
+  if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
+  if (rows.length === 0) return io.out('no deliveries\n');
+  io.out(table(
+    ['ID', 'STATUS', 'TENANT', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'CREATED'],
+    rows.map((d) => [cell(d.id), cell(d.status), cell(d.tenantId), cell(d.subscriptionId), cell(d.eventType), cell(d.attemptCount), cell(d.lastStatusCode), cell(d.createdAt)]),
+  ));
+  io.out(`${rows.length} deliver${rows.length === 1 ? 'y' : 'ies'}${more ? ' (more: raise --limit)' : ''}\n`);
+}
+
+async function tenantsList(api: AdminApi, io: Io, opts: { namePrefix?: string; limit: number; json?: boolean }): Promise<void> {
+  const { rows, more } = await pages(opts.limit, (cursor, limit) => api.call((c) => c.GET('/v1/tenants', { params: { query: { namePrefix: opts.namePrefix, cursor, limit } } })));
+  if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
+  if (rows.length === 0) return io.out('no tenants\n');
+  io.out(table(['ID', 'NAME', 'CREATED', 'METADATA'], rows.map((t) => [cell(t.id), cell(t.name), cell(t.createdAt), oneLine(JSON.stringify(t.metadata), 50)])));
+  io.out(`${rows.length} tenant(s)${more ? ' (more: raise --limit)' : ''}\n`);
+}
+
+async function tenantsShow(api: AdminApi, io: Io, id: string, opts: { json?: boolean }): Promise<void> {
+  const t = await api.call((c) => c.GET('/v1/tenants/{id}', { params: { path: { id } } }));
+  if (opts.json) return io.out(`${JSON.stringify(t, null, 2)}\n`);
+  const subscriptions = await api.call((c) => c.GET('/v1/subscriptions', { params: { query: { tenantId: id, limit: 100 } } }));
+  const fields: [string, unknown][] = [
+    ['Tenant', t.id],
+    ['Name', t.name],
+    ['Created', t.createdAt],
+    ['Updated', t.updatedAt],
+    ['Metadata', JSON.stringify(t.metadata)],
+    ['Subscriptions', `${subscriptions.data.length}${subscriptions.nextCursor ? '+' : ''}`],
+  ];
+  io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(15)}${cell(v)}`).join('\n') + '\n');
+}
+
+async function tenantsDelete(api: AdminApi, io: Io, id: string, opts: { yes?: boolean }): Promise<void> {
+  if (!opts.yes) throw new UsageError(`deleting tenant ${id} deletes its subscriptions with their delivery logs and dead letters and stops their running deliveries; add --yes to do it`);
+  await api.call((c) => c.DELETE('/v1/tenants/{id}', { params: { path: { id } } }));
+  io.out(`tenant ${id} deleted with its subscriptions; their running deliveries were told to stop\n`);
 }
 
 const MODES: Record<Schemas['RetryAccepted']['mode'], string> = {
@@ -241,7 +298,7 @@ ${ENVIRONMENT}`;
 /** The command tree; actions run against `api` and write to `io`. */
 function cli(io: Io, api: AdminApi): Command {
   const program: Command = new Command('herald')
-    .description("operate Herald's deliveries and dead letters through the admin API")
+    .description("operate Herald's deliveries, dead letters and tenants through the admin API")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => undefined })
     .helpCommand('help [command]', 'show the usage of herald or of a command')
@@ -254,24 +311,36 @@ function cli(io: Io, api: AdminApi): Command {
   deadLetters
     .command('list')
     .description('list dead letters, newest first')
-    .usage('[--subscription sub_…] [--since ISO] [--until ISO] [--limit N] [--json]')
+    .usage('[--tenant <tenant_id>] [--subscription sub_…] [--since ISO] [--until ISO] [--limit N] [--json]')
+    .addOption(tenantOption('only this tenant\'s dead letters'))
     .addOption(subscriptionOption('only this subscription\'s dead letters'))
     .addOption(sinceOption())
     .addOption(untilOption())
-    .addOption(new Option('--limit <N>', 'list at most N').argParser(positiveInt).default(100))
+    .addOption(limitOption())
     .addOption(jsonOption())
     .action((opts: Parameters<typeof deadLettersList>[2]) => deadLettersList(api, io, opts));
   deadLetters
     .command('retry')
-    .description('retry one dead letter, or a subscription\'s dead letters in bulk (each gets one manual attempt)')
-    .usage('<dlq_id> | --subscription sub_… [--since ISO] [--until ISO]')
+    .description('retry one dead letter, or a subscription\'s or tenant\'s dead letters in bulk (each gets one manual attempt)')
+    .usage('<dlq_id> | --subscription sub_… | --tenant <tenant_id> [--since ISO] [--until ISO]')
     .addArgument(new Argument('[dlq_id]', 'the dead letter to retry').argParser(idOf('dlq_', 'dead letter')))
     .addOption(subscriptionOption('retry every dead letter of this subscription (at most 1000 per call)'))
+    .addOption(tenantOption('retry every dead letter of this tenant (at most 1000 per call)'))
     .addOption(sinceOption())
     .addOption(untilOption())
     .action((id: string | undefined, opts: Parameters<typeof deadLettersRetry>[3]) => deadLettersRetry(api, io, id, opts));
 
   const deliveries = program.command('deliveries').description('inspect and retry deliveries');
+  deliveries
+    .command('list')
+    .description('list deliveries, newest first')
+    .usage('[--tenant <tenant_id>] [--subscription sub_…] [--status S] [--limit N] [--json]')
+    .addOption(tenantOption('only this tenant\'s deliveries'))
+    .addOption(subscriptionOption('only this subscription\'s deliveries'))
+    .addOption(new Option('--status <status>', 'only deliveries in this status').choices(DELIVERY_STATUSES))
+    .addOption(limitOption())
+    .addOption(jsonOption())
+    .action((opts: Parameters<typeof deliveriesList>[2]) => deliveriesList(api, io, opts));
   deliveries
     .command('show')
     .description('show a delivery, its attempts and its Temporal UI link')
@@ -285,6 +354,30 @@ function cli(io: Io, api: AdminApi): Command {
     .usage('<dlv_id>')
     .addArgument(new Argument('<dlv_id>', 'the delivery').argParser(idOf('dlv_', 'delivery')))
     .action((id: string) => deliveriesRetry(api, io, id));
+
+  const tenants = program.command('tenants').description("the platform's customers, each with its own subscriptions");
+  tenants
+    .command('list')
+    .description('list tenants by id')
+    .usage('[--name-prefix P] [--limit N] [--json]')
+    .addOption(new Option('--name-prefix <prefix>', 'only tenants whose name starts with this'))
+    .addOption(limitOption())
+    .addOption(jsonOption())
+    .action((opts: Parameters<typeof tenantsList>[2]) => tenantsList(api, io, opts));
+  tenants
+    .command('show')
+    .description('show a tenant and how many subscriptions it has')
+    .usage('<tenant_id> [--json]')
+    .addArgument(new Argument('<tenant_id>', 'the tenant').argParser(tenantId))
+    .addOption(jsonOption())
+    .action((id: string, opts: { json?: boolean }) => tenantsShow(api, io, id, opts));
+  tenants
+    .command('delete')
+    .description('delete a tenant with its subscriptions, their delivery logs and dead letters; their running deliveries stop')
+    .usage('<tenant_id> --yes')
+    .addArgument(new Argument('<tenant_id>', 'the tenant').argParser(tenantId))
+    .addOption(new Option('--yes', 'really delete it'))
+    .action((id: string, opts: { yes?: boolean }) => tenantsDelete(api, io, id, opts));
 
   const eventTypes = program.command('event-types').description('the event-type catalog');
   eventTypes

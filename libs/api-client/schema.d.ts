@@ -54,6 +54,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant */
+        get: operations["TenantsController_get"];
+        /** Create the tenant under the platform's own id (201), or replace its name and metadata (200) */
+        put: operations["TenantsController_put"];
+        post?: never;
+        /** Delete the tenant with its subscriptions, their delivery logs and dead letters; their running deliveries stop, its portal sessions end (`default` cannot be deleted: 409) */
+        delete: operations["TenantsController_remove"];
+        options?: never;
+        head?: never;
+        /** Change the name or replace the metadata */
+        patch: operations["TenantsController_update"];
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List tenants by id, filtered by name prefix */
+        get: operations["TenantsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{id}/portal-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived token (and console link) that sees and manages only this tenant's webhooks */
+        post: operations["TenantsController_createPortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's deliveries by status, success rate, attempts, p50/p95 attempt duration and dead letters since an instant (default: the last 24 hours) */
+        get: operations["TenantStatsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -61,7 +132,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List subscriptions, oldest first, filtered by event type and enabled flag */
+        /** List subscriptions, oldest first, filtered by tenant, event type and enabled flag */
         get: operations["SubscriptionsController_list"];
         put?: never;
         /** Register a webhook endpoint; the response is the only place its secret is shown */
@@ -239,7 +310,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The delivery log, newest first, filtered by subscription, event, event type, status and time */
+        /** The delivery log, newest first, filtered by tenant, subscription, event, event type, status and time */
         get: operations["DeliveriesController_list"];
         put?: never;
         post?: never;
@@ -411,7 +482,150 @@ export interface components {
         ErrorView: {
             error: components["schemas"]["ErrorDetail"];
         };
+        PutTenantDto: {
+            /**
+             * @description Shown to operators; defaults to the id
+             * @example Acme Studio
+             */
+            name?: string;
+            /**
+             * @description Any JSON object (at most 8 KiB); replaced as a whole
+             * @example {
+             *       "plan": "pro"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        TenantView: {
+            /**
+             * @description The platform's own identifier for this customer
+             * @example ws_4821
+             */
+            id: string;
+            /** @example Acme Studio */
+            name: string;
+            /**
+             * @example {
+             *       "plan": "pro"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        TenantPage: {
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            nextCursor: string | null;
+            data: components["schemas"]["TenantView"][];
+        };
+        UpdateTenantDto: {
+            /** @example Acme Studio (EU) */
+            name?: string;
+            /**
+             * @description Replaces the metadata as a whole (at most 8 KiB of JSON)
+             * @example {
+             *       "plan": "enterprise"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        CreatePortalSessionDto: {
+            /**
+             * @description Seconds the token is valid
+             * @default 3600
+             * @example 3600
+             */
+            expiresIn: number;
+        };
+        PortalSessionView: {
+            /**
+             * @description Bearer token for the /v1 API, limited to this tenant (`hpt_…`); not stored by Herald, shown only here
+             * @example hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w
+             */
+            token: string;
+            /**
+             * @description The console, signed in as this tenant; the token rides in the fragment, which browsers never send to a server
+             * @example https://herald.example.com/console/#token=hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @example 2025-11-23T11:00:00.000Z
+             */
+            expiresAt: string;
+        };
+        DeliveryCountsView: {
+            /** @example 0 */
+            pending: number;
+            /** @example 1 */
+            delivering: number;
+            /** @example 3 */
+            retrying: number;
+            /** @example 1520 */
+            succeeded: number;
+            /** @example 4 */
+            dead_lettered: number;
+            /** @example 0 */
+            cancelled: number;
+        };
+        DurationPercentilesView: {
+            /** @example 84 */
+            p50: number | null;
+            /** @example 412 */
+            p95: number | null;
+        };
+        TenantStatsView: {
+            /** @example ws_4821 */
+            tenantId: string;
+            /**
+             * Format: date-time
+             * @description Start of the window: deliveries and dead letters created, attempts started, at or after it
+             * @example 2025-11-23T00:00:00.000Z
+             */
+            since: string;
+            /** @description Deliveries created in the window, by their status now */
+            deliveries: components["schemas"]["DeliveryCountsView"];
+            /**
+             * @description succeeded / (succeeded + dead_lettered) of those deliveries, 0–1; null when none reached an outcome
+             * @example 0.9974
+             */
+            successRate: number | null;
+            /**
+             * @description HTTP tries to the tenant's endpoints started in the window (scheduled, manual and test)
+             * @example 1571
+             */
+            attempts: number;
+            /** @description Median and 95th percentile of those tries, whole milliseconds (percentile_cont); null without tries */
+            attemptDurationMs: components["schemas"]["DurationPercentilesView"];
+            /**
+             * @description Dead letters made in the window and still held (not recovered by a retry, discarded or expired)
+             * @example 4
+             */
+            deadLetters: number;
+        };
         CreateSubscriptionDto: {
+            /**
+             * @description The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)
+             * @example ws_4821
+             */
+            tenantId?: string;
             /**
              * @description Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS
              * @example https://hooks.example.com/herald
@@ -439,7 +653,7 @@ export interface components {
              */
             secret?: string;
             /**
-             * @description Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values
+             * @description Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values. Values are credentials: stored encrypted and shown masked (`••••` and the last 4 characters) in every response; they cannot be read back.
              * @example {
              *       "x-customer-id": "acme"
              *     }
@@ -486,9 +700,29 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        LastDeliveryView: {
+            /** @example dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K */
+            id: string;
+            /**
+             * @example succeeded
+             * @enum {string}
+             */
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            /**
+             * Format: date-time
+             * @description When the delivery reached that status
+             * @example 2025-11-23T10:00:02.000Z
+             */
+            at: string;
+        };
         SubscriptionWithSecret: {
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
+            /**
+             * @description The tenant it belongs to
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example https://hooks.example.com/herald */
             url: string;
             /**
@@ -502,8 +736,10 @@ export interface components {
             /** @example Production image pipeline */
             description: string | null;
             /**
+             * @description Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.
              * @example {
-             *       "x-customer-id": "acme"
+             *       "x-customer-id": "••••acme",
+             *       "authorization": "••••9f3a"
              *     }
              */
             headers: {
@@ -547,6 +783,13 @@ export interface components {
              * @example 2025-11-23T10:00:00.000Z
              */
             updatedAt: string;
+            /** @description The subscription's newest delivery (by creation): its status now; null before the first */
+            lastDelivery: components["schemas"]["LastDeliveryView"] | null;
+            /**
+             * @description Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did
+             * @example 0.9875
+             */
+            successRate24h: number | null;
             /**
              * @description The signing secret; store it now, it is not shown again
              * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -556,6 +799,11 @@ export interface components {
         SubscriptionView: {
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
+            /**
+             * @description The tenant it belongs to
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example https://hooks.example.com/herald */
             url: string;
             /**
@@ -569,8 +817,10 @@ export interface components {
             /** @example Production image pipeline */
             description: string | null;
             /**
+             * @description Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.
              * @example {
-             *       "x-customer-id": "acme"
+             *       "x-customer-id": "••••acme",
+             *       "authorization": "••••9f3a"
              *     }
              */
             headers: {
@@ -614,6 +864,13 @@ export interface components {
              * @example 2025-11-23T10:00:00.000Z
              */
             updatedAt: string;
+            /** @description The subscription's newest delivery (by creation): its status now; null before the first */
+            lastDelivery: components["schemas"]["LastDeliveryView"] | null;
+            /**
+             * @description Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did
+             * @example 0.9875
+             */
+            successRate24h: number | null;
         };
         SubscriptionPage: {
             /**
@@ -640,6 +897,7 @@ export interface components {
              */
             description?: string | null;
             /**
+             * @description Replaces the whole map, every value given in full: values are write-only, so a header cannot be kept without resending its value (a masked `••••…` value is refused). `{}` removes them all.
              * @example {
              *       "x-customer-id": "acme"
              *     }
@@ -1032,6 +1290,11 @@ export interface components {
              */
             id?: string;
             /**
+             * @description Whose event it is (1..64 of `A-Za-z0-9._:-`): only this tenant's subscriptions receive it; absent = `default`. The tenant need not be registered: an event no subscription matches is accepted and delivered nowhere.
+             * @example ws_4821
+             */
+            tenantId?: string;
+            /**
              * @description An event type of the catalog (GET /v1/event-types)
              * @example image.created
              */
@@ -1109,6 +1372,11 @@ export interface components {
         EventView: {
             /** @example evt_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
+            /**
+             * @description Whose event it is
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example image.created */
             type: string;
             /** @example tpl_product_highlight */
@@ -1168,6 +1436,11 @@ export interface components {
             eventId: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId: string;
+            /**
+             * @description The subscription's (and event's) tenant
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example image.created */
             eventType: string;
             /** @example null */
@@ -1245,6 +1518,11 @@ export interface components {
             eventId: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId: string;
+            /**
+             * @description The subscription's (and event's) tenant
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example image.created */
             eventType: string;
             /** @example null */
@@ -1323,6 +1601,11 @@ export interface components {
             deliveryId: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId: string;
+            /**
+             * @description The delivery's tenant
+             * @example ws_4821
+             */
+            tenantId: string;
             /** @example evt_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             eventId: string;
             /** @example image.created */
@@ -1397,6 +1680,11 @@ export interface components {
             data: components["schemas"]["DeadLetterView"][];
         };
         BulkRetryDto: {
+            /**
+             * @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403
+             * @example ws_4821
+             */
+            tenantId?: string;
             /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             subscriptionId?: string;
             /**
@@ -1540,6 +1828,244 @@ export interface operations {
             };
         };
     };
+    TenantsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutTenantDto"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTenantDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor: the previous page's `nextCursor` */
+                cursor?: string;
+                /** @description Page size */
+                limit?: number;
+                /** @description Only tenants whose name starts with this (case-sensitive) */
+                namePrefix?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPage"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantsController_createPortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePortalSessionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    TenantStatsController_get: {
+        parameters: {
+            query?: {
+                /** @description Start of the window (ISO 8601 instant, not in the future); default 24 hours ago */
+                since?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantStatsView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
     SubscriptionsController_list: {
         parameters: {
             query?: {
@@ -1547,6 +2073,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
+                /** @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403 */
+                tenantId?: string;
                 /** @description Subscriptions that receive this type (exact, `image.*` or `*` filters); a wildcard matches subscriptions that list it */
                 eventType?: string;
                 enabled?: boolean;
@@ -2035,6 +2563,8 @@ export interface operations {
                 since?: string;
                 /** @description Only rows created at or before this instant (ISO 8601) */
                 until?: string;
+                /** @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403 */
+                tenantId?: string;
                 subscriptionId?: string;
                 eventId?: string;
                 eventType?: string;
@@ -2166,6 +2696,8 @@ export interface operations {
                 since?: string;
                 /** @description Only rows created at or before this instant (ISO 8601) */
                 until?: string;
+                /** @description Only this tenant's rows (admin); a tenant session always sees only its own, and naming another tenant is 403 */
+                tenantId?: string;
                 subscriptionId?: string;
                 eventType?: string;
             };

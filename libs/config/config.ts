@@ -35,6 +35,8 @@ const schema = z.object({
   HERALD_TASK_QUEUE: z.string().min(1).default('herald-deliveries'),
   HERALD_API_PORT: port.default(3000),
   HERALD_API_HOST: z.string().default('0.0.0.0'),
+  // Where users reach this API (and its console) from outside; portal-session links start with it.
+  HERALD_PUBLIC_URL: z.string().url({ message: 'must be an http(s) URL' }).refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL').optional(),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   HERALD_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Failed authentications one client address may make within the window before it gets 429s.
@@ -81,7 +83,7 @@ export interface Config {
     tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
     apiKey?: string;
   };
-  api: { port: number; host: string; adminToken: string; ingestToken?: string; authFailures: { limit: number; windowMs: number } };
+  api: { port: number; host: string; publicUrl: string; adminToken: string; ingestToken?: string; authFailures: { limit: number; windowMs: number } };
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
@@ -118,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     api: {
       port: e.HERALD_API_PORT,
       host: e.HERALD_API_HOST,
+      publicUrl: (e.HERALD_PUBLIC_URL ?? `http://localhost:${e.HERALD_API_PORT}`).replace(/\/+$/, ''),
       adminToken: e.HERALD_ADMIN_TOKEN,
       ingestToken: e.HERALD_INGEST_TOKEN,
       authFailures: { limit: e.HERALD_AUTH_FAILURE_LIMIT, windowMs: e.HERALD_AUTH_FAILURE_WINDOW_SECONDS * 1000 },

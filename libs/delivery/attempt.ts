@@ -4,6 +4,7 @@
  * Attempt row). Each stage is a function of its inputs; loading and storing are the callers'.
  */
 import type { AttemptTrigger, PayloadFormat } from '../domain/types';
+import { openHeaderValues } from './header-values';
 import { buildHeaders } from './headers';
 import type { HttpSender, SendOutcome } from './http-sender';
 import { buildBody, type PayloadEvent } from './payload';
@@ -23,6 +24,7 @@ export interface AttemptSubscription {
   url: string;
   payloadFormat: PayloadFormat;
   userDefined: Record<string, unknown>;
+  /** Custom headers as stored: values sealed (or plaintext, in rows from before sealing). */
   headers: Record<string, string>;
   secretCiphertext: string;
   previousSecretCiphertext: string | null;
@@ -44,7 +46,7 @@ export function signingSecrets(subscription: AttemptSubscription, open: (sealed:
   return secrets;
 }
 
-/** Stage "prepare": the body in the subscription's format, its headers, signed at `now`. */
+/** Stage "prepare": the body in the subscription's format, its headers (custom values opened), signed at `now`. */
 export function prepareRequest(input: {
   subscription: AttemptSubscription;
   event: PayloadEvent;
@@ -61,7 +63,7 @@ export function prepareRequest(input: {
     signature: signatureHeaders({ webhookId: input.webhookId, timestamp: now, body, secrets: signingSecrets(subscription, input.open, now) }),
     eventType: event.type,
     attemptNumber: input.attemptNumber,
-    customHeaders: subscription.headers,
+    customHeaders: openHeaderValues(subscription.headers, input.open),
     traceparent: event.traceparent,
     userAgentVersion: input.version,
   });

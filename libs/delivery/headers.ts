@@ -1,3 +1,4 @@
+import { isMaskedHeaderValue, MASK } from './header-values';
 import type { SignatureHeaders } from './signing';
 
 /**
@@ -105,6 +106,8 @@ function headerProblem(name: string, value: unknown): string | undefined {
   if (typeof value !== 'string') return `header "${name}" must have a string value`;
   // Checked before the general rule: a line break is an injection attempt, not a typo.
   if (LINE_BREAK_OR_NUL.test(value)) return `header "${name}" contains a line break or NUL character`;
+  // A view's masked value sent back (GET, edit, PATCH): it must not silently become the value.
+  if (isMaskedHeaderValue(value)) return `header "${name}" holds a masked value (${MASK}…); header values are write-only: send the real value of every header`;
   if (!SAFE_VALUE.test(value)) return `header "${name}" must contain only printable ASCII characters`;
   if (Buffer.byteLength(value) > MAX_CUSTOM_HEADER_VALUE_BYTES) return `header "${name}" is longer than ${MAX_CUSTOM_HEADER_VALUE_BYTES} bytes`;
   return undefined;

@@ -2,8 +2,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 /**
  * Authenticated encryption (AES-256-GCM) for what must not be readable where it is stored:
- * subscription secrets in Postgres, and the prepared request (signed headers, body with
- * `user_defined` values) that sits in Temporal history.
+ * subscription secrets and custom header values in Postgres, and the prepared request (signed
+ * headers, body with `user_defined` values) that sits in Temporal history.
  *
  * Sealed format: `v1.<keyId>.<base64url iv>.<base64url ciphertext+tag>`. The key id (first 8 hex
  * characters of sha256(key)) says which key sealed a value, so HERALD_SECRET_KEY can be rotated:
@@ -61,6 +61,18 @@ export function createSecretBox(keys: { current: Buffer; previous?: Buffer }): S
       }
     },
   };
+}
+
+/**
+ * The sealed shape, as a regular expression JavaScript and Postgres (`~`) read the same way: 12 iv
+ * bytes are 16 base64url characters, and the ciphertext holds at least the 16-byte tag (22).
+ */
+export const SEALED_PATTERN = '^v1\\.[0-9a-f]{8}\\.[A-Za-z0-9_-]{16}\\.[A-Za-z0-9_-]{22,}$';
+const SEALED_SHAPE = new RegExp(SEALED_PATTERN);
+
+/** Tells a sealed value from plaintext written before its field was sealed; opening is still what checks it. */
+export function isSealed(value: string): boolean {
+  return SEALED_SHAPE.test(value);
 }
 
 /** First 8 hex characters of sha256(key): names a key without revealing it. */

@@ -25,12 +25,7 @@ export function ulid(now = Date.now()): string {
   }
   lastTime = now;
   lastRandom = rnd;
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
+  const time = encodeTime(now);
   let bits = 0n;
   for (const b of rnd) bits = (bits << 8n) | BigInt(b);
   let random = '';
@@ -39,6 +34,17 @@ export function ulid(now = Date.now()): string {
     bits >>= 5n;
   }
   return time + random;
+}
+
+/** The 10-character time part of a ULID. */
+function encodeTime(ms: number): string {
+  let time = '';
+  let t = Math.max(0, Math.floor(ms));
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time;
 }
 
 function increment(bytes: Uint8Array): Uint8Array {
@@ -55,6 +61,14 @@ function increment(bytes: Uint8Array): Uint8Array {
 
 export function newId(kind: IdKind): string {
   return `${ID_PREFIX[kind]}_${ulid()}`;
+}
+
+/**
+ * The smallest id of that kind made at `time` or later: ids sort by creation, so `id >= idFloor(…)`
+ * lets a query over a time window read an index on `(…, id)` from the window's start only.
+ */
+export function idFloor(kind: IdKind, time: Date): string {
+  return `${ID_PREFIX[kind]}_${encodeTime(time.getTime())}${'0'.repeat(16)}`;
 }
 
 /** True when `value` looks like an id of that kind (prefix + 26 Crockford characters). */

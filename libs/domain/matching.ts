@@ -1,8 +1,8 @@
 /**
  * Which subscriptions an event reaches. Pure, and the one rule: the SQL matches on
- * `event_types && candidateFilters(type)` and the template scope, so the database and this
- * module cannot disagree; the payload filter (payload-filter.ts) is then applied to those
- * candidates by the match activity, with the same `matchesFilter` this rule uses.
+ * `tenant_id = event's AND event_types && candidateFilters(type)` and the template scope, so the
+ * database and this module cannot disagree; the payload filter (payload-filter.ts) is then
+ * applied to those candidates by the match activity, with the same `matchesFilter` this rule uses.
  */
 import { matchesFilter, type FilterableEvent, type PayloadFilter } from './payload-filter';
 
@@ -29,19 +29,20 @@ export function matchesTemplate(templateIds: readonly string[], templateId: stri
 }
 
 export interface MatchableSubscription {
+  tenantId: string;
   enabled: boolean;
   eventTypes: readonly string[];
   templateIds: readonly string[];
   filter?: PayloadFilter | null;
 }
 
-/** Each part of the rule, for a filter test that explains itself. */
-export function matchChecks(s: Omit<MatchableSubscription, 'enabled'>, event: FilterableEvent): { eventType: boolean; template: boolean; filter: boolean } {
+/** Each part of the rule but tenant and enabled, for a filter test that explains itself. */
+export function matchChecks(s: Omit<MatchableSubscription, 'enabled' | 'tenantId'>, event: FilterableEvent): { eventType: boolean; template: boolean; filter: boolean } {
   return { eventType: matchesEventType(s.eventTypes, event.type), template: matchesTemplate(s.templateIds, event.templateId), filter: matchesFilter(s.filter, event) };
 }
 
-/** The whole rule: enabled, the event type passes a filter, the template is in scope, the payload passes the filter. */
-export function matchesSubscription(s: MatchableSubscription, event: FilterableEvent): boolean {
+/** The whole rule: the event's own tenant, the event type passes a filter, the template is in scope, the payload passes the filter, enabled. */
+export function matchesSubscription(s: MatchableSubscription, event: FilterableEvent & { tenantId: string }): boolean {
   const checks = matchChecks(s, event);
-  return s.enabled && checks.eventType && checks.template && checks.filter;
+  return s.tenantId === event.tenantId && checks.eventType && checks.template && checks.filter && s.enabled;
 }

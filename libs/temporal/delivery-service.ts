@@ -12,6 +12,7 @@ export interface DeliveryTarget {
   /** The status the delivery log shows; a final one means the workflow is done or finishing. */
   status?: DeliveryStatus;
   eventId: string;
+  tenantId: string;
   subscriptionId: string;
   eventType: string;
   templateId: string | null;

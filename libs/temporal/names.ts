@@ -16,6 +16,7 @@ export const SA = {
   eventType: defineSearchAttributeKey('HeraldEventType', SearchAttributeType.KEYWORD),
   subscriptionId: defineSearchAttributeKey('HeraldSubscriptionId', SearchAttributeType.KEYWORD),
   templateId: defineSearchAttributeKey('HeraldTemplateId', SearchAttributeType.KEYWORD),
+  tenantId: defineSearchAttributeKey('HeraldTenantId', SearchAttributeType.KEYWORD),
   deliveryStatus: defineSearchAttributeKey('HeraldDeliveryStatus', SearchAttributeType.KEYWORD),
   attempts: defineSearchAttributeKey('HeraldAttempts', SearchAttributeType.INT),
 } as const;
@@ -26,6 +27,7 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
   HeraldEventType: 'Keyword',
   HeraldSubscriptionId: 'Keyword',
   HeraldTemplateId: 'Keyword',
+  HeraldTenantId: 'Keyword',
   HeraldDeliveryStatus: 'Keyword',
   HeraldAttempts: 'Int',
 };

@@ -15,7 +15,7 @@ import { Attempt } from '../../libs/db/entities';
 import { createSubscription, imageCreated, postEvent, type CreatedSubscription } from '../support/admin-api';
 import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
-import { eventually } from '../support/engine';
+import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -156,7 +156,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     const { body } = await stack.api('/v1/subscriptions');
     hook = body.data[0];
     assert.equal(hook.description, DESCRIPTION);
-    assert.deepEqual(hook.headers, { 'x-customer-id': 'acme' });
+    assert.deepEqual(hook.headers, { 'x-customer-id': '••••' }, 'a header value is shown masked (4 characters or fewer: wholly)');
     assert.deepEqual(hook.userDefined, { environment: 'staging' });
     assert.equal(hook.payloadFormat, 'envelope');
   });
@@ -219,7 +219,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.ok(payload.includes('"user_defined"'));
     const headers = await page.getByRole('table', { name: 'Request headers' }).innerText();
     assert.match(headers, /webhook-id\s+dlv_/);
-    assert.match(headers, /x-customer-id\s+acme/);
+    assert.match(headers, /x-customer-id\s+••••/, 'custom header values masked');
     assert.doesNotMatch(headers, /v1,[A-Za-z0-9+/]{20,}/, 'no signature shown');
     assert.ok(await page.getByRole('link', { name: 'Open in the Temporal UI' }).isVisible(), 'operators get the Temporal UI link');
     assert.equal(await page.evaluate('window.__xss'), undefined);
@@ -334,10 +334,16 @@ describe('the console: an operator manages webhooks and follows deliveries in th
   it('edits the webhook and rotates its secret, showing the new one once', async () => {
     await go(`#/webhooks/${hook.id}`);
     await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    // A saved header's value cannot be read back: the field is empty, the mask its placeholder.
+    assert.equal(await page.getByLabel('Header 1 value').inputValue(), '');
+    assert.equal(await page.getByLabel('Header 1 value').getAttribute('placeholder'), '•••• (saved)');
     await page.getByLabel('Template scope').fill('tpl_product_highlight, tpl_banner');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved.').waitFor();
     assert.deepEqual((await stack.api(`/v1/subscriptions/${hook.id}`)).body.templateIds, ['tpl_product_highlight', 'tpl_banner']);
+    // Saving other fields left the header's sealed value as it was.
+    const [row]: Array<{ headers: Record<string, string> }> = await stack.db.dataSource.query('SELECT headers FROM subscriptions WHERE id = $1', [hook.id]);
+    assert.equal(testSecretBox().open(row.headers['x-customer-id']), 'acme');
     await axe('edit webhook');
     await shot('04-edit-webhook');
     await page.getByRole('button', { name: 'Rotate secret' }).click();

@@ -15,7 +15,7 @@ import { reportSecurity } from '../support/load';
 import { startStack, type TestStack } from '../support/stack';
 
 /** Every operation of the OpenAPI document; a new route changes this number on purpose. */
-const EXPECTED_OPERATIONS = 28;
+const EXPECTED_OPERATIONS = 35;
 /** Documented as public (docs/architecture.md, "Admin API", and README): the probes, and the OpenAPI document itself. */
 const PUBLIC_OPERATIONS = ['GET /health', 'GET /ready'];
 
@@ -65,7 +65,7 @@ describe('every route but /health and /ready needs the right token', () => {
   it(`the OpenAPI document lists the ${EXPECTED_OPERATIONS} operations, the write routes among them`, () => {
     const names = operations.map((o) => `${o.method} ${o.path}`);
     assert.equal(operations.length, EXPECTED_OPERATIONS, names.join('\n'));
-    for (const route of ['POST /v1/subscriptions', 'PATCH /v1/subscriptions/x', 'DELETE /v1/subscriptions/x', 'POST /v1/subscriptions/x/rotate-secret', 'POST /v1/subscriptions/x/test', 'POST /v1/subscriptions/x/filter-test', 'POST /v1/event-types', 'PATCH /v1/event-types/x', 'POST /v1/event-types/x/archive', 'POST /v1/events', 'POST /v1/deliveries/x/retry', 'POST /v1/deliveries/x/cancel', 'POST /v1/dead-letters/retry', 'POST /v1/dead-letters/x/retry', 'DELETE /v1/dead-letters/x', 'GET /ready', 'GET /metrics']) {
+    for (const route of ['POST /v1/subscriptions', 'PATCH /v1/subscriptions/x', 'DELETE /v1/subscriptions/x', 'POST /v1/subscriptions/x/rotate-secret', 'POST /v1/subscriptions/x/test', 'POST /v1/subscriptions/x/filter-test', 'POST /v1/event-types', 'PATCH /v1/event-types/x', 'POST /v1/event-types/x/archive', 'POST /v1/events', 'POST /v1/deliveries/x/retry', 'POST /v1/deliveries/x/cancel', 'POST /v1/dead-letters/retry', 'POST /v1/dead-letters/x/retry', 'DELETE /v1/dead-letters/x', 'GET /ready', 'GET /metrics', 'PUT /v1/tenants/x', 'DELETE /v1/tenants/x', 'POST /v1/tenants/x/portal-sessions', 'GET /v1/tenants/x/stats', 'GET /v1/whoami']) {
       assert.ok(names.includes(route), `${route} is documented`);
     }
   });

@@ -114,11 +114,11 @@ describe('the herald CLI against a running stack', () => {
     const run = await herald(['dead-letters', 'list', '--subscription', subA.id], env);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
-    assert.match(lines[0], /^ID\s+DELIVERY\s+SUBSCRIPTION\s+EVENT TYPE\s+ATTEMPTS\s+LAST STATUS/);
+    assert.match(lines[0], /^ID\s+DELIVERY\s+TENANT\s+SUBSCRIPTION\s+EVENT TYPE\s+ATTEMPTS\s+LAST STATUS/);
     for (const d of dead) {
       const row = lines.find((l) => l.startsWith(d.deadLetterId));
       assert.ok(row, `${d.deadLetterId} listed`);
-      assert.match(row, new RegExp(`${d.deliveryId}\\s+${subA.id}\\s+image\\.created\\s+6\\s+500`));
+      assert.match(row, new RegExp(`${d.deliveryId}\\s+default\\s+${subA.id}\\s+image\\.created\\s+6\\s+500`));
     }
     assert.ok(!run.stdout.includes(deadB.deadLetterId), 'B\'s dead letter is not listed');
     assert.match(lines[lines.length - 1], /^3 dead letter\(s\)$/);
@@ -248,5 +248,85 @@ describe('the herald CLI against a running stack', () => {
       assert.ok(list.stdout.includes(deadB.deadLetterId));
       assert.match(list.stdout, /^1 dead letter\(s\)$/m);
     });
+  });
+});
+
+describe('the herald CLI and tenants', () => {
+  let stack: TestStack;
+  let failing: Receiver;
+  let env: Record<string, string>;
+  const [acme, globex] = [`acme_${Date.now().toString(36)}`, `globex_${Date.now().toString(36)}`];
+  const dead: Record<string, { deliveryId: string; deadLetterId: string }> = {};
+
+  before(async () => {
+    stack = await startStack();
+    failing = await startReceiver({ kind: 'status', status: 500 });
+    env = { HERALD_API_URL: stack.baseUrl, HERALD_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+    for (const tenantId of [acme, globex]) {
+      assert.equal((await stack.api(`/v1/tenants/${tenantId}`, { method: 'PUT', json: { name: `${tenantId} Ltd`, metadata: { plan: 'pro' } } })).status, 201);
+      const sub = await stack.api('/v1/subscriptions', { method: 'POST', json: { tenantId, url: failing.url, eventTypes: ['image.created'] } });
+      const event = await seedEvent(stack.db.dataSource, { tenantId });
+      await stack.deliveries.startEvent(event.id);
+      const [d] = await deliveriesOf(stack.db.dataSource, event.id, 1);
+      assert.equal(d.subscriptionId, sub.body.id);
+      await exhaustDelivery(stack.db.dataSource, stack.deliveries, d.id);
+      const letter = await stack.db.dataSource.getRepository(DeadLetter).findOneByOrFail({ deliveryId: d.id });
+      dead[tenantId] = { deliveryId: d.id, deadLetterId: letter.id };
+    }
+  });
+  after(async () => {
+    await failing?.close();
+    await stack?.stop();
+  });
+
+  it('lists tenants (by name prefix) and shows one', async () => {
+    const list = await herald(['tenants', 'list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^ID\s+NAME\s+CREATED\s+METADATA$/m);
+    for (const id of ['default', acme, globex]) assert.match(list.stdout, new RegExp(`^${id}\\s`, 'm'));
+    const prefixed = await herald(['tenants', 'list', '--name-prefix', `${acme} `, '--json'], env);
+    assert.deepEqual((JSON.parse(prefixed.stdout) as { id: string }[]).map((t) => t.id), [acme]);
+    const show = await herald(['tenants', 'show', acme], env);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^Tenant:\\s+${acme}$`, 'm'));
+    assert.match(show.stdout, /^Metadata:\s+\{"plan":"pro"\}$/m);
+    assert.match(show.stdout, /^Subscriptions:\s+1$/m);
+    const missing = await herald(['tenants', 'show', 'nobody'], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /tenant_not_found \(HTTP 404\)/);
+    const bad = await herald(['tenants', 'show', 'not a tenant'], env);
+    assert.equal(bad.code, 2);
+  });
+
+  it('filters the delivery and dead-letter lists by --tenant, and bulk-retries one tenant', async () => {
+    const deliveries = await herald(['deliveries', 'list', '--tenant', acme, '--json'], env);
+    assert.equal(deliveries.code, 0, deliveries.stderr);
+    assert.deepEqual((JSON.parse(deliveries.stdout) as { id: string }[]).map((d) => d.id), [dead[acme].deliveryId]);
+    const table = await herald(['deliveries', 'list', '--tenant', globex, '--status', 'dead_lettered'], env);
+    assert.match(table.stdout, new RegExp(`^${dead[globex].deliveryId}\\s+dead_lettered\\s+${globex}\\s`, 'm'));
+    assert.ok(!table.stdout.includes(dead[acme].deliveryId));
+
+    const letters = await herald(['dead-letters', 'list', '--tenant', globex], env);
+    assert.ok(letters.stdout.includes(dead[globex].deadLetterId));
+    assert.ok(!letters.stdout.includes(dead[acme].deadLetterId));
+    assert.match(letters.stdout, /^1 dead letter\(s\)$/m);
+
+    const retry = await herald(['dead-letters', 'retry', '--tenant', acme], env);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.match(retry.stdout, new RegExp(`^restarted 1 dead-lettered delivery of tenant ${acme}; 0 remaining`));
+    await waitForDelivery(stack.db.dataSource, dead[acme].deliveryId, 'dead_lettered', { attempts: 7 });
+    assert.equal(await stack.db.dataSource.getRepository(Attempt).countBy({ deliveryId: dead[globex].deliveryId, trigger: 'manual' }), 0, "globex's dead letter was not retried");
+  });
+
+  it('deletes a tenant only with --yes', async () => {
+    const refused = await herald(['tenants', 'delete', globex], env);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /add --yes/);
+    assert.equal((await stack.api(`/v1/tenants/${globex}`)).status, 200);
+    const run = await herald(['tenants', 'delete', globex, '--yes'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^tenant ${globex} deleted`));
+    assert.equal((await stack.api(`/v1/tenants/${globex}`)).status, 404);
+    assert.equal(await stack.db.dataSource.getRepository(DeadLetter).countBy({ tenantId: globex }), 0);
   });
 });

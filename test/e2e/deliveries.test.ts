@@ -56,7 +56,7 @@ describe('deliveries API', () => {
     assert.deepEqual(bySub.body.data.map((d: { id: string }) => d.id), newestFirst);
     assert.equal(bySub.body.nextCursor, null);
     const item = bySub.body.data[0];
-    assert.deepEqual(Object.keys(item).sort(), ['attemptCount', 'completedAt', 'createdAt', 'eventId', 'eventType', 'id', 'lastError', 'lastStatusCode', 'nextAttemptAt', 'status', 'subscriptionId', 'templateId', 'updatedAt', 'workflowId']);
+    assert.deepEqual(Object.keys(item).sort(), ['attemptCount', 'completedAt', 'createdAt', 'eventId', 'eventType', 'id', 'lastError', 'lastStatusCode', 'nextAttemptAt', 'status', 'subscriptionId', 'templateId', 'tenantId', 'updatedAt', 'workflowId']);
     assert.equal(item.status, 'succeeded');
     assert.equal(item.templateId, tpl);
 

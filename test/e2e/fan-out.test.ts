@@ -57,6 +57,7 @@ describe('event fan-out on the dev server', () => {
     assert.deepEqual(sa.HeraldEventType, ['image.created']);
     assert.deepEqual(sa.HeraldSubscriptionId, [exact.id]);
     assert.deepEqual(sa.HeraldTemplateId, [tpl]);
+    assert.deepEqual(sa.HeraldTenantId, ['default']);
     assert.deepEqual(sa.HeraldDeliveryStatus, ['succeeded']);
     assert.deepEqual(sa.HeraldAttempts, [1]);
 
@@ -123,7 +124,7 @@ describe('event fan-out on the dev server', () => {
         const { seedDelivery } = await import('../support/seed');
         const delivery = await seedDelivery(ds, event, sub);
         const id = `dlq_${randomBytes(8).toString('hex')}`;
-        await ds.getRepository(DeadLetter).insert({ id, deliveryId: delivery.id, subscriptionId: sub.id, eventId: event.id, eventType: 'image.created', reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: new Date(), updatedAt: new Date(), expiresAt });
+        await ds.getRepository(DeadLetter).insert({ id, deliveryId: delivery.id, subscriptionId: sub.id, tenantId: delivery.tenantId, eventId: event.id, eventType: 'image.created', reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: new Date(), updatedAt: new Date(), expiresAt });
         return id;
       };
       const expired = await mk(new Date(Date.now() - 1000));

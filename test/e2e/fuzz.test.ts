@@ -23,7 +23,7 @@ import { startStack, type TestStack } from '../support/stack';
 interface Case {
   name: string;
   method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  /** Sent as is (no normalisation). `{sub}`, `{dlv}`, `{dlq}`: an existing subscription, delivery, dead letter. */
+  /** Sent as is (no normalisation). `{sub}`, `{dlv}`, `{dlq}`, `{ten}`: an existing subscription, delivery, dead letter, tenant. */
   path: string;
   /** Serialised with JSON.stringify, sent as application/json. */
   json?: unknown;
@@ -61,7 +61,8 @@ const notFound = (resource: string): Case['expect'] => ({ status: 404, code: `${
 
 const S = '/v1/subscriptions';
 const E = '/v1/events';
-const T = '/v1/event-types';
+const T = '/v1/tenants';
+const ET = '/v1/event-types';
 /** A valid new event type (none of the cases below gets it stored). */
 const et = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({ name: 'video.fuzz.done', description: 'fuzz', schema: { type: 'object' }, example: {}, ...fields });
 
@@ -257,46 +258,46 @@ const CASES: Case[] = [
   { name: 'an unknown subscription', method: 'POST', path: `${S}/sub_${UNKNOWN}/filter-test`, json: { event: { type: 'image.created' } }, expect: notFound('subscription') },
 
   // ---- POST /v1/event-types
-  { name: 'name missing', method: 'POST', path: T, json: { description: 'x', schema: {}, example: {} }, expect: invalid() },
-  { name: 'name a number', method: 'POST', path: T, json: et({ name: 7 }), expect: invalid() },
-  { name: 'name in capitals', method: 'POST', path: T, json: et({ name: 'Video.Done' }), expect: invalid() },
-  { name: 'name of 6 segments', method: 'POST', path: T, json: et({ name: 'a.b.c.d.e.f' }), expect: invalid() },
-  { name: 'name with a wildcard', method: 'POST', path: T, json: et({ name: 'video.*' }), expect: invalid() },
-  { name: 'name with an empty segment', method: 'POST', path: T, json: et({ name: 'video..done' }), expect: invalid() },
-  { name: 'name with a zero-width space', method: 'POST', path: T, json: et({ name: 'video.\u200Bdone' }), expect: invalid() },
-  { name: 'the name of the built-in type', method: 'POST', path: T, json: et({ name: 'image.created' }), expect: { status: 409, code: 'event_type_exists' } },
-  { name: 'description missing', method: 'POST', path: T, json: { name: 'video.fuzz.done', schema: {}, example: {} }, expect: invalid() },
-  { name: 'description of 2000 characters', method: 'POST', path: T, json: et({ description: 'd'.repeat(2000) }), expect: invalid() },
-  { name: 'schema a string', method: 'POST', path: T, json: et({ schema: '{"type":"object"}' }), expect: invalid() },
-  { name: 'schema with an unknown type', method: 'POST', path: T, json: et({ schema: { type: 'objekt' } }), expect: invalid('invalid_schema') },
-  { name: 'schema with an unknown keyword', method: 'POST', path: T, json: et({ schema: { type: 'object', requird: ['a'] } }), expect: invalid('invalid_schema') },
-  { name: 'schema of another draft', method: 'POST', path: T, json: et({ schema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' } }), expect: invalid('invalid_schema') },
-  { name: 'schema with a remote $ref', method: 'POST', path: T, json: et({ schema: { $ref: 'https://evil.test/schema.json' } }), expect: invalid('invalid_schema') },
-  { name: 'schema with a bad pattern', method: 'POST', path: T, json: et({ schema: { type: 'string', pattern: '(' } }), expect: invalid('invalid_schema') },
-  { name: 'schema over 64 KiB', method: 'POST', path: T, json: et({ schema: { type: 'object', description: 'd'.repeat(70 * KiB) } }), expect: invalid('invalid_schema') },
-  { name: 'example missing', method: 'POST', path: T, json: { name: 'video.fuzz.done', description: 'x', schema: {} }, expect: invalid() },
-  { name: 'example refused by the schema', method: 'POST', path: T, json: et({ schema: { type: 'object', required: ['url'] }, example: {} }), expect: invalid('incompatible_schema', { path: '/url' }) },
-  { name: 'example an array', method: 'POST', path: T, json: et({ example: [] }), expect: invalid() },
-  { name: 'group with spaces', method: 'POST', path: T, json: et({ group: 'my group' }), expect: invalid() },
-  { name: 'an unknown field', method: 'POST', path: T, json: et({ version: 3 }), expect: invalid() },
-  { name: '__proto__ in the schema', method: 'POST', path: T, raw: `{"name":"video.fuzz.done","description":"x","example":{},"schema":{"__proto__":{"${MARK}":1}}}`, expect: forbiddenKey('__proto__', '/schema/__proto__') },
-  ...framing('POST', T, 'event type'),
+  { name: 'name missing', method: 'POST', path: ET, json: { description: 'x', schema: {}, example: {} }, expect: invalid() },
+  { name: 'name a number', method: 'POST', path: ET, json: et({ name: 7 }), expect: invalid() },
+  { name: 'name in capitals', method: 'POST', path: ET, json: et({ name: 'Video.Done' }), expect: invalid() },
+  { name: 'name of 6 segments', method: 'POST', path: ET, json: et({ name: 'a.b.c.d.e.f' }), expect: invalid() },
+  { name: 'name with a wildcard', method: 'POST', path: ET, json: et({ name: 'video.*' }), expect: invalid() },
+  { name: 'name with an empty segment', method: 'POST', path: ET, json: et({ name: 'video..done' }), expect: invalid() },
+  { name: 'name with a zero-width space', method: 'POST', path: ET, json: et({ name: 'video.\u200Bdone' }), expect: invalid() },
+  { name: 'the name of the built-in type', method: 'POST', path: ET, json: et({ name: 'image.created' }), expect: { status: 409, code: 'event_type_exists' } },
+  { name: 'description missing', method: 'POST', path: ET, json: { name: 'video.fuzz.done', schema: {}, example: {} }, expect: invalid() },
+  { name: 'description of 2000 characters', method: 'POST', path: ET, json: et({ description: 'd'.repeat(2000) }), expect: invalid() },
+  { name: 'schema a string', method: 'POST', path: ET, json: et({ schema: '{"type":"object"}' }), expect: invalid() },
+  { name: 'schema with an unknown type', method: 'POST', path: ET, json: et({ schema: { type: 'objekt' } }), expect: invalid('invalid_schema') },
+  { name: 'schema with an unknown keyword', method: 'POST', path: ET, json: et({ schema: { type: 'object', requird: ['a'] } }), expect: invalid('invalid_schema') },
+  { name: 'schema of another draft', method: 'POST', path: ET, json: et({ schema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' } }), expect: invalid('invalid_schema') },
+  { name: 'schema with a remote $ref', method: 'POST', path: ET, json: et({ schema: { $ref: 'https://evil.test/schema.json' } }), expect: invalid('invalid_schema') },
+  { name: 'schema with a bad pattern', method: 'POST', path: ET, json: et({ schema: { type: 'string', pattern: '(' } }), expect: invalid('invalid_schema') },
+  { name: 'schema over 64 KiB', method: 'POST', path: ET, json: et({ schema: { type: 'object', description: 'd'.repeat(70 * KiB) } }), expect: invalid('invalid_schema') },
+  { name: 'example missing', method: 'POST', path: ET, json: { name: 'video.fuzz.done', description: 'x', schema: {} }, expect: invalid() },
+  { name: 'example refused by the schema', method: 'POST', path: ET, json: et({ schema: { type: 'object', required: ['url'] }, example: {} }), expect: invalid('incompatible_schema', { path: '/url' }) },
+  { name: 'example an array', method: 'POST', path: ET, json: et({ example: [] }), expect: invalid() },
+  { name: 'group with spaces', method: 'POST', path: ET, json: et({ group: 'my group' }), expect: invalid() },
+  { name: 'an unknown field', method: 'POST', path: ET, json: et({ version: 3 }), expect: invalid() },
+  { name: '__proto__ in the schema', method: 'POST', path: ET, raw: `{"name":"video.fuzz.done","description":"x","example":{},"schema":{"__proto__":{"${MARK}":1}}}`, expect: forbiddenKey('__proto__', '/schema/__proto__') },
+  ...framing('POST', ET, 'event type'),
 
   // ---- PATCH /v1/event-types/:name and POST /v1/event-types/:name/archive
-  { name: 'a schema refusing the stored example', method: 'PATCH', path: `${T}/{et}`, json: { schema: { type: 'object', required: ['render_id'] } }, expect: invalid('incompatible_schema', { path: '/render_id', example: 'stored' }) },
-  { name: 'an example refused by the stored schema', method: 'PATCH', path: `${T}/{et}`, json: { example: { image_url: 5 } }, expect: invalid('incompatible_schema') },
-  { name: 'an invalid schema', method: 'PATCH', path: `${T}/{et}`, json: { schema: { type: 12 } }, expect: invalid('invalid_schema') },
-  { name: 'description null', method: 'PATCH', path: `${T}/{et}`, json: { description: null }, expect: invalid() },
-  { name: 'a new name', method: 'PATCH', path: `${T}/{et}`, json: { name: 'image.renamed' }, expect: invalid() },
-  { name: 'archivedAt', method: 'PATCH', path: `${T}/{et}`, json: { archivedAt: null }, expect: invalid() },
-  ...framing('PATCH', `${T}/{et}`, 'event type PATCH'),
-  { name: 'an unknown type', method: 'PATCH', path: `${T}/video.never.defined`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
-  { name: 'a name that is no name', method: 'PATCH', path: `${T}/..%2F..%2Fevents`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
-  { name: 'a name of 10k characters', method: 'PATCH', path: `${T}/${'a'.repeat(10_000)}`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
-  { name: 'a body with a field', method: 'POST', path: `${T}/{et}/archive`, json: { reason: 'old' }, expect: invalid() },
-  ...framing('POST', `${T}/{et}/archive`, 'archive'),
-  { name: 'an unknown type', method: 'POST', path: `${T}/video.never.defined/archive`, expect: { status: 404, code: 'event_type_not_found' } },
-  { name: 'an emoji name', method: 'POST', path: `${T}/%F0%9F%8E%AC/archive`, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a schema refusing the stored example', method: 'PATCH', path: `${ET}/{et}`, json: { schema: { type: 'object', required: ['render_id'] } }, expect: invalid('incompatible_schema', { path: '/render_id', example: 'stored' }) },
+  { name: 'an example refused by the stored schema', method: 'PATCH', path: `${ET}/{et}`, json: { example: { image_url: 5 } }, expect: invalid('incompatible_schema') },
+  { name: 'an invalid schema', method: 'PATCH', path: `${ET}/{et}`, json: { schema: { type: 12 } }, expect: invalid('invalid_schema') },
+  { name: 'description null', method: 'PATCH', path: `${ET}/{et}`, json: { description: null }, expect: invalid() },
+  { name: 'a new name', method: 'PATCH', path: `${ET}/{et}`, json: { name: 'image.renamed' }, expect: invalid() },
+  { name: 'archivedAt', method: 'PATCH', path: `${ET}/{et}`, json: { archivedAt: null }, expect: invalid() },
+  ...framing('PATCH', `${ET}/{et}`, 'event type PATCH'),
+  { name: 'an unknown type', method: 'PATCH', path: `${ET}/video.never.defined`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a name that is no name', method: 'PATCH', path: `${ET}/..%2F..%2Fevents`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a name of 10k characters', method: 'PATCH', path: `${ET}/${'a'.repeat(10_000)}`, json: { description: 'x' }, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'a body with a field', method: 'POST', path: `${ET}/{et}/archive`, json: { reason: 'old' }, expect: invalid() },
+  ...framing('POST', `${ET}/{et}/archive`, 'archive'),
+  { name: 'an unknown type', method: 'POST', path: `${ET}/video.never.defined/archive`, expect: { status: 404, code: 'event_type_not_found' } },
+  { name: 'an emoji name', method: 'POST', path: `${ET}/%F0%9F%8E%AC/archive`, expect: { status: 404, code: 'event_type_not_found' } },
 
   // ---- POST /v1/events
   { name: 'type a number', method: 'POST', path: E, json: event({ type: 1 }), expect: invalid() },
@@ -374,6 +375,51 @@ const CASES: Case[] = [
   { name: 'an encoded NUL id', method: 'DELETE', path: '/v1/dead-letters/%00', expect: notFound('dead_letter') },
   { name: 'a raw ../ path to a subscription', method: 'DELETE', path: '/v1/dead-letters/../subscriptions/{sub}', expect: { status: 404, code: 'route_not_found' } },
 
+  // ---- PUT /v1/tenants/:id, PATCH and DELETE /v1/tenants/:id, POST /v1/tenants/:id/portal-sessions
+  { name: 'name a number', method: 'PUT', path: `${T}/fuzz_new`, json: { name: 7 }, expect: invalid() },
+  { name: 'name empty', method: 'PUT', path: `${T}/fuzz_new`, json: { name: '' }, expect: invalid() },
+  { name: 'name of 300 characters', method: 'PUT', path: `${T}/fuzz_new`, json: { name: 'n'.repeat(300) }, expect: invalid() },
+  { name: 'metadata an array', method: 'PUT', path: `${T}/fuzz_new`, json: { metadata: [1] }, expect: invalid() },
+  { name: 'metadata a string', method: 'PUT', path: `${T}/fuzz_new`, json: { metadata: 'plan=pro' }, expect: invalid() },
+  { name: 'metadata over 8 KiB', method: 'PUT', path: `${T}/fuzz_new`, json: { metadata: { pad: 'p'.repeat(9 * KiB) } }, expect: invalid('metadata_too_large') },
+  { name: '__proto__ in metadata', method: 'PUT', path: `${T}/fuzz_new`, raw: `{"metadata":{"__proto__":{"${MARK}":1}}}`, expect: forbiddenKey('__proto__', '/metadata/__proto__') },
+  { name: 'an id chosen in the body', method: 'PUT', path: `${T}/fuzz_new`, json: { id: 'other' }, expect: invalid() },
+  { name: 'a read-only field (createdAt)', method: 'PUT', path: `${T}/fuzz_new`, json: { createdAt: '2020-01-01T00:00:00Z' }, expect: invalid() },
+  { name: 'an id of 65 characters', method: 'PUT', path: `${T}/${'t'.repeat(65)}`, json: {}, expect: invalid('invalid_tenant_id') },
+  { name: 'an id with a space', method: 'PUT', path: `${T}/a%20b`, json: {}, expect: invalid('invalid_tenant_id') },
+  { name: 'an emoji id', method: 'PUT', path: `${T}/%F0%9F%92%A3`, json: {}, expect: invalid('invalid_tenant_id') },
+  { name: 'an id with an encoded NUL', method: 'PUT', path: `${T}/ten%00`, json: {}, expect: invalid('invalid_tenant_id') },
+  { name: 'a percent-encoded ../ id', method: 'PUT', path: `${T}/..%2F..%2Fsubscriptions`, json: {}, expect: invalid('invalid_tenant_id') },
+  ...framing('PUT', `${T}/fuzz_new`, 'tenant PUT'),
+  { name: 'name null', method: 'PATCH', path: `${T}/{ten}`, json: { name: null }, expect: invalid() },
+  { name: 'metadata null', method: 'PATCH', path: `${T}/{ten}`, json: { metadata: null }, expect: invalid() },
+  { name: 'a new id', method: 'PATCH', path: `${T}/{ten}`, json: { id: 'other' }, expect: invalid() },
+  { name: 'an unknown tenant', method: 'PATCH', path: `${T}/nobody`, json: { name: 'x' }, expect: notFound('tenant') },
+  { name: 'a lone surrogate in the name', method: 'PATCH', path: `${T}/{ten}`, raw: '{"name":"\\ud800"}', expect: invalid('invalid_value') },
+  ...framing('PATCH', `${T}/{ten}`, 'tenant PATCH'),
+  { name: 'a body with a field', method: 'DELETE', path: `${T}/{ten}`, json: { cascade: false }, expect: invalid() },
+  { name: 'the built-in tenant', method: 'DELETE', path: `${T}/default`, expect: { status: 409, code: 'default_tenant_protected' } },
+  { name: 'an unknown tenant', method: 'DELETE', path: `${T}/nobody`, expect: notFound('tenant') },
+  { name: 'a percent-encoded ../ id', method: 'DELETE', path: `${T}/%2E%2E%2F%2E%2E`, expect: notFound('tenant') },
+  ...framing('DELETE', `${T}/{ten}`, 'tenant DELETE'),
+  { name: 'expiresIn over 7 days', method: 'POST', path: `${T}/{ten}/portal-sessions`, json: { expiresIn: 604_801 }, expect: invalid() },
+  { name: 'expiresIn negative', method: 'POST', path: `${T}/{ten}/portal-sessions`, json: { expiresIn: -1 }, expect: invalid() },
+  { name: 'expiresIn a fraction', method: 'POST', path: `${T}/{ten}/portal-sessions`, json: { expiresIn: 60.5 }, expect: invalid() },
+  { name: 'expiresIn a string', method: 'POST', path: `${T}/{ten}/portal-sessions`, json: { expiresIn: '3600' }, expect: invalid() },
+  { name: 'expiresIn 1e309 (Infinity)', method: 'POST', path: `${T}/{ten}/portal-sessions`, raw: '{"expiresIn":1e309}', expect: invalid() },
+  { name: 'a tenant id in the body', method: 'POST', path: `${T}/{ten}/portal-sessions`, json: { tenantId: 'default' }, expect: invalid() },
+  { name: 'an unknown tenant', method: 'POST', path: `${T}/nobody/portal-sessions`, json: {}, expect: notFound('tenant') },
+  ...framing('POST', `${T}/{ten}/portal-sessions`, 'portal session'),
+  // tenantId on the other write routes
+  { name: 'tenantId a number', method: 'POST', path: S, json: sub({ tenantId: 5 }), expect: invalid() },
+  { name: 'tenantId of 65 characters', method: 'POST', path: S, json: sub({ tenantId: 't'.repeat(65) }), expect: invalid() },
+  { name: 'tenantId with ../', method: 'POST', path: S, json: sub({ tenantId: '../default' }), expect: invalid() },
+  { name: 'tenantId moved by PATCH', method: 'PATCH', path: `${S}/{sub}`, json: { tenantId: 'other' }, expect: invalid() },
+  { name: 'tenantId an array', method: 'POST', path: E, json: event({ tenantId: ['a'] }), expect: invalid() },
+  { name: 'tenantId empty', method: 'POST', path: E, json: event({ tenantId: '' }), expect: invalid() },
+  { name: 'tenantId with a zero-width space', method: 'POST', path: E, json: event({ tenantId: 'ws\u200B1' }), expect: invalid() },
+  { name: 'bulk retry tenantId with a space', method: 'POST', path: '/v1/dead-letters/retry', json: { tenantId: 'a b' }, expect: invalid() },
+
   // ---- HTTP no client would send (the server's parser refuses it before any route)
   { name: 'a CR inside a request header', method: 'POST', path: S, wire: `POST ${S} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TEST_ADMIN_TOKEN}\r\nx-a: b\rinjected: c\r\ncontent-length: 2\r\n\r\n{}`, expect: { status: 400, code: 'bad_request' } },
   { name: 'a space in a request header name', method: 'POST', path: S, wire: `POST ${S} HTTP/1.1\r\nhost: x\r\nbad name: v\r\ncontent-length: 2\r\n\r\n{}`, expect: { status: 400, code: 'bad_request' } },
@@ -443,7 +489,7 @@ function assertErrorShape(answer: Answer, expect: Case['expect']): void {
 
 describe('fuzzed write requests are refused with a 4xx in the one error shape', () => {
   let stack: TestStack;
-  const ids = { sub: '', dlv: '', dlq: '' };
+  const ids = { sub: '', dlv: '', dlq: '', ten: 'fuzz_tenant' };
   let rowsBefore: Record<string, unknown[]>;
   const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 
@@ -456,6 +502,7 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
       deliveries: await q('SELECT * FROM deliveries ORDER BY id'),
       attempts: await q('SELECT * FROM attempts ORDER BY id'),
       deadLetters: await q('SELECT * FROM dead_letters ORDER BY id'),
+      tenants: await q('SELECT * FROM tenants ORDER BY id'),
       eventTypes: await q('SELECT * FROM event_types ORDER BY name'),
     };
   };
@@ -463,6 +510,7 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
   before(async () => {
     // No worker: nothing refused may start a workflow anyway, and the table runs faster alone.
     stack = await startStack({}, { worker: false });
+    assert.equal((await stack.api(`/v1/tenants/${ids.ten}`, { method: 'PUT', json: { name: 'Fuzz' } })).status, 201);
     const created = await stack.api('/v1/subscriptions', { method: 'POST', json: sub({ url: 'https://hooks.herald.test/fuzz', enabled: false }) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     ids.sub = created.body.id;
@@ -474,7 +522,7 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
     ids.dlq = newId('deadLetter');
     const now = new Date();
     await ds.getRepository(DeadLetter).insert({
-      id: ids.dlq, deliveryId: dead.id, subscriptionId: ids.sub, eventId: dead.eventId, eventType: 'image.created', reason: 'schedule exhausted',
+      id: ids.dlq, deliveryId: dead.id, subscriptionId: ids.sub, tenantId: 'default', eventId: dead.eventId, eventType: 'image.created', reason: 'schedule exhausted',
       lastStatusCode: 500, attemptCount: 8, payload: {}, createdAt: now, updatedAt: now, expiresAt: new Date(now.getTime() + 7 * 86_400_000),
     });
     rowsBefore = await snapshot();
@@ -485,11 +533,12 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
 
   it('covers every write route with at least 100 cases', () => {
     assert.ok(CASES.length >= 100, `${CASES.length} cases`);
-    const routes = new Set(CASES.filter((c) => !c.wire).map((c) => `${c.method} ${c.path.replace(/\/(sub|dlv|dlq)_[^/]*|\/\{(sub|dlv|dlq|et)\}(%00)?|\/[^/]*%[^/]*/g, '/:id')}`));
+    const routes = new Set(CASES.filter((c) => !c.wire).map((c) => `${c.method} ${c.path.replace(/\/v1\/tenants\/[^/]+/, '/v1/tenants/:id').replace(/\/(sub|dlv|dlq)_[^/]*|\/\{(sub|dlv|dlq|et)\}(%00)?|\/[^/]*%[^/]*/g, '/:id')}`));
     for (const route of [
       'POST /v1/subscriptions', 'PATCH /v1/subscriptions/:id', 'DELETE /v1/subscriptions/:id', 'POST /v1/subscriptions/:id/rotate-secret', 'POST /v1/subscriptions/:id/test',
       'POST /v1/subscriptions/:id/filter-test', 'POST /v1/event-types', 'PATCH /v1/event-types/:id', 'POST /v1/event-types/:id/archive',
       'POST /v1/events', 'POST /v1/deliveries/:id/retry', 'POST /v1/deliveries/:id/cancel', 'POST /v1/dead-letters/retry', 'POST /v1/dead-letters/:id/retry', 'DELETE /v1/dead-letters/:id',
+      'PUT /v1/tenants/:id', 'PATCH /v1/tenants/:id', 'DELETE /v1/tenants/:id', 'POST /v1/tenants/:id/portal-sessions',
     ]) assert.ok(routes.has(route), `no case for ${route}`);
   });
 
@@ -497,7 +546,7 @@ describe('fuzzed write requests are refused with a 4xx in the one error shape', 
   let refused = 0;
   for (const [i, c] of CASES.entries()) {
     it(`#${i + 1} ${c.method} ${c.path.length > 60 ? `${c.path.slice(0, 60)}…` : c.path} — ${c.name} → ${c.expect.status} ${c.expect.code}`, { timeout: 20_000 }, async () => {
-      const path = c.path.replace('{sub}', ids.sub).replace('{dlv}', ids.dlv).replace('{dlq}', ids.dlq).replace('{et}', 'image.created');
+      const path = c.path.replace('{sub}', ids.sub).replace('{dlv}', ids.dlv).replace('{dlq}', ids.dlq).replace('{ten}', ids.ten).replace('{et}', 'image.created');
       const answer = await send(stack.baseUrl, c, path);
       statuses.push(answer.status);
       assert.ok(answer.status >= 400 && answer.status < 500, `a 4xx, got ${answer.status} ${answer.text.slice(0, 300)}`);

@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createStores, type Stores } from '../../libs/db/repositories';
 import { candidateFilters, matchesSubscription } from '../../libs/domain/matching';
+import { DEFAULT_TENANT_ID } from '../../libs/domain/tenants';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { testSecretBox } from '../support/engine';
 import { seedSubscription } from '../support/seed';
 
-/** name → how the subscription is set up. */
-const SUBSCRIPTIONS: Record<string, { eventTypes: string[]; templateIds?: string[]; enabled?: boolean }> = {
+/** name → how the subscription is set up (tenant `default` unless said). */
+const SUBSCRIPTIONS: Record<string, { tenantId?: string; eventTypes: string[]; templateIds?: string[]; enabled?: boolean }> = {
   exact: { eventTypes: ['image.created'] },
   imageFamily: { eventTypes: ['image.*'] },
   everything: { eventTypes: ['*'] },
@@ -26,10 +27,15 @@ const SUBSCRIPTIONS: Record<string, { eventTypes: string[]; templateIds?: string
   scoped: { eventTypes: ['*'], templateIds: ['tpl_1'] },
   scopedTwo: { eventTypes: ['video.render.*'], templateIds: ['tpl_1', 'tpl_2'] },
   disabled: { eventTypes: ['*'], enabled: false },
+  acmeExact: { tenantId: 'acme', eventTypes: ['image.created'] },
+  acmeEverything: { tenantId: 'acme', eventTypes: ['*'] },
+  acmeScoped: { tenantId: 'acme', eventTypes: ['video.*'], templateIds: ['tpl_1'] },
+  acmeDisabled: { tenantId: 'acme', eventTypes: ['*'], enabled: false },
+  globexFamily: { tenantId: 'globex', eventTypes: ['image.*'] },
 };
 
-/** [event type, template id, the subscriptions it reaches]. */
-const CASES: [string, string | null, string[]][] = [
+/** [event type, template id, the subscriptions it reaches, the event's tenant (`default` unless said)]. */
+const CASES: [string, string | null, string[], string?][] = [
   ['image.created', null, ['exact', 'imageFamily', 'everything', 'otherThenExact']],
   ['image.created', 'tpl_1', ['exact', 'imageFamily', 'everything', 'otherThenExact', 'scoped']],
   ['image.deleted', null, ['imageFamily', 'everything']],
@@ -39,6 +45,12 @@ const CASES: [string, string | null, string[]][] = [
   ['video.uploaded', 'tpl_3', ['everything', 'videoFamily']],
   ['imagery.created', null, ['everything', 'prefixLookalike']],
   ['video', null, ['everything']],
+  ['image.created', null, ['acmeExact', 'acmeEverything'], 'acme'],
+  ['video.render.completed', 'tpl_1', ['acmeEverything', 'acmeScoped'], 'acme'],
+  ['video.render.completed', 'tpl_2', ['acmeEverything'], 'acme'],
+  ['image.created', 'tpl_1', ['globexFamily'], 'globex'],
+  ['video.uploaded', null, [], 'globex'],
+  ['image.created', null, [], 'initech'],
 ];
 
 describe('subscription matching', () => {
@@ -50,7 +62,8 @@ describe('subscription matching', () => {
     db = await createTestDatabase();
     stores = createStores(db.dataSource);
     for (const [name, s] of Object.entries(SUBSCRIPTIONS)) {
-      const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: `https://example.com/${name}`, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [], enabled: s.enabled ?? true });
+      if (s.tenantId) await stores.tenants.ensure(s.tenantId);
+      const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: `https://example.com/${name}`, tenantId: s.tenantId ?? DEFAULT_TENANT_ID, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [], enabled: s.enabled ?? true });
       ids.set(sub.id, name);
     }
   });
@@ -64,12 +77,12 @@ describe('subscription matching', () => {
     assert.deepEqual(candidateFilters('video'), ['video', '*']);
   });
 
-  for (const [type, templateId, expected] of CASES) {
-    it(`finds the same subscriptions in Postgres and in the pure rule for ${type}${templateId ? ` (${templateId})` : ''}`, async () => {
-      const event = { type, templateId, data: {} };
+  for (const [type, templateId, expected, tenantId = DEFAULT_TENANT_ID] of CASES) {
+    it(`finds the same subscriptions in Postgres and in the pure rule for ${tenantId}'s ${type}${templateId ? ` (${templateId})` : ''}`, async () => {
+      const event = { tenantId, type, templateId, data: {} };
       const bySql = (await stores.subscriptions.findEnabledMatching(event)).map((s) => ids.get(s.id)).sort();
       const byRule = Object.entries(SUBSCRIPTIONS)
-        .filter(([, s]) => matchesSubscription({ enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] }, event))
+        .filter(([, s]) => matchesSubscription({ tenantId: s.tenantId ?? DEFAULT_TENANT_ID, enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] }, event))
         .map(([name]) => name)
         .sort();
       assert.deepEqual(bySql, byRule, 'SQL and the pure rule agree');

@@ -3,13 +3,39 @@ import { after, before, describe, it } from 'node:test';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
-const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions'];
+const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions', 'tenants'];
+const TABLES_BEFORE_CATALOG = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions', 'tenants'];
+const TABLES_BEFORE_TENANTS = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions'];
+const TENANT_COLUMNS = ['dead_letters', 'deliveries', 'events', 'subscriptions'];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows: { table_name: string }[] = await db.dataSource.query(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'herald_migrations' ORDER BY table_name`,
   );
   return rows.map((r) => r.table_name);
+}
+
+async function tablesWithTenantId(db: TestDatabase): Promise<string[]> {
+  const rows: { table_name: string }[] = await db.dataSource.query(
+    `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`,
+  );
+  return rows.map((r) => r.table_name);
+}
+
+/** One subscription with an event, a dead-lettered delivery, its attempt and its dead letter, as the first schema stores them. */
+async function seedLog(db: TestDatabase, n: number): Promise<void> {
+  const q = (sql: string): Promise<unknown> => db.dataSource.query(sql);
+  await q(`INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_${n}', 'https://x.test', '{image.created}', 'v1.x')`);
+  await q(`INSERT INTO events (id, type, data) VALUES ('evt_${n}', 'image.created', '{}')`);
+  await q(`INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_${n}', 'evt_${n}', 'sub_${n}', 'image.created', 'dead_lettered', 'delivery:evt_${n}:sub_${n}')`);
+  await q(`INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_${n}', 'dlv_${n}', 'sub_${n}', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`);
+  await q(`INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_${n}', 'dlv_${n}', 'sub_${n}', 'evt_${n}', 'image.created', 'HTTP 500', 6, '{}', now())`);
+}
+
+async function counts(db: TestDatabase): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of TABLES_BEFORE_TENANTS) out[t] = (await db.dataSource.query(`SELECT count(*)::int AS n FROM ${t}`))[0].n;
+  return out;
 }
 
 describe('schema migration', () => {
@@ -24,14 +50,16 @@ describe('schema migration', () => {
   it('creates the whole schema on an empty database', async () => {
     assert.deepEqual(await tables(db), []);
     const applied = await db.dataSource.runMigrations();
-    assert.deepEqual(applied.map((m) => m.name), ['InitialSchema1763856000000', 'EventCatalog1796167800000']);
+    assert.deepEqual(applied.map((m) => m.name), ['InitialSchema1763856000000', 'Tenants1796167751584', 'EventCatalog1796167800000']);
     assert.deepEqual(await tables(db), TABLES);
     const indexes: { indexname: string }[] = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`);
     const names = indexes.map((i) => i.indexname);
     for (const idx of ['deliveries_subscription_idx', 'deliveries_status_idx', 'deliveries_event_type_idx', 'deliveries_created_at_idx', 'attempts_delivery_number_idx', 'dead_letters_expires_at_idx',
+      'subscriptions_tenant_idx', 'deliveries_tenant_idx', 'deliveries_tenant_status_idx', 'dead_letters_tenant_idx',
       'events_received_at_idx', 'attempts_test_started_at_idx', 'dead_letters_event_idx']) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
+    assert.deepEqual(await db.dataSource.query(`SELECT id, name, metadata FROM tenants`), [{ id: 'default', name: 'Default', metadata: {} }], 'the built-in tenant');
     assert.deepEqual(await db.dataSource.runMigrations(), [], 'a second run applies nothing');
   });
 
@@ -48,9 +76,9 @@ describe('schema migration', () => {
     const q = (sql: string, p: unknown[] = []): Promise<unknown> => db.dataSource.query(sql, p);
     await q(`INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_1', 'https://x.test', '{image.created}', 'v1.x')`);
     await q(`INSERT INTO events (id, type, data) VALUES ('evt_1', 'image.created', '{}')`);
-    await q(`INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_1', 'evt_1', 'sub_1', 'image.created', 'dead_lettered', 'delivery:evt_1:sub_1')`);
+    await q(`INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_1', 'evt_1', 'sub_1', 'default', 'image.created', 'dead_lettered', 'delivery:evt_1:sub_1')`);
     await q(`INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_1', 'dlv_1', 'sub_1', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`);
-    await q(`INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_1', 'dlv_1', 'sub_1', 'evt_1', 'image.created', 'HTTP 500', 6, '{}', now())`);
+    await q(`INSERT INTO dead_letters (id, delivery_id, subscription_id, tenant_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_1', 'dlv_1', 'sub_1', 'default', 'evt_1', 'image.created', 'HTTP 500', 6, '{}', now())`);
     await assert.rejects(q(`INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_2', 'dlv_1', 'sub_1', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`), /duplicate key/, 'one attempt row per number');
     await q(`DELETE FROM subscriptions WHERE id = 'sub_1'`);
     for (const t of ['deliveries', 'attempts', 'dead_letters']) {
@@ -58,9 +86,49 @@ describe('schema migration', () => {
     }
   });
 
-  it('is reversible', async () => {
+  it('cascades deletes from a tenant to its subscriptions and their logs; a delivery row needs its tenant named', async () => {
+    const q = (sql: string): Promise<unknown> => db.dataSource.query(sql);
+    await q(`INSERT INTO tenants (id, name) VALUES ('acme', 'Acme')`);
+    await q(`INSERT INTO subscriptions (id, tenant_id, url, event_types, secret_ciphertext) VALUES ('sub_2', 'acme', 'https://x.test', '{image.created}', 'v1.x')`);
+    await q(`INSERT INTO events (id, tenant_id, type, data) VALUES ('evt_2', 'acme', 'image.created', '{}')`);
+    await assert.rejects(q(`INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_2', 'evt_2', 'sub_2', 'image.created', 'pending', 'delivery:evt_2:sub_2')`), /null value/, 'no default tenant for deliveries');
+    await q(`INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_2', 'evt_2', 'sub_2', 'acme', 'image.created', 'pending', 'delivery:evt_2:sub_2')`);
+    await assert.rejects(q(`INSERT INTO tenants (id, name) VALUES ('not a tenant id', 'x')`), /check constraint/, 'the id rule');
+    await q(`DELETE FROM tenants WHERE id = 'acme'`);
+    assert.deepEqual(await q(`SELECT (SELECT count(*)::int FROM subscriptions WHERE id = 'sub_2') AS s, (SELECT count(*)::int FROM deliveries WHERE id = 'dlv_2') AS d`), [{ s: 0, d: 0 }]);
+    await q(`DELETE FROM events WHERE id = 'evt_2'`);
+  });
+
+  it('moves existing rows to the default tenant and back, keeping every row', async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    await db.dataSource.undoLastMigration(); // the catalog, applied after the tenants
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES.filter((t) => t !== 'event_types'));
+    assert.deepEqual(await tables(db), TABLES_BEFORE_TENANTS);
+    assert.deepEqual(await tablesWithTenantId(db), [], 'down removes every tenant column');
+    await seedLog(db, 3);
+    const before = await counts(db);
+    assert.deepEqual(before, { attempts: 1, dead_letters: 1, deliveries: 1, events: 1, subscriptions: 1 });
+
+    await db.dataSource.runMigrations();
+    assert.deepEqual(await tablesWithTenantId(db), TENANT_COLUMNS);
+    assert.deepEqual(await counts(db), before, 'up keeps every row');
+    for (const t of TENANT_COLUMNS) {
+      assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
+    }
+
+    await db.dataSource.undoLastMigration();
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await counts(db), before, 'down keeps every row');
+    await db.dataSource.runMigrations();
+    assert.deepEqual(await counts(db), before);
+  });
+
+  it('is reversible', async () => {
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_CATALOG);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_TENANTS);
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), []);
     await db.dataSource.runMigrations();

@@ -305,6 +305,14 @@ describe('secrets never leak', () => {
     assert.equal(responses.find((r) => r.what === 'get dead letter')?.body.payload.metadata.note, bodyCanary);
   });
 
+  it('shows custom header values only masked: no planted value in any API response', () => {
+    for (const r of responses) assert.deepEqual(found(r.text, headerCanaries), [], `${r.what} (${r.status})`);
+    const views = responses.filter((r) => r.status < 400 && /subscription|create|rotate/.test(r.what) && !r.what.startsWith('test'));
+    const items = views.flatMap((r) => (r.what.startsWith('list') ? r.body.data : [r.body])).filter((s: { id: string }) => s.id === okSubId || s.id === failSubId);
+    assert.ok(items.length >= 6, `subscription views looked at: ${items.length}`);
+    for (const item of items) assert.deepEqual(item.headers, { Authorization: `••••${headerCanaries[0].slice(-4)}`, 'X-Api-Key': `••••${headerCanaries[1].slice(-4)}` });
+  });
+
   it('keeps every marker out of the API and worker logs', () => {
     const apiLog = api.output();
     const workerLog = worker.output();
@@ -333,5 +341,18 @@ describe('secrets never leak', () => {
     const [row]: Array<{ secret_ciphertext: string; previous_secret_ciphertext: string }> = await db.dataSource.query('SELECT secret_ciphertext, previous_secret_ciphertext FROM subscriptions WHERE id = $1', [failSubId]);
     assert.equal(testSecretBox().open(row.secret_ciphertext), rotatedSecret.secret);
     assert.equal(testSecretBox().open(row.previous_secret_ciphertext), failSecret.secret);
+  });
+
+  it('stores custom header values sealed: no planted header value anywhere in the database', async () => {
+    const tables: Array<{ table_name: string }> = await db.dataSource.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+    for (const { table_name } of tables) {
+      const rows: unknown[] = await db.dataSource.query(`SELECT * FROM "${table_name}"`);
+      assert.deepEqual(found(JSON.stringify(rows), headerCanaries), [], table_name);
+    }
+    for (const id of [okSubId, failSubId]) {
+      const [row]: Array<{ headers: Record<string, string> }> = await db.dataSource.query('SELECT headers FROM subscriptions WHERE id = $1', [id]);
+      assert.equal(testSecretBox().open(row.headers.Authorization), `Bearer ${headerCanaries[0]}`);
+      assert.equal(testSecretBox().open(row.headers['X-Api-Key']), headerCanaries[1]);
+    }
   });
 });

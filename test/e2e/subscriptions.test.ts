@@ -1,14 +1,18 @@
 /**
  * Subscriptions through the admin API: CRUD, filters and pagination, secrets shown only on
- * create and rotate, rotation signing with both secrets, and the synchronous test send.
+ * create and rotate, rotation signing with both secrets, custom header values sealed and masked,
+ * and the synchronous test send.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { HeaderSealingService } from '../../apps/api/src/subscriptions/header-sealing.service';
 import { Attempt, Subscription } from '../../libs/db/entities';
 import { generateSecret } from '../../libs/delivery/signing';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { assertError, collectPages, createSubscription, imageCreated, postEvent, uniqueTemplate, verifySignature } from '../support/admin-api';
 import { deliveriesOf, waitForDelivery } from '../support/deliveries';
+import { testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -70,7 +74,7 @@ describe('subscriptions API', () => {
     assert.equal(created.secret, secret);
     assert.deepEqual(created.eventTypes, ['image.*']);
     assert.deepEqual(created.templateIds, ['tpl_a', 'tpl_b']);
-    assert.deepEqual(created.headers, { 'x-customer-id': 'acme', Authorization: 'Bearer receiver-token' });
+    assert.deepEqual(created.headers, { 'x-customer-id': '••••', Authorization: '••••oken' }, 'header values are shown masked');
     assert.deepEqual(created.userDefined, { auth: 'stencil-secret-xyz', nested: { n: 1 } });
     assert.equal(created.payloadFormat, 'envelope');
     assert.equal(created.enabled, false);
@@ -130,7 +134,7 @@ describe('subscriptions API', () => {
     assert.equal(patched.body.payloadFormat, 'envelope');
     assert.deepEqual(patched.body.eventTypes, ['*']);
     assert.deepEqual(patched.body.templateIds, ['tpl_x']);
-    assert.deepEqual(patched.body.headers, { 'x-b': '2' });
+    assert.deepEqual(patched.body.headers, { 'x-b': '••••' });
     assert.deepEqual(patched.body.userDefined, { k: 'v' });
     assert.ok(Date.parse(patched.body.updatedAt) >= Date.parse(created.updatedAt as string));
 
@@ -191,6 +195,63 @@ describe('subscriptions API', () => {
     const again = await stack.api(`/v1/subscriptions/${created.id}/rotate-secret`, { method: 'POST', json: { secret: chosen } });
     const error = assertError(again, 422, 'invalid_secret');
     assert.ok(!JSON.stringify(error).includes(chosen), 'the error does not echo the secret');
+  });
+
+  it('keeps custom header values as credentials: sealed at rest, masked in every view, write-only, opened only to send', async () => {
+    const token = `Bearer hdr-${randomBytes(8).toString('hex')}`;
+    const created = await createSubscription(stack, { url: receiver.url, headers: { Authorization: token, 'x-tiny': 'abc' }, enabled: false });
+    const masked = { Authorization: `••••${token.slice(-4)}`, 'x-tiny': '••••' };
+    assert.deepEqual(created.headers, masked);
+    assert.deepEqual((await stack.api(`/v1/subscriptions/${created.id}`)).body.headers, masked);
+    const listed = (await stack.api('/v1/subscriptions?limit=100')).body.data.find((s: { id: string }) => s.id === created.id);
+    assert.deepEqual(listed.headers, masked);
+
+    const stored = async (): Promise<{ headers: Record<string, string>; updated_at: Date }> =>
+      (await stack.db.dataSource.query('SELECT headers, updated_at FROM subscriptions WHERE id = $1', [created.id]))[0];
+    const row = await stored();
+    assert.ok(!JSON.stringify(row.headers).includes(token.slice('Bearer '.length)), 'no plaintext value in Postgres');
+    assert.match(row.headers.Authorization, /^v1\./);
+    assert.equal(testSecretBox().open(row.headers.Authorization), token);
+
+    // A view's masked value sent back is refused, and nothing changes.
+    assertError(await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { headers: { ...masked, 'x-new': 'v' } } }), 422, 'invalid_headers');
+    assert.deepEqual((await stored()).headers, row.headers);
+    // Other fields leave the sealed values alone; `headers` replaces the whole map.
+    await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { description: 'd' } });
+    assert.deepEqual((await stored()).headers, row.headers);
+
+    const before = receiver.requests.length;
+    assert.equal((await stack.api(`/v1/subscriptions/${created.id}/test`, { method: 'POST' })).status, 200);
+    assert.equal(receiver.requests[before].headers.authorization, token, 'the receiver gets the real value');
+    assert.equal(receiver.requests[before].headers['x-tiny'], 'abc');
+
+    const replaced = await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { headers: { 'x-other': 'new-value-9876' } } });
+    assert.deepEqual(replaced.body.headers, { 'x-other': '••••9876' });
+    assert.deepEqual(Object.keys((await stored()).headers), ['x-other']);
+  });
+
+  it('reads custom header values stored in plaintext before sealing, and the start-up sweep seals them', async () => {
+    const created = await createSubscription(stack, { url: receiver.url, enabled: false });
+    const legacy = { 'x-legacy': 'legacy-credential-4321', Authorization: testSecretBox().seal('Bearer already-sealed') };
+    await stack.db.dataSource.query(`UPDATE subscriptions SET headers = $2::jsonb, updated_at = '2025-01-01T00:00:00Z' WHERE id = $1`, [created.id, JSON.stringify(legacy)]);
+
+    assert.deepEqual((await stack.api(`/v1/subscriptions/${created.id}`)).body.headers, { 'x-legacy': '••••4321', Authorization: '••••aled' });
+    let before = receiver.requests.length;
+    await stack.api(`/v1/subscriptions/${created.id}/test`, { method: 'POST' });
+    assert.equal(receiver.requests[before].headers['x-legacy'], 'legacy-credential-4321');
+
+    assert.ok((await stack.app.get(HeaderSealingService).sealLegacyHeaderValues()) >= 1);
+    const [row]: Array<{ headers: Record<string, string>; updated_at: Date }> = await stack.db.dataSource.query('SELECT headers, updated_at FROM subscriptions WHERE id = $1', [created.id]);
+    assert.ok(!JSON.stringify(row.headers).includes('legacy-credential'), 'sealed now');
+    assert.equal(testSecretBox().open(row.headers['x-legacy']), 'legacy-credential-4321');
+    assert.equal(row.headers.Authorization, legacy.Authorization, 'a sealed value is left as it was');
+    assert.equal(row.updated_at.toISOString(), '2025-01-01T00:00:00.000Z', 're-encoding is not an update');
+    assert.equal(await stack.app.get(HeaderSealingService).sealLegacyHeaderValues(), 0, 'nothing left to seal');
+
+    before = receiver.requests.length;
+    await stack.api(`/v1/subscriptions/${created.id}/test`, { method: 'POST' });
+    assert.equal(receiver.requests[before].headers['x-legacy'], 'legacy-credential-4321');
+    assert.equal(receiver.requests[before].headers.authorization, 'Bearer already-sealed');
   });
 
   it('sends a test event synchronously and records it as an Attempt with trigger test', async () => {

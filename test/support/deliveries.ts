@@ -15,7 +15,7 @@ export async function deliveriesOf(ds: DataSource, eventId: string, count = 1, t
 export async function deliveryTarget(ds: DataSource, deliveryId: string): Promise<DeliveryTarget> {
   const d = await ds.getRepository(Delivery).findOneByOrFail({ id: deliveryId });
   const event = await ds.getRepository(Event).findOneByOrFail({ id: d.eventId });
-  return { id: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, eventType: d.eventType, templateId: event.templateId };
+  return { id: d.id, eventId: d.eventId, tenantId: d.tenantId, subscriptionId: d.subscriptionId, eventType: d.eventType, templateId: event.templateId };
 }
 
 /** Waits until the delivery's row has `status` (and at least `attempts` attempts, when given). */

@@ -4,6 +4,7 @@ import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import type { SecretBox } from '../../libs/delivery/secret-box';
 import { generateSecret } from '../../libs/delivery/signing';
 import { newId } from '../../libs/domain/ids';
+import { DEFAULT_TENANT_ID } from '../../libs/domain/tenants';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 
 /** Rows for tests that drive workflows directly, without the API. */
@@ -12,6 +13,7 @@ export async function seedSubscription(ds: DataSource, box: SecretBox, fields: P
   const { secret: _omit, ...rest } = fields;
   const sub = ds.getRepository(Subscription).create({
     id: newId('subscription'),
+    tenantId: DEFAULT_TENANT_ID,
     eventTypes: ['image.created'],
     templateIds: [],
     description: null,
@@ -36,6 +38,7 @@ export async function seedSubscription(ds: DataSource, box: SecretBox, fields: P
 export async function seedEvent(ds: DataSource, fields: Partial<Event> = {}): Promise<Event> {
   const event = ds.getRepository(Event).create({
     id: newId('event'),
+    tenantId: DEFAULT_TENANT_ID,
     type: 'image.created',
     templateId: null,
     data: { ...SAMPLE_IMAGE_CREATED },
@@ -55,6 +58,7 @@ export async function seedDelivery(ds: DataSource, event: Event, sub: Subscripti
     id: newId('delivery'),
     eventId: event.id,
     subscriptionId: sub.id,
+    tenantId: sub.tenantId,
     eventType: event.type,
     templateId: event.templateId,
     status: 'pending',

@@ -6,6 +6,8 @@ export class DeadLetter {
   @PrimaryColumn('text') id: string;
   @Column('text', { name: 'delivery_id', unique: true }) deliveryId: string;
   @Column('text', { name: 'subscription_id' }) subscriptionId: string;
+  /** The delivery's tenant, denormalised for scoped lists. */
+  @Column('text', { name: 'tenant_id' }) tenantId: string;
   @Column('text', { name: 'event_id' }) eventId: string;
   @Column('text', { name: 'event_type' }) eventType: string;
   @Column('text') reason: string;

@@ -7,6 +7,8 @@ export class Delivery {
   @PrimaryColumn('text') id: string;
   @Column('text', { name: 'event_id' }) eventId: string;
   @Column('text', { name: 'subscription_id' }) subscriptionId: string;
+  /** The subscription's (and event's) tenant, denormalised for scoped lists. */
+  @Column('text', { name: 'tenant_id' }) tenantId: string;
   @Column('text', { name: 'event_type' }) eventType: string;
   @Column('text', { name: 'template_id', nullable: true }) templateId: string | null;
   @Column('text') status: DeliveryStatus;

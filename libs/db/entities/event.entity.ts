@@ -4,6 +4,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity('events')
 export class Event {
   @PrimaryColumn('text') id: string;
+  /** Whose event it is: only that tenant's subscriptions receive it. No tenant row is required. */
+  @Column('text', { name: 'tenant_id', default: 'default' }) tenantId: string;
   @Column('text') type: string;
   @Column('text', { name: 'template_id', nullable: true }) templateId: string | null;
   @Column('jsonb') data: Record<string, unknown>;

@@ -4,6 +4,7 @@ import type { AttemptStatus } from '../../domain/delivery-lifecycle';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
+import { windowFloor, type TenantScope } from './page';
 
 /** One attempt of a delivery, and where it leaves the delivery. */
 export interface DeliveryAttemptRecord {
@@ -21,6 +22,11 @@ export interface RecordedAttemptRow {
   inserted: boolean;
 }
 
+export interface AttemptStats {
+  attempts: number;
+  durationMs: { p50: number | null; p95: number | null };
+}
+
 /** Queries on attempts. */
 export class AttemptRepository {
   constructor(private readonly db: EntityManager) {}
@@ -28,6 +34,22 @@ export class AttemptRepository {
   /** A delivery's attempts in order: its delivery log. */
   listForDelivery(deliveryId: string): Promise<Attempt[]> {
     return this.db.getRepository(Attempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
+  }
+
+  /**
+   * Every HTTP try (scheduled, manual and test) to a tenant's subscriptions started since
+   * `since`: how many, and the median and 95th percentile of their durations (null when none).
+   */
+  async stats(filter: Required<TenantScope> & { since: Date }): Promise<AttemptStats> {
+    const [row]: { attempts: number; p50: number | null; p95: number | null }[] = await this.db.query(
+      `SELECT count(*)::int AS attempts,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95
+         FROM attempts a JOIN subscriptions s ON s.id = a.subscription_id
+        WHERE s.tenant_id = $1 AND a.id >= $2 AND a.started_at >= $3`,
+      [filter.tenantId, windowFloor('attempt', filter.since), filter.since],
+    );
+    return { attempts: row.attempts, durationMs: { p50: row.p50, p95: row.p95 } };
   }
 
   /** A test send's attempt: it belongs to the subscription, to no delivery. */
@@ -92,6 +114,7 @@ export class AttemptRepository {
           {
             deliveryId: a.deliveryId,
             subscriptionId: a.subscriptionId,
+            tenantId: delivery.tenantId,
             eventId: record.eventId,
             eventType: delivery.eventType,
             reason: a.errorMessage ?? `HTTP ${a.statusCode}`,

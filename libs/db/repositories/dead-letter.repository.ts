@@ -2,10 +2,10 @@ import { LessThan, type EntityManager } from 'typeorm';
 import { DEAD_LETTER_RETENTION_MS } from '../../domain/retry-schedule';
 import { newId } from '../../domain/ids';
 import { DeadLetter, Delivery } from '../entities';
-import type { CreatedRange, PageRequest } from './page';
+import type { CreatedRange, PageRequest, TenantScope } from './page';
 
 /** What a dead-letter list can be narrowed to. */
-export interface DeadLetterFilter extends CreatedRange {
+export interface DeadLetterFilter extends CreatedRange, TenantScope {
   subscriptionId?: string;
   eventType?: string;
 }
@@ -18,19 +18,26 @@ export class DeadLetterRepository {
     return this.db.getRepository(DeadLetter);
   }
 
-  find(id: string): Promise<DeadLetter | null> {
-    return this.repo.findOneBy({ id });
+  /** Null when there is none, or when it belongs to another tenant than `scope`'s. */
+  find(id: string, scope: TenantScope = {}): Promise<DeadLetter | null> {
+    return this.repo.findOneBy(scope.tenantId === undefined ? { id } : { id, tenantId: scope.tenantId });
   }
 
   /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetter[]> {
     const qb = this.repo.createQueryBuilder('l').orderBy('l.id', 'DESC').limit(page.limit + 1);
     if (page.cursor) qb.andWhere('l.id < :before', { before: page.cursor });
+    if (filter.tenantId !== undefined) qb.andWhere('l.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
     if (filter.eventType) qb.andWhere('l.event_type = :eventType', { eventType: filter.eventType });
     if (filter.since) qb.andWhere('l.created_at >= :since', { since: filter.since });
     if (filter.until) qb.andWhere('l.created_at <= :until', { until: filter.until });
     return qb.getMany();
+  }
+
+  /** A tenant's dead letters still held (not recovered by a retry, discarded or expired) that were made since `since`. */
+  async countSince(filter: Required<TenantScope> & { since: Date }): Promise<number> {
+    return this.repo.createQueryBuilder('l').where('l.tenant_id = :tenantId', { tenantId: filter.tenantId }).andWhere('l.created_at >= :since', { since: filter.since }).getCount();
   }
 
   /** How many dead letters wait for a retry (their delivery is still dead-lettered, not re-opened). */
@@ -45,6 +52,7 @@ export class DeadLetterRepository {
 
   private retryable(filter: DeadLetterFilter) {
     const qb = this.db.getRepository(Delivery).createQueryBuilder('d').innerJoin(DeadLetter, 'l', 'l.delivery_id = d.id').where(`d.status = 'dead_lettered'`);
+    if (filter.tenantId !== undefined) qb.andWhere('l.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
     if (filter.eventType) qb.andWhere('l.event_type = :eventType', { eventType: filter.eventType });
     if (filter.since) qb.andWhere('l.created_at >= :since', { since: filter.since });
@@ -53,8 +61,8 @@ export class DeadLetterRepository {
   }
 
   /** False when there was none. */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.repo.delete({ id });
+  async delete(id: string, scope: TenantScope = {}): Promise<boolean> {
+    const result = await this.repo.delete(scope.tenantId === undefined ? { id } : { id, tenantId: scope.tenantId });
     return Boolean(result.affected);
   }
 
@@ -63,14 +71,14 @@ export class DeadLetterRepository {
   }
 
   /** One DeadLetter per delivery: a manual retry that fails again updates it and restarts its retention. */
-  async upsert(letter: Pick<DeadLetter, 'deliveryId' | 'subscriptionId' | 'eventId' | 'eventType' | 'reason' | 'lastStatusCode' | 'attemptCount' | 'payload'>, now: Date): Promise<void> {
+  async upsert(letter: Pick<DeadLetter, 'deliveryId' | 'subscriptionId' | 'tenantId' | 'eventId' | 'eventType' | 'reason' | 'lastStatusCode' | 'attemptCount' | 'payload'>, now: Date): Promise<void> {
     await this.db.query(
-      `INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, last_status_code, attempt_count, payload, created_at, updated_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+      `INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, last_status_code, attempt_count, payload, created_at, updated_at, expires_at, tenant_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)
        ON CONFLICT (delivery_id) DO UPDATE SET reason = excluded.reason, last_status_code = excluded.last_status_code,
          attempt_count = excluded.attempt_count, payload = excluded.payload, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
       [newId('deadLetter'), letter.deliveryId, letter.subscriptionId, letter.eventId, letter.eventType, letter.reason, letter.lastStatusCode,
-        letter.attemptCount, JSON.stringify(letter.payload), now, new Date(now.getTime() + DEAD_LETTER_RETENTION_MS)],
+        letter.attemptCount, JSON.stringify(letter.payload), now, new Date(now.getTime() + DEAD_LETTER_RETENTION_MS), letter.tenantId],
     );
   }
 

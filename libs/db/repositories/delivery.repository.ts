@@ -2,10 +2,16 @@ import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
 import { Delivery } from '../entities';
-import type { CreatedRange, PageRequest } from './page';
+import { windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
+
+/** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
+export interface SubscriptionDeliverySummary {
+  last: { id: string; status: DeliveryStatus; at: Date } | null;
+  since: { succeeded: number; dead_lettered: number };
+}
 
 /** What a delivery list can be narrowed to. */
-export interface DeliveryFilter extends CreatedRange {
+export interface DeliveryFilter extends CreatedRange, TenantScope {
   subscriptionId?: string;
   eventId?: string;
   eventType?: string;
@@ -30,14 +36,16 @@ export class DeliveryRepository {
     return this.db.getRepository(Delivery);
   }
 
-  find(id: string): Promise<Delivery | null> {
-    return this.repo.findOneBy({ id });
+  /** Null when there is none, or when it belongs to another tenant than `scope`'s. */
+  find(id: string, scope: TenantScope = {}): Promise<Delivery | null> {
+    return this.repo.findOneBy(scope.tenantId === undefined ? { id } : { id, tenantId: scope.tenantId });
   }
 
   /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: DeliveryFilter, page: PageRequest): Promise<Delivery[]> {
     const qb = this.repo.createQueryBuilder('d').orderBy('d.id', 'DESC').limit(page.limit + 1);
     if (page.cursor) qb.andWhere('d.id < :before', { before: page.cursor });
+    if (filter.tenantId !== undefined) qb.andWhere('d.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.subscriptionId) qb.andWhere('d.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
     if (filter.eventId) qb.andWhere('d.event_id = :eventId', { eventId: filter.eventId });
     if (filter.eventType) qb.andWhere('d.event_type = :eventType', { eventType: filter.eventType });
@@ -61,14 +69,14 @@ export class DeliveryRepository {
   }
 
   /** Creates `pending` deliveries of an event; one per subscription, so a repeat creates nothing. */
-  async insertPending(event: { id: string; type: string; templateId: string | null }, rows: { id: string; subscriptionId: string; workflowId: string }[], now: Date): Promise<void> {
+  async insertPending(event: { id: string; tenantId: string; type: string; templateId: string | null }, rows: { id: string; subscriptionId: string; workflowId: string }[], now: Date): Promise<void> {
     if (rows.length === 0) return;
     await this.db.query(
-      `INSERT INTO deliveries (id, event_id, subscription_id, event_type, template_id, status, workflow_id, created_at, updated_at)
-       SELECT r.id, $1, r.subscription_id, $2, $3, 'pending', r.workflow_id, $4, $4
-         FROM unnest($5::text[], $6::text[], $7::text[]) AS r (id, subscription_id, workflow_id)
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
+       SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
+         FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
        ON CONFLICT (event_id, subscription_id) DO NOTHING`,
-      [event.id, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
+      [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
     );
   }
 
@@ -133,6 +141,38 @@ export class DeliveryRepository {
       [cutoff, [...FINAL_DELIVERY_STATUSES], limit],
     );
     return deleted;
+  }
+
+  /**
+   * A tenant's deliveries created since `since`, counted by status (a status with none is absent).
+   * The id floor lets the (tenant_id, id) index start at the window (ids sort by creation).
+   */
+  async stats(filter: Required<TenantScope> & { since: Date }): Promise<Partial<Record<DeliveryStatus, number>>> {
+    const rows: { status: DeliveryStatus; n: number }[] = await this.db.query(
+      `SELECT status, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 AND id >= $2 AND created_at >= $3 GROUP BY status`,
+      [filter.tenantId, windowFloor('delivery', filter.since), filter.since],
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /**
+   * For a page of subscriptions, in one query: each one's newest delivery (its status, and when
+   * that status was reached) and how its deliveries created since `since` ended.
+   */
+  async summarizeBySubscription(subscriptionIds: readonly string[], since: Date): Promise<Map<string, SubscriptionDeliverySummary>> {
+    if (subscriptionIds.length === 0) return new Map();
+    const rows: { id: string; last_id: string | null; status: DeliveryStatus | null; updated_at: Date | null; succeeded: number; dead_lettered: number }[] = await this.db.query(
+      `SELECT s.id, last.id AS last_id, last.status, last.updated_at, recent.succeeded, recent.dead_lettered
+         FROM unnest($1::text[]) AS s (id)
+         LEFT JOIN LATERAL (SELECT d.id, d.status, d.updated_at FROM deliveries d WHERE d.subscription_id = s.id ORDER BY d.id DESC LIMIT 1) last ON true
+         CROSS JOIN LATERAL (
+           SELECT count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE d.status = 'dead_lettered')::int AS dead_lettered
+             FROM deliveries d WHERE d.subscription_id = s.id AND d.id >= $2 AND d.created_at >= $3) recent`,
+      [[...subscriptionIds], windowFloor('delivery', since), since],
+    );
+    return new Map(
+      rows.map((r) => [r.id, { last: r.last_id && r.status && r.updated_at ? { id: r.last_id, status: r.status, at: r.updated_at } : null, since: { succeeded: r.succeeded, dead_lettered: r.dead_lettered } }]),
+    );
   }
 
   /** Deliveries waiting on a retry timer (the `herald_deliveries_waiting` gauge). */

@@ -19,8 +19,8 @@ export class EventRepository {
   }
 
   /** What matching needs of an event: what the SQL prefilter and the payload filter read. */
-  findForMatching(id: string): Promise<Pick<Event, 'id' | 'type' | 'templateId' | 'data'> | null> {
-    return this.repo.findOne({ select: { id: true, type: true, templateId: true, data: true }, where: { id } });
+  findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data'> | null> {
+    return this.repo.findOne({ select: { id: true, tenantId: true, type: true, templateId: true, data: true }, where: { id } });
   }
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */

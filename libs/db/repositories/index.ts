@@ -10,16 +10,19 @@ import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { EventTypeRepository } from './event-type.repository';
 import { SubscriptionRepository } from './subscription.repository';
+import { TenantRepository } from './tenant.repository';
 
-export { AttemptRepository, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
+export { AttemptRepository, type AttemptStats, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
-export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow } from './delivery.repository';
+export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
 export { EventRepository } from './event.repository';
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
-export type { CreatedRange, PageRequest } from './page';
+export type { CreatedRange, PageRequest, TenantScope } from './page';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';
+export { TenantRepository, type TenantFilter, type TenantPageRequest } from './tenant.repository';
 
 export interface Stores {
+  tenants: TenantRepository;
   subscriptions: SubscriptionRepository;
   events: EventRepository;
   deliveries: DeliveryRepository;
@@ -31,6 +34,7 @@ export interface Stores {
 export function createStores(dataSource: DataSource): Stores {
   const db = dataSource.manager;
   return {
+    tenants: new TenantRepository(db),
     subscriptions: new SubscriptionRepository(db),
     events: new EventRepository(db),
     deliveries: new DeliveryRepository(db),

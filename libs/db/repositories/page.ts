@@ -1,3 +1,5 @@
+import { idFloor, type IdKind } from '../../domain/ids';
+
 /** One page of a list: rows after the cursor row (an id; ids sort by creation time). */
 export interface PageRequest {
   cursor?: string;
@@ -8,4 +10,19 @@ export interface PageRequest {
 export interface CreatedRange {
   since?: Date;
   until?: Date;
+}
+
+/** Rows of one tenant; absent = every tenant's (the admin's view). */
+export interface TenantScope {
+  tenantId?: string;
+}
+
+/**
+ * An id below every row of `kind` made since `since`, for `id >= …` beside the exact time
+ * condition: ids sort by creation, so an index on `(…, id)` is read from the window's start
+ * instead of from the beginning of history. An hour early: a row's id and its time column come
+ * from two readings of the clock (a test send's attempt id is made just before it starts).
+ */
+export function windowFloor(kind: IdKind, since: Date): string {
+  return idFloor(kind, new Date(since.getTime() - 60 * 60 * 1000));
 }

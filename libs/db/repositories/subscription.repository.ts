@@ -1,10 +1,11 @@
 import type { EntityManager } from 'typeorm';
+import { SEALED_PATTERN } from '../../delivery/secret-box';
 import { candidateFilters } from '../../domain/matching';
 import { Subscription } from '../entities';
-import type { PageRequest } from './page';
+import type { PageRequest, TenantScope } from './page';
 
 /** What a subscription list can be narrowed to. */
-export interface SubscriptionFilter {
+export interface SubscriptionFilter extends TenantScope {
   enabled?: boolean;
   /** Subscriptions that list any of these filters. */
   anyEventTypeFilter?: readonly string[];
@@ -23,8 +24,15 @@ export class SubscriptionRepository {
     return this.repo.save(this.repo.create(fields));
   }
 
-  find(id: string): Promise<Subscription | null> {
-    return this.repo.findOneBy({ id });
+  /** Null when there is none, or when it belongs to another tenant than `scope`'s. */
+  find(id: string, scope: TenantScope = {}): Promise<Subscription | null> {
+    return this.repo.findOneBy(scope.tenantId === undefined ? { id } : { id, tenantId: scope.tenantId });
+  }
+
+  /** Running or not, the ids of a tenant's subscriptions. */
+  async listIds(filter: Required<TenantScope>): Promise<string[]> {
+    const rows = await this.repo.find({ select: { id: true }, where: { tenantId: filter.tenantId }, order: { id: 'ASC' } });
+    return rows.map((r) => r.id);
   }
 
   async save(s: Subscription): Promise<void> {
@@ -40,22 +48,47 @@ export class SubscriptionRepository {
   listPage(filter: SubscriptionFilter, page: PageRequest): Promise<Subscription[]> {
     const qb = this.repo.createQueryBuilder('s').orderBy('s.id', 'ASC').limit(page.limit + 1);
     if (page.cursor) qb.andWhere('s.id > :after', { after: page.cursor });
+    if (filter.tenantId !== undefined) qb.andWhere('s.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: filter.enabled });
     if (filter.anyEventTypeFilter !== undefined) qb.andWhere('s.event_types && CAST(:filters AS text[])', { filters: [...filter.anyEventTypeFilter] });
     return qb.getMany();
   }
 
   /**
-   * The enabled subscriptions whose event types and templates an event passes (libs/domain/matching.ts,
-   * as SQL), by id, with their payload filter: the caller applies it (`matchesFilter`).
+   * A page (by id) of subscriptions with a custom header value not in the sealed shape: rows
+   * written before header values were sealed.
    */
-  findEnabledMatching(event: { type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url' | 'filter'>[]> {
+  listWithPlaintextHeaderValues(after: string | null, limit: number): Promise<Pick<Subscription, 'id' | 'headers'>[]> {
+    return this.db.query(
+      `SELECT id, headers FROM subscriptions
+        WHERE ($1::text IS NULL OR id > $1)
+          AND EXISTS (SELECT 1 FROM jsonb_each_text(headers) h WHERE h.value !~ $3)
+        ORDER BY id LIMIT $2`,
+      [after, limit, SEALED_PATTERN],
+    );
+  }
+
+  /**
+   * Sets `headers` only if they still are `expected` (a write since it was read wins), without
+   * touching `updated_at`: re-encoding is not a change. Whether the row was changed.
+   */
+  async replaceHeadersIfUnchanged(id: string, expected: Record<string, string>, headers: Record<string, string>): Promise<boolean> {
+    const [, affected]: [unknown, number] = await this.db.query(`UPDATE subscriptions SET headers = $3::jsonb WHERE id = $1 AND headers = $2::jsonb`, [id, JSON.stringify(expected), JSON.stringify(headers)]);
+    return affected > 0;
+  }
+
+  /**
+   * The enabled subscriptions of the event's tenant whose event types and templates it passes
+   * (libs/domain/matching.ts, as SQL), by id, with their payload filter: the caller applies it
+   * (`matchesFilter`).
+   */
+  findEnabledMatching(event: { tenantId: string; type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url' | 'filter'>[]> {
     return this.db.query(
       `SELECT id, url, filter FROM subscriptions
-        WHERE enabled AND event_types && $1::text[]
-          AND (cardinality(template_ids) = 0 OR $2::text = ANY (template_ids))
+        WHERE tenant_id = $1 AND enabled AND event_types && $2::text[]
+          AND (cardinality(template_ids) = 0 OR $3::text = ANY (template_ids))
         ORDER BY id`,
-      [candidateFilters(event.type), event.templateId],
+      [event.tenantId, candidateFilters(event.type), event.templateId],
     );
   }
 }

@@ -1,26 +1,28 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
 import type { Config } from '../../../../libs/config/config';
-import { CONFIG } from '../infrastructure/tokens';
+import type { Stores } from '../../../../libs/db/repositories';
+import { CONFIG, PORTAL_TOKENS, STORES } from '../infrastructure/tokens';
 import { Forbidden, RateLimited, Unauthenticated } from './errors';
+import { PORTAL_TOKEN_PREFIX, type PortalTokens } from './portal-token';
+import type { Principal, RequestWithPrincipal } from './principal';
 
 export type Scope = 'admin' | 'ingest';
 
 const PUBLIC = 'herald:public';
 const INGEST = 'herald:ingest';
-export const TENANT_READ = 'herald:tenant-read';
+const TENANT = 'herald:tenant';
 
 /** No token needed: the probes (they reveal only up/down) and nothing else. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC, true);
 /** The ingest-only token may use this route as well as the admin token. */
 export const IngestAllowed = (): MethodDecorator & ClassDecorator => SetMetadata(INGEST, true);
 /**
- * A read route a tenant token may use too (the event-type catalog). Today's tokens are admin and
- * ingest, so this only marks the route; tenant-scoped tokens allow what carries it.
+ * A tenant's portal session may use this route as well as the admin token; its service narrows
+ * every query to that tenant (`tenantScope`). Routes without it are 403 for tenant tokens.
  */
-export const TenantReadable = (): MethodDecorator & ClassDecorator => SetMetadata(TENANT_READ, true);
+export const TenantAllowed = (): MethodDecorator & ClassDecorator => SetMetadata(TENANT, true);
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -54,7 +56,9 @@ class FailureLimiter {
 }
 
 /**
- * Bearer tokens from configuration, compared with `tokensEqual`. A valid token always passes:
+ * Bearer tokens: the admin and ingest tokens from configuration, compared with `tokensEqual`, and
+ * portal-session tokens (`hpt_…`, signed by this server for one tenant that still exists). The
+ * guard puts the resolved Principal on the request. A valid token always passes:
  * the failure limiter only slows failing guesses. A client address that fails
  * `HERALD_AUTH_FAILURE_LIMIT` times within the window gets 429 with Retry-After instead of 401
  * for every further failing request until the window has passed, so a misconfigured poller or
@@ -65,18 +69,23 @@ export class AuthGuard implements CanActivate {
   private readonly tokens: { token: string; scope: Scope }[];
   private readonly limiter: FailureLimiter;
 
-  constructor(@Inject(CONFIG) config: Config, private readonly reflector: Reflector) {
+  constructor(
+    @Inject(CONFIG) config: Config,
+    private readonly reflector: Reflector,
+    @Inject(PORTAL_TOKENS) private readonly portalTokens: PortalTokens,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'tenants'>,
+  ) {
     this.tokens = [{ token: config.api.adminToken, scope: 'admin' }];
     if (config.api.ingestToken) this.tokens.push({ token: config.api.ingestToken, scope: 'ingest' });
     this.limiter = new FailureLimiter(config.api.authFailures.limit, config.api.authFailures.windowMs);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
-    const req = context.switchToHttp().getRequest<Request>();
-    const scope = this.scopeOf(req.headers.authorization);
-    if (!scope) {
+    const req = context.switchToHttp().getRequest<RequestWithPrincipal>();
+    const principal = await this.principalOf(req.headers.authorization);
+    if (!principal) {
       const client = req.ip ?? 'unknown';
       const now = Date.now();
       const wait = this.limiter.retryAfter(client, now);
@@ -84,16 +93,33 @@ export class AuthGuard implements CanActivate {
       this.limiter.fail(client, now);
       throw new Unauthenticated();
     }
-    if (scope === 'ingest' && !this.reflector.getAllAndOverride<boolean>(INGEST, targets)) throw new Forbidden('The ingest token may only post events');
+    req.principal = principal;
+    if (principal.kind === 'ingest' && !this.reflector.getAllAndOverride<boolean>(INGEST, targets)) throw new Forbidden('The ingest token may only post events');
+    if (principal.kind === 'tenant' && !this.reflector.getAllAndOverride<boolean>(TENANT, targets)) throw new Forbidden('A tenant session may not use this route');
     return true;
   }
 
-  private scopeOf(header: string | undefined): Scope | undefined {
+  private async principalOf(header: string | undefined): Promise<Principal | undefined> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) return undefined;
+    if (match[1].startsWith(PORTAL_TOKEN_PREFIX)) return this.tenantPrincipal(match[1]);
+    const scope = this.scopeOf(match[1]);
+    return scope && { kind: scope };
+  }
+
+  /** A portal session counts only while its tenant exists, and only the tenant it was issued for (not a re-created one). */
+  private async tenantPrincipal(token: string): Promise<Principal | undefined> {
+    const claims = this.portalTokens.verify(token, new Date());
+    if (!claims) return undefined;
+    const tenant = await this.stores.tenants.find(claims.tenantId);
+    if (!tenant || tenant.createdAt.getTime() !== claims.tenantCreatedAt) return undefined;
+    return { kind: 'tenant', tenantId: tenant.id, expiresAt: claims.expiresAt };
+  }
+
+  private scopeOf(token: string): Scope | undefined {
     // Every token is compared, so the time does not tell which one (if any) matched.
     let scope: Scope | undefined;
-    for (const t of this.tokens) if (tokensEqual(match[1], t.token)) scope ??= t.scope;
+    for (const t of this.tokens) if (tokensEqual(token, t.token)) scope ??= t.scope;
     return scope;
   }
 }

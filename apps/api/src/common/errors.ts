@@ -18,7 +18,7 @@ export abstract class DomainError extends Error {
 
 export class NotFound extends DomainError {
   readonly kind = 'not_found';
-  constructor(resource: 'subscription' | 'event' | 'delivery' | 'dead_letter', id: string) {
+  constructor(resource: 'tenant' | 'subscription' | 'event' | 'delivery' | 'dead_letter', id: string) {
     super(`${resource}_not_found`, `No ${resource.replace('_', ' ')} with id ${JSON.stringify(id)}`, { id });
   }
 }
@@ -158,5 +158,13 @@ export class DeliveryNotRunning extends DomainError {
   readonly kind = 'conflict';
   constructor(id: string, status: string) {
     super('delivery_not_running', `Delivery ${id} is ${status}; only a running delivery can be cancelled`, { id, status });
+  }
+}
+
+/** The built-in tenant stays: subscriptions and events without a tenant belong to it. */
+export class DefaultTenantProtected extends DomainError {
+  readonly kind = 'conflict';
+  constructor() {
+    super('default_tenant_protected', 'The built-in tenant `default` cannot be deleted; delete its subscriptions instead', { id: 'default' });
   }
 }

@@ -1,4 +1,5 @@
 import { isId } from '../../../../libs/domain/ids';
+import { isTenantId } from '../../../../libs/domain/tenants';
 import { NotFound } from './errors';
 
 type Resource = ConstructorParameters<typeof NotFound>[0];
@@ -13,7 +14,7 @@ export const EVENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
  * one: callers never learn more from a typo than from a stale id.
  */
 export function pathId(resource: Resource, value: string): string {
-  const ok = resource === 'event' ? EVENT_ID_PATTERN.test(value) : isId(KIND[resource], value);
+  const ok = resource === 'event' ? EVENT_ID_PATTERN.test(value) : resource === 'tenant' ? isTenantId(value) : isId(KIND[resource], value);
   if (!ok) throw new NotFound(resource, value.length > 300 ? `${value.slice(0, 300)}…` : value);
   return value;
 }

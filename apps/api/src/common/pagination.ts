@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { isId, type IdKind } from '../../../../libs/domain/ids';
+import { isTenantId } from '../../../../libs/domain/tenants';
 import { InvalidCursor, ValidationFailed } from './errors';
 
 export const DEFAULT_LIMIT = 50;
@@ -56,6 +57,14 @@ export function decodeCursor(kind: IdKind, cursor: string | undefined): string |
   if (cursor === undefined) return undefined;
   const id = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   if (!isId(kind, id)) throw new InvalidCursor();
+  return id;
+}
+
+/** A tenant list's cursor: the last tenant id of the page (tenant ids are the platform's, not ULIDs). */
+export function decodeTenantCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const id = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!isTenantId(id)) throw new InvalidCursor();
   return id;
 }
 

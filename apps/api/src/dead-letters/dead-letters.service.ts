@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DeadLetter } from '../../../../libs/db/entities';
-import type { Stores } from '../../../../libs/db/repositories';
+import type { Stores, TenantScope } from '../../../../libs/db/repositories';
 import { mapLimit } from '../common/concurrency';
 import { NotFound } from '../common/errors';
 import { decodeCursor, DEFAULT_LIMIT, timeRange, toPage, type Page } from '../common/pagination';
@@ -19,21 +19,21 @@ export class DeadLettersService {
     @Inject(DeliveriesService) private readonly deliveries: DeliveriesService,
   ) {}
 
-  async list(q: ListDeadLettersQuery): Promise<Page<DeadLetterView>> {
+  async list(q: ListDeadLettersQuery, scope: TenantScope): Promise<Page<DeadLetterView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const cursor = decodeCursor('deadLetter', q.cursor);
-    const filter = { subscriptionId: q.subscriptionId, eventType: q.eventType, ...timeRange(q) };
+    const filter = { ...scope, subscriptionId: q.subscriptionId, eventType: q.eventType, ...timeRange(q) };
     return toPage(await this.stores.deadLetters.listPage(filter, { cursor, limit }), limit, toDeadLetterView);
   }
 
-  async get(id: string): Promise<DeadLetterView> {
-    return toDeadLetterView(await this.find(id));
+  async get(id: string, scope: TenantScope): Promise<DeadLetterView> {
+    return toDeadLetterView(await this.find(id, scope));
   }
 
   /** A new run of the delivery with one `manual` attempt; success removes the dead letter, failure updates it. */
-  async retry(id: string): Promise<DeadLetterRetryAccepted> {
-    const letter = await this.find(id);
-    const delivery = await this.deliveries.find(letter.deliveryId);
+  async retry(id: string, scope: TenantScope): Promise<DeadLetterRetryAccepted> {
+    const letter = await this.find(id, scope);
+    const delivery = await this.deliveries.find(letter.deliveryId, scope);
     return { id: letter.id, deliveryId: delivery.id, mode: await this.deliveries.retryDelivery(delivery) };
   }
 
@@ -41,8 +41,8 @@ export class DeadLettersService {
    * Restarts up to BULK_RETRY_LIMIT matching dead letters, oldest first. Dead letters whose retry
    * is already in flight are skipped, so calling again until `remaining` is 0 makes progress.
    */
-  async bulkRetry(dto: BulkRetryDto): Promise<BulkRetryResult> {
-    const filter = { subscriptionId: dto.subscriptionId, ...timeRange(dto) };
+  async bulkRetry(dto: BulkRetryDto, scope: TenantScope): Promise<BulkRetryResult> {
+    const filter = { ...scope, subscriptionId: dto.subscriptionId, ...timeRange(dto) };
     const total = await this.stores.deadLetters.countRetryable(filter);
     const batch = await this.stores.deadLetters.listRetryable(filter, BULK_RETRY_LIMIT);
     const failures: unknown[] = [];
@@ -62,13 +62,14 @@ export class DeadLettersService {
     return { restarted, remaining: total - restarted };
   }
 
-  async discard(id: string): Promise<void> {
-    if (!(await this.stores.deadLetters.delete(id))) throw new NotFound('dead_letter', id);
+  async discard(id: string, scope: TenantScope): Promise<void> {
+    if (!(await this.stores.deadLetters.delete(id, scope))) throw new NotFound('dead_letter', id);
     this.logger.log(`dead letter ${id} discarded`);
   }
 
-  private async find(id: string): Promise<DeadLetter> {
-    const letter = await this.stores.deadLetters.find(id);
+  /** Another tenant's dead letter is not found, exactly like one that does not exist. */
+  private async find(id: string, scope: TenantScope): Promise<DeadLetter> {
+    const letter = await this.stores.deadLetters.find(id, scope);
     if (!letter) throw new NotFound('dead_letter', id);
     return letter;
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Delivery } from '../../../../libs/db/entities';
-import type { Stores } from '../../../../libs/db/repositories';
+import type { Stores, TenantScope } from '../../../../libs/db/repositories';
 import { isFinal } from '../../../../libs/domain/delivery-lifecycle';
 import { DeliveryService, type RetryOutcome } from '../../../../libs/temporal/delivery-service';
 import { within } from '../common/concurrency';
@@ -24,15 +24,15 @@ export class DeliveriesService {
     @Inject(DeliveryService) private readonly engine: DeliveryService,
   ) {}
 
-  async list(q: ListDeliveriesQuery): Promise<Page<DeliveryView>> {
+  async list(q: ListDeliveriesQuery, scope: TenantScope): Promise<Page<DeliveryView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const cursor = decodeCursor('delivery', q.cursor);
-    const filter = { subscriptionId: q.subscriptionId, eventId: q.eventId, eventType: q.eventType, status: q.status, ...timeRange(q) };
+    const filter = { ...scope, subscriptionId: q.subscriptionId, eventId: q.eventId, eventType: q.eventType, status: q.status, ...timeRange(q) };
     return toPage(await this.stores.deliveries.listPage(filter, { cursor, limit }), limit, toDeliveryView);
   }
 
-  async get(id: string): Promise<DeliveryDetail> {
-    const d = await this.find(id);
+  async get(id: string, scope: TenantScope): Promise<DeliveryDetail> {
+    const d = await this.find(id, scope);
     const [attempts, live] = await Promise.all([
       this.stores.attempts.listForDelivery(d.id),
       this.liveState(d),
@@ -40,8 +40,8 @@ export class DeliveriesService {
     return { ...toDeliveryView(d), attempts: attempts.map(toAttemptView), live, temporalUiUrl: this.engine.uiLink(d) };
   }
 
-  async retry(id: string): Promise<RetryAccepted> {
-    const d = await this.find(id);
+  async retry(id: string, scope: TenantScope): Promise<RetryAccepted> {
+    const d = await this.find(id, scope);
     return { id: d.id, mode: await this.retryDelivery(d) };
   }
 
@@ -64,7 +64,7 @@ export class DeliveriesService {
   }
 
   async cancel(id: string): Promise<CancelAccepted> {
-    const d = await this.find(id);
+    const d = await this.find(id, {});
     if (isFinal(d.status)) throw new DeliveryNotRunning(d.id, d.status);
     const signalled = await callTemporal(this.engine.cancel(d, 'cancelled by an operator'));
     if (!signalled) throw new DeliveryNotRunning(d.id, d.status);
@@ -72,8 +72,9 @@ export class DeliveriesService {
     return { id: d.id, status: 'cancelling' };
   }
 
-  async find(id: string): Promise<Delivery> {
-    const d = await this.stores.deliveries.find(id);
+  /** Another tenant's delivery is not found, exactly like one that does not exist. */
+  async find(id: string, scope: TenantScope): Promise<Delivery> {
+    const d = await this.stores.deliveries.find(id, scope);
     if (!d) throw new NotFound('delivery', id);
     return d;
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { TenantReadable } from '../common/auth';
+import { TenantAllowed } from '../common/auth';
 import { NoBody } from '../common/json-body';
 import { CreateEventTypeDto } from './dto/create-event-type.dto';
 import { EventTypeList, EventTypeView } from './dto/event-type.view';
@@ -22,7 +22,7 @@ export class EventTypesController {
   }
 
   @Get()
-  @TenantReadable()
+  @TenantAllowed()
   @ApiOperation({ summary: 'The event-type catalog by name, with the JSON Schema and example of each payload' })
   @ApiOkResponse({ type: EventTypeList })
   async list(@Query() query: ListEventTypesQuery): Promise<EventTypeList> {
@@ -30,7 +30,7 @@ export class EventTypesController {
   }
 
   @Get(':name')
-  @TenantReadable()
+  @TenantAllowed()
   @ApiOperation({ summary: 'One event type (archived ones too)' })
   @ApiOkResponse({ type: EventTypeView })
   get(@Param('name') name: string): Promise<EventTypeView> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { newId } from '../../../../libs/domain/ids';
+import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
 import type { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { parseTraceparent } from '../../../../libs/delivery/trace-context';
 import { canonical } from '../common/canonical-json';
@@ -41,6 +42,7 @@ export class EventsService {
 
     const candidate: Event = Object.assign(new Event(), {
       id: dto.id ?? newId('event'),
+      tenantId: dto.tenantId ?? DEFAULT_TENANT_ID,
       type: dto.type,
       templateId: dto.templateId ?? null,
       traceId: dto.traceId ?? null,
@@ -61,7 +63,7 @@ export class EventsService {
     if (!event.workflowStartedAt) this.dispatcher.wake();
     if (isNew) {
       this.metrics.eventAccepted();
-      this.logger.log(`event ${event.id} (${event.type}) accepted`);
+      this.logger.log(`event ${event.id} (${event.type}) of tenant ${event.tenantId} accepted`);
     }
     return { id: event.id, status: 'accepted' };
   }
@@ -72,6 +74,7 @@ export class EventsService {
     const deliveries = await this.stores.deliveries.listForEvent(id);
     return {
       id: event.id,
+      tenantId: event.tenantId,
       type: event.type,
       templateId: event.templateId,
       traceId: event.traceId,
@@ -95,6 +98,7 @@ export class EventsService {
     const by = dto.id !== undefined && prior.id === dto.id ? 'id' : 'idempotency_key';
     const same =
       (dto.id === undefined || dto.id === prior.id) &&
+      prior.tenantId === (dto.tenantId ?? DEFAULT_TENANT_ID) &&
       prior.type === dto.type &&
       prior.templateId === (dto.templateId ?? null) &&
       prior.traceId === (dto.traceId ?? null) &&

@@ -8,7 +8,8 @@ import { createSecretBox, type SecretBox } from '../../../../libs/delivery/secre
 import { connectClient } from '../../../../libs/temporal/connection';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { Dispatcher } from '../../../../libs/temporal/dispatcher';
-import { CONFIG, DISPATCHER, STORES, TEMPORAL_CLIENT } from './tokens';
+import { PortalTokens } from '../common/portal-token';
+import { CONFIG, DISPATCHER, PORTAL_TOKENS, STORES, TEMPORAL_CLIENT } from './tokens';
 
 export const SECRET_BOX = Symbol('herald:secret-box');
 export type { SecretBox };
@@ -56,8 +57,9 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
           },
         },
         { provide: SECRET_BOX, useValue: createSecretBox(config.secretKeys) },
+        { provide: PORTAL_TOKENS, useValue: new PortalTokens(config.secretKeys) },
       ],
-      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, DISPATCHER, SECRET_BOX],
+      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, DISPATCHER, SECRET_BOX, PORTAL_TOKENS],
     };
   }
 

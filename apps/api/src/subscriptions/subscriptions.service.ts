@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Config } from '../../../../libs/config/config';
 import type { Subscription } from '../../../../libs/db/entities';
-import type { Stores } from '../../../../libs/db/repositories';
+import type { Stores, SubscriptionDeliverySummary, TenantScope } from '../../../../libs/db/repositories';
 import { attemptRow, prepareRequest, sendRequest } from '../../../../libs/delivery/attempt';
+import { sealHeaderValues } from '../../../../libs/delivery/header-values';
 import { validateCustomHeaders } from '../../../../libs/delivery/headers';
 import { createHttpSender, type HttpSender } from '../../../../libs/delivery/http-sender';
 import { SAMPLE_IMAGE_CREATED } from '../../../../libs/delivery/payload';
@@ -13,6 +14,7 @@ import { IMAGE_CREATED } from '../../../../libs/domain/builtin-event-types';
 import { parseEventTypeFilter } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { candidateFilters } from '../../../../libs/domain/matching';
+import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { HERALD_VERSION } from '../../../../libs/version';
 import { mapLimit } from '../common/concurrency';
@@ -32,6 +34,8 @@ import { checkFilter } from './subscription-filters.service';
 export const USER_DEFINED_MAX_BYTES = 8 * 1024;
 /** After a rotation the replaced secret keeps signing this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
+/** The window of a subscription's `successRate24h`. */
+const SUCCESS_RATE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Control, format (RTL override, zero-width), separator, private-use, unassigned, surrogate. */
 const INVISIBLE_OR_CONTROL = /[\p{C}\p{Z}]/u;
 
@@ -43,7 +47,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(CONFIG) config: Config,
-    @Inject(STORES) private readonly stores: Pick<Stores, 'subscriptions' | 'deliveries' | 'attempts'>,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'subscriptions' | 'deliveries' | 'attempts'>,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
     @Inject(EventCatalog) private readonly catalog: EventCatalog,
@@ -56,13 +60,18 @@ export class SubscriptionsService implements OnApplicationShutdown {
     await this.sender.close();
   }
 
-  async create(dto: CreateSubscriptionDto): Promise<SubscriptionWithSecret> {
+  /** `scope` is the tenant it goes to (a tenant session's own); none = `default`. */
+  async create(dto: CreateSubscriptionDto, scope: TenantScope): Promise<SubscriptionWithSecret> {
     const secret = dto.secret ?? generateSecret();
     this.checkSecret(secret);
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT_ID;
     const url = this.checkUrl(dto.url);
     await this.catalog.checkSubscriptionFilters(dto.eventTypes);
+    // A subscription for a tenant the platform has not registered yet registers it.
+    await this.stores.tenants.ensure(tenantId);
     const subscription = await this.stores.subscriptions.insert({
       id: newId('subscription'),
+      tenantId,
       url,
       eventTypes: dto.eventTypes,
       templateIds: dto.templateIds ?? [],
@@ -76,26 +85,29 @@ export class SubscriptionsService implements OnApplicationShutdown {
       enabled: dto.enabled ?? true,
       filter: checkFilter(dto.filter),
     });
-    this.logger.log(`subscription ${subscription.id} created`);
-    return { ...toSubscriptionView(subscription), secret };
+    this.logger.log(`subscription ${subscription.id} created for tenant ${tenantId}`);
+    return { ...this.view(subscription), secret };
   }
 
-  async list(q: ListSubscriptionsQuery): Promise<Page<SubscriptionView>> {
+  async list(q: ListSubscriptionsQuery, scope: TenantScope): Promise<Page<SubscriptionView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const cursor = decodeCursor('subscription', q.cursor);
     const parsed = q.eventType === undefined ? undefined : parseEventTypeFilter(q.eventType);
     if (q.eventType !== undefined && !parsed) throw new UnknownEventType(q.eventType, 'eventType');
     // An exact type: every subscription that receives it. A wildcard: those that list it.
     const anyEventTypeFilter = q.eventType === undefined ? undefined : parsed?.kind === 'exact' ? candidateFilters(q.eventType) : [q.eventType];
-    return toPage(await this.stores.subscriptions.listPage({ enabled: q.enabled, anyEventTypeFilter }, { cursor, limit }), limit, toSubscriptionView);
+    const rows = await this.stores.subscriptions.listPage({ ...scope, enabled: q.enabled, anyEventTypeFilter }, { cursor, limit });
+    // The page's delivery figures in one query, not one per subscription.
+    const summaries = await this.deliverySummaries(rows.slice(0, limit).map((s) => s.id));
+    return toPage(rows, limit, (s) => this.view(s, summaries.get(s.id)));
   }
 
-  async get(id: string): Promise<SubscriptionView> {
-    return toSubscriptionView(await this.find(id));
+  async get(id: string, scope: TenantScope): Promise<SubscriptionView> {
+    return this.viewWithDeliveries(await this.find(id, scope));
   }
 
-  async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
-    const s = await this.find(id);
+  async update(id: string, dto: UpdateSubscriptionDto, scope: TenantScope): Promise<SubscriptionView> {
+    const s = await this.find(id, scope);
     if (dto.url !== undefined) s.url = this.checkUrl(dto.url);
     if (dto.eventTypes !== undefined) {
       // Filters it lists already stay allowed (an archived type keeps its old subscribers); new ones are checked.
@@ -110,7 +122,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     if (dto.filter !== undefined) s.filter = checkFilter(dto.filter);
     await this.stores.subscriptions.save(s);
-    return toSubscriptionView(s);
+    return this.viewWithDeliveries(s);
   }
 
   /**
@@ -118,8 +130,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
    * deliveries, attempts and dead letters with it. A delivery that misses the cancel signal
    * (Temporal unreachable) still stops: its next attempt finds the subscription gone.
    */
-  async remove(id: string): Promise<void> {
-    const s = await this.find(id);
+  async remove(id: string, scope: TenantScope): Promise<void> {
+    const s = await this.find(id, scope);
     const running = await this.stores.deliveries.listOpen({ subscriptionId: s.id });
     let unsignalled = 0;
     await mapLimit(running, 16, (d) =>
@@ -132,8 +144,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
     this.logger.log(`subscription ${s.id} deleted; ${running.length - unsignalled} of ${running.length} running deliveries signalled to stop`);
   }
 
-  async rotateSecret(id: string, given: string | undefined): Promise<SubscriptionWithSecret> {
-    const s = await this.find(id);
+  async rotateSecret(id: string, given: string | undefined, scope: TenantScope): Promise<SubscriptionWithSecret> {
+    const s = await this.find(id, scope);
     const secret = given ?? generateSecret();
     this.checkSecret(secret);
     if (secret === this.secretBox.open(s.secretCiphertext)) throw new ValidationFailed('The new secret must differ from the current one', { field: 'secret' }, 'invalid_secret');
@@ -142,15 +154,15 @@ export class SubscriptionsService implements OnApplicationShutdown {
     s.secretCiphertext = this.secretBox.seal(secret);
     await this.stores.subscriptions.save(s);
     this.logger.log(`subscription ${s.id}: secret rotated; the previous one signs until ${s.previousSecretExpiresAt.toISOString()}`);
-    return { ...toSubscriptionView(s), secret };
+    return { ...(await this.viewWithDeliveries(s)), secret };
   }
 
   /**
    * Sends a sample `image.created` now, outside any delivery, and records it as an Attempt with
    * trigger `test`. Disabled subscriptions can be tested too.
    */
-  async sendTest(id: string): Promise<AttemptView> {
-    const s = await this.find(id);
+  async sendTest(id: string, scope: TenantScope): Promise<AttemptView> {
+    const s = await this.find(id, scope);
     const attemptId = newId('attempt');
     const now = new Date();
     const event = { id: `evt_test_${attemptId.slice(4)}`, type: IMAGE_CREATED.name, templateId: null, traceId: null, traceparent: null, data: { ...SAMPLE_IMAGE_CREATED }, receivedAt: now };
@@ -160,8 +172,22 @@ export class SubscriptionsService implements OnApplicationShutdown {
     return toAttemptView(attempt);
   }
 
-  private async find(id: string): Promise<Subscription> {
-    const s = await this.stores.subscriptions.find(id);
+  private view(s: Subscription, deliveries?: SubscriptionDeliverySummary): SubscriptionView {
+    return toSubscriptionView(s, (sealed) => this.secretBox.open(sealed), deliveries);
+  }
+
+  private async viewWithDeliveries(s: Subscription): Promise<SubscriptionView> {
+    return this.view(s, (await this.deliverySummaries([s.id])).get(s.id));
+  }
+
+  /** Each subscription's newest delivery and its last 24 hours (`successRate24h`). */
+  private deliverySummaries(ids: string[]): Promise<Map<string, SubscriptionDeliverySummary>> {
+    return this.stores.deliveries.summarizeBySubscription(ids, new Date(Date.now() - SUCCESS_RATE_WINDOW_MS));
+  }
+
+  /** Another tenant's subscription is not found, exactly like one that does not exist. */
+  private async find(id: string, scope: TenantScope): Promise<Subscription> {
+    const s = await this.stores.subscriptions.find(id, scope);
     if (!s) throw new NotFound('subscription', id);
     return s;
   }
@@ -184,10 +210,11 @@ export class SubscriptionsService implements OnApplicationShutdown {
     return url;
   }
 
+  /** Valid headers, their values sealed: the map as stored. Writing headers replaces every value. */
   private checkHeaders(headers: Record<string, string>): Record<string, string> {
     const problems = validateCustomHeaders(headers);
     if (problems.length > 0) throw new ValidationFailed('headers are invalid', { field: 'headers', problems }, 'invalid_headers');
-    return headers;
+    return sealHeaderValues(headers, (v) => this.secretBox.seal(v));
   }
 
   private checkUserDefined(value: Record<string, unknown>): Record<string, unknown> {

@@ -9,6 +9,8 @@ interface HeaderRow {
   key: number;
   name: string;
   value: string;
+  /** A saved header's value as the API shows it (`••••` and the last 4 characters): values are write-only. */
+  masked?: string;
 }
 
 interface Draft {
@@ -17,6 +19,8 @@ interface Draft {
   eventTypes: string[];
   templateIds: string;
   headers: HeaderRow[];
+  /** Saving headers replaces them all, so they are sent only once a header row was changed. */
+  headersChanged: boolean;
   userDefined: string;
   filter: string;
   payloadFormat: PayloadFormat;
@@ -26,7 +30,7 @@ interface Draft {
 }
 
 let rowKey = 0;
-const headerRows = (h: Record<string, string>): HeaderRow[] => Object.entries(h).map(([name, value]) => ({ key: ++rowKey, name, value }));
+const headerRows = (h: Record<string, string>): HeaderRow[] => Object.entries(h).map(([name, masked]) => ({ key: ++rowKey, name, value: '', masked }));
 
 function draftOf(s?: Subscription): Draft {
   return {
@@ -35,6 +39,7 @@ function draftOf(s?: Subscription): Draft {
     eventTypes: s?.eventTypes ?? ['image.created'],
     templateIds: (s?.templateIds ?? []).join(', '),
     headers: headerRows(s?.headers ?? {}),
+    headersChanged: false,
     userDefined: JSON.stringify(s?.userDefined ?? {}, null, 2),
     filter: s?.filter ? JSON.stringify(s.filter, null, 2) : '',
     payloadFormat: s?.payloadFormat ?? 'flat',
@@ -44,7 +49,7 @@ function draftOf(s?: Subscription): Draft {
   };
 }
 
-/** The form's fields as the API takes them, or the first problem a person can fix here. */
+/** The form's fields as the API takes them (headers only when changed), or the first problem a person can fix here. */
 function toInput(d: Draft): SubscriptionInput | string {
   if (d.eventTypes.length === 0) return 'Choose at least one event type.';
   let userDefined: unknown;
@@ -63,8 +68,9 @@ function toInput(d: Draft): SubscriptionInput | string {
   if (filter !== null && (typeof filter !== 'object' || Array.isArray(filter))) return 'The payload filter must be a JSON object (empty: every event).';
   const headers: Record<string, string> = {};
   for (const h of d.headers) {
-    if (!h.name.trim() && !h.value) continue;
+    if (!h.name.trim() && !h.value && !h.masked) continue;
     if (!h.name.trim()) return 'Every custom header needs a name.';
+    if (d.headersChanged && h.masked && !h.value) return `Enter the value of header ${h.name.trim()} again: header values cannot be read back, and saving the headers replaces them all.`;
     headers[h.name.trim()] = h.value;
   }
   if (d.secretMode === 'own' && !d.secret.trim()) return 'Enter your secret, or let Herald generate one.';
@@ -73,7 +79,7 @@ function toInput(d: Draft): SubscriptionInput | string {
     url: d.url.trim(),
     eventTypes: d.eventTypes,
     templateIds: d.templateIds.split(',').map((t) => t.trim()).filter(Boolean),
-    headers,
+    ...(d.headersChanged || !d.headers.some((h) => h.masked) ? { headers } : {}),
     userDefined: userDefined as Record<string, unknown>,
     // null clears it: the API takes `{}` and null alike.
     filter: filter as Record<string, unknown> | null,
@@ -115,7 +121,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
   const [test, setTest] = useState<Attempt>();
   const set = <K extends keyof Draft>(k: K, v: Draft[K]): void => {
     setSaved(false);
-    setD((x) => ({ ...x, [k]: v }));
+    setD((x) => ({ ...x, [k]: v, ...(k === 'headers' ? { headersChanged: true } : {}) }));
   };
   const filters = eventTypeFilters(session.eventTypes);
 
@@ -131,6 +137,8 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
         const { secret: _s, enabled: _e, ...changes } = input;
         const updated = await call(client.PATCH('/v1/subscriptions/{id}', { params: { path: { id: current.id } }, body: { ...changes, description: changes.description ?? null, enabled: d.enabled } }));
         setCurrent(updated);
+        // The saved values are write-only now: the rows show them masked again.
+        setD((x) => ({ ...x, headers: headerRows(updated.headers), headersChanged: false }));
         setSaved(true);
       } else {
         onCreated(await call(client.POST('/v1/subscriptions', { body: { ...input, ...tenantQuery(session) } })));
@@ -181,12 +189,13 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
         <fieldset>
           <legend>Custom headers</legend>
           <p class="muted">Sent with every request, e.g. to authenticate to your endpoint. Herald's own headers (<code>webhook-*</code>, <code>x-herald-*</code>, <code>content-type</code>, <code>user-agent</code>) cannot be replaced.</p>
+          {d.headers.some((h) => h.masked) && <p class="muted">Values are kept encrypted and shown only by their last 4 characters. To change the headers, enter every value again: saving them replaces them all.</p>}
           {d.headers.map((h, i) => (
             <div class="pair" key={h.key}>
               <label for={`f-h-name-${h.key}`}>Header {i + 1} name</label>
               <input id={`f-h-name-${h.key}`} value={h.name} onInput={(e) => set('headers', d.headers.map((x) => (x.key === h.key ? { ...x, name: (e.target as HTMLInputElement).value } : x)))} placeholder="x-customer-id" />
               <label for={`f-h-value-${h.key}`}>Header {i + 1} value</label>
-              <input id={`f-h-value-${h.key}`} value={h.value} onInput={(e) => set('headers', d.headers.map((x) => (x.key === h.key ? { ...x, value: (e.target as HTMLInputElement).value } : x)))} />
+              <input id={`f-h-value-${h.key}`} value={h.value} placeholder={h.masked ? `${h.masked} (saved)` : undefined} onInput={(e) => set('headers', d.headers.map((x) => (x.key === h.key ? { ...x, value: (e.target as HTMLInputElement).value } : x)))} />
               <button type="button" aria-label={`Remove header ${i + 1}`} onClick={() => set('headers', d.headers.filter((x) => x.key !== h.key))}>Remove</button>
             </div>
           ))}

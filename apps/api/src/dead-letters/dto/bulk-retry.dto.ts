@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, Matches } from 'class-validator';
+import { TenantFilterField } from '../../common/tenant-filter';
 import { SUBSCRIPTION_ID_PATTERN } from '../../deliveries/dto/list-deliveries.query';
 
 /** At most this many dead letters are restarted per bulk call; `remaining` tells what is left. */
@@ -7,6 +8,9 @@ export const BULK_RETRY_LIMIT = 1000;
 
 /** `POST /v1/dead-letters/retry`: every filter is optional; none = all dead letters. */
 export class BulkRetryDto {
+  @TenantFilterField()
+  tenantId?: string;
+
   @ApiPropertyOptional({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   @IsOptional()
   @Matches(SUBSCRIPTION_ID_PATTERN, { message: 'subscriptionId must be a subscription id (sub_…)' })

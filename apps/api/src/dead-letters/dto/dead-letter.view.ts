@@ -13,6 +13,9 @@ export class DeadLetterView {
   @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   subscriptionId: string;
 
+  @ApiProperty({ description: "The delivery's tenant", example: 'ws_4821' })
+  tenantId: string;
+
   @ApiProperty({ example: 'evt_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   eventId: string;
 
@@ -62,6 +65,7 @@ export function toDeadLetterView(d: DeadLetter): DeadLetterView {
     id: d.id,
     deliveryId: d.deliveryId,
     subscriptionId: d.subscriptionId,
+    tenantId: d.tenantId,
     eventId: d.eventId,
     eventType: d.eventType,
     reason: d.reason,

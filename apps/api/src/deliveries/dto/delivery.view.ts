@@ -14,6 +14,9 @@ export class DeliveryView {
   @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   subscriptionId: string;
 
+  @ApiProperty({ description: "The subscription's (and event's) tenant", example: 'ws_4821' })
+  tenantId: string;
+
   @ApiProperty({ example: 'image.created' })
   eventType: string;
 
@@ -106,6 +109,7 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     id: d.id,
     eventId: d.eventId,
     subscriptionId: d.subscriptionId,
+    tenantId: d.tenantId,
     eventType: d.eventType,
     templateId: d.templateId,
     status: d.status,

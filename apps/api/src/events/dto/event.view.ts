@@ -28,6 +28,9 @@ export class EventView {
   @ApiProperty({ example: 'evt_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   id: string;
 
+  @ApiProperty({ description: 'Whose event it is', example: 'ws_4821' })
+  tenantId: string;
+
   @ApiProperty({ example: 'image.created' })
   type: string;
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { TENANT_ID_PATTERN } from '../../../../../libs/domain/tenants';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
 
 export const URL_MAX_LENGTH = 2048;
@@ -11,6 +12,16 @@ const EXAMPLE_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /** `POST /v1/subscriptions`. Catalog, URL policy, header and secret rules are checked by the service. */
 export class CreateSubscriptionDto {
+  @ApiPropertyOptional({
+    description: 'The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)',
+    pattern: TENANT_ID_PATTERN.source,
+    example: 'ws_4821',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be 1 to 64 characters of A-Za-z0-9 . _ : -' })
+  tenantId?: string;
+
   @ApiProperty({ description: 'Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS', maxLength: URL_MAX_LENGTH, example: 'https://hooks.example.com/herald' })
   @IsString()
   @IsNotEmpty()
@@ -48,7 +59,9 @@ export class CreateSubscriptionDto {
   secret?: string;
 
   @ApiPropertyOptional({
-    description: 'Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values',
+    description:
+      'Custom request headers; may not override content-type, user-agent, the webhook-* signature headers or x-herald-*; no CR/LF in values. ' +
+      'Values are credentials: stored encrypted and shown masked (`••••` and the last 4 characters) in every response; they cannot be read back.',
     type: 'object',
     additionalProperties: { type: 'string' },
     example: { 'x-customer-id': 'acme' },

@@ -1,13 +1,30 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Subscription } from '../../../../../libs/db/entities';
-import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
+import type { SubscriptionDeliverySummary } from '../../../../../libs/db/repositories';
+import { maskHeaderValues } from '../../../../../libs/delivery/header-values';
+import { successRate } from '../../../../../libs/domain/delivery-stats';
+import { DELIVERY_STATUSES, PAYLOAD_FORMATS, type DeliveryStatus, type PayloadFormat } from '../../../../../libs/domain/types';
 import { PageMeta } from '../../common/pagination';
 import { EXAMPLE_SECRET } from './create-subscription.dto';
 
-/** A subscription as every response shows it: never its secret. */
+export class LastDeliveryView {
+  @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  id: string;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' })
+  status: DeliveryStatus;
+
+  @ApiProperty({ description: 'When the delivery reached that status', type: String, format: 'date-time', example: '2025-11-23T10:00:02.000Z' })
+  at: Date;
+}
+
+/** A subscription as every response shows it: never its secret, custom header values masked. */
 export class SubscriptionView {
   @ApiProperty({ example: 'sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   id: string;
+
+  @ApiProperty({ description: 'The tenant it belongs to', example: 'ws_4821' })
+  tenantId: string;
 
   @ApiProperty({ example: 'https://hooks.example.com/herald' })
   url: string;
@@ -21,7 +38,12 @@ export class SubscriptionView {
   @ApiProperty({ nullable: true, type: String, example: 'Production image pipeline' })
   description: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { 'x-customer-id': 'acme' } })
+  @ApiProperty({
+    description: 'Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'x-customer-id': '••••acme', authorization: '••••9f3a' },
+  })
   headers: Record<string, string>;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: { auth: 'stencil-secret-xyz' } })
@@ -44,6 +66,17 @@ export class SubscriptionView {
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
   updatedAt: Date;
+
+  @ApiProperty({ description: "The subscription's newest delivery (by creation): its status now; null before the first", type: LastDeliveryView, nullable: true })
+  lastDelivery: LastDeliveryView | null;
+
+  @ApiProperty({
+    description: 'Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did',
+    type: Number,
+    nullable: true,
+    example: 0.9875,
+  })
+  successRate24h: number | null;
 }
 
 /** Create and rotate-secret responses: the only places the secret is ever shown. */
@@ -57,14 +90,19 @@ export class SubscriptionPage extends PageMeta {
   data: SubscriptionView[];
 }
 
-export function toSubscriptionView(s: Subscription): SubscriptionView {
+/**
+ * `open` opens the sealed header values, only to mask them; `deliveries` is the subscription's
+ * delivery summary over the last 24 hours (none: a subscription without deliveries).
+ */
+export function toSubscriptionView(s: Subscription, open: (sealed: string) => string, deliveries?: SubscriptionDeliverySummary): SubscriptionView {
   return {
     id: s.id,
+    tenantId: s.tenantId,
     url: s.url,
     eventTypes: s.eventTypes,
     templateIds: s.templateIds,
     description: s.description,
-    headers: s.headers,
+    headers: maskHeaderValues(s.headers, open),
     userDefined: s.userDefined,
     payloadFormat: s.payloadFormat,
     enabled: s.enabled,
@@ -72,5 +110,7 @@ export function toSubscriptionView(s: Subscription): SubscriptionView {
     previousSecretExpiresAt: s.previousSecretExpiresAt && s.previousSecretExpiresAt > new Date() ? s.previousSecretExpiresAt : null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
+    lastDelivery: deliveries?.last ?? null,
+    successRate24h: deliveries ? successRate(deliveries.since) : null,
   };
 }

@@ -43,7 +43,14 @@ export class UpdateSubscriptionDto {
   @MaxLength(DESCRIPTION_MAX_LENGTH)
   description?: string | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'x-customer-id': 'acme' } })
+  @ApiPropertyOptional({
+    description:
+      'Replaces the whole map, every value given in full: values are write-only, so a header cannot be kept without resending its value ' +
+      '(a masked `••••…` value is refused). `{}` removes them all.',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'x-customer-id': 'acme' },
+  })
   @Present()
   @IsObject()
   headers?: Record<string, string>;

@@ -1,0 +1,54 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { AttemptStats } from '../../../../../libs/db/repositories';
+import { successRate, type DeliveryCounts } from '../../../../../libs/domain/delivery-stats';
+
+export class DeliveryCountsView implements DeliveryCounts {
+  @ApiProperty({ example: 0 }) pending: number;
+  @ApiProperty({ example: 1 }) delivering: number;
+  @ApiProperty({ example: 3 }) retrying: number;
+  @ApiProperty({ example: 1520 }) succeeded: number;
+  @ApiProperty({ example: 4 }) dead_lettered: number;
+  @ApiProperty({ example: 0 }) cancelled: number;
+}
+
+export class DurationPercentilesView {
+  @ApiProperty({ nullable: true, type: Number, example: 84 }) p50: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 412 }) p95: number | null;
+}
+
+/** A tenant's figures since an instant, from the delivery log in Postgres. */
+export class TenantStatsView {
+  @ApiProperty({ example: 'ws_4821' })
+  tenantId: string;
+
+  @ApiProperty({ description: 'Start of the window: deliveries and dead letters created, attempts started, at or after it', type: String, format: 'date-time', example: '2025-11-23T00:00:00.000Z' })
+  since: Date;
+
+  @ApiProperty({ description: 'Deliveries created in the window, by their status now', type: DeliveryCountsView })
+  deliveries: DeliveryCountsView;
+
+  @ApiProperty({ description: 'succeeded / (succeeded + dead_lettered) of those deliveries, 0–1; null when none reached an outcome', nullable: true, type: Number, example: 0.9974 })
+  successRate: number | null;
+
+  @ApiProperty({ description: "HTTP tries to the tenant's endpoints started in the window (scheduled, manual and test)", example: 1571 })
+  attempts: number;
+
+  @ApiProperty({ description: 'Median and 95th percentile of those tries, whole milliseconds (percentile_cont); null without tries', type: DurationPercentilesView })
+  attemptDurationMs: DurationPercentilesView;
+
+  @ApiProperty({ description: 'Dead letters made in the window and still held (not recovered by a retry, discarded or expired)', example: 4 })
+  deadLetters: number;
+}
+
+export function toTenantStatsView(input: { tenantId: string; since: Date; deliveries: DeliveryCounts; attempts: AttemptStats; deadLetters: number }): TenantStatsView {
+  const ms = (v: number | null): number | null => (v === null ? null : Math.round(v));
+  return {
+    tenantId: input.tenantId,
+    since: input.since,
+    deliveries: input.deliveries,
+    successRate: successRate(input.deliveries),
+    attempts: input.attempts.attempts,
+    attemptDurationMs: { p50: ms(input.attempts.durationMs.p50), p95: ms(input.attempts.durationMs.p95) },
+    deadLetters: input.deadLetters,
+  };
+}
