@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IngestAllowed, TenantAllowed } from '../common/auth';
+import { IngestAllowed } from '../common/auth';
 import { pathId } from '../common/ids';
 import { EventAccepted, EventView } from './dto/event.view';
 import { IngestEventDto } from './dto/ingest-event.dto';
