@@ -43,7 +43,7 @@ const TABLE: [Record<string, unknown>, string[]][] = [
   [{ $and: [{ data: { metadata: { env: 'prod' } } }, { data: { status: { $neq: 'failed' } } }] }, ['prod']],
   [{ type: 'image.created', templateId: { $startsWith: 'tpl_' } }, ['prod', 'staging', 'bare', 'failed']],
   [{ type: { $eq: 'video.render.completed' } }, []],
-  [{ tenantId: { $exists: false } }, ['prod', 'staging', 'bare', 'failed']],
+  [{ tenantId: 'default' }, ['prod', 'staging', 'bare', 'failed']],
 ];
 
 describe('payload filters', () => {

@@ -44,7 +44,7 @@ async function seedHistory(ds: DataSource, sub: Subscription, opts: { ageDays: n
     await ds.getRepository(Attempt).insert({ id, deliveryId: delivery.id, subscriptionId: sub.id, number: n, trigger: 'scheduled', url: sub.url, ok: false, statusCode: 500, errorKind: 'http_status', errorMessage: 'HTTP 500', responseExcerpt: 'oops', durationMs: 5, startedAt: at, finishedAt: at });
   }
   if (opts.deadLetterExpires) {
-    await ds.getRepository(DeadLetter).insert({ id: newId('deadLetter'), deliveryId: delivery.id, subscriptionId: sub.id, eventId: event.id, eventType: event.type, reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: at, updatedAt: at, expiresAt: opts.deadLetterExpires });
+    await ds.getRepository(DeadLetter).insert({ id: newId('deadLetter'), deliveryId: delivery.id, subscriptionId: sub.id, tenantId: sub.tenantId, eventId: event.id, eventType: event.type, reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: at, updatedAt: at, expiresAt: opts.deadLetterExpires });
   }
   return { eventId: event.id, deliveryId: delivery.id, attemptIds };
 }

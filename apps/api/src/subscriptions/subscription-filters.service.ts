@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Stores } from '../../../../libs/db/repositories';
+import type { Stores, TenantScope } from '../../../../libs/db/repositories';
 import { matchChecks } from '../../../../libs/domain/matching';
 import { filterProblem, isEmptyFilter, type PayloadFilter } from '../../../../libs/domain/payload-filter';
-import { InvalidFilter, NotFound } from '../common/errors';
+import { InvalidFilter, NotFound, ValidationFailed } from '../common/errors';
 import { STORES } from '../infrastructure/tokens';
 import type { FilterTestDto, FilterTestResult } from './dto/filter-test.dto';
 
@@ -19,11 +19,12 @@ export function checkFilter(filter: Record<string, unknown> | null | undefined):
 export class SubscriptionFiltersService {
   constructor(@Inject(STORES) private readonly stores: Pick<Stores, 'subscriptions'>) {}
 
-  async test(id: string, dto: FilterTestDto): Promise<FilterTestResult> {
-    const s = await this.stores.subscriptions.find(id);
+  async test(id: string, dto: FilterTestDto, scope: TenantScope): Promise<FilterTestResult> {
+    const s = await this.stores.subscriptions.find(id, scope);
     if (!s) throw new NotFound('subscription', id);
     const e = dto.event;
-    const checks = matchChecks(s, { type: e.type, templateId: e.templateId ?? null, tenantId: e.tenantId ?? null, data: e.data ?? {} });
+    if (!e) throw new ValidationFailed('The request is invalid', { problems: ['event must be an object'] });
+    const checks = matchChecks(s, { type: e.type, templateId: e.templateId ?? null, tenantId: e.tenantId ?? s.tenantId, data: e.data ?? {} });
     return { matches: checks.eventType && checks.template && checks.filter, checks };
   }
 }

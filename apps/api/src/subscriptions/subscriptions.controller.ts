@@ -82,7 +82,7 @@ export class SubscriptionsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Whether an event would reach this subscription: its types, templates and payload filter, tried without sending anything' })
   @ApiOkResponse({ type: FilterTestResult })
-  filterTest(@Param('id') id: string, @Body() dto: FilterTestDto): Promise<FilterTestResult> {
-    return this.filters.test(pathId('subscription', id), dto);
+  filterTest(@Param('id') id: string, @Body() dto: FilterTestDto, @CurrentPrincipal() principal: Principal): Promise<FilterTestResult> {
+    return this.filters.test(pathId('subscription', id), dto, tenantScope(principal));
   }
 }

@@ -31,11 +31,13 @@ export class FilterTestEventDto {
 
 /** `POST /v1/subscriptions/:id/filter-test`. */
 export class FilterTestDto {
+  // Checked by the service after the subscription is found, so another tenant's id is a 404 first.
   @ApiProperty({ type: FilterTestEventDto })
+  @IsOptional()
   @IsObject()
   @ValidateNested()
   @Type(() => FilterTestEventDto)
-  event: FilterTestEventDto;
+  event?: FilterTestEventDto;
 }
 
 export class FilterTestChecks {
