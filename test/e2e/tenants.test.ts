@@ -248,7 +248,8 @@ describe('tenants', () => {
     const TENANT_ROUTES = [
       'GET /v1/whoami', 'GET /v1/event-types',
       'POST /v1/subscriptions', 'GET /v1/subscriptions', 'GET /v1/subscriptions/{id}', 'PATCH /v1/subscriptions/{id}', 'DELETE /v1/subscriptions/{id}',
-      'POST /v1/subscriptions/{id}/rotate-secret', 'POST /v1/subscriptions/{id}/test',
+      'POST /v1/subscriptions/{id}/rotate-secret', 'POST /v1/subscriptions/{id}/test', 'POST /v1/subscriptions/{id}/filter-test',
+      'GET /v1/event-types/{id}',
       'GET /v1/deliveries', 'GET /v1/deliveries/{id}', 'POST /v1/deliveries/{id}/retry',
       'GET /v1/dead-letters', 'POST /v1/dead-letters/retry', 'GET /v1/dead-letters/{id}', 'POST /v1/dead-letters/{id}/retry', 'DELETE /v1/dead-letters/{id}',
       'GET /v1/tenants/{id}/stats',
@@ -322,9 +323,12 @@ describe('tenants', () => {
         if (TENANT_ROUTES.includes(route) && !hasId && op.method === 'POST') json = { tenantId: globex.tenantId, ...(op.path === '/v1/subscriptions' ? { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'] } : {}) };
         const answer = await as(acme.token, path, { method: op.method, json });
         cases++;
-        assert.ok(answer.status >= 400 || ['/v1/whoami', '/v1/event-types'].includes(op.path), `${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
-        if (!TENANT_ROUTES.includes(route) || !hasId) {
-          if (['/v1/whoami', '/v1/event-types'].includes(op.path)) {
+        assert.ok(answer.status >= 400 || (op.method === 'GET' && ['/v1/whoami', '/v1/event-types'].includes(op.path)), `${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        if (route === 'GET /v1/event-types/{id}') {
+          // The catalog is shared, not a tenant's: readable, and a name that is no type is a 404.
+          assertError(answer, 404, 'event_type_not_found');
+        } else if (!TENANT_ROUTES.includes(route) || !hasId) {
+          if (op.method === 'GET' && ['/v1/whoami', '/v1/event-types'].includes(op.path)) {
             assert.equal(answer.status, 200, route);
             assert.ok(!JSON.stringify(answer.body).includes(globex.tenantId), `${route} shows nothing of globex`);
           } else {
