@@ -127,8 +127,11 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.equal(await page.evaluate('localStorage.length'), 0);
     assert.deepEqual(await page.context().cookies(), []);
     assert.ok(!page.url().includes(TEST_ADMIN_TOKEN));
-    // No tenants in this Herald yet: no tenant picker.
-    assert.equal(await page.getByLabel('Tenant').count(), 0);
+    // An operator always gets the tenant picker: "All tenants" (the default) and every tenant,
+    // here only the built-in `default`.
+    const picker = page.getByLabel('Tenant');
+    assert.equal(await picker.inputValue(), '', 'all tenants to begin with');
+    assert.deepEqual(await picker.locator('option').allInnerTexts(), ['All tenants', 'Default (default)']);
   });
 
   it('creates a webhook to a real receiver and shows its secret once, with a copy button', async () => {
