@@ -3,7 +3,7 @@
  * Chromium against the real stack (API + worker + Temporal + Postgres) and real receivers: an
  * operator signs in, creates a webhook, tests it, watches deliveries, toggles and deletes it,
  * sees a failing one retry and retries its dead letter; markup from the API renders as text;
- * every page passes axe-core; the CSP holds. Screenshots of each page go to docs/console/.
+ * every page passes axe-core; the CSP holds. A tenant's portal-session link shows that tenant only. Screenshots of each page go to docs/console/.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { PortalTokens } from '../../apps/api/src/common/portal-token';
+import { PORTAL_TOKENS } from '../../apps/api/src/infrastructure/tokens';
 import { Attempt } from '../../libs/db/entities';
 import { createSubscription, imageCreated, postEvent, type CreatedSubscription } from '../support/admin-api';
 import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
@@ -127,8 +129,11 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.equal(await page.evaluate('localStorage.length'), 0);
     assert.deepEqual(await page.context().cookies(), []);
     assert.ok(!page.url().includes(TEST_ADMIN_TOKEN));
-    // No tenants in this Herald yet: no tenant picker.
-    assert.equal(await page.getByLabel('Tenant').count(), 0);
+    // An operator always gets the tenant picker: "All tenants" (the default) and every tenant,
+    // here only the built-in `default`.
+    const picker = page.getByLabel('Tenant');
+    assert.equal(await picker.inputValue(), '', 'all tenants to begin with');
+    assert.deepEqual(await picker.locator('option').allInnerTexts(), ['All tenants', 'Default (default)']);
   });
 
   it('creates a webhook to a real receiver and shows its secret once, with a copy button', async () => {
@@ -230,7 +235,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
   it('toggles the webhook off from the keyboard, and the next event makes no request', async () => {
     await go('#/webhooks');
     await webhookCard(DESCRIPTION).getByText('succeeded').waitFor();
-    assert.match(await webhookCard(DESCRIPTION).innerText(), /100 % of 1 finished/);
+    assert.match(await webhookCard(DESCRIPTION).innerText(), /Success, 24 h\s+100 %/, "the API's successRate24h");
     await axe('webhooks');
     await shot('02-webhooks');
     const toggle = page.getByRole('switch', { name: `Enabled: ${DESCRIPTION}` });
@@ -440,26 +445,140 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       // replaceState: the entry that held the token is gone, not merely left behind.
       assert.equal(await fresh.evaluate('history.length'), 2, 'about:blank and the console, nothing more');
       assert.equal(await fresh.evaluate('sessionStorage.getItem("herald.console.token")'), TEST_ADMIN_TOKEN);
-      // Until tenants (issue 13) issue portal-session tokens, the tenant view is shown with a
-      // stubbed whoami: no tenant picker, no Temporal UI link, the link's expiry in the header.
-      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
-      await fresh.route('**/v1/whoami', (r) => r.fulfill({ json: { kind: 'tenant', tenantId: 'acme', expiresAt } }));
-      await fresh.goto('about:blank');
-      await fresh.goto(`${base}/console/#/deliveries/${retryingDeliveryId}`);
-      await fresh.getByText('Tenant acme').waitFor();
-      await fresh.getByText('link valid until').waitFor();
-      await fresh.getByRole('heading', { name: `Delivery ${retryingDeliveryId}` }).waitFor();
-      assert.equal(await fresh.getByRole('link', { name: 'Open in the Temporal UI' }).count(), 0);
-      assert.equal(await fresh.getByLabel('Tenant').count(), 0);
-      // An id that is not the session's (another tenant's, once tenants exist) is "not found".
-      await fresh.goto(`${base}/console/#/deliveries/dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K`);
-      await fresh.getByRole('alert').getByText('Not found').waitFor();
     } finally {
       await fresh.close();
     }
   });
 
-  it('a link whose token is invalid or expired says so, and leaves no token in the address bar', async () => {
+  describe('tenants: a portal-session link shows one tenant only', () => {
+    const A = 'ws_console_a';
+    const B = 'ws_console_b';
+    const hooks: Record<string, CreatedSubscription> = {};
+    const deliveryIds: Record<string, string> = {};
+
+    before(async () => {
+      for (const [id, name] of [[A, 'Acme Studio'], [B, 'Bolt Prints']]) {
+        assert.equal((await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name } })).status, 201);
+        hooks[id] = await createSubscription(stack, { tenantId: id, url: ok.url, description: `${name} images` });
+        const eventId = await postEvent(stack, { ...imageCreated(), tenantId: id });
+        const [delivery] = await deliveriesOf(stack.db.dataSource, eventId);
+        assert.equal(delivery.subscriptionId, hooks[id].id);
+        deliveryIds[id] = delivery.id;
+        await waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded');
+      }
+    });
+
+    /** The portal-session `url` of the admin API, opened on this stack (its origin is HERALD_PUBLIC_URL's). */
+    const portalLink = async (tenantId: string): Promise<{ token: string; url: string }> => {
+      const { status, body } = await stack.api(`/v1/tenants/${tenantId}/portal-sessions`, { method: 'POST', json: {} });
+      assert.equal(status, 201);
+      const link = new URL(body.url);
+      assert.equal(link.pathname, '/console/');
+      assert.equal(link.hash, `#token=${body.token}`);
+      assert.match(body.token, /^hpt_/);
+      return { token: body.token, url: `${base}${link.pathname}${link.hash}` };
+    };
+
+    it("shows only the tenant's own webhooks and deliveries, with no tenant picker and no Temporal UI link", async () => {
+      const { token, url } = await portalLink(A);
+      const tenant = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      tenant.setDefaultTimeout(15_000);
+      tenant.on('pageerror', (e) => pageErrors.push(e.message));
+      try {
+        await tenant.goto(url);
+        await tenant.getByRole('heading', { name: 'Webhooks' }).waitFor();
+        // The token left the address bar (and the history entry) at once; it lives in sessionStorage.
+        assert.equal(new URL(tenant.url()).hash, '#/webhooks');
+        assert.ok(!tenant.url().includes(token), tenant.url());
+        assert.equal(await tenant.evaluate('history.length'), 2, 'about:blank and the console, nothing more');
+        assert.equal(await tenant.evaluate('sessionStorage.getItem("herald.console.token")'), token);
+        await tenant.getByText(`Tenant ${A}`).waitFor();
+        await tenant.getByText('link valid until').waitFor();
+        await tenant.locator('li.webhook', { hasText: 'Acme Studio images' }).getByText('succeeded').waitFor();
+        assert.deepEqual(await tenant.locator('li.webhook h2.webhook-name').allInnerTexts(), ['Acme Studio images'], "only A's webhook: not B's, not the default tenant's");
+        assert.equal(await tenant.getByLabel('Tenant').count(), 0, 'no tenant picker');
+        const previous = page;
+        page = tenant;
+        try {
+          await axe('tenant webhooks');
+          await shot('14-tenant-webhooks');
+          await go('#/deliveries');
+          await tenant.locator(`tr[data-id="${deliveryIds[A]}"]`).waitFor();
+          assert.equal(await tenant.locator('tbody tr').count(), 1, "only A's delivery in the log");
+          await axe('tenant deliveries');
+          await go(`#/deliveries/${deliveryIds[A]}`);
+          await tenant.getByRole('heading', { name: `Delivery ${deliveryIds[A]}` }).waitFor();
+          await tenant.getByRole('table', { name: 'Attempts' }).getByText('HTTP 200').waitFor();
+          assert.equal(await tenant.getByRole('link', { name: 'Open in the Temporal UI' }).count(), 0);
+          await axe('tenant delivery');
+          // B's delivery, typed into the address bar: the API answers 404, as for an id that does not exist.
+          await go(`#/deliveries/${deliveryIds[B]}`);
+          await tenant.getByRole('alert').getByText('Not found').waitFor();
+          assert.equal(await tenant.getByRole('heading', { name: `Delivery ${deliveryIds[B]}` }).count(), 0);
+          await go(`#/webhooks/${hooks[B].id}`);
+          await tenant.getByRole('alert').getByText('Not found').waitFor();
+        } finally {
+          page = previous;
+        }
+      } finally {
+        await tenant.close();
+      }
+    });
+
+    it('an expired link says so clearly, not a broken page, and leaves no token in the address bar', async () => {
+      // A token this server signed for A, an hour ago, valid for a minute (60 s is the shortest the API issues).
+      const tenantRow = (await stack.api(`/v1/tenants/${A}`)).body;
+      const issuedAt = new Date(Date.now() - 3_600_000);
+      const expired = stack.app.get<PortalTokens>(PORTAL_TOKENS).issue({ tenantId: A, tenantCreatedAt: Date.parse(tenantRow.createdAt), issuedAt, expiresAt: new Date(issuedAt.getTime() + 60_000) });
+      assert.equal((await stack.api('/v1/whoami', { headers: { authorization: `Bearer ${expired}` } })).status, 401);
+      const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      fresh.on('pageerror', (e) => pageErrors.push(e.message));
+      try {
+        await fresh.goto(`${base}/console/#token=${expired}`);
+        await fresh.getByText('Your link has expired or is invalid.').waitFor();
+        assert.equal(await fresh.getByLabel('Admin token').isVisible(), false, "the operator's form stays folded away");
+        assert.ok(!fresh.url().includes(expired), fresh.url());
+        assert.equal(await fresh.evaluate('sessionStorage.getItem("herald.console.token")'), null);
+        assert.equal(await fresh.getByRole('heading', { name: 'Webhooks' }).count(), 0);
+        const previous = page;
+        page = fresh;
+        await axe('expired link');
+        await shot('13-expired-link');
+        page = previous;
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it("an operator switching tenants sees only that tenant's webhooks", async () => {
+      await go('#/webhooks');
+      await webhookCard('Failing endpoint').waitFor();
+      const picker = page.getByLabel('Tenant');
+      assert.deepEqual(await picker.locator('option').allInnerTexts(), ['All tenants', 'Default (default)', `Acme Studio (${A})`, `Bolt Prints (${B})`]);
+      const names = () => page.locator('li.webhook h2.webhook-name').allInnerTexts();
+      await webhookCard('Acme Studio images').waitFor();
+      await webhookCard('Bolt Prints images').waitFor();
+      await picker.selectOption(A);
+      await webhookCard('Failing endpoint').waitFor({ state: 'detached' });
+      assert.deepEqual(await names(), ['Acme Studio images']);
+      await picker.selectOption(B);
+      await webhookCard('Bolt Prints images').waitFor();
+      await webhookCard('Acme Studio images').waitFor({ state: 'detached' });
+      assert.deepEqual(await names(), ['Bolt Prints images']);
+      // The pick holds across a reload (sessionStorage), and the log follows it.
+      await go('#/deliveries');
+      await page.locator(`tr[data-id="${deliveryIds[B]}"]`).waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 1);
+      await page.getByLabel('Tenant').selectOption('default');
+      await page.locator(`tr[data-id="${deliveryIds[B]}"]`).waitFor({ state: 'detached' });
+      await page.locator('tbody tr').first().waitFor();
+      assert.equal(await page.locator(`tr[data-id="${deliveryIds[A]}"]`).count(), 0, 'the default tenant has its own log');
+      await page.getByLabel('Tenant').selectOption({ label: 'All tenants' });
+      await page.locator(`tr[data-id="${deliveryIds[B]}"]`).waitFor();
+    });
+  });
+
+  it('a link whose token is invalid says so, and leaves no token in the address bar', async () => {
     const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       await fresh.goto(`${base}/console/#token=expired-portal-session-token-0123456789`);
@@ -467,11 +586,6 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       assert.equal(await fresh.getByLabel('Admin token').isVisible(), false, "the operator's form stays folded away");
       assert.ok(!fresh.url().includes('expired-portal-session-token'), fresh.url());
       assert.equal(await fresh.evaluate('sessionStorage.getItem("herald.console.token")'), null);
-      const previous = page;
-      page = fresh;
-      await axe('expired link');
-      await shot('13-expired-link');
-      page = previous;
     } finally {
       await fresh.close();
     }

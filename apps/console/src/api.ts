@@ -7,28 +7,24 @@ import { createHeraldClient, dataOf, HeraldApiError, type HeraldClient, type Sch
 export { HeraldApiError as ApiError };
 export type ApiClient = HeraldClient;
 
-export type Subscription = Schemas['SubscriptionView'] & { tenantId?: string };
+export type Subscription = Schemas['SubscriptionView'];
 export type SubscriptionWithSecret = Schemas['SubscriptionWithSecret'];
 export type SubscriptionInput = Schemas['CreateSubscriptionDto'];
 export type Attempt = Schemas['AttemptView'];
-export type Delivery = Schemas['DeliveryView'] & { tenantId?: string };
-export type DeliveryDetail = Schemas['DeliveryDetail'] & { tenantId?: string };
+export type Delivery = Schemas['DeliveryView'];
+export type DeliveryDetail = Schemas['DeliveryDetail'];
 export type DeliveryStatus = Delivery['status'];
 export type HeraldEvent = Schemas['EventView'];
 export type DeadLetter = Schemas['DeadLetterView'];
 /** The catalog may gain an `example` (issue 16 asks for one); shown when present. */
-export type EventType = Schemas['EventTypeView'] & { schema: Record<string, unknown>; example?: Record<string, unknown> };
+export type EventType = Schemas['EventTypeView'] & { example?: Record<string, unknown> };
 export type Whoami = Schemas['WhoamiView'];
 export type PayloadFormat = Subscription['payloadFormat'];
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
-/** Issue 13 (tenants) is not in the API yet: its shapes are the issue's. */
-export interface Tenant {
-  id: string;
-  name: string;
-}
+export type Tenant = Schemas['TenantView'];
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'];
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'dead_lettered', 'cancelled'];
@@ -63,15 +59,7 @@ export function compact<T extends Record<string, string | number | boolean | nul
   return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== '' && v !== null && v !== undefined)) as { [K in keyof T]?: NonNullable<T[K]> };
 }
 
-/**
- * Routes the generated types do not have yet (issue 13's `/v1/tenants`): called untyped, so the
- * console can find out whether they exist. Typed again once libs/api-client is regenerated.
- */
-export function untyped(client: ApiClient): { GET(path: string, init?: { params?: { query?: Record<string, unknown> } }): Promise<{ data?: unknown; error?: unknown; response: Response }> } {
-  return client as unknown as ReturnType<typeof untyped>;
-}
-
-/** Every page of a list, up to `max` rows (for client-side figures the API has no field for yet). */
+/** Every page of a list, up to `max` rows. */
 export async function collect<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, max: number): Promise<T[]> {
   const rows: T[] = [];
   let cursor: string | undefined;

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, call, createApiClient, untyped, type ApiClient, type EventType, type Page, type Tenant, type Whoami } from './api';
+import { ApiError, call, collect, createApiClient, type ApiClient, type EventType, type Tenant, type Whoami } from './api';
 import { KNOWN_EVENT_TYPES } from './catalog';
 import { CatalogPage } from './pages/catalog';
 import { DeadLettersPage } from './pages/dead-letters';
@@ -20,22 +20,14 @@ type Phase =
   | { kind: 'ready'; session: Omit<Session, 'tenantId'>; tenants: Tenant[] };
 
 /**
- * Who the token is decides everything else: `GET /v1/whoami`, then (operators) whether tenants
- * exist, then the catalog. A 401 anywhere ends the session with a message saying why.
+ * Who the token is decides everything else: `GET /v1/whoami`, then (operators) the tenants to
+ * pick from, then the catalog. A 401 anywhere ends the session with a message saying why.
  */
-async function startSession(client: ApiClient): Promise<{ who: Whoami; tenantsAvailable: boolean; tenants: Tenant[]; eventTypes: EventType[] }> {
+async function startSession(client: ApiClient): Promise<{ who: Whoami; tenants: Tenant[]; eventTypes: EventType[] }> {
   const who: Whoami = await call(client.GET('/v1/whoami'));
   const [tenants, eventTypes] = await Promise.all([
-    who.kind === 'admin'
-      ? call(untyped(client).GET('/v1/tenants', { params: { query: { limit: 100 } } })).then(
-          (p) => (p as Page<Tenant>).data,
-          (err: unknown) => {
-            // 404: this Herald has no tenants yet; 403: not this token's to list.
-            if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
-            throw err;
-          },
-        )
-      : Promise.resolve(null),
+    // A tenant session may not list tenants (403): it has its own, from whoami, and no picker.
+    who.kind === 'admin' ? collect((cursor) => call(client.GET('/v1/tenants', { params: { query: { cursor, limit: 100 } } })), 1000) : Promise.resolve([]),
     call(client.GET('/v1/event-types')).then(
       (r) => r.data as EventType[],
       (err: unknown) => {
@@ -44,7 +36,7 @@ async function startSession(client: ApiClient): Promise<{ who: Whoami; tenantsAv
       },
     ),
   ]);
-  return { who, tenantsAvailable: tenants !== null, tenants: tenants ?? [], eventTypes };
+  return { who, tenants, eventTypes };
 }
 
 export function App() {
@@ -64,9 +56,9 @@ export function App() {
     setPhase({ kind: 'checking' });
     const client = createApiClient(token, () => endSession(cameByLink() ? 'expired' : 'invalid'));
     startSession(client).then(
-      ({ who, tenantsAvailable, tenants, eventTypes }) => {
+      ({ who, tenants, eventTypes }) => {
         if (who.kind === 'ingest') return endSession('ingest');
-        setPhase({ kind: 'ready', session: { client, who, tenantsAvailable, eventTypes }, tenants });
+        setPhase({ kind: 'ready', session: { client, who, eventTypes }, tenants });
       },
       (err: unknown) => {
         if (err instanceof ApiError && err.status === 401) return; // endSession already ran
@@ -118,7 +110,7 @@ export function App() {
           </ul>
         </nav>
         <div class="who">
-          {session.who.kind === 'admin' && session.tenantsAvailable && (
+          {session.who.kind === 'admin' && (
             <label>
               Tenant{' '}
               <select
@@ -131,7 +123,7 @@ export function App() {
               >
                 <option value="">All tenants</option>
                 {phase.tenants.map((t) => (
-                  <option key={t.id} value={t.id}>{t.name ? `${t.name} (${t.id})` : t.id}</option>
+                  <option key={t.id} value={t.id}>{t.name && t.name !== t.id ? `${t.name} (${t.id})` : t.id}</option>
                 ))}
               </select>
             </label>

@@ -6,8 +6,6 @@ import { ApiError, type ApiClient, type DeliveryStatus, type EventType, type Who
 export interface Session {
   client: ApiClient;
   who: Whoami;
-  /** Operators only: `GET /v1/tenants` answers (tenants exist in this Herald). */
-  tenantsAvailable: boolean;
   /** The tenant filter: a tenant session's own tenant, or the one an operator picked ('' = all). */
   tenantId: string;
   eventTypes: EventType[];
@@ -21,9 +19,9 @@ export function useSession(): Session {
   return s;
 }
 
-/** `tenantId` for list queries and creates, only where the API knows tenants. */
+/** `tenantId` for an operator's list queries and creates (a tenant session's token implies its own). */
 export function tenantQuery(s: Session): { tenantId?: string } {
-  return s.tenantsAvailable && s.who.kind === 'admin' && s.tenantId ? { tenantId: s.tenantId } : {};
+  return s.who.kind === 'admin' && s.tenantId ? { tenantId: s.tenantId } : {};
 }
 
 export interface Loaded<T> {

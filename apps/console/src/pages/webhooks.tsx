@@ -1,51 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, collect, type ApiClient, type Attempt, type Delivery, type Subscription } from '../api';
+import { call, type Attempt, type Subscription } from '../api';
 import { href } from '../router';
 import { ActionButton, asApiError, CodeBadge, ConfirmButton, ErrorNote, Loading, StatusBadge, tenantQuery, useLoad, useSession, When } from '../ui';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** Deliveries counted per webhook for the 24 h success rate (a busy endpoint shows "≥"). */
-const RATE_SAMPLE = 500;
-
-interface Figures {
-  last: Delivery | null;
-  finished: number;
-  succeeded: number;
-  total: number;
-  capped: boolean;
-}
-
-/**
- * Last delivery status and 24 h success rate, computed here from the delivery log: the API has
- * no per-subscription figures yet. Loaded after the list renders, a few webhooks at a time.
- */
-async function figuresOf(client: ApiClient, sub: Subscription): Promise<Figures> {
-  const since = new Date(Date.now() - DAY_MS).toISOString();
-  const recent = await collect((cursor) => call(client.GET('/v1/deliveries', { params: { query: { subscriptionId: sub.id, since, cursor, limit: 100 } } })), RATE_SAMPLE);
-  const last = recent[0] ?? (await call(client.GET('/v1/deliveries', { params: { query: { subscriptionId: sub.id, limit: 1 } } }))).data[0] ?? null;
-  const finished = recent.filter((d) => d.status === 'succeeded' || d.status === 'dead_lettered');
-  return { last, finished: finished.length, succeeded: finished.filter((d) => d.status === 'succeeded').length, total: recent.length, capped: recent.length >= RATE_SAMPLE };
-}
-
-function useFigures(client: ApiClient, subs: Subscription[]): Record<string, Figures | 'error'> {
-  const [figures, setFigures] = useState<Record<string, Figures | 'error'>>({});
-  useEffect(() => {
-    let live = true;
-    const queue = subs.filter((s) => !(s.id in figures));
-    const worker = async (): Promise<void> => {
-      for (let s = queue.shift(); s && live; s = queue.shift()) {
-        const id = s.id;
-        const f = await figuresOf(client, s).catch(() => 'error' as const);
-        if (live) setFigures((all) => ({ ...all, [id]: f }));
-      }
-    };
-    void Promise.all([worker(), worker(), worker(), worker()]);
-    return () => {
-      live = false;
-    };
-  }, [subs]);
-  return figures;
-}
 
 export function WebhooksPage() {
   const session = useSession();
@@ -57,7 +13,6 @@ export function WebhooksPage() {
     if (page.data) setRows((r) => (cursor ? [...r, ...page.data!.data] : page.data!.data));
   }, [page.data]);
   useEffect(() => setCursor(null), [session.tenantId]);
-  const figures = useFigures(client, rows);
 
   const replace = (s: Subscription): void => setRows((all) => all.map((x) => (x.id === s.id ? s : x)));
   const remove = (id: string): void => setRows((all) => all.filter((x) => x.id !== id));
@@ -80,7 +35,7 @@ export function WebhooksPage() {
       {rows.length > 0 && (
         <ul class="webhooks" aria-label="Webhooks">
           {rows.map((s) => (
-            <WebhookRow key={s.id} sub={s} figures={figures[s.id]} onChange={replace} onDelete={remove} />
+            <WebhookRow key={s.id} sub={s} onChange={replace} onDelete={remove} />
           ))}
         </ul>
       )}
@@ -93,7 +48,7 @@ export function WebhooksPage() {
   );
 }
 
-function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; figures: Figures | 'error' | undefined; onChange: (s: Subscription) => void; onDelete: (id: string) => void }) {
+function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: (s: Subscription) => void; onDelete: (id: string) => void }) {
   const { client } = useSession();
   const [test, setTest] = useState<Attempt>();
   const [toggleError, setToggleError] = useState<ReturnType<typeof asApiError>>();
@@ -134,13 +89,9 @@ function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; f
         <div>
           <dt>Last delivery</dt>
           <dd>
-            {figures === undefined ? (
-              <span class="muted">…</span>
-            ) : figures === 'error' ? (
-              <span class="muted">unavailable</span>
-            ) : figures.last ? (
-              <a href={href(`deliveries/${figures.last.id}`)}>
-                <StatusBadge status={figures.last.status} /> <When iso={figures.last.createdAt} />
+            {sub.lastDelivery ? (
+              <a href={href(`deliveries/${sub.lastDelivery.id}`)}>
+                <StatusBadge status={sub.lastDelivery.status} /> <When iso={sub.lastDelivery.at} />
               </a>
             ) : (
               <span class="muted">none yet</span>
@@ -150,18 +101,7 @@ function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; f
         <div>
           <dt>Success, 24 h</dt>
           <dd>
-            {figures === undefined ? (
-              <span class="muted">…</span>
-            ) : figures === 'error' ? (
-              <span class="muted">unavailable</span>
-            ) : figures.finished === 0 ? (
-              <span class="muted">no finished deliveries</span>
-            ) : (
-              <span>
-                {Math.round((100 * figures.succeeded) / figures.finished)} % of {figures.capped ? '≥' : ''}
-                {figures.finished} finished
-              </span>
-            )}
+            {sub.successRate24h === null ? <span class="muted">no finished deliveries</span> : <span>{percent(sub.successRate24h)}</span>}
           </dd>
         </div>
       </dl>
@@ -193,6 +133,14 @@ function WebhookRow({ sub, figures, onChange, onDelete }: { sub: Subscription; f
       {test && <TestResult attempt={test} />}
     </li>
   );
+}
+
+/** 0–1 as a percentage: whole numbers, but never 100 % for a rate below 1 (nor 0 % above 0). */
+function percent(rate: number): string {
+  const p = Math.round(rate * 100);
+  if (p === 100 && rate < 1) return `${Math.floor(rate * 1000) / 10} %`;
+  if (p === 0 && rate > 0) return '< 1 %';
+  return `${p} %`;
 }
 
 export function TestResult({ attempt }: { attempt: Attempt }) {

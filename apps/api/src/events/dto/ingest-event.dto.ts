@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { SAMPLE_IMAGE_CREATED } from '../../../../../libs/delivery/payload';
-import { TENANT_ID_PATTERN } from '../../../../../libs/domain/tenants';
 import { EVENT_ID_PATTERN } from '../../common/ids';
+import { TenantIdField } from '../../common/tenant-filter';
 
 /** `POST /v1/events`. The data is checked against the JSON Schema of its type by the service. */
 export class IngestEventDto {
@@ -16,14 +16,7 @@ export class IngestEventDto {
   @Matches(EVENT_ID_PATTERN, { message: 'id must be 1 to 255 characters of A-Za-z0-9 _ . : -' })
   id?: string;
 
-  @ApiPropertyOptional({
-    description: "Whose event it is (1..64 of `A-Za-z0-9._:-`): only this tenant's subscriptions receive it; absent = `default`. The tenant need not be registered: an event no subscription matches is accepted and delivered nowhere.",
-    pattern: TENANT_ID_PATTERN.source,
-    example: 'ws_4821',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be 1 to 64 characters of A-Za-z0-9 . _ : -' })
+  @TenantIdField("Whose event it is (1..64 of `A-Za-z0-9._:-`): only this tenant's subscriptions receive it; absent = `default`. The tenant need not be registered: an event no subscription matches is accepted and delivered nowhere.")
   tenantId?: string;
 
   @ApiProperty({ description: 'An event type of the catalog (GET /v1/event-types)', example: 'image.created' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { TENANT_ID_PATTERN } from '../../../../../libs/domain/tenants';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
+import { TenantIdField } from '../../common/tenant-filter';
 
 export const URL_MAX_LENGTH = 2048;
 export const DESCRIPTION_MAX_LENGTH = 1000;
@@ -12,14 +12,7 @@ const EXAMPLE_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /** `POST /v1/subscriptions`. Catalog, URL policy, header and secret rules are checked by the service. */
 export class CreateSubscriptionDto {
-  @ApiPropertyOptional({
-    description: 'The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)',
-    pattern: TENANT_ID_PATTERN.source,
-    example: 'ws_4821',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(TENANT_ID_PATTERN, { message: 'tenantId must be 1 to 64 characters of A-Za-z0-9 . _ : -' })
+  @TenantIdField('The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)')
   tenantId?: string;
 
   @ApiProperty({ description: 'Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS', maxLength: URL_MAX_LENGTH, example: 'https://hooks.example.com/herald' })
