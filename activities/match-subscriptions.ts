@@ -16,7 +16,11 @@ export function matchSubscriptions({ subscriptions, events, deliveries, clock = 
     if (!event) return { eventId, eventType: 'unknown', templateId: null, deliveries: [] };
     const matched = (await subscriptions.findEnabledMatching(event)).filter((s) => matchesFilter(s.filter, event));
     const now = clock();
-    await deliveries.insertPending(event, matched.map((s) => ({ id: newId('delivery'), subscriptionId: s.id, workflowId: deliveryWorkflowId(eventId, s.id) })), now);
+    await deliveries.insertPending(
+      event,
+      matched.map((s) => ({ id: newId('delivery'), subscriptionId: s.id, workflowId: deliveryWorkflowId(eventId, s.id) })),
+      now,
+    );
     await events.markWorkflowStarted(eventId, now);
     return { eventId, tenantId: event.tenantId, eventType: event.type, templateId: event.templateId, deliveries: await deliveries.listMatched(eventId) };
   };

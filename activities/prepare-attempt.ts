@@ -9,7 +9,11 @@ import type { DeliveryRef, PreparedAttempt, SkippedAttempt } from './types';
  */
 export function prepareAttempt({ subscriptions, deliveries, events, secretBox, version, clock = () => new Date() }: ActivityDeps) {
   return async (input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt> => {
-    const [subscription, delivery, event] = await Promise.all([subscriptions.find(input.subscriptionId), deliveries.find(input.deliveryId), events.find(input.eventId)]);
+    const [subscription, delivery, event] = await Promise.all([
+      subscriptions.find(input.subscriptionId),
+      deliveries.find(input.deliveryId),
+      events.find(input.eventId),
+    ]);
     if (!subscription || !delivery || !event) return { kind: 'cancelled', reason: 'subscription deleted' };
     if (!subscription.enabled) return { kind: 'cancelled', reason: 'subscription disabled' };
     if (delivery.status === 'cancelled' && input.trigger === 'scheduled') return { kind: 'cancelled', reason: delivery.lastError ?? 'delivery cancelled' };

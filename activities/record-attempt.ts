@@ -14,21 +14,37 @@ export function recordAttempt({ attempts, clock = () => new Date(), onAttemptRec
     const { outcome } = input;
     const finishedAt = new Date(outcome.finishedAt);
     const nextAttemptAt = input.nextDelayMs === null ? null : new Date(finishedAt.getTime() + input.nextDelayMs);
-    const row = attemptRow({ id: newId('attempt'), deliveryId: input.deliveryId, subscriptionId: input.subscriptionId, number: input.attemptNumber, trigger: input.trigger, url: input.url, outcome });
+    const row = attemptRow({
+      id: newId('attempt'),
+      deliveryId: input.deliveryId,
+      subscriptionId: input.subscriptionId,
+      number: input.attemptNumber,
+      trigger: input.trigger,
+      url: input.url,
+      outcome,
+    });
     const recorded = await attempts.recordAttempt(
       {
         attempt: { ...row, deliveryId: input.deliveryId },
         eventId: input.eventId,
         status: input.status,
         nextAttemptAt,
-        deadLetterPayload: (event, subscription) => JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>,
+        deadLetterPayload: (event, subscription) =>
+          JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>,
       },
       clock,
     );
     if (!recorded) return { attemptId: '', nextAttemptAt: null }; // deleted with its subscription meanwhile
     // Only a row this call inserted is counted: a retry after a lost commit acknowledgement is not a second attempt.
     if (recorded.inserted) {
-      onAttemptRecorded?.({ trigger: input.trigger, status: input.status, ok: outcome.ok, statusCode: outcome.statusCode, errorKind: outcome.errorKind, durationMs: outcome.durationMs });
+      onAttemptRecorded?.({
+        trigger: input.trigger,
+        status: input.status,
+        ok: outcome.ok,
+        statusCode: outcome.statusCode,
+        errorKind: outcome.errorKind,
+        durationMs: outcome.durationMs,
+      });
       if (input.status !== 'retrying') onDeliveryFinished?.(input.status);
     }
     return { attemptId: recorded.attemptId, nextAttemptAt: nextAttemptAt?.toISOString() ?? null };

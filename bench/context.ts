@@ -19,7 +19,9 @@ import { cpuSnapshot, type CpuComponents } from './cpu';
 import type { BenchReceiver } from './receiver';
 import { pool, round } from './stats';
 
-export interface Results { [section: string]: Record<string, unknown> }
+export interface Results {
+  [section: string]: Record<string, unknown>;
+}
 
 export interface BenchOptions {
   quick: boolean;
@@ -50,7 +52,12 @@ export interface Bench {
   subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[]): Promise<string>;
   unsubscribe(ids: string[]): Promise<void>;
   /** Posts n events; returns per-event 202 times and ingest latencies. */
-  ingest(n: number, prefix: string, concurrency?: number, templateId?: string): Promise<{ accepted: Map<string, number>; latencies: number[]; seconds: number }>;
+  ingest(
+    n: number,
+    prefix: string,
+    concurrency?: number,
+    templateId?: string,
+  ): Promise<{ accepted: Map<string, number>; latencies: number[]; seconds: number }>;
   /** CPU time so far of each process of the stack. */
   cpu(): CpuComponents;
   workerRss(): number;
@@ -82,9 +89,17 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const ds = await createDataSource(stack.databaseUrl!).initialize();
   const apiPort = await freePort();
   const env = {
-    PATH: process.env.PATH, DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporal!.address, HERALD_API_PORT: String(apiPort), HERALD_API_HOST: '127.0.0.1',
-    HERALD_ADMIN_TOKEN: ADMIN, HERALD_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'), HERALD_ALLOWED_TARGETS: '127.0.0.1', HERALD_ALLOW_HTTP: 'true',
-    HERALD_LOG_LEVEL: 'warn', HERALD_WORKER_METRICS_PORT: String(await freePort()),
+    PATH: process.env.PATH,
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporal!.address,
+    HERALD_API_PORT: String(apiPort),
+    HERALD_API_HOST: '127.0.0.1',
+    HERALD_ADMIN_TOKEN: ADMIN,
+    HERALD_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
+    HERALD_ALLOWED_TARGETS: '127.0.0.1',
+    HERALD_ALLOW_HTTP: 'true',
+    HERALD_LOG_LEVEL: 'warn',
+    HERALD_WORKER_METRICS_PORT: String(await freePort()),
     // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_'))),
   };
@@ -98,12 +113,21 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const base = `http://127.0.0.1:${apiPort}`;
   const http = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
   const call: Bench['call'] = async (method, path, body) => {
-    const res = await request(base + path, { method, dispatcher: http, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await request(base + path, {
+      method,
+      dispatcher: http,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
   };
   for (let i = 0; ; i++) {
-    try { if ((await call('GET', '/ready')).status === 200) break; } catch { /* starting */ }
+    try {
+      if ((await call('GET', '/ready')).status === 200) break;
+    } catch {
+      /* starting */
+    }
     if (i > 600) throw new Error(`API not ready:\n${api.output()}\n${worker.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -115,10 +139,35 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const pids = { temporal: stack.temporal!.process.pid, worker: worker.child.pid, api: api.child.pid, bench: process.pid };
 
   return {
-    opts, stack, ds, client, api, worker, rssAtStart: workerRss(), workerRss, log, call,
-    results: { meta: { label: opts.label, quick: opts.quick, events: opts.events, concurrency: CONCURRENCY, cores: cpus().length, node: process.version, date: new Date().toISOString() } },
+    opts,
+    stack,
+    ds,
+    client,
+    api,
+    worker,
+    rssAtStart: workerRss(),
+    workerRss,
+    log,
+    call,
+    results: {
+      meta: {
+        label: opts.label,
+        quick: opts.quick,
+        events: opts.events,
+        concurrency: CONCURRENCY,
+        cores: cpus().length,
+        node: process.version,
+        date: new Date().toISOString(),
+      },
+    },
     async subscribe(receiver, tag, templateIds = []) {
-      const res = await call('POST', '/v1/subscriptions', { url: receiver.url, eventTypes: ['image.created'], templateIds, payloadFormat: 'envelope', headers: { 'x-bench-sub': tag } });
+      const res = await call('POST', '/v1/subscriptions', {
+        url: receiver.url,
+        eventTypes: ['image.created'],
+        templateIds,
+        payloadFormat: 'envelope',
+        headers: { 'x-bench-sub': tag },
+      });
       if (res.status !== 201) throw new Error(`subscription: ${res.status} ${JSON.stringify(res.json)}`);
       return res.json.id;
     },
@@ -160,7 +209,13 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
 function stopOnSignal(children: HeraldProcess[], pids: (number | undefined)[], stopStack: () => Promise<void>): void {
   emergencyStop = async () => {
     for (const c of children) c.child.kill('SIGKILL');
-    for (const pid of pids) if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of pids)
+      if (pid)
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     await Promise.race([stopStack(), new Promise((r) => setTimeout(r, 5000))]);
   };
   const stop = (): void => void emergencyStop?.().finally(() => process.exit(130));

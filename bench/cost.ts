@@ -21,14 +21,32 @@ export async function historyCost(client: Client, workflowIds: string[]): Promis
           // A child's start is billed on the parent side (2 actions).
           if (!e.workflowExecutionStartedEventAttributes?.parentWorkflowExecution) actions += 1;
           break;
-        case T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: actions += 2; break;
-        case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: actions += 1; break;
-        case T.EVENT_TYPE_TIMER_STARTED: actions += 1; break;
-        case T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: actions += 1; break;
-        case T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: actions += 1; break;
-        case T.EVENT_TYPE_MARKER_RECORDED: if (!markersInTask) { actions += 1; markersInTask = true; } break;
-        case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: markersInTask = false; break;
-        default: break;
+        case T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+          actions += 2;
+          break;
+        case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+          actions += 1;
+          break;
+        case T.EVENT_TYPE_TIMER_STARTED:
+          actions += 1;
+          break;
+        case T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+          actions += 1;
+          break;
+        case T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+          actions += 1;
+          break;
+        case T.EVENT_TYPE_MARKER_RECORDED:
+          if (!markersInTask) {
+            actions += 1;
+            markersInTask = true;
+          }
+          break;
+        case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+          markersInTask = false;
+          break;
+        default:
+          break;
       }
     }
   }
@@ -41,8 +59,15 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined):
  * Where an idle delivery's time goes, from its two histories: server timestamps of each step,
  * in ms after the event workflow started (the API answers 202 right after that start).
  */
-export async function latencyBreakdown(client: Client, eventWorkflowId: string, deliveryWorkflowId: string, clientTimes: { accepted: number; arrived: number }): Promise<Record<string, number>> {
-  const [event, delivery] = await Promise.all([eventWorkflowId, deliveryWorkflowId].map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []));
+export async function latencyBreakdown(
+  client: Client,
+  eventWorkflowId: string,
+  deliveryWorkflowId: string,
+  clientTimes: { accepted: number; arrived: number },
+): Promise<Record<string, number>> {
+  const [event, delivery] = await Promise.all(
+    [eventWorkflowId, deliveryWorkflowId].map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []),
+  );
   const at = (events: typeof event, type: number): number => ms(events.find((e) => e.eventType === type)?.eventTime);
   const t0 = at(event, T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
   return {

@@ -24,7 +24,9 @@ function processCpuMs(pid: number): number {
 }
 
 function childrenOf(parent: number): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)[1]) === parent).map(Number);
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)[1]) === parent)
+    .map(Number);
 }
 
 export function cpuSnapshot(pids: Record<string, number | undefined>, postmaster?: number): CpuComponents {

@@ -82,9 +82,14 @@ async function main(): Promise<void> {
 /** One row per figure; with a baseline, its value sits beside this run's. */
 function markdown(r: Results, baseline?: Results): string {
   const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  const head = baseline ? `| section | figure | ${baseline.meta.label ?? 'before'} | ${r.meta.label} |\n|---|---|---|---|` : '| section | figure | value |\n|---|---|---|';
-  const rows = Object.entries(r).flatMap(([section, values]) => Object.entries(values).map(([k, v]) =>
-    baseline ? `| ${section} | ${k} | ${show(baseline[section]?.[k])} | ${show(v)} |` : `| ${section} | ${k} | ${show(v)} |`));
+  const head = baseline
+    ? `| section | figure | ${baseline.meta.label ?? 'before'} | ${r.meta.label} |\n|---|---|---|---|`
+    : '| section | figure | value |\n|---|---|---|';
+  const rows = Object.entries(r).flatMap(([section, values]) =>
+    Object.entries(values).map(([k, v]) =>
+      baseline ? `| ${section} | ${k} | ${show(baseline[section]?.[k])} | ${show(v)} |` : `| ${section} | ${k} | ${show(v)} |`,
+    ),
+  );
   return `# Herald benchmark (${r.meta.date})\n\n${head}\n${rows.join('\n')}\n`;
 }
 

@@ -80,12 +80,17 @@ async function main(): Promise<void> {
     stopping = true;
     const started = stack !== undefined || children.length > 0;
     if (started) say('\nherald: stopping…');
-    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-      setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
-    })));
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+          }),
+      ),
+    );
     await stack?.stop();
     if (started) say('herald: stopped');
     process.exit(code);
@@ -104,11 +109,21 @@ async function main(): Promise<void> {
   await assertPortFree(ports.api, 'HERALD_API_PORT');
   await assertPortFree(ports.workerMetrics, 'HERALD_WORKER_METRICS_PORT');
 
-  say(`herald: starting ${[embeddedPg && 'Postgres', devTemporal && 'the Temporal dev server'].filter(Boolean).join(' and ') || 'against DATABASE_URL and TEMPORAL_ADDRESS'}…`);
+  say(
+    `herald: starting ${[embeddedPg && 'Postgres', devTemporal && 'the Temporal dev server'].filter(Boolean).join(' and ') || 'against DATABASE_URL and TEMPORAL_ADDRESS'}…`,
+  );
   stack = await startStack({
     stateDir: STATE,
     postgres: embeddedPg ? { port: ports.postgres, portVariable: 'HERALD_DEV_PG_PORT' } : false,
-    temporal: devTemporal ? { port: ports.temporal, uiPort: ports.temporalUi, persist: true, portVariable: 'HERALD_DEV_TEMPORAL_PORT / HERALD_DEV_TEMPORAL_UI_PORT', retentionDays: loadRetentionDays(env) } : false,
+    temporal: devTemporal
+      ? {
+          port: ports.temporal,
+          uiPort: ports.temporalUi,
+          persist: true,
+          portVariable: 'HERALD_DEV_TEMPORAL_PORT / HERALD_DEV_TEMPORAL_UI_PORT',
+          retentionDays: loadRetentionDays(env),
+        }
+      : false,
     database: embeddedPg ? 'herald' : { url: process.env.DATABASE_URL! },
   });
   env.DATABASE_URL = stack.databaseUrl!;
@@ -123,8 +138,14 @@ async function main(): Promise<void> {
   let workerPolling: () => void = () => undefined;
   let workerSpoke = Date.now();
   const polling = new Promise<void>((resolve) => (workerPolling = resolve));
-  for (const [name, entry] of [['api', 'apps/api/src/main.js'], ['worker', 'apps/worker/src/main.js']] as const) {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist', entry)], { env, stdio: ['ignore', name === 'worker' ? 'pipe' : 'inherit', 'inherit'] });
+  for (const [name, entry] of [
+    ['api', 'apps/api/src/main.js'],
+    ['worker', 'apps/worker/src/main.js'],
+  ] as const) {
+    const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist', entry)], {
+      env,
+      stdio: ['ignore', name === 'worker' ? 'pipe' : 'inherit', 'inherit'],
+    });
     if (name === 'worker') {
       let tail = '';
       child.stdout?.on('data', (d: Buffer) => {

@@ -51,7 +51,11 @@ class AdminApi {
       // fetch rejects with a TypeError only when no response came; anything else is not ours to explain.
       if (!(err instanceof TypeError)) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new HeraldApiError(0, 'unreachable', `cannot reach the Herald API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? HERALD_API_URL sets where it is`);
+      throw new HeraldApiError(
+        0,
+        'unreachable',
+        `cannot reach the Herald API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? HERALD_API_URL sets where it is`,
+      );
     }
     return dataOf(result);
   }
@@ -60,7 +64,11 @@ class AdminApi {
 /** A plain text table: a header row, then rows, columns padded to their widest cell. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : (c ?? '').padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -71,10 +79,12 @@ const oneLine = (v: unknown, max = 60): string => {
 };
 
 // Argument parsers: commander turns an InvalidArgumentError into a usage error naming the argument.
-const idOf = (prefix: string, what: string) => (id: string): string => {
-  if (!id.startsWith(prefix)) throw new InvalidArgumentError(`${JSON.stringify(id)} is not a ${what} id (they start with ${prefix})`);
-  return id;
-};
+const idOf =
+  (prefix: string, what: string) =>
+  (id: string): string => {
+    if (!id.startsWith(prefix)) throw new InvalidArgumentError(`${JSON.stringify(id)} is not a ${what} id (they start with ${prefix})`);
+    return id;
+  };
 const isoTime = (v: string): string => {
   if (Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('must be an ISO 8601 time, e.g. 2025-01-31T12:00:00Z');
   return v;
@@ -93,12 +103,15 @@ const positiveInt = (v: string): number => {
 const subscriptionOption = (description: string): Option => new Option('--subscription <sub_id>', description).argParser(idOf('sub_', 'subscription'));
 const sinceOption = (): Option => new Option('--since <ISO>', 'dead-lettered at or after this time (ISO 8601)').argParser(isoTime);
 const untilOption = (): Option => new Option('--until <ISO>', 'dead-lettered at or before this time (ISO 8601)').argParser(isoTime);
-const jsonOption = (): Option => new Option('--json', 'print the API\'s answer as JSON');
+const jsonOption = (): Option => new Option('--json', "print the API's answer as JSON");
 const tenantOption = (description: string): Option => new Option('--tenant <tenant_id>', description).argParser(tenantId);
 const limitOption = (): Option => new Option('--limit <N>', 'list at most N').argParser(positiveInt).default(100);
 
 /** Every page of a list, up to `limit` rows; `more` when the API had more. */
-async function pages<T>(limit: number, fetchPage: (cursor: string | undefined, pageSize: number) => Promise<{ data?: T[]; nextCursor?: string | null } | undefined>): Promise<{ rows: T[]; more: boolean }> {
+async function pages<T>(
+  limit: number,
+  fetchPage: (cursor: string | undefined, pageSize: number) => Promise<{ data?: T[]; nextCursor?: string | null } | undefined>,
+): Promise<{ rows: T[]; more: boolean }> {
   const rows: T[] = [];
   let cursor: string | undefined;
   do {
@@ -113,52 +126,106 @@ type Attempt = Schemas['AttemptView'];
 type DeliveryStatus = Schemas['DeliveryView']['status'];
 const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'];
 
-async function deadLettersList(api: AdminApi, io: Io, opts: { tenant?: string; subscription?: string; since?: string; until?: string; limit: number; json?: boolean }): Promise<void> {
+async function deadLettersList(
+  api: AdminApi,
+  io: Io,
+  opts: { tenant?: string; subscription?: string; since?: string; until?: string; limit: number; json?: boolean },
+): Promise<void> {
   const { rows, more } = await pages(opts.limit, (cursor, limit) =>
-    api.call((c) => c.GET('/v1/dead-letters', { params: { query: { tenantId: opts.tenant, subscriptionId: opts.subscription, since: opts.since, until: opts.until, cursor, limit } } })),
+    api.call((c) =>
+      c.GET('/v1/dead-letters', {
+        params: { query: { tenantId: opts.tenant, subscriptionId: opts.subscription, since: opts.since, until: opts.until, cursor, limit } },
+      }),
+    ),
   );
   if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
   if (rows.length === 0) return io.out('no dead letters\n');
-  io.out(table(
-    ['ID', 'DELIVERY', 'TENANT', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'DEAD SINCE', 'REASON'],
-    rows.map((d) => [cell(d.id), cell(d.deliveryId), cell(d.tenantId), cell(d.subscriptionId), cell(d.eventType), cell(d.attemptCount), cell(d.lastStatusCode), cell(d.createdAt), oneLine(d.reason, 50)]),
-  ));
+  io.out(
+    table(
+      ['ID', 'DELIVERY', 'TENANT', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'DEAD SINCE', 'REASON'],
+      rows.map((d) => [
+        cell(d.id),
+        cell(d.deliveryId),
+        cell(d.tenantId),
+        cell(d.subscriptionId),
+        cell(d.eventType),
+        cell(d.attemptCount),
+        cell(d.lastStatusCode),
+        cell(d.createdAt),
+        oneLine(d.reason, 50),
+      ]),
+    ),
+  );
   io.out(`${rows.length} dead letter(s)${more ? ' (more: raise --limit)' : ''}\n`);
 }
 
-async function deadLettersRetry(api: AdminApi, io: Io, id: string | undefined, opts: { tenant?: string; subscription?: string; since?: string; until?: string }): Promise<void> {
+async function deadLettersRetry(
+  api: AdminApi,
+  io: Io,
+  id: string | undefined,
+  opts: { tenant?: string; subscription?: string; since?: string; until?: string },
+): Promise<void> {
   if (id && (opts.subscription || opts.tenant)) throw new UsageError('give either a dead letter id or --subscription/--tenant, not both');
   if (id) {
     const result = await api.call((c) => c.POST('/v1/dead-letters/{id}/retry', { params: { path: { id } } }));
     io.out(`retry started for dead letter ${id}${describeRetry(result)}\n`);
     return;
   }
-  if (!opts.subscription && !opts.tenant) throw new UsageError('dead-letters retry needs a dead letter id (dlq_…), or --subscription sub_… or --tenant <tenant_id> for a bulk retry');
-  const result = await api.call((c) => c.POST('/v1/dead-letters/retry', { body: { tenantId: opts.tenant, subscriptionId: opts.subscription, since: opts.since, until: opts.until } }));
+  if (!opts.subscription && !opts.tenant)
+    throw new UsageError('dead-letters retry needs a dead letter id (dlq_…), or --subscription sub_… or --tenant <tenant_id> for a bulk retry');
+  const result = await api.call((c) =>
+    c.POST('/v1/dead-letters/retry', { body: { tenantId: opts.tenant, subscriptionId: opts.subscription, since: opts.since, until: opts.until } }),
+  );
   const restarted = Number(result?.restarted ?? 0);
   const remaining = Number(result?.remaining ?? 0);
   const of = [opts.subscription, opts.tenant && `tenant ${opts.tenant}`].filter(Boolean).join(' in ');
-  io.out(`restarted ${restarted} dead-lettered deliver${restarted === 1 ? 'y' : 'ies'} of ${of}; ${remaining} remaining${remaining > 0 ? ' (run the command again to continue)' : ''}\n`);
+  io.out(
+    `restarted ${restarted} dead-lettered deliver${restarted === 1 ? 'y' : 'ies'} of ${of}; ${remaining} remaining${remaining > 0 ? ' (run the command again to continue)' : ''}\n`,
+  );
 }
 
-async function deliveriesList(api: AdminApi, io: Io, opts: { tenant?: string; subscription?: string; status?: DeliveryStatus; limit: number; json?: boolean }): Promise<void> {
+async function deliveriesList(
+  api: AdminApi,
+  io: Io,
+  opts: { tenant?: string; subscription?: string; status?: DeliveryStatus; limit: number; json?: boolean },
+): Promise<void> {
   const { rows, more } = await pages(opts.limit, (cursor, limit) =>
-    api.call((c) => c.GET('/v1/deliveries', { params: { query: { tenantId: opts.tenant, subscriptionId: opts.subscription, status: opts.status, cursor, limit } } })),
+    api.call((c) =>
+      c.GET('/v1/deliveries', { params: { query: { tenantId: opts.tenant, subscriptionId: opts.subscription, status: opts.status, cursor, limit } } }),
+    ),
   );
   if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
   if (rows.length === 0) return io.out('no deliveries\n');
-  io.out(table(
-    ['ID', 'STATUS', 'TENANT', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'CREATED'],
-    rows.map((d) => [cell(d.id), cell(d.status), cell(d.tenantId), cell(d.subscriptionId), cell(d.eventType), cell(d.attemptCount), cell(d.lastStatusCode), cell(d.createdAt)]),
-  ));
+  io.out(
+    table(
+      ['ID', 'STATUS', 'TENANT', 'SUBSCRIPTION', 'EVENT TYPE', 'ATTEMPTS', 'LAST STATUS', 'CREATED'],
+      rows.map((d) => [
+        cell(d.id),
+        cell(d.status),
+        cell(d.tenantId),
+        cell(d.subscriptionId),
+        cell(d.eventType),
+        cell(d.attemptCount),
+        cell(d.lastStatusCode),
+        cell(d.createdAt),
+      ]),
+    ),
+  );
   io.out(`${rows.length} deliver${rows.length === 1 ? 'y' : 'ies'}${more ? ' (more: raise --limit)' : ''}\n`);
 }
 
 async function tenantsList(api: AdminApi, io: Io, opts: { namePrefix?: string; limit: number; json?: boolean }): Promise<void> {
-  const { rows, more } = await pages(opts.limit, (cursor, limit) => api.call((c) => c.GET('/v1/tenants', { params: { query: { namePrefix: opts.namePrefix, cursor, limit } } })));
+  const { rows, more } = await pages(opts.limit, (cursor, limit) =>
+    api.call((c) => c.GET('/v1/tenants', { params: { query: { namePrefix: opts.namePrefix, cursor, limit } } })),
+  );
   if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
   if (rows.length === 0) return io.out('no tenants\n');
-  io.out(table(['ID', 'NAME', 'CREATED', 'METADATA'], rows.map((t) => [cell(t.id), cell(t.name), cell(t.createdAt), oneLine(JSON.stringify(t.metadata), 50)])));
+  io.out(
+    table(
+      ['ID', 'NAME', 'CREATED', 'METADATA'],
+      rows.map((t) => [cell(t.id), cell(t.name), cell(t.createdAt), oneLine(JSON.stringify(t.metadata), 50)]),
+    ),
+  );
   io.out(`${rows.length} tenant(s)${more ? ' (more: raise --limit)' : ''}\n`);
 }
 
@@ -178,7 +245,10 @@ async function tenantsShow(api: AdminApi, io: Io, id: string, opts: { json?: boo
 }
 
 async function tenantsDelete(api: AdminApi, io: Io, id: string, opts: { yes?: boolean }): Promise<void> {
-  if (!opts.yes) throw new UsageError(`deleting tenant ${id} deletes its subscriptions with their delivery logs and dead letters and stops their running deliveries; add --yes to do it`);
+  if (!opts.yes)
+    throw new UsageError(
+      `deleting tenant ${id} deletes its subscriptions with their delivery logs and dead letters and stops their running deliveries; add --yes to do it`,
+    );
   await api.call((c) => c.DELETE('/v1/tenants/{id}', { params: { path: { id } } }));
   io.out(`tenant ${id} deleted with its subscriptions; their running deliveries were told to stop\n`);
 }
@@ -213,10 +283,19 @@ async function deliveriesShow(api: AdminApi, io: Io, id: string, opts: { json?: 
   io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(14)}${cell(v)}`).join('\n') + '\n\n');
   const attempts = d.attempts ?? [];
   if (attempts.length === 0) return io.out('no attempts yet\n');
-  io.out(table(
-    ['#', 'TRIGGER', 'STARTED', 'RESULT', 'DURATION', 'ERROR'],
-    attempts.map((a) => [cell(a.number), cell(a.trigger), cell(a.startedAt), attemptResult(a), `${a.durationMs} ms`, oneLine(a.ok ? '' : a.error ?? a.errorKind, 70)]),
-  ));
+  io.out(
+    table(
+      ['#', 'TRIGGER', 'STARTED', 'RESULT', 'DURATION', 'ERROR'],
+      attempts.map((a) => [
+        cell(a.number),
+        cell(a.trigger),
+        cell(a.startedAt),
+        attemptResult(a),
+        `${a.durationMs} ms`,
+        oneLine(a.ok ? '' : (a.error ?? a.errorKind), 70),
+      ]),
+    ),
+  );
 }
 
 async function deliveriesRetry(api: AdminApi, io: Io, id: string): Promise<void> {
@@ -251,10 +330,12 @@ async function eventTypesApply(api: AdminApi, io: Io, file: string, opts: { json
   const entries = readCatalogFile(file);
   const results: { name: string; outcome: 'created' | 'updated' | 'unchanged'; version: number }[] = [];
   for (const t of entries) {
-    const existing = await api.call((c) => c.GET('/v1/event-types/{name}', { params: { path: { name: t.name } } })).catch((err: unknown) => {
-      if (err instanceof HeraldApiError && err.status === 404) return undefined;
-      throw err;
-    });
+    const existing = await api
+      .call((c) => c.GET('/v1/event-types/{name}', { params: { path: { name: t.name } } }))
+      .catch((err: unknown) => {
+        if (err instanceof HeraldApiError && err.status === 404) return undefined;
+        throw err;
+      });
     if (!existing) {
       const created = await api.call((c) => c.POST('/v1/event-types', { body: t }));
       results.push({ name: t.name, outcome: 'created', version: created.version });
@@ -264,9 +345,15 @@ async function eventTypesApply(api: AdminApi, io: Io, file: string, opts: { json
     const updated = await api.call((c) => c.PATCH('/v1/event-types/{name}', { params: { path: { name: t.name } }, body }));
     results.push({ name: t.name, outcome: updated.updatedAt === existing.updatedAt ? 'unchanged' : 'updated', version: updated.version });
   }
-  if (opts.json) return io.out(`${JSON.stringify(results, null, 2)}
+  if (opts.json)
+    return io.out(`${JSON.stringify(results, null, 2)}
 `);
-  io.out(table(['EVENT TYPE', 'RESULT', 'VERSION'], results.map((r) => [r.name, r.outcome, String(r.version)])));
+  io.out(
+    table(
+      ['EVENT TYPE', 'RESULT', 'VERSION'],
+      results.map((r) => [r.name, r.outcome, String(r.version)]),
+    ),
+  );
   const count = (o: string): number => results.filter((r) => r.outcome === o).length;
   io.out(`${results.length} event type(s): ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged
 `);
@@ -275,15 +362,26 @@ async function eventTypesApply(api: AdminApi, io: Io, file: string, opts: { json
 async function eventTypesList(api: AdminApi, io: Io, opts: { json?: boolean; archived?: boolean }): Promise<void> {
   const list = await api.call((c) => c.GET('/v1/event-types', { params: { query: { includeArchived: opts.archived } } }));
   const rows = list?.data ?? [];
-  if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}
+  if (opts.json)
+    return io.out(`${JSON.stringify(rows, null, 2)}
 `);
-  io.out(table(['EVENT TYPE', 'GROUP', 'VERSION', 'ARCHIVED', 'DESCRIPTION'], rows.map((t) => [t.name, cell(t.group), String(t.version), cell(t.archivedAt), oneLine(t.description, 60)])));
+  io.out(
+    table(
+      ['EVENT TYPE', 'GROUP', 'VERSION', 'ARCHIVED', 'DESCRIPTION'],
+      rows.map((t) => [t.name, cell(t.group), String(t.version), cell(t.archivedAt), oneLine(t.description, 60)]),
+    ),
+  );
 }
 
 /** `herald help`: every command with its usage line(s), from the command tree. */
 function overview(program: Command): string {
   const lines = program.commands.flatMap((group) =>
-    group.commands.flatMap((cmd) => cmd.usage().split(' | ').map((form) => `  herald ${group.name()} ${cmd.name()} ${form}`)),
+    group.commands.flatMap((cmd) =>
+      cmd
+        .usage()
+        .split(' | ')
+        .map((form) => `  herald ${group.name()} ${cmd.name()} ${form}`),
+    ),
   );
   return `herald — ${program.description()}
 
@@ -312,8 +410,8 @@ function cli(io: Io, api: AdminApi): Command {
     .command('list')
     .description('list dead letters, newest first')
     .usage('[--tenant <tenant_id>] [--subscription sub_…] [--since ISO] [--until ISO] [--limit N] [--json]')
-    .addOption(tenantOption('only this tenant\'s dead letters'))
-    .addOption(subscriptionOption('only this subscription\'s dead letters'))
+    .addOption(tenantOption("only this tenant's dead letters"))
+    .addOption(subscriptionOption("only this subscription's dead letters"))
     .addOption(sinceOption())
     .addOption(untilOption())
     .addOption(limitOption())
@@ -321,7 +419,7 @@ function cli(io: Io, api: AdminApi): Command {
     .action((opts: Parameters<typeof deadLettersList>[2]) => deadLettersList(api, io, opts));
   deadLetters
     .command('retry')
-    .description('retry one dead letter, or a subscription\'s or tenant\'s dead letters in bulk (each gets one manual attempt)')
+    .description("retry one dead letter, or a subscription's or tenant's dead letters in bulk (each gets one manual attempt)")
     .usage('<dlq_id> | --subscription sub_… | --tenant <tenant_id> [--since ISO] [--until ISO]')
     .addArgument(new Argument('[dlq_id]', 'the dead letter to retry').argParser(idOf('dlq_', 'dead letter')))
     .addOption(subscriptionOption('retry every dead letter of this subscription (at most 1000 per call)'))
@@ -335,8 +433,8 @@ function cli(io: Io, api: AdminApi): Command {
     .command('list')
     .description('list deliveries, newest first')
     .usage('[--tenant <tenant_id>] [--subscription sub_…] [--status S] [--limit N] [--json]')
-    .addOption(tenantOption('only this tenant\'s deliveries'))
-    .addOption(subscriptionOption('only this subscription\'s deliveries'))
+    .addOption(tenantOption("only this tenant's deliveries"))
+    .addOption(subscriptionOption("only this subscription's deliveries"))
     .addOption(new Option('--status <status>', 'only deliveries in this status').choices(DELIVERY_STATUSES))
     .addOption(limitOption())
     .addOption(jsonOption())
@@ -404,7 +502,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 0;
   } catch (thrown) {
     // --help and `help` end here with exit code 0; a group without its command has printed its help.
-    if (thrown instanceof CommanderError && (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.help')) return thrown.exitCode === 0 ? 0 : 2;
+    if (thrown instanceof CommanderError && (thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.help'))
+      return thrown.exitCode === 0 ? 0 : 2;
     const err = thrown instanceof CommanderError ? new UsageError(thrown.message.replace(/^error: /, '')) : thrown;
     if (err instanceof UsageError) {
       io.err(`herald: ${err.message}\nRun "herald help" for usage.\n`);

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERALD_BOOTSTRAP_TEST_TOOLS=1 bash scripts/bootstrap.sh
-npx eslint .
+npm run -s lint
 exec node dist/test/run.js "$@"

@@ -26,7 +26,11 @@ async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   const files = SUITES.flatMap((s) => {
     const dir = join(__dirname, s);
-    try { return testFiles(dir); } catch { return []; }
+    try {
+      return testFiles(dir);
+    } catch {
+      return [];
+    }
   }).filter((f) => filters.length === 0 || filters.some((x) => relative(__dirname, f).includes(x)));
   if (files.length === 0) {
     process.stderr.write('no test files matched\n');
@@ -63,10 +67,16 @@ async function main(): Promise<number> {
  * rewrites it; a filtered run prints its figures.
  */
 function writeReliabilityReport(dir: string, full: boolean): void {
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
   if (files.length === 0) return;
   const rows = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, string | number | undefined>);
-  const faults = rows.filter((r) => r.scenario !== undefined).map((r) => `| ${r.scenario} | ${r.expected} | ${r.received} | ${r.lost} | ${r.duplicated} | ${r.notes ?? ''} |`);
+  const faults = rows
+    .filter((r) => r.scenario !== undefined)
+    .map((r) => `| ${r.scenario} | ${r.expected} | ${r.received} | ${r.lost} | ${r.duplicated} | ${r.notes ?? ''} |`);
   const security = rows.filter((r) => r.check !== undefined).map((r) => `| ${r.check} | ${r.cases} | ${r.refused} | ${r.through} | ${r.notes ?? ''} |`);
   const doc = `# Reliability
 
@@ -90,7 +100,10 @@ ${security.join('\n')}
   else process.stderr.write(`\n${doc}`);
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`test runner failed: ${describeFailure(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`test runner failed: ${describeFailure(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -129,6 +129,15 @@ async function sendOrInterrupted(url: string, sealedRequest: string): Promise<At
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     const now = new Date().toISOString();
-    return { ok: false, statusCode: null, errorKind: 'network', error: `attempt interrupted: ${err.cause?.message ?? err.message}`, durationMs: 0, responseExcerpt: null, startedAt: now, finishedAt: now };
+    return {
+      ok: false,
+      statusCode: null,
+      errorKind: 'network',
+      error: `attempt interrupted: ${err.cause?.message ?? err.message}`,
+      durationMs: 0,
+      responseExcerpt: null,
+      startedAt: now,
+      finishedAt: now,
+    };
   }
 }

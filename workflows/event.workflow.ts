@@ -27,7 +27,10 @@ export async function eventWorkflow(input: { eventId: string }): Promise<EventRe
         // A delivery already started (this workflow replayed after a crash) is not started twice.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
-        typedSearchAttributes: deliverySearchAttributes({ eventId: match.eventId, tenantId: match.tenantId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId }, { attempts: 0 }),
+        typedSearchAttributes: deliverySearchAttributes(
+          { eventId: match.eventId, tenantId: match.tenantId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId },
+          { attempts: 0 },
+        ),
       }),
     ),
   );

@@ -6,9 +6,13 @@ import { round } from '../stats';
 export async function measureCostPerEvent(b: Bench): Promise<void> {
   const [evt] = await b.ds.query(`SELECT event_id, subscription_id FROM deliveries WHERE status = 'succeeded' AND event_id LIKE 'evt_e2e1_%' LIMIT 1`);
   b.results.cost_success = await historyCost(b.client, [`event:${evt.event_id}`, `delivery:${evt.event_id}:${evt.subscription_id}`]);
-  const rows = await b.ds.query(`SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts, (SELECT count(*) FROM events) AS events,
+  const rows = await b.ds
+    .query(`SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts, (SELECT count(*) FROM events) AS events,
     pg_total_relation_size('deliveries') + pg_total_relation_size('attempts') + pg_total_relation_size('events') AS bytes`);
   const d = Number(rows[0].deliveries);
-  b.results.postgres_per_delivery = { rows: round((Number(rows[0].deliveries) + Number(rows[0].attempts) + Number(rows[0].events)) / d, 2), bytes: Math.round(Number(rows[0].bytes) / d) };
+  b.results.postgres_per_delivery = {
+    rows: round((Number(rows[0].deliveries) + Number(rows[0].attempts) + Number(rows[0].events)) / d, 2),
+    bytes: Math.round(Number(rows[0].bytes) / d),
+  };
   b.log(`cost: ${JSON.stringify(b.results.cost_success)} pg ${JSON.stringify(b.results.postgres_per_delivery)}`);
 }

@@ -23,7 +23,11 @@ export async function measureDeadLetterCost(b: Bench): Promise<void> {
     const w = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'bench-dead-letter', dataSource: b.ds });
     const workflowId = deliveryWorkflowId(event.id, sub.id);
     await w.runUntil(async () => {
-      const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue: 'bench-dead-letter', workflowId, args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }] });
+      const handle = await env.client.workflow.start('deliveryWorkflow', {
+        taskQueue: 'bench-dead-letter',
+        workflowId,
+        args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }],
+      });
       await handle.result().catch(() => undefined); // fails with DeliveryExhausted, as designed
     });
     const cost = await historyCost(env.client, [workflowId]);

@@ -17,8 +17,12 @@ export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
   const last = Math.max(...receiver.arrivals.values());
   const lat = [...receiver.arrivals.entries()].map(([k, t]) => t - accepted.get(k.split('|')[0])!);
   b.results[`e2e_x${fanout}`] = {
-    events, deliveries: events * fanout, deliveries_per_s: round((events * fanout) / ((last - t0) / 1000)),
-    latency_202_to_arrival_ms: mapRound(summary(lat)), ingest_per_s: round(events / seconds), ingest_ms: mapRound(summary(latencies)),
+    events,
+    deliveries: events * fanout,
+    deliveries_per_s: round((events * fanout) / ((last - t0) / 1000)),
+    latency_202_to_arrival_ms: mapRound(summary(lat)),
+    ingest_per_s: round(events / seconds),
+    ingest_ms: mapRound(summary(latencies)),
     cpu_ms_per_delivery: cpuPer(cpu0, b.cpu(), events * fanout),
   };
   b.log(`e2e ×${fanout}: ${JSON.stringify(b.results[`e2e_x${fanout}`])}`);

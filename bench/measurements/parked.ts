@@ -8,7 +8,11 @@ import { pool, round, summary } from '../stats';
 function fileMiB(path: string): number {
   let total = 0;
   for (const suffix of ['', '-wal', '-shm']) {
-    try { total += statSync(path + suffix).size; } catch { /* absent */ }
+    try {
+      total += statSync(path + suffix).size;
+    } catch {
+      /* absent */
+    }
   }
   return total / 2 ** 20;
 }
@@ -32,8 +36,13 @@ export async function measureParked(b: Bench): Promise<void> {
   }
   const [{ size }] = await b.ds.query(`SELECT pg_database_size('herald') AS size`);
   const results: Record<string, unknown> = {
-    deliveries: parked, seconds_to_park: round(parkedAfter), worker_rss_mib: rss, worker_rss_at_start_mib: b.rssAtStart, temporal_db_mib: round(fileMiB(join(b.stack.dir, 'temporal.db'))),
-    postgres_db_mib: round(Number(size) / 2 ** 20), api_list_ms: mapRound(summary(apiLat)),
+    deliveries: parked,
+    seconds_to_park: round(parkedAfter),
+    worker_rss_mib: rss,
+    worker_rss_at_start_mib: b.rssAtStart,
+    temporal_db_mib: round(fileMiB(join(b.stack.dir, 'temporal.db'))),
+    postgres_db_mib: round(Number(size) / 2 ** 20),
+    api_list_ms: mapRound(summary(apiLat)),
   };
   b.results.parked = results;
   b.log(`parked: ${JSON.stringify(results)}`);
@@ -49,7 +58,9 @@ export async function measureParked(b: Bench): Promise<void> {
     if (Date.now() > deadline) throw new Error('timed out waiting for drain');
     const ids: { id: string }[] = await b.ds.query(`SELECT id FROM deliveries WHERE subscription_id = $1 AND status <> 'succeeded'`, [sub]);
     signalled += ids.length;
-    await pool(ids.length, CONCURRENCY, async (i) => { await b.call('POST', `/v1/deliveries/${ids[i].id}/retry`); });
+    await pool(ids.length, CONCURRENCY, async (i) => {
+      await b.call('POST', `/v1/deliveries/${ids[i].id}/retry`);
+    });
     let seen = failing.arrivals.size;
     let lastProgress = Date.now();
     while (failing.arrivals.size < parked && Date.now() - lastProgress < 15_000) {

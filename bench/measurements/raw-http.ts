@@ -11,7 +11,12 @@ export async function measureRawHttp(b: Bench): Promise<void> {
   const n = b.opts.events;
   const t0 = performance.now();
   await pool(n, CONCURRENCY, async (i) => {
-    const res = await request(receiver.url, { method: 'POST', dispatcher: http, body: JSON.stringify({ bench_key: `raw${i}`, ...SAMPLE_IMAGE_CREATED }), headers: { 'content-type': 'application/json' } });
+    const res = await request(receiver.url, {
+      method: 'POST',
+      dispatcher: http,
+      body: JSON.stringify({ bench_key: `raw${i}`, ...SAMPLE_IMAGE_CREATED }),
+      headers: { 'content-type': 'application/json' },
+    });
     await res.body.dump();
   });
   b.results.raw_http = { requests: n, requests_per_s: round(n / ((performance.now() - t0) / 1000)) };

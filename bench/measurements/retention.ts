@@ -16,7 +16,8 @@ interface Size {
 }
 
 async function size(b: Bench): Promise<Size> {
-  const [r] = await b.ds.query(`SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts,
+  const [r] = await b.ds
+    .query(`SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts,
     pg_total_relation_size('events') + pg_total_relation_size('deliveries') + pg_total_relation_size('attempts') AS bytes`);
   return { events: Number(r.events), deliveries: Number(r.deliveries), attempts: Number(r.attempts), bytes: Number(r.bytes) };
 }
@@ -40,14 +41,32 @@ export async function measureRetention(b: Bench): Promise<void> {
       const prefix = `ret${cycle}`;
       // A modest concurrency: the figure is bytes, not throughput.
       await b.ingest(n, prefix, 8, 'tpl_retention');
-      await eventually(async () => Number((await b.ds.query(`SELECT count(*) AS c FROM deliveries WHERE subscription_id = $1 AND event_id LIKE $2 AND status = 'succeeded'`, [sub, `${prefix}\\_%`]))[0].c) === n, 300_000, `cycle ${cycle} delivered`);
+      await eventually(
+        async () =>
+          Number(
+            (
+              await b.ds.query(`SELECT count(*) AS c FROM deliveries WHERE subscription_id = $1 AND event_id LIKE $2 AND status = 'succeeded'`, [
+                sub,
+                `${prefix}\\_%`,
+              ])
+            )[0].c,
+          ) === n,
+        300_000,
+        `cycle ${cycle} delivered`,
+      );
       const loaded = await size(b);
       // As if the window had passed: the rows of this cycle only.
       const age = `${DEFAULT_RETENTION_DAYS + 1} days`;
-      await b.ds.query(`UPDATE deliveries SET created_at = created_at - $2::interval, updated_at = updated_at - $2::interval WHERE event_id LIKE $1`, [`${prefix}\\_%`, age]);
+      await b.ds.query(`UPDATE deliveries SET created_at = created_at - $2::interval, updated_at = updated_at - $2::interval WHERE event_id LIKE $1`, [
+        `${prefix}\\_%`,
+        age,
+      ]);
       await b.ds.query(`UPDATE events SET received_at = received_at - $2::interval WHERE id LIKE $1`, [`${prefix}\\_%`, age]);
       const t0 = performance.now();
-      const purged = await b.client.workflow.execute(purgeHistoryWorkflow, { taskQueue: 'herald-deliveries', workflowId: `bench-retention-${cycle}-${Date.now()}` });
+      const purged = await b.client.workflow.execute(purgeHistoryWorkflow, {
+        taskQueue: 'herald-deliveries',
+        workflowId: `bench-retention-${cycle}-${Date.now()}`,
+      });
       const seconds = (performance.now() - t0) / 1000;
       await b.ds.query(`VACUUM (ANALYZE) events, deliveries, attempts`);
       const after = await size(b);
@@ -57,7 +76,9 @@ export async function measureRetention(b: Bench): Promise<void> {
         after_purge: after,
         bytes_per_delivery_loaded: Math.round((loaded.bytes - before.bytes) / n),
       };
-      b.log(`retention cycle ${cycle}: loaded ${JSON.stringify(loaded)}, purged ${purged.deliveries} deliveries / ${purged.events} events in ${round(seconds, 2)} s, after ${JSON.stringify(after)}`);
+      b.log(
+        `retention cycle ${cycle}: loaded ${JSON.stringify(loaded)}, purged ${purged.deliveries} deliveries / ${purged.events} events in ${round(seconds, 2)} s, after ${JSON.stringify(after)}`,
+      );
     }
     const c = (i: number) => figures[`cycle_${i}`] as { loaded: Size; after_purge: Size };
     figures.loaded_bytes_by_cycle = CYCLES.map((i) => c(i).loaded.bytes);

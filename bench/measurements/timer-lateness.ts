@@ -27,11 +27,17 @@ export async function startTimerLateness(b: Bench): Promise<{ measured: Promise<
 
   const measured = (async () => {
     await eventually(async () => timerRequests() >= SAMPLE * 3, 300_000, 'third attempts');
-    await eventually(async () => Number((await b.ds.query(`SELECT count(*) AS n FROM attempts WHERE subscription_id = $1 AND number = 3`, [sub]))[0].n) >= SAMPLE, 30_000, 'third attempts recorded');
+    await eventually(
+      async () => Number((await b.ds.query(`SELECT count(*) AS n FROM attempts WHERE subscription_id = $1 AND number = 3`, [sub]))[0].n) >= SAMPLE,
+      30_000,
+      'third attempts recorded',
+    );
     const lateness: { ms: number }[] = await b.ds.query(
       `SELECT extract(epoch FROM a3.started_at - (a2.finished_at + interval '60 seconds')) * 1000 AS ms
          FROM attempts a2 JOIN attempts a3 ON a3.delivery_id = a2.delivery_id AND a3.number = 3
-        WHERE a2.number = 2 AND a2.subscription_id = $1`, [sub]);
+        WHERE a2.number = 2 AND a2.subscription_id = $1`,
+      [sub],
+    );
     b.results.timer_lateness_ms = { ...mapRound(summary(lateness.map((r) => Number(r.ms)))), under_load: b.opts.quick ? 1 : 0 };
     b.log(`1-minute timer lateness: ${JSON.stringify(b.results.timer_lateness_ms)}`);
     await b.unsubscribe([sub]); // their next attempt, 5 minutes on, finds the subscription disabled

@@ -6,70 +6,80 @@ import { z } from 'zod';
  * message that names it instead of failing later in the middle of a delivery.
  */
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const port = z.coerce.number().int().min(1).max(65535);
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
-const secretKey = z
-  .string()
-  .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes, base64 or hex encoded (e.g. `openssl rand -base64 32`)');
+const secretKey = z.string().refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes, base64 or hex encoded (e.g. `openssl rand -base64 32`)');
 
 // Events, deliveries and attempts older than this are purged hourly (dead letters keep their 7 days);
 // the dev server's namespace retention follows it.
 const retentionDaysField = z.coerce.number().int().min(1).max(3650).default(30);
 
-const schema = z.object({
-  DATABASE_URL: z.string().url({ message: 'must be a postgres:// URL' }).refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
-  TEMPORAL_TLS: bool.optional(),
-  TEMPORAL_TLS_CERT: z.string().optional(),
-  TEMPORAL_TLS_KEY: z.string().optional(),
-  TEMPORAL_TLS_CA: z.string().optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
-  TEMPORAL_API_KEY: z.string().optional(),
-  HERALD_TASK_QUEUE: z.string().min(1).default('herald-deliveries'),
-  HERALD_API_PORT: port.default(3000),
-  HERALD_API_HOST: z.string().default('0.0.0.0'),
-  // Where users reach this API (and its console) from outside; portal-session links start with it.
-  HERALD_PUBLIC_URL: z.string().url({ message: 'must be an http(s) URL' }).refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL').optional(),
-  HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  HERALD_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  // Failed authentications one client address may make within the window before it gets 429s.
-  HERALD_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
-  HERALD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
-  HERALD_ALLOWED_TARGETS: list.default(''),
-  HERALD_ALLOW_HTTP: bool.default('false'),
-  HERALD_EGRESS_PROXY: z.string().url().optional(),
-  HERALD_SECRET_KEY: secretKey,
-  HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
-  // 0: any free port (logged at start), so several workers can share a host.
-  HERALD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  // 100 cut worker RSS (bench/results) but stalled deliveries after a Postgres outage in
-  // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
-  HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
-  HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
-  HERALD_RETENTION_DAYS: retentionDaysField,
-  // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
-  HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
-  // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
-  HERALD_CONSOLE_FRAME_ANCESTORS: z
-    .string()
-    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
-    .refine((v) => v.every(isFrameAncestor), "must be origins like https://app.example.com (or 'self'), space or comma separated")
-    .default(''),
-  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
-  HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
-}).superRefine((c, ctx) => {
-  if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
-    ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_KEY'], message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together' });
-  }
-});
+const schema = z
+  .object({
+    DATABASE_URL: z
+      .string()
+      .url({ message: 'must be a postgres:// URL' })
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+    TEMPORAL_TLS: bool.optional(),
+    TEMPORAL_TLS_CERT: z.string().optional(),
+    TEMPORAL_TLS_KEY: z.string().optional(),
+    TEMPORAL_TLS_CA: z.string().optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+    TEMPORAL_API_KEY: z.string().optional(),
+    HERALD_TASK_QUEUE: z.string().min(1).default('herald-deliveries'),
+    HERALD_API_PORT: port.default(3000),
+    HERALD_API_HOST: z.string().default('0.0.0.0'),
+    // Where users reach this API (and its console) from outside; portal-session links start with it.
+    HERALD_PUBLIC_URL: z
+      .string()
+      .url({ message: 'must be an http(s) URL' })
+      .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+      .optional(),
+    HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    HERALD_INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Failed authentications one client address may make within the window before it gets 429s.
+    HERALD_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
+    HERALD_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    HERALD_ALLOWED_TARGETS: list.default(''),
+    HERALD_ALLOW_HTTP: bool.default('false'),
+    HERALD_EGRESS_PROXY: z.string().url().optional(),
+    HERALD_SECRET_KEY: secretKey,
+    HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
+    // 0: any free port (logged at start), so several workers can share a host.
+    HERALD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    // 100 cut worker RSS (bench/results) but stalled deliveries after a Postgres outage in
+    // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
+    HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+    HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+    HERALD_RETENTION_DAYS: retentionDaysField,
+    // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
+    HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
+    // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
+    HERALD_CONSOLE_FRAME_ANCESTORS: z
+      .string()
+      .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+      .refine((v) => v.every(isFrameAncestor), "must be origins like https://app.example.com (or 'self'), space or comma separated")
+      .default(''),
+    HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
+    HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_KEY'], message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together' });
+    }
+  });
 
 type Env = z.infer<typeof schema>;
 
@@ -114,7 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
       taskQueue: e.HERALD_TASK_QUEUE,
-      tls: tlsWanted ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME } : undefined,
+      tls: tlsWanted
+        ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+        : undefined,
       apiKey: e.TEMPORAL_API_KEY,
     },
     api: {
@@ -127,7 +139,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     delivery: { allowedTargets: e.HERALD_ALLOWED_TARGETS, allowHttp: e.HERALD_ALLOW_HTTP, egressProxy: e.HERALD_EGRESS_PROXY },
     secretKeys: { current: decodeKey(e.HERALD_SECRET_KEY)!, previous: e.HERALD_SECRET_KEY_PREVIOUS ? decodeKey(e.HERALD_SECRET_KEY_PREVIOUS) : undefined },
-    worker: { metricsPort: e.HERALD_WORKER_METRICS_PORT, maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS, maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES },
+    worker: {
+      metricsPort: e.HERALD_WORKER_METRICS_PORT,
+      maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
+      maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES,
+    },
     retention: { days: e.HERALD_RETENTION_DAYS },
     dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000 },
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },

@@ -71,7 +71,12 @@ export function prepareRequest(input: {
 }
 
 /** Stage "send": the HTTP call and nothing else; every result, good or bad, comes back as data. */
-export async function sendRequest(sender: HttpSender, url: string, request: AttemptRequest, opts: { clock?: () => Date; signal?: AbortSignal } = {}): Promise<AttemptOutcome> {
+export async function sendRequest(
+  sender: HttpSender,
+  url: string,
+  request: AttemptRequest,
+  opts: { clock?: () => Date; signal?: AbortSignal } = {},
+): Promise<AttemptOutcome> {
   const startedAt = (opts.clock ?? (() => new Date()))();
   const outcome = await sender.send({ url, headers: request.headers, body: request.body }, opts.signal);
   return { ...outcome, startedAt: startedAt.toISOString(), finishedAt: new Date(startedAt.getTime() + outcome.durationMs).toISOString() };
@@ -96,7 +101,15 @@ export interface AttemptRow {
 }
 
 /** Stage "record": the Attempt row an outcome makes (response truncated, duration in whole ms). */
-export function attemptRow(input: { id: string; deliveryId: string | null; subscriptionId: string; number: number; trigger: AttemptTrigger; url: string; outcome: AttemptOutcome }): AttemptRow {
+export function attemptRow(input: {
+  id: string;
+  deliveryId: string | null;
+  subscriptionId: string;
+  number: number;
+  trigger: AttemptTrigger;
+  url: string;
+  outcome: AttemptOutcome;
+}): AttemptRow {
   const { outcome } = input;
   return {
     id: input.id,

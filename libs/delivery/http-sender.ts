@@ -135,7 +135,12 @@ export function createHttpSender({
       }
       if (statusCode >= 300 && statusCode < 400) {
         const location = firstHeader(res.headers.location);
-        return failure('redirect', location ? `HTTP ${statusCode} redirect to ${location} (redirects are not followed)` : `HTTP ${statusCode} (redirects are not followed)`, statusCode, excerpt.text());
+        return failure(
+          'redirect',
+          location ? `HTTP ${statusCode} redirect to ${location} (redirects are not followed)` : `HTTP ${statusCode} (redirects are not followed)`,
+          statusCode,
+          excerpt.text(),
+        );
       }
       return failure('http_status', `HTTP ${statusCode}`, statusCode, excerpt.text());
     } catch (err) {
@@ -198,7 +203,16 @@ class Excerpt {
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED']);
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED',

@@ -157,9 +157,7 @@ function unmap(range: Range): Range {
 // ---------------------------------------------------------------------------------------------
 // The policy
 
-export type UrlCheck =
-  | { ok: true; url: URL }
-  | { ok: false; kind: 'invalid_url' | 'ssrf_blocked'; reason: string };
+export type UrlCheck = { ok: true; url: URL } | { ok: false; kind: 'invalid_url' | 'ssrf_blocked'; reason: string };
 
 /** What a connect-time refusal looks like to the HTTP client; the sender maps the code to `ssrf_blocked`. */
 export class SsrfBlockedError extends Error {

@@ -39,6 +39,12 @@ export function ensureDevEnv(dir: string = stateDir()): Record<string, string> {
   if (missing.length === 0) return found;
   const env = { ...found, ...Object.fromEntries(missing.map((k) => [k, wanted[k]()])) };
   mkdirSync(dir, { recursive: true });
-  writeFileSync(devEnvFile(dir), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    devEnvFile(dir),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   return env;
 }

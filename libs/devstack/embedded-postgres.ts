@@ -37,7 +37,13 @@ interface Account {
  * world-traversable runtime dir (`/var/lib/herald`, or HERALD_PG_RUNTIME_DIR), in a folder named
  * after the path it stands in for: the same clone finds the same data on its next start.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent?: boolean; log?: (m: string) => void; portVariable?: string }): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  persistent?: boolean;
+  log?: (m: string) => void;
+  portVariable?: string;
+}): Promise<RunningPostgres> {
   const log = opts.log ?? ((): void => undefined);
   const account = process.getuid?.() === 0 ? postgresAccount() : undefined;
   let bin = binaries();
@@ -83,7 +89,9 @@ function binaries(): Binaries {
   try {
     entry = require.resolve(pkg);
   } catch {
-    throw new StackError(`no PostgreSQL binaries for ${os}-${arch()} (${pkg} is not installed): run \`npm run bootstrap\`, or set DATABASE_URL to a Postgres of your own`);
+    throw new StackError(
+      `no PostgreSQL binaries for ${os}-${arch()} (${pkg} is not installed): run \`npm run bootstrap\`, or set DATABASE_URL to a Postgres of your own`,
+    );
   }
   const root = join(dirname(entry), '..', 'native');
   return { root, initdb: join(root, 'bin', 'initdb'), postgres: join(root, 'bin', 'postgres') };
@@ -98,10 +106,14 @@ function postgresAccount(): Account {
   const found = lookup();
   if (found) return found;
   spawnSync('groupadd', ['--system', 'postgres'], { stdio: 'ignore' });
-  spawnSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
+  spawnSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres'], {
+    stdio: 'ignore',
+  });
   const created = lookup();
   if (created) return created;
-  throw new StackError('Postgres will not run as root and there is no `postgres` user to run it as (useradd failed): create one (`useradd --system postgres`), run as another user, or set DATABASE_URL');
+  throw new StackError(
+    'Postgres will not run as root and there is no `postgres` user to run it as (useradd failed): create one (`useradd --system postgres`), run as another user, or set DATABASE_URL',
+  );
 }
 
 /** Whether `account` can reach `path` (every directory on the way traversable), asked as that account. */
@@ -115,7 +127,9 @@ function runtimeDir(): string {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const st = lstatSync(dir);
   if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0 || (st.mode & 0o001) === 0) {
-    throw new StackError(`${dir} must be a directory owned by root, mode 0755, for Postgres to run as the postgres user: fix it, or set HERALD_PG_RUNTIME_DIR to another directory`);
+    throw new StackError(
+      `${dir} must be a directory owned by root, mode 0755, for Postgres to run as the postgres user: fix it, or set HERALD_PG_RUNTIME_DIR to another directory`,
+    );
   }
   return dir;
 }
@@ -123,9 +137,13 @@ function runtimeDir(): string {
 /** `/root/herald/.herald/postgres` → `<runtime>/root_herald_.herald_postgres-<hash>`: readable, and unique per path. */
 function standIn(path: string, account: Account): string {
   const dir = runtimeDir();
-  if (!reachable(dir, account)) throw new StackError(`the postgres user cannot enter ${dir}: make the directories on its way world-traversable, or set HERALD_PG_RUNTIME_DIR`);
+  if (!reachable(dir, account))
+    throw new StackError(`the postgres user cannot enter ${dir}: make the directories on its way world-traversable, or set HERALD_PG_RUNTIME_DIR`);
   const real = join(realpathSync(dirname(path)), basename(path));
-  const slug = real.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-60).replace(/^[^A-Za-z0-9]+/, '');
+  const slug = real
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(-60)
+    .replace(/^[^A-Za-z0-9]+/, '');
   return join(dir, `${slug}-${createHash('sha256').update(real).digest('hex').slice(0, 10)}`);
 }
 
@@ -152,7 +170,8 @@ function copyBinaries(source: Binaries, account: Account): Binaries {
     }
   }
   const copy: Binaries = { root: target, initdb: join(target, 'bin', 'initdb'), postgres: join(target, 'bin', 'postgres') };
-  if (!reachable(copy.postgres, account)) throw new StackError(`the postgres user cannot run ${copy.postgres}: make its directories world-traversable, or set HERALD_PG_RUNTIME_DIR`);
+  if (!reachable(copy.postgres, account))
+    throw new StackError(`the postgres user cannot run ${copy.postgres}: make its directories world-traversable, or set HERALD_PG_RUNTIME_DIR`);
   return copy;
 }
 
@@ -166,13 +185,24 @@ async function initialise(initdb: string, dataDir: string, account: Account | un
   }
   try {
     const child = spawn(initdb, [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--lc-messages=C'], {
-      ...account, cwd: '/', env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'],
+      ...account,
+      cwd: '/',
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout?.on('data', (d: Buffer) => { output += d.toString(); log(d.toString()); });
-    child.stderr?.on('data', (d: Buffer) => { output += d.toString(); log(d.toString()); });
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+      log(d.toString());
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+      log(d.toString());
+    });
     const code = await new Promise<number | null>((done, fail) => {
-      child.once('error', (err: NodeJS.ErrnoException) => fail(new StackError(`could not run ${initdb} (${err.code ?? err.message}): run \`npm run bootstrap\`, or set DATABASE_URL`)));
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        fail(new StackError(`could not run ${initdb} (${err.code ?? err.message}): run \`npm run bootstrap\`, or set DATABASE_URL`)),
+      );
       child.once('close', (c) => done(c));
     });
     if (code !== 0) throw new StackError(`initdb failed for ${dataDir} (exit ${code}): ${lastLine(output)}`);
@@ -181,9 +211,19 @@ async function initialise(initdb: string, dataDir: string, account: Account | un
   }
 }
 
-async function start(postgres: string, dataDir: string, port: number, account: Account | undefined, log: (m: string) => void, portVariable = 'its port setting'): Promise<ChildProcess> {
+async function start(
+  postgres: string,
+  dataDir: string,
+  port: number,
+  account: Account | undefined,
+  log: (m: string) => void,
+  portVariable = 'its port setting',
+): Promise<ChildProcess> {
   const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...FLAGS], {
-    ...account, cwd: '/', env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'],
+    ...account,
+    cwd: '/',
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   let onData: (d: Buffer) => void = () => undefined;
@@ -197,11 +237,20 @@ async function start(postgres: string, dataDir: string, port: number, account: A
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('error', (err: NodeJS.ErrnoException) => fail(new StackError(`could not run ${postgres} (${err.code ?? err.message}): run \`npm run bootstrap\`, or set DATABASE_URL`)));
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new StackError(`could not run ${postgres} (${err.code ?? err.message}): run \`npm run bootstrap\`, or set DATABASE_URL`)),
+    );
     onExit = (code, signal): void => {
-      if (/could not bind|Address already in use/i.test(output)) fail(new StackError(`port ${port} is taken, Postgres cannot listen there: set ${portVariable} to a free port, or stop what listens on it`));
-      else if (/lock file "postmaster.pid" already exists/.test(output)) fail(new StackError(`another Postgres already runs on ${dataDir}: stop it (or the \`npm start\` it belongs to), or set HERALD_STATE_DIR to another directory`));
-      else if (/incompatible with server/.test(output)) fail(new StackError(`${dataDir} holds data of another PostgreSQL version: move it away, or set HERALD_STATE_DIR to another directory`));
+      if (/could not bind|Address already in use/i.test(output))
+        fail(new StackError(`port ${port} is taken, Postgres cannot listen there: set ${portVariable} to a free port, or stop what listens on it`));
+      else if (/lock file "postmaster.pid" already exists/.test(output))
+        fail(
+          new StackError(
+            `another Postgres already runs on ${dataDir}: stop it (or the \`npm start\` it belongs to), or set HERALD_STATE_DIR to another directory`,
+          ),
+        );
+      else if (/incompatible with server/.test(output))
+        fail(new StackError(`${dataDir} holds data of another PostgreSQL version: move it away, or set HERALD_STATE_DIR to another directory`));
       else fail(new StackError(`Postgres exited at start (${signal ?? `exit ${code}`}): ${lastLine(output)}`));
     };
     child.once('exit', onExit);

@@ -52,26 +52,36 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   };
 
   const [pg, temporal] = await Promise.allSettled([
-    opts.postgres === false ? undefined : (async () => {
-      const port = opts.postgres ? opts.postgres.port ?? (await freePort()) : await freePort();
-      const server = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port, persistent, portVariable: opts.postgres ? opts.postgres.portVariable : undefined, log: opts.log });
-      stops.push(() => server.stop());
-      return server;
-    })(),
-    opts.temporal === false ? undefined : (async () => {
-      const t = opts.temporal || {};
-      const server = await startTemporalDevServer({
-        port: t.port ?? (await freePort()),
-        uiPort: t.uiPort,
-        dbFile: t.persist ? join(dir, 'temporal.db') : undefined,
-        portVariable: t.portVariable,
-        retentionDays: t.retentionDays,
-        log: opts.log,
-      });
-      // Temporal stops before Postgres whatever order they came up in.
-      stops.unshift(() => server.stop());
-      return server;
-    })(),
+    opts.postgres === false
+      ? undefined
+      : (async () => {
+          const port = opts.postgres ? (opts.postgres.port ?? (await freePort())) : await freePort();
+          const server = await startEmbeddedPostgres({
+            dataDir: join(dir, 'postgres'),
+            port,
+            persistent,
+            portVariable: opts.postgres ? opts.postgres.portVariable : undefined,
+            log: opts.log,
+          });
+          stops.push(() => server.stop());
+          return server;
+        })(),
+    opts.temporal === false
+      ? undefined
+      : (async () => {
+          const t = opts.temporal || {};
+          const server = await startTemporalDevServer({
+            port: t.port ?? (await freePort()),
+            uiPort: t.uiPort,
+            dbFile: t.persist ? join(dir, 'temporal.db') : undefined,
+            portVariable: t.portVariable,
+            retentionDays: t.retentionDays,
+            log: opts.log,
+          });
+          // Temporal stops before Postgres whatever order they came up in.
+          stops.unshift(() => server.stop());
+          return server;
+        })(),
   ]);
   if (pg.status === 'rejected' || temporal.status === 'rejected') {
     await stop();

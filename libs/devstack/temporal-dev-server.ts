@@ -19,7 +19,15 @@ export interface RunningTemporal {
  * updated once the server is up), so Temporal keeps histories as long as Postgres keeps the
  * delivery log (HERALD_RETENTION_DAYS).
  */
-export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; namespace?: string; log?: (chunk: string) => void; portVariable?: string; retentionDays?: number }): Promise<RunningTemporal> {
+export async function startTemporalDevServer(opts: {
+  port: number;
+  uiPort?: number;
+  dbFile?: string;
+  namespace?: string;
+  log?: (chunk: string) => void;
+  portVariable?: string;
+  retentionDays?: number;
+}): Promise<RunningTemporal> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   // WAL with synchronous=NORMAL survives a kill -9 of the server (only an OS crash can lose the
   // last transactions) and is an order of magnitude faster than SQLite's default full sync.
@@ -37,12 +45,19 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (err: NodeJS.ErrnoException) => reject(new StackError(`could not run the Temporal CLI (${err.code ?? err.message}): run \`npm run bootstrap\` (or set HERALD_TEMPORAL_CLI)`))));
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StackError(`could not run the Temporal CLI (${err.code ?? err.message}): run \`npm run bootstrap\` (or set HERALD_TEMPORAL_CLI)`)),
+    ),
+  );
   await Promise.race([
     waitForPort(opts.port, 60_000),
     spawnFailed,
     exited.then(() => {
-      if (/address already in use|bind:/i.test(output)) throw new StackError(`a port of the Temporal dev server (${opts.port}${opts.uiPort ? ` or UI ${opts.uiPort}` : ''}) is taken: set ${opts.portVariable ?? 'its port setting'} to a free port, or stop what listens there`);
+      if (/address already in use|bind:/i.test(output))
+        throw new StackError(
+          `a port of the Temporal dev server (${opts.port}${opts.uiPort ? ` or UI ${opts.uiPort}` : ''}) is taken: set ${opts.portVariable ?? 'its port setting'} to a free port, or stop what listens there`,
+        );
       const last = output.trim().split('\n').filter(Boolean).pop() ?? 'no output';
       throw new StackError(`temporal server start-dev exited at start (code ${child.exitCode}): ${last}`);
     }),
@@ -87,7 +102,17 @@ export async function setNamespaceRetention(address: string, namespace: string, 
 
 /** The namespace's retention of closed workflow histories, in days. */
 export async function namespaceRetentionDays(address: string, namespace: string): Promise<number> {
-  const { stdout } = await promisify(execFile)(temporalCliPath(), ['operator', 'namespace', 'describe', '--address', address, '--namespace', namespace, '-o', 'json']);
+  const { stdout } = await promisify(execFile)(temporalCliPath(), [
+    'operator',
+    'namespace',
+    'describe',
+    '--address',
+    address,
+    '--namespace',
+    namespace,
+    '-o',
+    'json',
+  ]);
   const ttl = String((JSON.parse(stdout) as { config?: { workflowExecutionRetentionTtl?: string } }).config?.workflowExecutionRetentionTtl ?? '0s');
   return Number(ttl.replace(/s$/, '')) / 86_400;
 }

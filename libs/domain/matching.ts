@@ -6,7 +6,6 @@
  */
 import { matchesFilter, type FilterableEvent, type PayloadFilter } from './payload-filter';
 
-
 /**
  * Every filter that receives `eventType`: the exact type, each family it belongs to, deepest
  * first (`video.render.*`, `video.*`), and `*`.
@@ -37,8 +36,15 @@ export interface MatchableSubscription {
 }
 
 /** Each part of the rule but tenant and enabled, for a filter test that explains itself. */
-export function matchChecks(s: Omit<MatchableSubscription, 'enabled' | 'tenantId'>, event: FilterableEvent): { eventType: boolean; template: boolean; filter: boolean } {
-  return { eventType: matchesEventType(s.eventTypes, event.type), template: matchesTemplate(s.templateIds, event.templateId), filter: matchesFilter(s.filter, event) };
+export function matchChecks(
+  s: Omit<MatchableSubscription, 'enabled' | 'tenantId'>,
+  event: FilterableEvent,
+): { eventType: boolean; template: boolean; filter: boolean } {
+  return {
+    eventType: matchesEventType(s.eventTypes, event.type),
+    template: matchesTemplate(s.templateIds, event.templateId),
+    filter: matchesFilter(s.filter, event),
+  };
 }
 
 /** The whole rule: the event's own tenant, the event type passes a filter, the template is in scope, the payload passes the filter, enabled. */

@@ -58,9 +58,11 @@ function checkNode(node: Record<string, unknown>, path: string, depth: number, r
   // the root) only the logical operators sit beside the event's fields.
   if (root) {
     const comparison = ops.find((k) => !logical.includes(k));
-    if (comparison) return { path: `${path}/${escape(comparison)}`, message: `${comparison} needs a field: put it under one of ${FILTER_ROOT_FIELDS.join(', ')}` };
+    if (comparison)
+      return { path: `${path}/${escape(comparison)}`, message: `${comparison} needs a field: put it under one of ${FILTER_ROOT_FIELDS.join(', ')}` };
     const unknown = fields.find((k) => !(FILTER_ROOT_FIELDS as readonly string[]).includes(k));
-    if (unknown !== undefined) return { path: `${path}/${escape(unknown)}`, message: `unknown field ${JSON.stringify(unknown)}: a filter starts at ${FILTER_ROOT_FIELDS.join(', ')}` };
+    if (unknown !== undefined)
+      return { path: `${path}/${escape(unknown)}`, message: `unknown field ${JSON.stringify(unknown)}: a filter starts at ${FILTER_ROOT_FIELDS.join(', ')}` };
   } else if (ops.length > 0 && fields.length > 0) {
     return { path: `${path}/${escape(fields[0])}`, message: 'an object holds either operators or fields, not both' };
   }
@@ -73,7 +75,8 @@ function checkNode(node: Record<string, unknown>, path: string, depth: number, r
     const at = `${path}/${escape(key)}`;
     const value = node[key];
     if (isPlainObject(value)) {
-      if (root && key !== 'data' && Object.keys(value).some((k) => !k.startsWith('$'))) return { path: at, message: `${key} is a string: compare it with operators, not fields` };
+      if (root && key !== 'data' && Object.keys(value).some((k) => !k.startsWith('$')))
+        return { path: at, message: `${key} is a string: compare it with operators, not fields` };
       const problem = checkNode(value, at, depth + 1, false);
       if (problem) return problem;
     } else if (!isScalar(value) && !Array.isArray(value)) {
@@ -90,20 +93,24 @@ function checkOperator(op: string, operand: unknown, at: string, depth: number, 
       return isScalar(operand) ? undefined : { path: at, message: `${op} takes a string, number, boolean or null` };
     case '$in':
     case '$nin':
-      if (!Array.isArray(operand) || operand.length === 0 || operand.length > FILTER_MAX_LIST) return { path: at, message: `${op} takes a list of 1 to ${FILTER_MAX_LIST} values` };
+      if (!Array.isArray(operand) || operand.length === 0 || operand.length > FILTER_MAX_LIST)
+        return { path: at, message: `${op} takes a list of 1 to ${FILTER_MAX_LIST} values` };
       return operand.every(isScalar) ? undefined : { path: at, message: `${op} takes strings, numbers, booleans or null` };
     case '$gt':
     case '$gte':
     case '$lt':
     case '$lte':
-      return (typeof operand === 'number' && Number.isFinite(operand)) || typeof operand === 'string' ? undefined : { path: at, message: `${op} takes a number or a string` };
+      return (typeof operand === 'number' && Number.isFinite(operand)) || typeof operand === 'string'
+        ? undefined
+        : { path: at, message: `${op} takes a number or a string` };
     case '$exists':
       return typeof operand === 'boolean' ? undefined : { path: at, message: '$exists takes true or false' };
     case '$startsWith':
       return typeof operand === 'string' ? undefined : { path: at, message: '$startsWith takes a string' };
     case '$and':
     case '$or': {
-      if (!Array.isArray(operand) || operand.length === 0 || operand.length > FILTER_MAX_LIST) return { path: at, message: `${op} takes a list of 1 to ${FILTER_MAX_LIST} filters` };
+      if (!Array.isArray(operand) || operand.length === 0 || operand.length > FILTER_MAX_LIST)
+        return { path: at, message: `${op} takes a list of 1 to ${FILTER_MAX_LIST} filters` };
       for (const [i, sub] of operand.entries()) {
         if (!isPlainObject(sub) || Object.keys(sub).length === 0) return { path: `${at}/${i}`, message: `each entry of ${op} is a non-empty object` };
         const problem = checkNode(sub, `${at}/${i}`, depth + 1, root);

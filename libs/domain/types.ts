@@ -10,5 +10,16 @@ export const PAYLOAD_FORMATS = ['flat', 'envelope'] as const;
 export type PayloadFormat = (typeof PAYLOAD_FORMATS)[number];
 
 /** Why an attempt failed, when it did not get a 2xx. */
-export const ATTEMPT_ERROR_KINDS = ['http_status', 'redirect', 'timeout', 'dns', 'connect', 'tls', 'ssrf_blocked', 'invalid_url', 'network', 'response_too_large'] as const;
+export const ATTEMPT_ERROR_KINDS = [
+  'http_status',
+  'redirect',
+  'timeout',
+  'dns',
+  'connect',
+  'tls',
+  'ssrf_blocked',
+  'invalid_url',
+  'network',
+  'response_too_large',
+] as const;
 export type AttemptErrorKind = (typeof ATTEMPT_ERROR_KINDS)[number];

@@ -104,10 +104,15 @@ export function temporalLogger(logger: Logger): TemporalLogger {
 /** Temporal's level names for a Herald log level, to filter what the SDK's native core forwards. */
 export function temporalLevel(level: LogLevel): TemporalLogLevel {
   switch (level) {
-    case 'trace': return 'TRACE';
-    case 'debug': return 'DEBUG';
-    case 'info': return 'INFO';
-    case 'warn': return 'WARN';
-    default: return 'ERROR';
+    case 'trace':
+      return 'TRACE';
+    case 'debug':
+      return 'DEBUG';
+    case 'info':
+      return 'INFO';
+    case 'warn':
+      return 'WARN';
+    default:
+      return 'ERROR';
   }
 }

@@ -55,7 +55,11 @@ export interface ApiMetrics extends MetricsRegistry {
 
 export function createApiMetrics(opts: { stores: GaugeStores; defaultMetrics?: boolean; onError?: (err: unknown) => void }): ApiMetrics {
   const registry = newRegistry(opts.defaultMetrics ?? true);
-  const eventsAccepted = new Counter({ name: 'herald_events_accepted_total', help: 'Events accepted by POST /v1/events (new events only)', registers: [registry] });
+  const eventsAccepted = new Counter({
+    name: 'herald_events_accepted_total',
+    help: 'Events accepted by POST /v1/events (new events only)',
+    registers: [registry],
+  });
 
   // A gauge the database cannot answer reads NaN rather than failing the whole scrape.
   const countGauge = (name: string, help: string, count: () => Promise<number>): Gauge =>
@@ -98,9 +102,24 @@ export interface WorkerMetrics extends MetricsRegistry {
 
 export function createWorkerMetrics(opts: { defaultMetrics?: boolean } = {}): WorkerMetrics {
   const registry = newRegistry(opts.defaultMetrics ?? true);
-  const deliveries = new Counter({ name: 'herald_deliveries_total', help: 'Deliveries that reached a final status, by outcome', labelNames: ['outcome'], registers: [registry] });
-  const attempts = new Counter({ name: 'herald_attempts_total', help: 'Recorded HTTP attempts, by response status class and trigger', labelNames: ['status_class', 'trigger'], registers: [registry] });
-  const duration = new Histogram({ name: 'herald_attempt_duration_seconds', help: 'Duration of recorded HTTP attempts', buckets: DURATION_BUCKETS, registers: [registry] });
+  const deliveries = new Counter({
+    name: 'herald_deliveries_total',
+    help: 'Deliveries that reached a final status, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'herald_attempts_total',
+    help: 'Recorded HTTP attempts, by response status class and trigger',
+    labelNames: ['status_class', 'trigger'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'herald_attempt_duration_seconds',
+    help: 'Duration of recorded HTTP attempts',
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
   for (const outcome of DELIVERY_OUTCOMES) deliveries.inc({ outcome }, 0);
 
   return {
@@ -144,10 +163,11 @@ export function serveMetrics(metrics: MetricsRegistry, opts: { port: number; hos
       server.off('error', reject);
       resolve({
         port: (server.address() as AddressInfo).port,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

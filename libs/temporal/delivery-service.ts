@@ -37,12 +37,13 @@ export class DeliveryService {
    * `timeoutMs` bounds the call, the client's own retries included (the dispatcher's deadline).
    */
   async startEvent(eventId: string, opts: { timeoutMs?: number } = {}): Promise<void> {
-    const start = () => this.client.workflow.start(eventWorkflow, {
-      workflowId: eventWorkflowId(eventId),
-      taskQueue: this.taskQueue,
-      args: [{ eventId }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
+    const start = () =>
+      this.client.workflow.start(eventWorkflow, {
+        workflowId: eventWorkflowId(eventId),
+        taskQueue: this.taskQueue,
+        args: [{ eventId }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
     try {
       await (opts.timeoutMs === undefined ? start() : this.client.withDeadline(Date.now() + opts.timeoutMs, start));
     } catch (err) {

@@ -24,7 +24,16 @@ import { startStack, type TestStack } from '../support/stack';
 const ROOT = join(__dirname, '..', '..', '..');
 const SCREENSHOTS = join(ROOT, 'docs', 'console');
 const BUILT = join(ROOT, 'dist', 'console');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DESCRIPTION = 'Production image pipeline';
 /** Markup that would run if the console ever rendered API values as HTML. */
@@ -113,7 +122,11 @@ describe('the console: an operator manages webhooks and follows deliveries in th
 
   it('GET /v1/whoami tells the admin token from the ingest token', async () => {
     assert.deepEqual((await stack.api('/v1/whoami')).body, { kind: 'admin', tenantId: null, expiresAt: null });
-    assert.deepEqual((await stack.api('/v1/whoami', { headers: { authorization: `Bearer ${TEST_INGEST_TOKEN}` } })).body, { kind: 'ingest', tenantId: null, expiresAt: null });
+    assert.deepEqual((await stack.api('/v1/whoami', { headers: { authorization: `Bearer ${TEST_INGEST_TOKEN}` } })).body, {
+      kind: 'ingest',
+      tenantId: null,
+      expiresAt: null,
+    });
   });
 
   it('an operator signs in with the admin token, kept in sessionStorage only', async () => {
@@ -265,7 +278,10 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     const next = page.locator('.next-attempt time');
     await next.waitFor();
     const shown = new Date((await next.getAttribute('datetime'))!).getTime();
-    assert.ok(Math.abs(shown - row.nextAttemptAt!.getTime()) < 2_000, `next attempt shown ${new Date(shown).toISOString()}, stored ${row.nextAttemptAt!.toISOString()}`);
+    assert.ok(
+      Math.abs(shown - row.nextAttemptAt!.getTime()) < 2_000,
+      `next attempt shown ${new Date(shown).toISOString()}, stored ${row.nextAttemptAt!.toISOString()}`,
+    );
     assert.match(await page.locator('.next-attempt').innerText(), /in \d+ (s|min)/);
     const attempts = await page.getByRole('table', { name: 'Attempts' }).innerText();
     assert.match(attempts, /HTTP 503/);
@@ -311,7 +327,11 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     const ids = (await Promise.all(events.map((e) => deliveriesOf(ds, e)))).map(([d]) => d.id);
     await Promise.all(ids.map((id) => exhaustDelivery(ds, stack.deliveries, id)));
     await go('#/dead-letters');
-    for (const id of ids) await page.locator('li', { hasText: 'Failing endpoint' }).filter({ has: page.locator(`a[href="#/deliveries/${id}"]`) }).waitFor();
+    for (const id of ids)
+      await page
+        .locator('li', { hasText: 'Failing endpoint' })
+        .filter({ has: page.locator(`a[href="#/deliveries/${id}"]`) })
+        .waitFor();
     const form = page.locator('form', { has: page.getByRole('heading', { name: 'Retry many' }) });
     await form.getByLabel('Webhook').selectOption({ label: 'Failing endpoint' });
     const pad = (n: number): string => String(n).padStart(2, '0');
@@ -395,7 +415,10 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.locator('tbody tr').first().waitFor();
     const second = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
     assert.ok(second.length >= 4, `${second.length} on page 2`);
-    assert.ok(second.every((id) => !first.includes(id)), 'page 2 continues where page 1 ended');
+    assert.ok(
+      second.every((id) => !first.includes(id)),
+      'page 2 continues where page 1 ended',
+    );
     assert.ok(second[0]! < first[first.length - 1]!, 'newest first: page 2 is older');
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.waitForURL((u) => !u.hash.includes('cursor='));
@@ -457,7 +480,10 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     const deliveryIds: Record<string, string> = {};
 
     before(async () => {
-      for (const [id, name] of [[A, 'Acme Studio'], [B, 'Bolt Prints']]) {
+      for (const [id, name] of [
+        [A, 'Acme Studio'],
+        [B, 'Bolt Prints'],
+      ]) {
         assert.equal((await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name } })).status, 201);
         hooks[id] = await createSubscription(stack, { tenantId: id, url: ok.url, description: `${name} images` });
         const eventId = await postEvent(stack, { ...imageCreated(), tenantId: id });
@@ -495,7 +521,11 @@ describe('the console: an operator manages webhooks and follows deliveries in th
         await tenant.getByText(`Tenant ${A}`).waitFor();
         await tenant.getByText('link valid until').waitFor();
         await tenant.locator('li.webhook', { hasText: 'Acme Studio images' }).getByText('succeeded').waitFor();
-        assert.deepEqual(await tenant.locator('li.webhook h2.webhook-name').allInnerTexts(), ['Acme Studio images'], "only A's webhook: not B's, not the default tenant's");
+        assert.deepEqual(
+          await tenant.locator('li.webhook h2.webhook-name').allInnerTexts(),
+          ['Acme Studio images'],
+          "only A's webhook: not B's, not the default tenant's",
+        );
         assert.equal(await tenant.getByLabel('Tenant').count(), 0, 'no tenant picker');
         const previous = page;
         page = tenant;
@@ -529,7 +559,9 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       // A token this server signed for A, an hour ago, valid for a minute (60 s is the shortest the API issues).
       const tenantRow = (await stack.api(`/v1/tenants/${A}`)).body;
       const issuedAt = new Date(Date.now() - 3_600_000);
-      const expired = stack.app.get<PortalTokens>(PORTAL_TOKENS).issue({ tenantId: A, tenantCreatedAt: Date.parse(tenantRow.createdAt), issuedAt, expiresAt: new Date(issuedAt.getTime() + 60_000) });
+      const expired = stack.app
+        .get<PortalTokens>(PORTAL_TOKENS)
+        .issue({ tenantId: A, tenantCreatedAt: Date.parse(tenantRow.createdAt), issuedAt, expiresAt: new Date(issuedAt.getTime() + 60_000) });
       assert.equal((await stack.api('/v1/whoami', { headers: { authorization: `Bearer ${expired}` } })).status, 401);
       const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       fresh.on('pageerror', (e) => pageErrors.push(e.message));

@@ -98,7 +98,7 @@ describe('the Temporal web UI shows and drives Herald deliveries', { timeout: 12
     await shot('02-dead-lettered-delivery');
   });
 
-  it('lands on the same workflow page from the API\'s temporalUiUrl deep link', async () => {
+  it("lands on the same workflow page from the API's temporalUiUrl deep link", async () => {
     const { status, body } = await stack.api(`/v1/deliveries/${deadLettered.id}`);
     assert.equal(status, 200, JSON.stringify(body));
     const url: string = body.temporalUiUrl;
@@ -106,7 +106,10 @@ describe('the Temporal web UI shows and drives Herald deliveries', { timeout: 12
     await page.goto(url);
     // The UI resolves the workflow id to its latest run: the one the list opened.
     await page.waitForURL((u) => u.pathname.includes(`/${deadRunId}/`));
-    await page.getByRole('heading', { name: workflowIdOf(deadLettered) }).first().waitFor();
+    await page
+      .getByRole('heading', { name: workflowIdOf(deadLettered) })
+      .first()
+      .waitFor();
     await page.getByTestId('execution-status').filter({ hasText: 'Failed' }).first().waitFor();
     await shot('03-deep-link');
     // A closed workflow takes no signal: the UI offers none, which is why a finished delivery is
@@ -135,7 +138,9 @@ describe('the Temporal web UI shows and drives Herald deliveries', { timeout: 12
 
     const after3 = await waitForDelivery(stack.db.dataSource, waiting.id, 'retrying', { attempts: 3, timeoutMs: 15_000 });
     assert.equal(after3.attemptCount, 3);
-    const [second, third] = await stack.db.dataSource.getRepository(Attempt).find({ where: { deliveryId: waiting.id }, order: { number: 'ASC' }, skip: 1, take: 2 });
+    const [second, third] = await stack.db.dataSource
+      .getRepository(Attempt)
+      .find({ where: { deliveryId: waiting.id }, order: { number: 'ASC' }, skip: 1, take: 2 });
     // The timer was one minute long; the signal ended it.
     const waited = third.startedAt.getTime() - second.finishedAt.getTime();
     assert.ok(waited < 45_000, `attempt 3 started ${waited} ms after attempt 2`);

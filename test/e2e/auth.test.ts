@@ -34,7 +34,11 @@ async function call(baseUrl: string, op: Operation, headers: Record<string, stri
   const res = await fetch(baseUrl + op.path, { method: op.method, headers });
   const text = await res.text();
   let body: unknown = text;
-  try { body = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, body, headers: res.headers };
 }
 
@@ -65,7 +69,30 @@ describe('every route but /health and /ready needs the right token', () => {
   it(`the OpenAPI document lists the ${EXPECTED_OPERATIONS} operations, the write routes among them`, () => {
     const names = operations.map((o) => `${o.method} ${o.path}`);
     assert.equal(operations.length, EXPECTED_OPERATIONS, names.join('\n'));
-    for (const route of ['POST /v1/subscriptions', 'PATCH /v1/subscriptions/x', 'DELETE /v1/subscriptions/x', 'POST /v1/subscriptions/x/rotate-secret', 'POST /v1/subscriptions/x/test', 'POST /v1/subscriptions/x/filter-test', 'POST /v1/event-types', 'PATCH /v1/event-types/x', 'POST /v1/event-types/x/archive', 'POST /v1/events', 'POST /v1/deliveries/x/retry', 'POST /v1/deliveries/x/cancel', 'POST /v1/dead-letters/retry', 'POST /v1/dead-letters/x/retry', 'DELETE /v1/dead-letters/x', 'GET /ready', 'GET /metrics', 'PUT /v1/tenants/x', 'DELETE /v1/tenants/x', 'POST /v1/tenants/x/portal-sessions', 'GET /v1/tenants/x/stats', 'GET /v1/whoami']) {
+    for (const route of [
+      'POST /v1/subscriptions',
+      'PATCH /v1/subscriptions/x',
+      'DELETE /v1/subscriptions/x',
+      'POST /v1/subscriptions/x/rotate-secret',
+      'POST /v1/subscriptions/x/test',
+      'POST /v1/subscriptions/x/filter-test',
+      'POST /v1/event-types',
+      'PATCH /v1/event-types/x',
+      'POST /v1/event-types/x/archive',
+      'POST /v1/events',
+      'POST /v1/deliveries/x/retry',
+      'POST /v1/deliveries/x/cancel',
+      'POST /v1/dead-letters/retry',
+      'POST /v1/dead-letters/x/retry',
+      'DELETE /v1/dead-letters/x',
+      'GET /ready',
+      'GET /metrics',
+      'PUT /v1/tenants/x',
+      'DELETE /v1/tenants/x',
+      'POST /v1/tenants/x/portal-sessions',
+      'GET /v1/tenants/x/stats',
+      'GET /v1/whoami',
+    ]) {
       assert.ok(names.includes(route), `${route} is documented`);
     }
   });
@@ -87,14 +114,20 @@ describe('every route but /health and /ready needs the right token', () => {
       assertUnauthenticated(await call(stack.baseUrl, op, {}), `${what} without a token`);
       assertUnauthenticated(await call(stack.baseUrl, op, bearer('not-the-admin-token-012345')), `${what} with a wrong token`);
       assertUnauthenticated(await call(stack.baseUrl, op, bearer(`${TEST_ADMIN_TOKEN}x`)), `${what} with the admin token and one character more`);
-      assertUnauthenticated(await call(stack.baseUrl, op, { authorization: `Basic ${Buffer.from(`admin:${TEST_ADMIN_TOKEN}`).toString('base64')}` }), `${what} with Basic auth`);
+      assertUnauthenticated(
+        await call(stack.baseUrl, op, { authorization: `Basic ${Buffer.from(`admin:${TEST_ADMIN_TOKEN}`).toString('base64')}` }),
+        `${what} with Basic auth`,
+      );
       assertUnauthenticated(await call(stack.baseUrl, op, { authorization: TEST_ADMIN_TOKEN }), `${what} with the bare token`);
       // The admin token gets past the guard: the refusals above were the guard's.
       const admitted = await call(stack.baseUrl, op, bearer(TEST_ADMIN_TOKEN));
       assert.ok(![401, 403, 429].includes(admitted.status), `${what} with the admin token: ${admitted.status}`);
     }
     reportSecurity({
-      check: 'admin API without the right token', cases: guarded.length * 5, refused: guarded.length * 5, through: 0,
+      check: 'admin API without the right token',
+      cases: guarded.length * 5,
+      refused: guarded.length * 5,
+      through: 0,
       notes: `${guarded.length} routes (all but /health, /ready and the OpenAPI document) × missing, wrong, one character too long, Basic, bare token → 401; the ingest token → 403 outside POST /v1/events; SHA-256 digests compared with timingSafeEqual; a client failing repeatedly → 429 with Retry-After on its failing requests, a valid token never refused`,
     });
   });
@@ -126,7 +159,14 @@ describe('every route but /health and /ready needs the right token', () => {
   it('compares every configured token as a 32-byte digest with timingSafeEqual, whatever is presented', async () => {
     const safeEqual = mock.method(crypto, 'timingSafeEqual');
     try {
-      const presented = ['a', 'not-the-admin-token-012345', TEST_ADMIN_TOKEN.slice(0, -1), `${TEST_ADMIN_TOKEN}${'x'.repeat(4000)}`, TEST_INGEST_TOKEN, TEST_ADMIN_TOKEN];
+      const presented = [
+        'a',
+        'not-the-admin-token-012345',
+        TEST_ADMIN_TOKEN.slice(0, -1),
+        `${TEST_ADMIN_TOKEN}${'x'.repeat(4000)}`,
+        TEST_INGEST_TOKEN,
+        TEST_ADMIN_TOKEN,
+      ];
       for (const token of presented) await call(stack.baseUrl, { method: 'GET', path: '/v1/subscriptions' }, bearer(token));
       const calls = safeEqual.mock.calls.filter((c) => (c.arguments as unknown as Buffer[]).every((b) => Buffer.isBuffer(b) && b.length === 32));
       // Two tokens configured (admin, ingest): both compared for every request, even after a match.

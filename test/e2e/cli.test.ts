@@ -90,11 +90,12 @@ describe('the herald CLI against a running stack', () => {
     }
   });
 
-  it('prints each command\'s arguments and options with --help, from its parser', async () => {
+  it("prints each command's arguments and options with --help, from its parser", async () => {
     const list = await herald(['dead-letters', 'list', '--help'], env);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^Usage: herald dead-letters list /m);
-    for (const option of ['--subscription <sub_id>', '--since <ISO>', '--until <ISO>', '--limit <N>', '--json']) assert.ok(list.stdout.includes(option), option);
+    for (const option of ['--subscription <sub_id>', '--since <ISO>', '--until <ISO>', '--limit <N>', '--json'])
+      assert.ok(list.stdout.includes(option), option);
     assert.match(list.stdout, /HERALD_ADMIN_TOKEN/);
 
     const show = await herald(['help', 'deliveries'], env);
@@ -102,7 +103,11 @@ describe('the herald CLI against a running stack', () => {
     assert.match(show.stdout, /show \[options\] <dlv_id>/);
     assert.match(show.stdout, /retry <dlv_id>/);
 
-    for (const args of [['deliveries', 'show', '--help'], ['deliveries', 'retry', '--help'], ['dead-letters', 'retry', '--help']]) {
+    for (const args of [
+      ['deliveries', 'show', '--help'],
+      ['deliveries', 'retry', '--help'],
+      ['dead-letters', 'retry', '--help'],
+    ]) {
       const run = await herald(args, { ...env, HERALD_API_URL: 'http://127.0.0.1:1' });
       assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stdout, new RegExp(`^Usage: herald ${args[0]} ${args[1]} `, 'm'));
@@ -110,7 +115,7 @@ describe('the herald CLI against a running stack', () => {
     }
   });
 
-  it('lists a subscription\'s dead letters as a table, and only that subscription\'s', async () => {
+  it("lists a subscription's dead letters as a table, and only that subscription's", async () => {
     const run = await herald(['dead-letters', 'list', '--subscription', subA.id], env);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
@@ -120,7 +125,7 @@ describe('the herald CLI against a running stack', () => {
       assert.ok(row, `${d.deadLetterId} listed`);
       assert.match(row, new RegExp(`${d.deliveryId}\\s+default\\s+${subA.id}\\s+image\\.created\\s+6\\s+500`));
     }
-    assert.ok(!run.stdout.includes(deadB.deadLetterId), 'B\'s dead letter is not listed');
+    assert.ok(!run.stdout.includes(deadB.deadLetterId), "B's dead letter is not listed");
     assert.match(lines[lines.length - 1], /^3 dead letter\(s\)$/);
 
     const all = await herald(['dead-letters', 'list', '--json'], env);
@@ -142,7 +147,10 @@ describe('the herald CLI against a running stack', () => {
     assert.ok(link.endsWith(`/namespaces/default/workflows/${encodeURIComponent(workflowId)}`), link);
     assert.match(run.stdout, /^#\s+TRIGGER\s+STARTED\s+RESULT\s+DURATION\s+ERROR$/m);
     const attemptRows = run.stdout.split('\n').filter((l) => /^\d+\s+scheduled\s/.test(l));
-    assert.deepEqual(attemptRows.map((l) => Number(l.split(/\s+/)[0])), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      attemptRows.map((l) => Number(l.split(/\s+/)[0])),
+      [1, 2, 3, 4, 5, 6],
+    );
     for (const row of attemptRows) assert.match(row, /HTTP 500\s+\d+ ms/);
   });
 
@@ -168,7 +176,14 @@ describe('the herald CLI against a running stack', () => {
   });
 
   it('rejects bad usage with exit code 2 before calling the API', async () => {
-    for (const args of [['deliveries', 'show'], ['deliveries', 'show', 'evt_1'], ['dead-letters', 'retry'], ['dead-letters', 'list', '--since', 'yesterday'], ['nope'], ['dead-letters', 'list', '--bogus']]) {
+    for (const args of [
+      ['deliveries', 'show'],
+      ['deliveries', 'show', 'evt_1'],
+      ['dead-letters', 'retry'],
+      ['dead-letters', 'list', '--since', 'yesterday'],
+      ['nope'],
+      ['dead-letters', 'list', '--bogus'],
+    ]) {
       const run = await herald(args, { ...env, HERALD_API_URL: 'http://127.0.0.1:1' });
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, /Run "herald help" for usage/);
@@ -210,7 +225,11 @@ describe('the herald CLI against a running stack', () => {
       assert.equal(attempt.number, 7);
       assert.equal(attempt.statusCode, 200);
       assert.equal(received(d.deliveryId), 1);
-      await eventually(async () => (await stack.db.dataSource.getRepository(DeadLetter).countBy({ id: d.deadLetterId })) === 0, 10_000, 'the dead letter to be removed');
+      await eventually(
+        async () => (await stack.db.dataSource.getRepository(DeadLetter).countBy({ id: d.deadLetterId })) === 0,
+        10_000,
+        'the dead letter to be removed',
+      );
       const list = await herald(['dead-letters', 'list', '--subscription', subA.id], env);
       assert.ok(!list.stdout.includes(d.deadLetterId));
       assert.match(list.stdout, /^2 dead letter\(s\)$/m);
@@ -229,7 +248,7 @@ describe('the herald CLI against a running stack', () => {
       assert.match(show.stdout, /^7\s+manual\s+\S+\s+HTTP 200\s/m);
     });
 
-    it('retries a subscription\'s dead letters in bulk, within the time window, leaving other subscriptions alone', async () => {
+    it("retries a subscription's dead letters in bulk, within the time window, leaving other subscriptions alone", async () => {
       const future = new Date(Date.now() + 3_600_000).toISOString();
       const none = await herald(['dead-letters', 'retry', '--subscription', subA.id, '--since', future], env);
       assert.equal(none.code, 0, none.stderr);
@@ -285,7 +304,10 @@ describe('the herald CLI and tenants', () => {
     assert.match(list.stdout, /^ID\s+NAME\s+CREATED\s+METADATA$/m);
     for (const id of ['default', acme, globex]) assert.match(list.stdout, new RegExp(`^${id}\\s`, 'm'));
     const prefixed = await herald(['tenants', 'list', '--name-prefix', `${acme} `, '--json'], env);
-    assert.deepEqual((JSON.parse(prefixed.stdout) as { id: string }[]).map((t) => t.id), [acme]);
+    assert.deepEqual(
+      (JSON.parse(prefixed.stdout) as { id: string }[]).map((t) => t.id),
+      [acme],
+    );
     const show = await herald(['tenants', 'show', acme], env);
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, new RegExp(`^Tenant:\\s+${acme}$`, 'm'));
@@ -301,7 +323,10 @@ describe('the herald CLI and tenants', () => {
   it('filters the delivery and dead-letter lists by --tenant, and bulk-retries one tenant', async () => {
     const deliveries = await herald(['deliveries', 'list', '--tenant', acme, '--json'], env);
     assert.equal(deliveries.code, 0, deliveries.stderr);
-    assert.deepEqual((JSON.parse(deliveries.stdout) as { id: string }[]).map((d) => d.id), [dead[acme].deliveryId]);
+    assert.deepEqual(
+      (JSON.parse(deliveries.stdout) as { id: string }[]).map((d) => d.id),
+      [dead[acme].deliveryId],
+    );
     const table = await herald(['deliveries', 'list', '--tenant', globex, '--status', 'dead_lettered'], env);
     assert.match(table.stdout, new RegExp(`^${dead[globex].deliveryId}\\s+dead_lettered\\s+${globex}\\s`, 'm'));
     assert.ok(!table.stdout.includes(dead[acme].deliveryId));
@@ -315,7 +340,11 @@ describe('the herald CLI and tenants', () => {
     assert.equal(retry.code, 0, retry.stderr);
     assert.match(retry.stdout, new RegExp(`^restarted 1 dead-lettered delivery of tenant ${acme}; 0 remaining`));
     await waitForDelivery(stack.db.dataSource, dead[acme].deliveryId, 'dead_lettered', { attempts: 7 });
-    assert.equal(await stack.db.dataSource.getRepository(Attempt).countBy({ deliveryId: dead[globex].deliveryId, trigger: 'manual' }), 0, "globex's dead letter was not retried");
+    assert.equal(
+      await stack.db.dataSource.getRepository(Attempt).countBy({ deliveryId: dead[globex].deliveryId, trigger: 'manual' }),
+      0,
+      "globex's dead letter was not retried",
+    );
   });
 
   it('deletes a tenant only with --yes', async () => {

@@ -59,7 +59,9 @@ describe('a clone inside a 0700 home directory, as root', { skip: asRoot ? false
     chmodSync(runtime, 0o755);
     // Starts the dev Postgres through the clone's own stack module, writes or reads a row, stops.
     probe = join(clone, 'dist', 'probe.js');
-    writeFileSync(probe, `
+    writeFileSync(
+      probe,
+      `
       const { startStack } = require(${JSON.stringify(join(clone, 'dist', 'libs', 'devstack', 'stack.js'))});
       const { Client } = require('pg');
       const { readFileSync } = require('node:fs');
@@ -75,7 +77,8 @@ describe('a clone inside a 0700 home directory, as root', { skip: asRoot ? false
         process.stdout.write(JSON.stringify({ dataDir: stack.postgres.dataDir, uid, kept, migrations }));
         await stack.stop();
       })().catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
-    `);
+    `,
+    );
   });
   after(() => {
     if (home) rmSync(home, { recursive: true, force: true });
@@ -129,7 +132,9 @@ describe('a clone inside a 0700 home directory, as root', { skip: asRoot ? false
     // The Postgres it started meanwhile was stopped: its port is free again.
     const { createServer } = await import('node:net');
     await new Promise<void>((resolve, reject) => {
-      const server = createServer().once('error', reject).listen(pgPort, '127.0.0.1', () => server.close(() => resolve()));
+      const server = createServer()
+        .once('error', reject)
+        .listen(pgPort, '127.0.0.1', () => server.close(() => resolve()));
     });
   });
 });

@@ -59,7 +59,10 @@ describe('docker-compose.yml (validated, not run)', () => {
   it('has the whole topology: postgres, temporal, temporal-ui, search-attributes, migrate, api, worker', () => {
     const { status, stdout, stderr } = compose(['config', '--services']);
     assert.equal(status, 0, stderr);
-    const services = stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    const services = stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const name of ['postgres', 'temporal', 'temporal-ui', 'search-attributes', 'migrate', 'api', 'worker']) {
       assert.ok(services.includes(name), `service ${name} missing from ${services.join(', ')}`);
     }
@@ -97,7 +100,7 @@ describe('docker-compose.yml (validated, not run)', () => {
     }
   });
 
-  it('registers every one of Herald\'s search attributes with its type', () => {
+  it("registers every one of Herald's search attributes with its type", () => {
     const { services } = resolvedConfig();
     const command = [services['search-attributes'].command].flat().join(' ');
     for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) assert.ok(command.includes(`${name}=${type}`), `${name}=${type} not registered`);

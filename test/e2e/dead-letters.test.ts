@@ -64,7 +64,10 @@ describe('dead letters API', () => {
     assert.equal(receiver.requests.length, MAX_ATTEMPTS);
 
     const bySub = await list(`subscriptionId=${sub.id}`);
-    assert.deepEqual(bySub.map((l) => l.id), [deadLetterId]);
+    assert.deepEqual(
+      bySub.map((l) => l.id),
+      [deadLetterId],
+    );
     assert.match(deadLetterId, /^dlq_[0-9A-Z]{26}$/);
 
     const res = await stack.api(`/v1/dead-letters/${deadLetterId}`);
@@ -84,15 +87,25 @@ describe('dead letters API', () => {
 
     const detail = await stack.api(`/v1/deliveries/${delivery.id}`);
     assert.equal(detail.body.status, 'dead_lettered');
-    assert.deepEqual(detail.body.attempts.map((a: { number: number }) => a.number), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      detail.body.attempts.map((a: { number: number }) => a.number),
+      [1, 2, 3, 4, 5, 6],
+    );
 
     // Filters and pagination.
     assert.deepEqual(await list(`subscriptionId=${sub.id}&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`), []);
     assert.deepEqual(await list(`subscriptionId=${sub.id}&until=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`), []);
-    assert.deepEqual((await list(`subscriptionId=${sub.id}&eventType=image.created`)).map((l) => l.id), [deadLetterId]);
+    assert.deepEqual(
+      (await list(`subscriptionId=${sub.id}&eventType=image.created`)).map((l) => l.id),
+      [deadLetterId],
+    );
     const { items } = await collectPages<DeadLetterJson>(stack, '/v1/dead-letters', 1);
     assert.ok(items.some((l) => l.id === deadLetterId));
-    assert.deepEqual(items.map((l) => l.id), [...items.map((l) => l.id)].sort().reverse(), 'newest first');
+    assert.deepEqual(
+      items.map((l) => l.id),
+      [...items.map((l) => l.id)].sort().reverse(),
+      'newest first',
+    );
   });
 
   it('retries one dead letter: the delivery succeeds and the dead letter is gone', async () => {
@@ -127,12 +140,18 @@ describe('dead letters API', () => {
     await Promise.all(made.map(({ delivery }) => waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded', { attempts: MAX_ATTEMPTS + 1 })));
     await eventually(async () => (await list(`subscriptionId=${sub.id}`)).length === 0, 10_000, 'the dead letters to go');
     // The other subscription's dead letter was not touched.
-    assert.deepEqual((await list(`subscriptionId=${other.sub.id}`)).map((l) => l.id), [untouched.deadLetterId]);
+    assert.deepEqual(
+      (await list(`subscriptionId=${other.sub.id}`)).map((l) => l.id),
+      [untouched.deadLetterId],
+    );
     assert.equal(other.receiver.requests.length, MAX_ATTEMPTS);
 
     // Nothing left for this subscription; a time window that matches nothing restarts nothing.
     assert.deepEqual((await stack.api('/v1/dead-letters/retry', { method: 'POST', json: { subscriptionId: sub.id } })).body, { restarted: 0, remaining: 0 });
-    assert.deepEqual((await stack.api('/v1/dead-letters/retry', { method: 'POST', json: { until: new Date(Date.now() - 3600_000).toISOString() } })).body, { restarted: 0, remaining: 0 });
+    assert.deepEqual((await stack.api('/v1/dead-letters/retry', { method: 'POST', json: { until: new Date(Date.now() - 3600_000).toISOString() } })).body, {
+      restarted: 0,
+      remaining: 0,
+    });
   });
 
   it('discards a dead letter (204); the delivery stays in the log', async () => {

@@ -37,10 +37,14 @@ describe('deliveries API', () => {
 
   /** Waits until the running workflow says it sits in its retry timer after `attempts` attempts. */
   const waitingAfter = async (deliveryId: string, attempts: number): Promise<{ live: { status: string; attempts: number; nextAttemptAt: string } }> =>
-    eventually(async () => {
-      const res = await stack.api(`/v1/deliveries/${deliveryId}`);
-      return res.body.live?.status === 'retrying' && res.body.live.attempts === attempts && res.body;
-    }, 20_000, `${deliveryId} to wait after attempt ${attempts}`);
+    eventually(
+      async () => {
+        const res = await stack.api(`/v1/deliveries/${deliveryId}`);
+        return res.body.live?.status === 'retrying' && res.body.live.attempts === attempts && res.body;
+      },
+      20_000,
+      `${deliveryId} to wait after attempt ${attempts}`,
+    );
 
   it('lists the log newest first, filtered and paginated', async () => {
     const tpl = uniqueTemplate();
@@ -49,19 +53,44 @@ describe('deliveries API', () => {
     const made: Delivery[] = [];
     for (let i = 0; i < 3; i++) made.push(await deliver(tpl));
     await Promise.all(made.map((d) => waitForDelivery(stack.db.dataSource, d.id, 'succeeded')));
-    const newestFirst = made.map((d) => d.id).sort().reverse();
+    const newestFirst = made
+      .map((d) => d.id)
+      .sort()
+      .reverse();
 
     const bySub = await stack.api(`/v1/deliveries?subscriptionId=${sub.id}`);
     assert.equal(bySub.status, 200);
-    assert.deepEqual(bySub.body.data.map((d: { id: string }) => d.id), newestFirst);
+    assert.deepEqual(
+      bySub.body.data.map((d: { id: string }) => d.id),
+      newestFirst,
+    );
     assert.equal(bySub.body.nextCursor, null);
     const item = bySub.body.data[0];
-    assert.deepEqual(Object.keys(item).sort(), ['attemptCount', 'completedAt', 'createdAt', 'eventId', 'eventType', 'id', 'lastError', 'lastStatusCode', 'nextAttemptAt', 'status', 'subscriptionId', 'templateId', 'tenantId', 'updatedAt', 'workflowId']);
+    assert.deepEqual(Object.keys(item).sort(), [
+      'attemptCount',
+      'completedAt',
+      'createdAt',
+      'eventId',
+      'eventType',
+      'id',
+      'lastError',
+      'lastStatusCode',
+      'nextAttemptAt',
+      'status',
+      'subscriptionId',
+      'templateId',
+      'tenantId',
+      'updatedAt',
+      'workflowId',
+    ]);
     assert.equal(item.status, 'succeeded');
     assert.equal(item.templateId, tpl);
 
     const { items, pages } = await collectPages<{ id: string }>(stack, `/v1/deliveries?subscriptionId=${sub.id}`, 1);
-    assert.deepEqual(items.map((d) => d.id), newestFirst);
+    assert.deepEqual(
+      items.map((d) => d.id),
+      newestFirst,
+    );
     assert.equal(pages, 3);
 
     const ids = async (query: string): Promise<string[]> => {
@@ -80,7 +109,10 @@ describe('deliveries API', () => {
 
     // Across subscriptions, by event.
     const all = await stack.api(`/v1/deliveries?eventId=${made[0].eventId}`);
-    assert.deepEqual(all.body.data.map((d: { id: string }) => d.id), [made[0].id]);
+    assert.deepEqual(
+      all.body.data.map((d: { id: string }) => d.id),
+      [made[0].id],
+    );
   });
 
   it('shows one delivery with its attempts, oldest first, and its Temporal UI link', async () => {
@@ -133,7 +165,13 @@ describe('deliveries API', () => {
       assert.equal(second.headers['x-herald-attempt'], '2');
 
       const res = await stack.api(`/v1/deliveries/${d.id}`);
-      assert.deepEqual(res.body.attempts.map((a: { number: number; trigger: string; ok: boolean }) => [a.number, a.trigger, a.ok]), [[1, 'scheduled', true], [2, 'manual', true]]);
+      assert.deepEqual(
+        res.body.attempts.map((a: { number: number; trigger: string; ok: boolean }) => [a.number, a.trigger, a.ok]),
+        [
+          [1, 'scheduled', true],
+          [2, 'manual', true],
+        ],
+      );
     } finally {
       await r.close();
     }

@@ -20,7 +20,9 @@ const EVENTS = 200;
  * Counts starts per event id; `down()` makes every start fail like an unreachable Temporal
  * (`hangs`: each failing start and ping takes its whole deadline, like a partitioned replica).
  */
-function countingStarter(opts: { hangs?: boolean; starts?: Map<string, number> } = {}): EventStarter & { starts: Map<string, number>; failures: number; down(v: boolean): void } {
+function countingStarter(
+  opts: { hangs?: boolean; starts?: Map<string, number> } = {},
+): EventStarter & { starts: Map<string, number>; failures: number; down(v: boolean): void } {
   let isDown = false;
   const unreachable = async (timeoutMs = 0): Promise<never> => {
     if (opts.hangs) await new Promise((r) => setTimeout(r, timeoutMs));
@@ -57,24 +59,31 @@ describe('dispatchers racing over the outbox', () => {
     await db?.drop();
   });
 
-  const unstarted = async (): Promise<number> => (await db.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE workflow_started_at IS NULL`))[0].n as number;
+  const unstarted = async (): Promise<number> =>
+    (await db.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE workflow_started_at IS NULL`))[0].n as number;
 
   it(`starts each of ${EVENTS} events once, woken by two "APIs" and sweeping, none skipped`, async () => {
     const starter = countingStarter();
     // Small claims and short sweeps: many claims interleave.
     const dispatchers = pools.map((p) => new Dispatcher(createStores(p).events, starter, { batch: 7, concurrency: 4, sweepMs: 50 }).start());
     const ids: string[] = [];
-    await Promise.all(Array.from({ length: 8 }, async (_, lane) => {
-      for (let i = lane; i < EVENTS; i += 8) {
-        ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
-        for (const d of dispatchers) d.wake(); // both see every commit: the worst case for a race
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (let i = lane; i < EVENTS; i += 8) {
+          ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
+          for (const d of dispatchers) d.wake(); // both see every commit: the worst case for a race
+        }
+      }),
+    );
     await eventually(async () => (await unstarted()) === 0 && starter.starts.size === EVENTS, 30_000, 'every event started');
     for (const d of dispatchers) await d.stop();
     const twice = [...starter.starts].filter(([, n]) => n !== 1);
     assert.deepEqual(twice, [], 'no event started twice');
-    assert.deepEqual(ids.filter((id) => !starter.starts.has(id)), [], 'no event skipped');
+    assert.deepEqual(
+      ids.filter((id) => !starter.starts.has(id)),
+      [],
+      'no event skipped',
+    );
     assert.equal(await unstarted(), 0);
   });
 
@@ -82,7 +91,9 @@ describe('dispatchers racing over the outbox', () => {
     await db.dataSource.query(`DELETE FROM events`);
     const starter = countingStarter();
     starter.down(true);
-    const dispatchers = pools.map((p) => new Dispatcher(createStores(p).events, starter, { batch: 25, concurrency: 4, sweepMs: 60_000, backoffMs: { initial: 50, max: 400 } }).start());
+    const dispatchers = pools.map((p) =>
+      new Dispatcher(createStores(p).events, starter, { batch: 25, concurrency: 4, sweepMs: 60_000, backoffMs: { initial: 50, max: 400 } }).start(),
+    );
     const ids = [];
     for (let i = 0; i < EVENTS; i++) {
       ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
@@ -97,8 +108,16 @@ describe('dispatchers racing over the outbox', () => {
     // No wake: the backoff timers alone catch up (the sweep is a minute away).
     await eventually(async () => (await unstarted()) === 0 && starter.starts.size === EVENTS, 30_000, 'caught up');
     for (const d of dispatchers) await d.stop();
-    assert.deepEqual([...starter.starts].filter(([, n]) => n !== 1), [], 'no event started twice');
-    assert.deepEqual(ids.filter((id) => !starter.starts.has(id)), [], 'no event skipped');
+    assert.deepEqual(
+      [...starter.starts].filter(([, n]) => n !== 1),
+      [],
+      'no event started twice',
+    );
+    assert.deepEqual(
+      ids.filter((id) => !starter.starts.has(id)),
+      [],
+      'no event skipped',
+    );
   });
 
   it('leaves the events to a replica that reaches Temporal: a cut-off one claims nothing after its first failure', async () => {
@@ -118,7 +137,13 @@ describe('dispatchers racing over the outbox', () => {
     await good.stop();
     await cutOff.stop();
     assert.equal(cut.failures, 2, 'one failed start per lane of its first claim, then only pings');
-    assert.deepEqual([...starts].filter(([, n]) => n !== 1), []);
-    assert.deepEqual(ids.filter((id) => !starts.has(id)), []);
+    assert.deepEqual(
+      [...starts].filter(([, n]) => n !== 1),
+      [],
+    );
+    assert.deepEqual(
+      ids.filter((id) => !starts.has(id)),
+      [],
+    );
   });
 });

@@ -63,31 +63,59 @@ describe('the event-type catalog', () => {
   });
 
   it('creates, lists and gets a type; refuses a duplicate, a bad name, a bad schema and an example its schema refuses', async () => {
-    const created = await createType({ name: 'video.render.completed', description: 'A render is done', schema: renderSchema(), example: renderExample, group: 'video' });
+    const created = await createType({
+      name: 'video.render.completed',
+      description: 'A render is done',
+      schema: renderSchema(),
+      example: renderExample,
+      group: 'video',
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.version, 1);
     assert.equal(created.body.archivedAt, null);
-    assertError(await createType({ name: 'video.render.completed', description: 'again', schema: renderSchema(), example: renderExample }), 409, 'event_type_exists');
+    assertError(
+      await createType({ name: 'video.render.completed', description: 'again', schema: renderSchema(), example: renderExample }),
+      409,
+      'event_type_exists',
+    );
     for (const name of ['Video.Render', 'video..render', 'a.b.c.d.e.f', 'video.render-done', '']) {
       assertError(await createType({ name, description: 'x', schema: renderSchema(), example: renderExample }), 422, 'validation_failed');
     }
     const badSchema = assertError(await createType({ name: 'video.bad', description: 'x', schema: { type: 'objekt' }, example: {} }), 422, 'invalid_schema');
     assert.equal(badSchema.details.field, 'schema');
-    const unknownKeyword = assertError(await createType({ name: 'video.bad', description: 'x', schema: { type: 'object', requird: ['a'] }, example: {} }), 422, 'invalid_schema');
+    const unknownKeyword = assertError(
+      await createType({ name: 'video.bad', description: 'x', schema: { type: 'object', requird: ['a'] }, example: {} }),
+      422,
+      'invalid_schema',
+    );
     assert.match(String(unknownKeyword.details.reason), /requird/);
-    const refused = assertError(await createType({ name: 'video.bad', description: 'x', schema: renderSchema(), example: { render_id: 1 } }), 422, 'incompatible_schema');
+    const refused = assertError(
+      await createType({ name: 'video.bad', description: 'x', schema: renderSchema(), example: { render_id: 1 } }),
+      422,
+      'incompatible_schema',
+    );
     assert.equal(refused.details.example, 'given');
     assert.equal(refused.details.path, '/url');
 
     const list = await stack.api('/v1/event-types');
-    assert.deepEqual(list.body.data.map((t: { name: string }) => t.name), ['image.created', 'video.render.completed']);
-    assert.deepEqual((await stack.api('/v1/event-types?group=video')).body.data.map((t: { name: string }) => t.name), ['video.render.completed']);
+    assert.deepEqual(
+      list.body.data.map((t: { name: string }) => t.name),
+      ['image.created', 'video.render.completed'],
+    );
+    assert.deepEqual(
+      (await stack.api('/v1/event-types?group=video')).body.data.map((t: { name: string }) => t.name),
+      ['video.render.completed'],
+    );
     assertError(await stack.api('/v1/event-types/video.render.missing'), 404, 'event_type_not_found');
     assertError(await stack.api('/v1/event-types/NOT%20A%20NAME'), 404, 'event_type_not_found');
   });
 
   it('checks events against the current schema, with the failing paths', async () => {
-    const bad = assertError(await stack.api('/v1/events', { method: 'POST', json: { type: 'video.render.completed', data: { url: 'not a uri', extra: true } } }), 422, 'invalid_event_payload');
+    const bad = assertError(
+      await stack.api('/v1/events', { method: 'POST', json: { type: 'video.render.completed', data: { url: 'not a uri', extra: true } } }),
+      422,
+      'invalid_event_payload',
+    );
     const paths = (bad.details.problems as { path: string }[]).map((p) => p.path).sort();
     assert.deepEqual(paths, ['/extra', '/render_id', '/url']);
     assertError(await stack.api('/v1/events', { method: 'POST', json: { type: 'video.render.unknown', data: {} } }), 422, 'unknown_event_type');
@@ -96,25 +124,43 @@ describe('the event-type catalog', () => {
   it('refuses a schema change that would refuse the stored example, naming the first path; a compatible one bumps the version and applies on every replica', async () => {
     const narrower = renderSchema({ duration: { type: 'number' } });
     (narrower.required as string[]).push('duration');
-    const refused = assertError(await stack.api('/v1/event-types/video.render.completed', { method: 'PATCH', json: { schema: narrower } }), 422, 'incompatible_schema');
+    const refused = assertError(
+      await stack.api('/v1/event-types/video.render.completed', { method: 'PATCH', json: { schema: narrower } }),
+      422,
+      'incompatible_schema',
+    );
     assert.equal(refused.details.example, 'stored');
     assert.equal(refused.details.path, '/duration');
     assert.match(refused.message, /stored example/);
     // The new example passes the new schema, but the stored one still must: refused.
-    assertError(await stack.api('/v1/event-types/video.render.completed', { method: 'PATCH', json: { schema: narrower, example: { ...renderExample, duration: 3 } } }), 422, 'incompatible_schema');
+    assertError(
+      await stack.api('/v1/event-types/video.render.completed', { method: 'PATCH', json: { schema: narrower, example: { ...renderExample, duration: 3 } } }),
+      422,
+      'incompatible_schema',
+    );
 
     // A second API replica on the same database has compiled (and cached) version 1.
-    const replica = await createApi(testConfig({ DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: stack.config.temporal.address, HERALD_TASK_QUEUE: stack.config.temporal.taskQueue }), { logger: false });
+    const replica = await createApi(
+      testConfig({ DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: stack.config.temporal.address, HERALD_TASK_QUEUE: stack.config.temporal.taskQueue }),
+      { logger: false },
+    );
     try {
       await replica.listen(0, '127.0.0.1');
       const replicaUrl = `http://127.0.0.1:${(replica.getHttpServer().address() as AddressInfo).port}`;
       const postTo = (base: string, data: Record<string, unknown>): Promise<number> =>
-        fetch(`${base}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'video.render.completed', data }) }).then((res) => res.status);
+        fetch(`${base}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'video.render.completed', data }),
+        }).then((res) => res.status);
       const withCodec = { ...renderExample, codec: 'h264' };
       assert.equal(await postTo(replicaUrl, withCodec), 422, 'version 1 refuses the codec field');
 
       const wider = renderSchema({ codec: { type: 'string' } });
-      const changed = await stack.api('/v1/event-types/video.render.completed', { method: 'PATCH', json: { schema: wider, description: 'A render is done (with its codec)' } });
+      const changed = await stack.api('/v1/event-types/video.render.completed', {
+        method: 'PATCH',
+        json: { schema: wider, description: 'A render is done (with its codec)' },
+      });
       assert.equal(changed.status, 200, JSON.stringify(changed.body));
       assert.equal(changed.body.version, 2);
       assert.equal(await postTo(stack.baseUrl, withCodec), 202);
@@ -135,16 +181,36 @@ describe('the event-type catalog', () => {
     const render = await postEvent(stack, { type: 'video.render.completed', templateId: tpl, data: renderExample });
     const upload = await postEvent(stack, { type: 'video.upload.completed', templateId: tpl, data: {} });
     // The 202 comes before the dispatcher has started the workflow: wait until it exists, then for its end.
-    for (const id of [render, upload]) await eventually(() => stack.client.workflow.getHandle(eventWorkflowId(id)).result().catch(() => undefined), 20_000, 'the event workflow');
+    for (const id of [render, upload])
+      await eventually(
+        () =>
+          stack.client.workflow
+            .getHandle(eventWorkflowId(id))
+            .result()
+            .catch(() => undefined),
+        20_000,
+        'the event workflow',
+      );
     const repo = stack.db.dataSource.getRepository(Delivery);
     assert.deepEqual((await repo.findBy({ eventId: render })).map((d) => d.subscriptionId).sort(), [renders.id, videos.id].sort());
-    assert.deepEqual((await repo.findBy({ eventId: upload })).map((d) => d.subscriptionId), [videos.id]);
+    assert.deepEqual(
+      (await repo.findBy({ eventId: upload })).map((d) => d.subscriptionId),
+      [videos.id],
+    );
     await r.waitForRequests(3);
-    assert.deepEqual(r.requests.map((q) => q.headers['x-herald-event-type']).sort(), ['video.render.completed', 'video.render.completed', 'video.upload.completed']);
+    assert.deepEqual(r.requests.map((q) => q.headers['x-herald-event-type']).sort(), [
+      'video.render.completed',
+      'video.render.completed',
+      'video.upload.completed',
+    ]);
   });
 
   it('subscriptions: an exact name must be in the catalog; families and * need not have types yet', async () => {
-    assertError(await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['video.render.started'] } }), 422, 'unknown_event_type');
+    assertError(
+      await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['video.render.started'] } }),
+      422,
+      'unknown_event_type',
+    );
     for (const eventTypes of [['audio.*'], ['*'], ['video.render.*', 'image.created']]) {
       assert.equal((await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes } })).status, 201, JSON.stringify(eventTypes));
     }
@@ -162,14 +228,31 @@ describe('the event-type catalog', () => {
     const again = await stack.api('/v1/event-types/image.legacy.rendered/archive', { method: 'POST' });
     assert.equal(again.body.archivedAt, archived.body.archivedAt, 'archiving again keeps the first time');
 
-    const refusedEvent = assertError(await stack.api('/v1/events', { method: 'POST', json: { type: 'image.legacy.rendered', data: {} } }), 422, 'event_type_archived');
+    const refusedEvent = assertError(
+      await stack.api('/v1/events', { method: 'POST', json: { type: 'image.legacy.rendered', data: {} } }),
+      422,
+      'event_type_archived',
+    );
     assert.match(refusedEvent.message, /archived/);
-    assertError(await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.legacy.rendered'] } }), 422, 'event_type_archived');
-    assertError(await stack.api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { eventTypes: ['image.created', 'video.upload.completed'] } }).then(async () => stack.api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { eventTypes: ['image.legacy.rendered'] } })), 422, 'event_type_archived');
+    assertError(
+      await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.legacy.rendered'] } }),
+      422,
+      'event_type_archived',
+    );
+    assertError(
+      await stack
+        .api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { eventTypes: ['image.created', 'video.upload.completed'] } })
+        .then(async () => stack.api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { eventTypes: ['image.legacy.rendered'] } })),
+      422,
+      'event_type_archived',
+    );
     const kept = await createSubscription(stack, { url: r.url, eventTypes: ['image.*'] });
     assert.equal((await stack.api(`/v1/subscriptions/${kept.id}`, { method: 'PATCH', json: { description: 'still fine' } })).status, 200);
 
-    assert.ok(!(await stack.api('/v1/event-types')).body.data.some((t: { name: string }) => t.name === 'image.legacy.rendered'), 'left out of the default list');
+    assert.ok(
+      !(await stack.api('/v1/event-types')).body.data.some((t: { name: string }) => t.name === 'image.legacy.rendered'),
+      'left out of the default list',
+    );
     assert.ok((await stack.api('/v1/event-types?includeArchived=true')).body.data.some((t: { name: string }) => t.name === 'image.legacy.rendered'));
     assert.equal((await stack.api('/v1/event-types/image.legacy.rendered')).status, 200, 'still readable');
     assert.equal((await postEvent(stack, imageCreated())).length > 0, true, 'other types are unaffected');
@@ -178,20 +261,31 @@ describe('the event-type catalog', () => {
   it('loads docs/catalog.example.json with `herald event-types apply`, idempotently', async () => {
     const file = JSON.parse(readFileSync(CATALOG_FILE, 'utf8')) as { eventTypes: { name: string; group: string }[] };
     const names = file.eventTypes.map((t) => t.name);
-    for (const expected of ['image.generation.started', 'image.generation.completed', 'image.generation.failed', 'video.processing.started', 'video.processing.completed', 'video.render.completed']) {
+    for (const expected of [
+      'image.generation.started',
+      'image.generation.completed',
+      'image.generation.failed',
+      'video.processing.started',
+      'video.processing.completed',
+      'video.render.completed',
+    ]) {
       assert.ok(names.includes(expected), expected);
     }
     const first = await cli(['event-types', 'apply', CATALOG_FILE, '--json']);
     assert.equal(first.code, 0, first.err);
     const outcomes = Object.fromEntries((JSON.parse(first.out) as { name: string; outcome: string }[]).map((x) => [x.name, x.outcome]));
     assert.equal(outcomes['image.generation.completed'], 'created');
-    assert.equal(outcomes['video.render.completed'], 'updated', 'the type created above takes the file\'s definition');
+    assert.equal(outcomes['video.render.completed'], 'updated', "the type created above takes the file's definition");
 
     const second = await cli(['event-types', 'apply', CATALOG_FILE]);
     assert.equal(second.code, 0, second.err);
     assert.match(second.out, new RegExp(`${names.length} event type\\(s\\): 0 created, 0 updated, ${names.length} unchanged`));
     const listed = await stack.api('/v1/event-types');
-    for (const name of names) assert.ok(listed.body.data.some((t: { name: string }) => t.name === name), name);
+    for (const name of names)
+      assert.ok(
+        listed.body.data.some((t: { name: string }) => t.name === name),
+        name,
+      );
     const versions = await cli(['event-types', 'list']);
     assert.match(versions.out, /image\.generation\.failed\s+image\s+1/);
 

@@ -45,7 +45,12 @@ describe('events API', () => {
   it('delivers an image.created signed, flat, with user_defined and Herald headers', async () => {
     const tpl = uniqueTemplate();
     const r = await receiver();
-    const sub = await createSubscription(stack, { url: r.url, templateIds: [tpl], userDefined: { auth: 'stencil-secret-xyz', environment: 'staging' }, headers: { 'x-customer-id': 'acme' } });
+    const sub = await createSubscription(stack, {
+      url: r.url,
+      templateIds: [tpl],
+      userDefined: { auth: 'stencil-secret-xyz', environment: 'staging' },
+      headers: { 'x-customer-id': 'acme' },
+    });
     const eventId = await postEvent(stack, imageCreated({ templateId: tpl }));
     assert.match(eventId, /^evt_[0-9A-Z]{26}$/);
 
@@ -96,7 +101,12 @@ describe('events API', () => {
 
     await settled(first.body.id, 1);
     // Keys in another order are the same body.
-    const reordered = { data: Object.fromEntries(Object.entries(structuredClone(SAMPLE_IMAGE_CREATED)).reverse()), templateId: tpl, type: 'image.created', id: `idem-${tpl}` };
+    const reordered = {
+      data: Object.fromEntries(Object.entries(structuredClone(SAMPLE_IMAGE_CREATED)).reverse()),
+      templateId: tpl,
+      type: 'image.created',
+      id: `idem-${tpl}`,
+    };
     assert.equal((await stack.api('/v1/events', { method: 'POST', json: reordered })).status, 202);
     await new Promise((res) => setTimeout(res, 500)); // a second delivery would have arrived by now
     assert.equal(r.requests.length, 1);
@@ -125,7 +135,11 @@ describe('events API', () => {
     assert.equal(r.requests.length, 1);
     assert.equal(await stack.db.dataSource.getRepository(Event).countBy({ idempotencyKey: key }), 1);
 
-    assertError(await stack.api('/v1/events', { method: 'POST', json: { ...event, traceId: 'other' }, headers: { 'idempotency-key': key } }), 409, 'idempotency_conflict');
+    assertError(
+      await stack.api('/v1/events', { method: 'POST', json: { ...event, traceId: 'other' }, headers: { 'idempotency-key': key } }),
+      409,
+      'idempotency_conflict',
+    );
     // Without the key the same body is a new event.
     const third = await postEvent(stack, event);
     assert.notEqual(third, first.body.id);
@@ -149,7 +163,9 @@ describe('events API', () => {
     assert.ok(Math.abs(Date.parse(res.body.receivedAt) - Date.now()) < 60_000);
     assert.deepEqual(
       [...res.body.deliveries].sort((a: { subscriptionId: string }, b: { subscriptionId: string }) => a.subscriptionId.localeCompare(b.subscriptionId)),
-      rows.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: 'succeeded', attemptCount: 1 })).sort((a, b) => a.subscriptionId.localeCompare(b.subscriptionId)),
+      rows
+        .map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: 'succeeded', attemptCount: 1 }))
+        .sort((a, b) => a.subscriptionId.localeCompare(b.subscriptionId)),
     );
     assert.deepEqual(new Set(rows.map((d) => d.subscriptionId)), new Set([s1.id, s2.id]));
     assertError(await stack.api('/v1/events/evt_01JD7X8M5Q4R2Z3TR3V19H6X7K'), 404, 'event_not_found');
@@ -165,7 +181,10 @@ describe('events API', () => {
 
     const eventId = await postEvent(stack, imageCreated({ templateId: tpl }));
     const rows = await settled(eventId, 1);
-    assert.deepEqual(rows.map((d) => d.subscriptionId), [enabled.id]);
+    assert.deepEqual(
+      rows.map((d) => d.subscriptionId),
+      [enabled.id],
+    );
     await on.waitForRequests(1);
 
     // Disabling stops the next event; re-enabling resumes.
@@ -173,7 +192,10 @@ describe('events API', () => {
     await stack.api(`/v1/subscriptions/${disabled.id}`, { method: 'PATCH', json: { enabled: true } });
     const second = await postEvent(stack, imageCreated({ templateId: tpl }));
     const secondRows = await settled(second, 1);
-    assert.deepEqual(secondRows.map((d) => d.subscriptionId), [disabled.id]);
+    assert.deepEqual(
+      secondRows.map((d) => d.subscriptionId),
+      [disabled.id],
+    );
     await off.waitForRequests(1);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(on.requests.length, 1);
@@ -190,11 +212,22 @@ describe('events API', () => {
     assert.deepEqual(new Set((await settled(forA, 2)).map((d) => d.subscriptionId)), new Set([onlyA.id, both.id]));
     const forB = await postEvent(stack, imageCreated({ templateId: tplB }));
     const bRows = (await settled(forB, 1)).filter((d) => d.subscriptionId === onlyA.id || d.subscriptionId === both.id);
-    assert.deepEqual(bRows.map((d) => d.subscriptionId), [both.id]);
+    assert.deepEqual(
+      bRows.map((d) => d.subscriptionId),
+      [both.id],
+    );
     // No template at all: only unscoped subscriptions match, neither of these.
     const none = await postEvent(stack, imageCreated());
     // The 202 comes before the dispatcher has started the workflow: wait until it exists, then for its end.
-    await eventually(() => stack.client.workflow.getHandle(eventWorkflowId(none)).result().catch(() => undefined), 20_000, 'the event workflow');
+    await eventually(
+      () =>
+        stack.client.workflow
+          .getHandle(eventWorkflowId(none))
+          .result()
+          .catch(() => undefined),
+      20_000,
+      'the event workflow',
+    );
     const noneRows = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: none });
     assert.ok(noneRows.every((d) => d.subscriptionId !== onlyA.id && d.subscriptionId !== both.id));
 
@@ -213,10 +246,14 @@ describe('events API', () => {
   });
 
   it('documents the ingest body with the sample payload in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${stack.baseUrl}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> } };
+    const doc = (await (await fetch(`${stack.baseUrl}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> };
+    };
     assert.ok(doc.paths['/v1/events'].post);
     assert.deepEqual(doc.components.schemas.IngestEventDto.properties.data.example, SAMPLE_IMAGE_CREATED);
-    for (const path of ['/v1/subscriptions', '/v1/subscriptions/{id}/rotate-secret', '/v1/deliveries/{id}', '/v1/dead-letters/retry', '/v1/event-types']) assert.ok(doc.paths[path], path);
+    for (const path of ['/v1/subscriptions', '/v1/subscriptions/{id}/rotate-secret', '/v1/deliveries/{id}', '/v1/dead-letters/retry', '/v1/event-types'])
+      assert.ok(doc.paths[path], path);
   });
 
   it('answers 202 at once while Temporal is unreachable; a dispatcher that reaches it starts the event', async () => {
@@ -224,13 +261,20 @@ describe('events API', () => {
     const r = await receiver();
     await createSubscription(stack, { url: r.url, templateIds: [tpl] });
     // A second API on the same database whose Temporal address has nothing listening.
-    const cut = await createApi(testConfig({ DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, HERALD_TASK_QUEUE: stack.config.temporal.taskQueue }), { logger: false });
+    const cut = await createApi(
+      testConfig({ DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, HERALD_TASK_QUEUE: stack.config.temporal.taskQueue }),
+      { logger: false },
+    );
     try {
       await cut.listen(0, '127.0.0.1');
       const { port } = cut.getHttpServer().address() as AddressInfo;
       const event = imageCreated({ id: `outage-${tpl}`, templateId: tpl });
       const t0 = performance.now();
-      const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      const res = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+      });
       const ms = performance.now() - t0;
       assert.equal(res.status, 202);
       assert.deepEqual(await res.json(), { id: `outage-${tpl}`, status: 'accepted' });
@@ -244,7 +288,11 @@ describe('events API', () => {
       // Nobody posts again: the other API's dispatcher sweep finds the event and starts it.
       await settled(`outage-${tpl}`, 1);
       await r.waitForRequests(1);
-      await eventually(async () => (await stack.db.dataSource.getRepository(Event).findOneByOrFail({ id: `outage-${tpl}` })).workflowStartedAt, 5_000, 'workflow_started_at');
+      await eventually(
+        async () => (await stack.db.dataSource.getRepository(Event).findOneByOrFail({ id: `outage-${tpl}` })).workflowStartedAt,
+        5_000,
+        'workflow_started_at',
+      );
       // A repeat is the same event, and sends nothing new.
       assert.equal(await postEvent(stack, event), `outage-${tpl}`);
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -26,7 +26,10 @@ describe('event fan-out on the dev server', () => {
   });
 
   const finished = (deliveryIds: string[]): Promise<Delivery[] | false> =>
-    stack.db.dataSource.getRepository(Delivery).findBy(deliveryIds.map((id) => ({ id }))).then((rows) => rows.length === deliveryIds.length && rows.every((d) => d.status === 'succeeded') && rows);
+    stack.db.dataSource
+      .getRepository(Delivery)
+      .findBy(deliveryIds.map((id) => ({ id })))
+      .then((rows) => rows.length === deliveryIds.length && rows.every((d) => d.status === 'succeeded') && rows);
 
   it('starts one delivery workflow per matching, enabled subscription, searchable by attribute', async () => {
     const box = testSecretBox();
@@ -62,11 +65,16 @@ describe('event fan-out on the dev server', () => {
     assert.deepEqual(sa.HeraldAttempts, [1]);
 
     // Visibility is eventually consistent on the dev server.
-    const found = await eventually(async () => {
-      const ids: string[] = [];
-      for await (const w of stack.client.workflow.list({ query: `HeraldEventId = "${event.id}" AND HeraldDeliveryStatus = "succeeded"` })) ids.push(w.workflowId);
-      return ids.length === 3 && ids;
-    }, 15_000, 'visibility');
+    const found = await eventually(
+      async () => {
+        const ids: string[] = [];
+        for await (const w of stack.client.workflow.list({ query: `HeraldEventId = "${event.id}" AND HeraldDeliveryStatus = "succeeded"` }))
+          ids.push(w.workflowId);
+        return ids.length === 3 && ids;
+      },
+      15_000,
+      'visibility',
+    );
     assert.deepEqual(found.sort(), [exact.id, family.id, all.id].map((s) => deliveryWorkflowId(event.id, s)).sort());
   });
 
@@ -95,7 +103,11 @@ describe('event fan-out on the dev server', () => {
       const sub = await seedSubscription(guarded.db.dataSource, testSecretBox(), { url: spy.url });
       const event = await seedEvent(guarded.db.dataSource);
       await guarded.deliveries.startEvent(event.id);
-      const attempt = await eventually(() => guarded.db.dataSource.getRepository(Attempt).findOneBy({ subscriptionId: sub.id, number: 1 }), 20_000, 'first attempt');
+      const attempt = await eventually(
+        () => guarded.db.dataSource.getRepository(Attempt).findOneBy({ subscriptionId: sub.id, number: 1 }),
+        20_000,
+        'first attempt',
+      );
       assert.equal(attempt.ok, false);
       assert.equal(attempt.errorKind, 'ssrf_blocked');
       await guarded.client.workflow.getHandle(deliveryWorkflowId(event.id, sub.id)).terminate('test over');
@@ -124,7 +136,21 @@ describe('event fan-out on the dev server', () => {
         const { seedDelivery } = await import('../support/seed');
         const delivery = await seedDelivery(ds, event, sub);
         const id = `dlq_${randomBytes(8).toString('hex')}`;
-        await ds.getRepository(DeadLetter).insert({ id, deliveryId: delivery.id, subscriptionId: sub.id, tenantId: delivery.tenantId, eventId: event.id, eventType: 'image.created', reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: new Date(), updatedAt: new Date(), expiresAt });
+        await ds.getRepository(DeadLetter).insert({
+          id,
+          deliveryId: delivery.id,
+          subscriptionId: sub.id,
+          tenantId: delivery.tenantId,
+          eventId: event.id,
+          eventType: 'image.created',
+          reason: 'HTTP 500',
+          lastStatusCode: 500,
+          attemptCount: 6,
+          payload: {},
+          createdAt: new Date(),
+          updatedAt: new Date(),
+          expiresAt,
+        });
         return id;
       };
       const expired = await mk(new Date(Date.now() - 1000));

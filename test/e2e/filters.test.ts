@@ -73,9 +73,20 @@ describe('payload filters', () => {
     for (const [name, body] of Object.entries(events(tpl))) {
       const id = await postEvent(stack, body);
       // The 202 comes before the dispatcher has started the workflow: wait until it exists, then for its end.
-      await eventually(() => stack.client.workflow.getHandle(eventWorkflowId(id)).result().catch(() => undefined), 20_000, 'the event workflow');
+      await eventually(
+        () =>
+          stack.client.workflow
+            .getHandle(eventWorkflowId(id))
+            .result()
+            .catch(() => undefined),
+        20_000,
+        'the event workflow',
+      );
       const deliveries = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: id });
-      assert.ok(deliveries.some((d) => d.subscriptionId === unfiltered.id), `${name} reaches the unfiltered subscription`);
+      assert.ok(
+        deliveries.some((d) => d.subscriptionId === unfiltered.id),
+        `${name} reaches the unfiltered subscription`,
+      );
       for (const d of deliveries) if (subs.has(d.subscriptionId)) got.get(subs.get(d.subscriptionId)!)!.push(name);
     }
     for (const [i, [filter, expected]] of TABLE.entries()) {
@@ -91,13 +102,25 @@ describe('payload filters', () => {
       [{ $or: [{ data: { a: 1 } }, { data: { b: { $gt: [] } } }] }, '/$or/1/data/b/$gt'],
     ];
     for (const [filter, path] of cases) {
-      const e = assertError(await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.created'], filter } }), 422, 'invalid_filter');
+      const e = assertError(
+        await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.created'], filter } }),
+        422,
+        'invalid_filter',
+      );
       assert.equal(e.details.path, path);
       assert.equal(e.details.field, 'filter');
     }
-    assertError(await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.created'], filter: 'env=prod' } }), 422, 'validation_failed');
+    assertError(
+      await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.created'], filter: 'env=prod' } }),
+      422,
+      'validation_failed',
+    );
     const sub = await createSubscription(stack, { url: r.url, filter: { data: { status: 'completed' } } });
-    assertError(await stack.api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { filter: { data: { status: { $regex: '.*' } } } } }), 422, 'invalid_filter');
+    assertError(
+      await stack.api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { filter: { data: { status: { $regex: '.*' } } } } }),
+      422,
+      'invalid_filter',
+    );
     assert.deepEqual((await stack.api(`/v1/subscriptions/${sub.id}`)).body.filter, { data: { status: 'completed' } }, 'unchanged by a refused patch');
   });
 
@@ -117,10 +140,20 @@ describe('payload filters', () => {
     const yes = await test({ type: 'image.created', templateId: tpl, data: { metadata: { env: 'prod' } } });
     assert.equal(yes.status, 200);
     assert.deepEqual(yes.body, { matches: true, checks: { eventType: true, template: true, filter: true } });
-    assert.deepEqual((await test({ type: 'image.created', templateId: tpl, data: { metadata: { env: 'dev' } } })).body, { matches: false, checks: { eventType: true, template: true, filter: false } });
-    assert.deepEqual((await test({ type: 'video.render.completed', data: { metadata: { env: 'prod' } } })).body, { matches: false, checks: { eventType: false, template: false, filter: true } });
+    assert.deepEqual((await test({ type: 'image.created', templateId: tpl, data: { metadata: { env: 'dev' } } })).body, {
+      matches: false,
+      checks: { eventType: true, template: true, filter: false },
+    });
+    assert.deepEqual((await test({ type: 'video.render.completed', data: { metadata: { env: 'prod' } } })).body, {
+      matches: false,
+      checks: { eventType: false, template: false, filter: true },
+    });
     assertError(await test({ data: {} }), 422, 'validation_failed');
     assertError(await stack.api(`/v1/subscriptions/${sub.id}/filter-test`, { method: 'POST', json: {} }), 422, 'validation_failed');
-    assertError(await stack.api('/v1/subscriptions/sub_01JD7X8M5Q4R2Z3TR3V19H6X7K/filter-test', { method: 'POST', json: { event: { type: 'image.created' } } }), 404, 'subscription_not_found');
+    assertError(
+      await stack.api('/v1/subscriptions/sub_01JD7X8M5Q4R2Z3TR3V19H6X7K/filter-test', { method: 'POST', json: { event: { type: 'image.created' } } }),
+      404,
+      'subscription_not_found',
+    );
   });
 });

@@ -63,7 +63,13 @@ describe('subscription matching', () => {
     stores = createStores(db.dataSource);
     for (const [name, s] of Object.entries(SUBSCRIPTIONS)) {
       if (s.tenantId) await stores.tenants.ensure(s.tenantId);
-      const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: `https://example.com/${name}`, tenantId: s.tenantId ?? DEFAULT_TENANT_ID, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [], enabled: s.enabled ?? true });
+      const sub = await seedSubscription(db.dataSource, testSecretBox(), {
+        url: `https://example.com/${name}`,
+        tenantId: s.tenantId ?? DEFAULT_TENANT_ID,
+        eventTypes: s.eventTypes,
+        templateIds: s.templateIds ?? [],
+        enabled: s.enabled ?? true,
+      });
       ids.set(sub.id, name);
     }
   });
@@ -82,7 +88,12 @@ describe('subscription matching', () => {
       const event = { tenantId, type, templateId, data: {} };
       const bySql = (await stores.subscriptions.findEnabledMatching(event)).map((s) => ids.get(s.id)).sort();
       const byRule = Object.entries(SUBSCRIPTIONS)
-        .filter(([, s]) => matchesSubscription({ tenantId: s.tenantId ?? DEFAULT_TENANT_ID, enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] }, event))
+        .filter(([, s]) =>
+          matchesSubscription(
+            { tenantId: s.tenantId ?? DEFAULT_TENANT_ID, enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] },
+            event,
+          ),
+        )
         .map(([name]) => name)
         .sort();
       assert.deepEqual(bySql, byRule, 'SQL and the pure rule agree');

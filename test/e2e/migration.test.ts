@@ -27,9 +27,15 @@ async function seedLog(db: TestDatabase, n: number): Promise<void> {
   const q = (sql: string): Promise<unknown> => db.dataSource.query(sql);
   await q(`INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_${n}', 'https://x.test', '{image.created}', 'v1.x')`);
   await q(`INSERT INTO events (id, type, data) VALUES ('evt_${n}', 'image.created', '{}')`);
-  await q(`INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_${n}', 'evt_${n}', 'sub_${n}', 'image.created', 'dead_lettered', 'delivery:evt_${n}:sub_${n}')`);
-  await q(`INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_${n}', 'dlv_${n}', 'sub_${n}', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`);
-  await q(`INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_${n}', 'dlv_${n}', 'sub_${n}', 'evt_${n}', 'image.created', 'HTTP 500', 6, '{}', now())`);
+  await q(
+    `INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_${n}', 'evt_${n}', 'sub_${n}', 'image.created', 'dead_lettered', 'delivery:evt_${n}:sub_${n}')`,
+  );
+  await q(
+    `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_${n}', 'dlv_${n}', 'sub_${n}', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`,
+  );
+  await q(
+    `INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_${n}', 'dlv_${n}', 'sub_${n}', 'evt_${n}', 'image.created', 'HTTP 500', 6, '{}', now())`,
+  );
 }
 
 async function counts(db: TestDatabase): Promise<Record<string, number>> {
@@ -50,21 +56,41 @@ describe('schema migration', () => {
   it('creates the whole schema on an empty database', async () => {
     assert.deepEqual(await tables(db), []);
     const applied = await db.dataSource.runMigrations();
-    assert.deepEqual(applied.map((m) => m.name), ['InitialSchema1763856000000', 'Tenants1796167751584', 'EventCatalog1796167800000']);
+    assert.deepEqual(
+      applied.map((m) => m.name),
+      ['InitialSchema1763856000000', 'Tenants1796167751584', 'EventCatalog1796167800000'],
+    );
     assert.deepEqual(await tables(db), TABLES);
     const indexes: { indexname: string }[] = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`);
     const names = indexes.map((i) => i.indexname);
-    for (const idx of ['deliveries_subscription_idx', 'deliveries_status_idx', 'deliveries_event_type_idx', 'deliveries_created_at_idx', 'attempts_delivery_number_idx', 'dead_letters_expires_at_idx',
-      'subscriptions_tenant_idx', 'deliveries_tenant_idx', 'deliveries_tenant_status_idx', 'dead_letters_tenant_idx',
-      'events_received_at_idx', 'attempts_test_started_at_idx', 'dead_letters_event_idx']) {
+    for (const idx of [
+      'deliveries_subscription_idx',
+      'deliveries_status_idx',
+      'deliveries_event_type_idx',
+      'deliveries_created_at_idx',
+      'attempts_delivery_number_idx',
+      'dead_letters_expires_at_idx',
+      'subscriptions_tenant_idx',
+      'deliveries_tenant_idx',
+      'deliveries_tenant_status_idx',
+      'dead_letters_tenant_idx',
+      'events_received_at_idx',
+      'attempts_test_started_at_idx',
+      'dead_letters_event_idx',
+    ]) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
-    assert.deepEqual(await db.dataSource.query(`SELECT id, name, metadata FROM tenants`), [{ id: 'default', name: 'Default', metadata: {} }], 'the built-in tenant');
+    assert.deepEqual(
+      await db.dataSource.query(`SELECT id, name, metadata FROM tenants`),
+      [{ id: 'default', name: 'Default', metadata: {} }],
+      'the built-in tenant',
+    );
     assert.deepEqual(await db.dataSource.runMigrations(), [], 'a second run applies nothing');
   });
 
   it('seeds the built-in image.created with its documented schema and example', async () => {
-    const [row]: { name: string; version: number; archived_at: Date | null; schema: { required: string[] }; example: Record<string, unknown> }[] = await db.dataSource.query(`SELECT * FROM event_types`);
+    const [row]: { name: string; version: number; archived_at: Date | null; schema: { required: string[] }; example: Record<string, unknown> }[] =
+      await db.dataSource.query(`SELECT * FROM event_types`);
     assert.equal(row.name, 'image.created');
     assert.equal(row.version, 1);
     assert.equal(row.archived_at, null);
@@ -76,10 +102,22 @@ describe('schema migration', () => {
     const q = (sql: string, p: unknown[] = []): Promise<unknown> => db.dataSource.query(sql, p);
     await q(`INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_1', 'https://x.test', '{image.created}', 'v1.x')`);
     await q(`INSERT INTO events (id, type, data) VALUES ('evt_1', 'image.created', '{}')`);
-    await q(`INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_1', 'evt_1', 'sub_1', 'default', 'image.created', 'dead_lettered', 'delivery:evt_1:sub_1')`);
-    await q(`INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_1', 'dlv_1', 'sub_1', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`);
-    await q(`INSERT INTO dead_letters (id, delivery_id, subscription_id, tenant_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_1', 'dlv_1', 'sub_1', 'default', 'evt_1', 'image.created', 'HTTP 500', 6, '{}', now())`);
-    await assert.rejects(q(`INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_2', 'dlv_1', 'sub_1', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`), /duplicate key/, 'one attempt row per number');
+    await q(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_1', 'evt_1', 'sub_1', 'default', 'image.created', 'dead_lettered', 'delivery:evt_1:sub_1')`,
+    );
+    await q(
+      `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_1', 'dlv_1', 'sub_1', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`,
+    );
+    await q(
+      `INSERT INTO dead_letters (id, delivery_id, subscription_id, tenant_id, event_id, event_type, reason, attempt_count, payload, expires_at) VALUES ('dlq_1', 'dlv_1', 'sub_1', 'default', 'evt_1', 'image.created', 'HTTP 500', 6, '{}', now())`,
+    );
+    await assert.rejects(
+      q(
+        `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_2', 'dlv_1', 'sub_1', 1, 'scheduled', 'https://x.test', false, 5, now(), now())`,
+      ),
+      /duplicate key/,
+      'one attempt row per number',
+    );
     await q(`DELETE FROM subscriptions WHERE id = 'sub_1'`);
     for (const t of ['deliveries', 'attempts', 'dead_letters']) {
       assert.deepEqual(await q(`SELECT count(*)::int AS n FROM ${t}`), [{ n: 0 }], t);
@@ -89,13 +127,26 @@ describe('schema migration', () => {
   it('cascades deletes from a tenant to its subscriptions and their logs; a delivery row needs its tenant named', async () => {
     const q = (sql: string): Promise<unknown> => db.dataSource.query(sql);
     await q(`INSERT INTO tenants (id, name) VALUES ('acme', 'Acme')`);
-    await q(`INSERT INTO subscriptions (id, tenant_id, url, event_types, secret_ciphertext) VALUES ('sub_2', 'acme', 'https://x.test', '{image.created}', 'v1.x')`);
+    await q(
+      `INSERT INTO subscriptions (id, tenant_id, url, event_types, secret_ciphertext) VALUES ('sub_2', 'acme', 'https://x.test', '{image.created}', 'v1.x')`,
+    );
     await q(`INSERT INTO events (id, tenant_id, type, data) VALUES ('evt_2', 'acme', 'image.created', '{}')`);
-    await assert.rejects(q(`INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_2', 'evt_2', 'sub_2', 'image.created', 'pending', 'delivery:evt_2:sub_2')`), /null value/, 'no default tenant for deliveries');
-    await q(`INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_2', 'evt_2', 'sub_2', 'acme', 'image.created', 'pending', 'delivery:evt_2:sub_2')`);
+    await assert.rejects(
+      q(
+        `INSERT INTO deliveries (id, event_id, subscription_id, event_type, status, workflow_id) VALUES ('dlv_2', 'evt_2', 'sub_2', 'image.created', 'pending', 'delivery:evt_2:sub_2')`,
+      ),
+      /null value/,
+      'no default tenant for deliveries',
+    );
+    await q(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_2', 'evt_2', 'sub_2', 'acme', 'image.created', 'pending', 'delivery:evt_2:sub_2')`,
+    );
     await assert.rejects(q(`INSERT INTO tenants (id, name) VALUES ('not a tenant id', 'x')`), /check constraint/, 'the id rule');
     await q(`DELETE FROM tenants WHERE id = 'acme'`);
-    assert.deepEqual(await q(`SELECT (SELECT count(*)::int FROM subscriptions WHERE id = 'sub_2') AS s, (SELECT count(*)::int FROM deliveries WHERE id = 'dlv_2') AS d`), [{ s: 0, d: 0 }]);
+    assert.deepEqual(
+      await q(`SELECT (SELECT count(*)::int FROM subscriptions WHERE id = 'sub_2') AS s, (SELECT count(*)::int FROM deliveries WHERE id = 'dlv_2') AS d`),
+      [{ s: 0, d: 0 }],
+    );
     await q(`DELETE FROM events WHERE id = 'evt_2'`);
   });
 

@@ -22,7 +22,7 @@ import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
 /** A parsed JSON log line; its fields are whatever the code logged. */
- 
+
 type LogRecord = Record<string, any>;
 
 /** The value of `series` (name plus labels, exactly as exposed), or undefined. */
@@ -47,10 +47,14 @@ describe('the worker process: /metrics and JSON logs', () => {
   };
   /** Polls the worker's metrics until `series` reads `value` (counting happens right after the commit). */
   const metricReaches = (series: string, value: number): Promise<string> =>
-    eventually(async () => {
-      const text = await scrape();
-      return sample(text, series) === value && text;
-    }, 10_000, `${series} = ${value}`);
+    eventually(
+      async () => {
+        const text = await scrape();
+        return sample(text, series) === value && text;
+      },
+      10_000,
+      `${series} = ${value}`,
+    );
   const deliveryFor = async (sub: Subscription, templateId: string): Promise<string> => {
     const event = await seedEvent(stack.db.dataSource, { templateId });
     await stack.deliveries.startEvent(event.id);
@@ -71,7 +75,11 @@ describe('the worker process: /metrics and JSON logs', () => {
     failing = await startReceiver({ kind: 'status', status: 503 });
     ok = await startReceiver({ kind: 'status', status: 200 });
     // Template scopes route each event to exactly one of the two subscriptions.
-    failingSub = await seedSubscription(stack.db.dataSource, testSecretBox(), { url: failing.url, templateIds: ['tpl_fail'], headers: { 'x-customer-key': 'custom-header-value-1234' } });
+    failingSub = await seedSubscription(stack.db.dataSource, testSecretBox(), {
+      url: failing.url,
+      templateIds: ['tpl_fail'],
+      headers: { 'x-customer-key': 'custom-header-value-1234' },
+    });
     okSub = await seedSubscription(stack.db.dataSource, testSecretBox(), { url: ok.url, templateIds: ['tpl_ok'] });
   });
   after(async () => {
@@ -155,14 +163,18 @@ describe('the worker process: /metrics and JSON logs', () => {
   it('shuts down on SIGTERM, logging it, with exit code 0', async () => {
     await worker.stop();
     assert.equal(worker.child.exitCode, 0, worker.output().slice(-2000));
-    const records = worker.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord);
+    const records = worker
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogRecord);
     assert.ok(records.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'));
     assert.equal(records[records.length - 1].msg, 'worker stopped');
     await assert.rejects(fetch(metricsUrl), 'the metrics server is closed');
   });
 });
 
-describe('the API\'s /metrics', () => {
+describe("the API's /metrics", () => {
   let stack: TestStack;
   let failing: Receiver;
   before(async () => {
@@ -242,7 +254,16 @@ describe('counting at the activity boundary', () => {
       attemptNumber: 1,
       trigger: 'manual',
       url: sub.url,
-      outcome: { ok: false, statusCode: 502, errorKind: 'http_status', error: 'HTTP 502', durationMs: 42, responseExcerpt: 'bad gateway', startedAt: now, finishedAt: now },
+      outcome: {
+        ok: false,
+        statusCode: 502,
+        errorKind: 'http_status',
+        error: 'HTTP 502',
+        durationMs: 42,
+        responseExcerpt: 'bad gateway',
+        startedAt: now,
+        finishedAt: now,
+      },
       status: 'dead_lettered',
       nextDelayMs: null,
     };

@@ -38,7 +38,7 @@ describe('the generated API client', () => {
     assert.deepEqual(await buildDocument(), served);
   });
 
-  it('documents the error shape as every operation\'s default response', () => {
+  it("documents the error shape as every operation's default response", () => {
     const doc = served as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>> };
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(operations)) {

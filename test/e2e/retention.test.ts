@@ -31,20 +31,58 @@ interface Seeded {
 }
 
 /** An event, its delivery in `status` created `ageDays` ago, with `attempts` attempts. */
-async function seedHistory(ds: DataSource, sub: Subscription, opts: { ageDays: number; status: DeliveryStatus; attempts?: number; touchedDaysAgo?: number; deadLetterExpires?: Date; now?: Date }): Promise<Seeded> {
+async function seedHistory(
+  ds: DataSource,
+  sub: Subscription,
+  opts: { ageDays: number; status: DeliveryStatus; attempts?: number; touchedDaysAgo?: number; deadLetterExpires?: Date; now?: Date },
+): Promise<Seeded> {
   const now = opts.now ?? NOW;
   const at = daysAgo(opts.ageDays, now);
   const event = await seedEvent(ds, { receivedAt: at, workflowStartedAt: at });
   const delivery = await seedDelivery(ds, event, sub);
-  await ds.query(`UPDATE deliveries SET status = $2, created_at = $3, updated_at = $4 WHERE id = $1`, [delivery.id, opts.status, at, daysAgo(opts.touchedDaysAgo ?? opts.ageDays, now)]);
+  await ds.query(`UPDATE deliveries SET status = $2, created_at = $3, updated_at = $4 WHERE id = $1`, [
+    delivery.id,
+    opts.status,
+    at,
+    daysAgo(opts.touchedDaysAgo ?? opts.ageDays, now),
+  ]);
   const attemptIds: string[] = [];
   for (let n = 1; n <= (opts.attempts ?? 1); n++) {
     const id = newId('attempt');
     attemptIds.push(id);
-    await ds.getRepository(Attempt).insert({ id, deliveryId: delivery.id, subscriptionId: sub.id, number: n, trigger: 'scheduled', url: sub.url, ok: false, statusCode: 500, errorKind: 'http_status', errorMessage: 'HTTP 500', responseExcerpt: 'oops', durationMs: 5, startedAt: at, finishedAt: at });
+    await ds.getRepository(Attempt).insert({
+      id,
+      deliveryId: delivery.id,
+      subscriptionId: sub.id,
+      number: n,
+      trigger: 'scheduled',
+      url: sub.url,
+      ok: false,
+      statusCode: 500,
+      errorKind: 'http_status',
+      errorMessage: 'HTTP 500',
+      responseExcerpt: 'oops',
+      durationMs: 5,
+      startedAt: at,
+      finishedAt: at,
+    });
   }
   if (opts.deadLetterExpires) {
-    await ds.getRepository(DeadLetter).insert({ id: newId('deadLetter'), deliveryId: delivery.id, subscriptionId: sub.id, tenantId: sub.tenantId, eventId: event.id, eventType: event.type, reason: 'HTTP 500', lastStatusCode: 500, attemptCount: 6, payload: {}, createdAt: at, updatedAt: at, expiresAt: opts.deadLetterExpires });
+    await ds.getRepository(DeadLetter).insert({
+      id: newId('deadLetter'),
+      deliveryId: delivery.id,
+      subscriptionId: sub.id,
+      tenantId: sub.tenantId,
+      eventId: event.id,
+      eventType: event.type,
+      reason: 'HTTP 500',
+      lastStatusCode: 500,
+      attemptCount: 6,
+      payload: {},
+      createdAt: at,
+      updatedAt: at,
+      expiresAt: opts.deadLetterExpires,
+    });
   }
   return { eventId: event.id, deliveryId: delivery.id, attemptIds };
 }
@@ -69,7 +107,14 @@ describe('retention purge (activity, with a clock)', () => {
   });
 
   const purge = (opts: { days?: number; batchSize?: number } = {}) =>
-    createActivities({ ...createStores(db.dataSource), sender: loopbackSender(), secretBox: testSecretBox(), version: 'test', clock: () => NOW, retention: { days: opts.days ?? 30, batchSize: opts.batchSize, pauseMs: 0 } }).purgeExpiredHistory;
+    createActivities({
+      ...createStores(db.dataSource),
+      sender: loopbackSender(),
+      secretBox: testSecretBox(),
+      version: 'test',
+      clock: () => NOW,
+      retention: { days: opts.days ?? 30, batchSize: opts.batchSize, pauseMs: 0 },
+    }).purgeExpiredHistory;
 
   it('deletes finished history older than the window and keeps what is running, dead-lettered or young', async () => {
     const ds = db.dataSource;
@@ -83,12 +128,32 @@ describe('retention purge (activity, with a clock)', () => {
       seedHistory(ds, sub, { ageDays: 40, status: 'pending', attempts: 0 }),
       seedHistory(ds, sub, { ageDays: 40, status: 'delivering', attempts: 1 }),
     ]);
-    const deadLettered = await seedHistory(ds, sub, { ageDays: 35, status: 'dead_lettered', attempts: 6, deadLetterExpires: new Date(NOW.getTime() + 2 * DAY) });
+    const deadLettered = await seedHistory(ds, sub, {
+      ageDays: 35,
+      status: 'dead_lettered',
+      attempts: 6,
+      deadLetterExpires: new Date(NOW.getTime() + 2 * DAY),
+    });
     const retriedLately = await seedHistory(ds, sub, { ageDays: 40, status: 'succeeded', touchedDaysAgo: 1 });
     const young = await seedHistory(ds, sub, { ageDays: 29, status: 'succeeded' });
     const unmatched = await seedEvent(ds, { receivedAt: daysAgo(40), workflowStartedAt: daysAgo(40) });
     const neverStarted = await seedEvent(ds, { receivedAt: daysAgo(40), workflowStartedAt: null });
-    const testAttempt = (at: Date) => ({ id: newId('attempt'), deliveryId: null, subscriptionId: sub.id, number: 1, trigger: 'test' as const, url: sub.url, ok: true, statusCode: 200, errorKind: null, errorMessage: null, responseExcerpt: null, durationMs: 3, startedAt: at, finishedAt: at });
+    const testAttempt = (at: Date) => ({
+      id: newId('attempt'),
+      deliveryId: null,
+      subscriptionId: sub.id,
+      number: 1,
+      trigger: 'test' as const,
+      url: sub.url,
+      ok: true,
+      statusCode: 200,
+      errorKind: null,
+      errorMessage: null,
+      responseExcerpt: null,
+      durationMs: 3,
+      startedAt: at,
+      finishedAt: at,
+    });
     const oldTest = testAttempt(daysAgo(60));
     const youngTest = testAttempt(daysAgo(2));
     await ds.getRepository(Attempt).insert([oldTest, youngTest]);
@@ -97,20 +162,32 @@ describe('retention purge (activity, with a clock)', () => {
     assert.deepEqual(result, { deliveries: 3, testAttempts: 1, events: 4, cutoff: daysAgo(30).toISOString(), more: false });
 
     for (const s of old) assert.deepEqual(await exists(ds, s), { event: false, delivery: false, attempts: 0 });
-    for (const s of running) assert.deepEqual(await exists(ds, s), { event: true, delivery: true, attempts: s.attemptIds.length }, 'a delivery not in a final status is never deleted');
+    for (const s of running)
+      assert.deepEqual(
+        await exists(ds, s),
+        { event: true, delivery: true, attempts: s.attemptIds.length },
+        'a delivery not in a final status is never deleted',
+      );
     assert.deepEqual(await exists(ds, deadLettered), { event: true, delivery: true, attempts: 6 }, 'a retained dead letter keeps its delivery and event');
     assert.equal(await ds.getRepository(DeadLetter).countBy({ deliveryId: deadLettered.deliveryId }), 1);
     assert.deepEqual(await exists(ds, retriedLately), { event: true, delivery: true, attempts: 1 }, 'recently touched (a manual retry) is young');
     assert.deepEqual(await exists(ds, young), { event: true, delivery: true, attempts: 1 });
     assert.equal(await ds.getRepository(Event).countBy({ id: unmatched.id }), 0, 'an old event that matched nothing goes');
     assert.equal(await ds.getRepository(Event).countBy({ id: neverStarted.id }), 1, 'an event never started is never dropped');
-    assert.deepEqual((await ds.getRepository(Attempt).findBy([{ id: oldTest.id }, { id: youngTest.id }])).map((a) => a.id), [youngTest.id]);
+    assert.deepEqual(
+      (await ds.getRepository(Attempt).findBy([{ id: oldTest.id }, { id: youngTest.id }])).map((a) => a.id),
+      [youngTest.id],
+    );
 
     // Once the dead letter expires (and the dead-letter purge took it), the next purge takes the rest.
     await ds.getRepository(DeadLetter).delete({ deliveryId: deadLettered.deliveryId });
     assert.deepEqual(await purge()(), { deliveries: 1, testAttempts: 0, events: 1, cutoff: daysAgo(30).toISOString(), more: false });
     assert.deepEqual(await exists(ds, deadLettered), { event: false, delivery: false, attempts: 0 });
-    assert.deepEqual(await purge()(), { deliveries: 0, testAttempts: 0, events: 0, cutoff: daysAgo(30).toISOString(), more: false }, 'a second run finds nothing');
+    assert.deepEqual(
+      await purge()(),
+      { deliveries: 0, testAttempts: 0, events: 0, cutoff: daysAgo(30).toISOString(), more: false },
+      'a second run finds nothing',
+    );
   });
 
   it('works in bounded rounds: a round stops at its batch budget and says there is more', async () => {

@@ -70,7 +70,11 @@ async function everyRun(client: Client, workflowId: string): Promise<string> {
     texts.push(
       searchable(await handle.fetchHistory()),
       searchable(description.raw),
-      JSON.stringify({ memo: await description.memo, searchAttributes: description.searchAttributes, typedSearchAttributes: description.typedSearchAttributes }),
+      JSON.stringify({
+        memo: await description.memo,
+        searchAttributes: description.searchAttributes,
+        typedSearchAttributes: description.typedSearchAttributes,
+      }),
     );
   }
   return texts.join('\n');
@@ -132,7 +136,11 @@ describe('secrets never leak', () => {
     headers: { Authorization: `Bearer ${headerCanaries[0]}`, 'X-Api-Key': headerCanaries[1] },
     userDefined: { auth: userDefinedCanary },
   });
-  const event = (templateId: string) => ({ type: 'image.created', templateId, data: { ...structuredClone(SAMPLE_IMAGE_CREATED), metadata: { note: bodyCanary } } });
+  const event = (templateId: string) => ({
+    type: 'image.created',
+    templateId,
+    data: { ...structuredClone(SAMPLE_IMAGE_CREATED), metadata: { note: bodyCanary } },
+  });
 
   async function postEvent(templateId: string): Promise<string> {
     const res = await call('POST /v1/events', '/v1/events', { method: 'POST', json: event(templateId) });
@@ -159,10 +167,23 @@ describe('secrets never leak', () => {
 
     // Inputs the API refuses, each carrying a marker: the error must not echo it.
     await call('bad secret', '/v1/subscriptions', { method: 'POST', json: { ...subscription(ok.url, `whsec_${rejectedCanaries[0]}!`, 'tpl_x') } });
-    await call('bad header', '/v1/subscriptions', { method: 'POST', json: { ...subscription(ok.url, okSecret.secret, 'tpl_x'), headers: { 'x-a': `${rejectedCanaries[1]}\r\nx-injected: 1` } } });
-    await call('credentials in url', '/v1/subscriptions', { method: 'POST', json: subscription(`http://user:${rejectedCanaries[2]}@127.0.0.1:${ok.port}/hook`, okSecret.secret, 'tpl_x') });
-    await call('bad event', '/v1/events', { method: 'POST', json: { ...event('tpl_x'), data: { ...event('tpl_x').data, image_url: `ftp://${rejectedCanaries[3]}.example/i.png` } } });
-    assert.deepEqual(responses.map((r) => r.status), [422, 422, 422, 422], responses.map((r) => r.text).join('\n'));
+    await call('bad header', '/v1/subscriptions', {
+      method: 'POST',
+      json: { ...subscription(ok.url, okSecret.secret, 'tpl_x'), headers: { 'x-a': `${rejectedCanaries[1]}\r\nx-injected: 1` } },
+    });
+    await call('credentials in url', '/v1/subscriptions', {
+      method: 'POST',
+      json: subscription(`http://user:${rejectedCanaries[2]}@127.0.0.1:${ok.port}/hook`, okSecret.secret, 'tpl_x'),
+    });
+    await call('bad event', '/v1/events', {
+      method: 'POST',
+      json: { ...event('tpl_x'), data: { ...event('tpl_x').data, image_url: `ftp://${rejectedCanaries[3]}.example/i.png` } },
+    });
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [422, 422, 422, 422],
+      responses.map((r) => r.text).join('\n'),
+    );
 
     const okTpl = `tpl_${randomBytes(4).toString('hex')}`;
     const failTpl = `tpl_${randomBytes(4).toString('hex')}`;
@@ -209,7 +230,11 @@ describe('secrets never leak', () => {
 
   after(async () => {
     // The retrying delivery would wait on its timer in the shared Temporal server.
-    if (failSubId && eventIds[2]) await client.workflow.getHandle(deliveryWorkflowId(eventIds[2], failSubId)).terminate('test over').catch(() => undefined);
+    if (failSubId && eventIds[2])
+      await client.workflow
+        .getHandle(deliveryWorkflowId(eventIds[2], failSubId))
+        .terminate('test over')
+        .catch(() => undefined);
     await api?.stop();
     await worker?.stop();
     await ok?.close();
@@ -252,7 +277,10 @@ describe('secrets never leak', () => {
     for await (const w of client.workflow.list({ query: `WorkflowId = "${deliveryWorkflowId(eventIds[1], failSubId)}"` })) runs.push(w.runId);
     assert.ok(runs.length >= 2, `runs of the retried delivery: ${runs.length}`);
     reportSecurity({
-      check: 'secrets in Temporal histories', cases: ids.length, refused: clean, through: leaks,
+      check: 'secrets in Temporal histories',
+      cases: ids.length,
+      refused: clean,
+      through: leaks,
       notes: `every run of ${ids.length} workflows (success, dead letter + manual retry, retrying) with payloads decoded, memo and search attributes: no secret (4 encodings), header value, body or user_defined marker; the same markers absent from API lists, errors, logs, metrics and Postgres (secrets AES-GCM sealed)`,
     });
   });
@@ -266,7 +294,11 @@ describe('secrets never leak', () => {
   });
 
   it('shows a secret only in the create or rotate response that hands it out', () => {
-    const handsOut = new Map([['create ok', okSecret], ['create failing', failSecret], ['rotate', rotatedSecret]]);
+    const handsOut = new Map([
+      ['create ok', okSecret],
+      ['create failing', failSecret],
+      ['rotate', rotatedSecret],
+    ]);
     for (const r of responses) {
       const given = handsOut.get(r.what);
       if (given) assert.equal(r.body.secret, given.secret);
@@ -280,7 +312,10 @@ describe('secrets never leak', () => {
       assert.deepEqual(found(r.text, allCanaries()), [], `${r.what} (${r.status}): ${r.text}`);
       assert.ok(r.body.error?.code, `${r.what}: the error shape`);
     }
-    assert.ok(responses.some((r) => r.status === 404), 'a not-found error was checked too');
+    assert.ok(
+      responses.some((r) => r.status === 404),
+      'a not-found error was checked too',
+    );
   });
 
   it('shows header values, user_defined and event data only where they are the resource itself', () => {
@@ -288,7 +323,13 @@ describe('secrets never leak', () => {
     // an event as it was posted (data) and a dead letter's payload as last sent. Those fields may
     // hold the markers, but no secret; every other field of every response holds no marker at all.
     const designFields = (what: string): string[] =>
-      /subscription|create|rotate/.test(what) ? ['headers', 'userDefined'] : what.startsWith('get event') ? ['data'] : /dead letters?$/.test(what) ? ['payload'] : [];
+      /subscription|create|rotate/.test(what)
+        ? ['headers', 'userDefined']
+        : what.startsWith('get event')
+          ? ['data']
+          : /dead letters?$/.test(what)
+            ? ['payload']
+            : [];
     let shown = 0;
     for (const r of responses.filter((x) => x.status < 400)) {
       const fields = designFields(r.what);
@@ -308,9 +349,12 @@ describe('secrets never leak', () => {
   it('shows custom header values only masked: no planted value in any API response', () => {
     for (const r of responses) assert.deepEqual(found(r.text, headerCanaries), [], `${r.what} (${r.status})`);
     const views = responses.filter((r) => r.status < 400 && /subscription|create|rotate/.test(r.what) && !r.what.startsWith('test'));
-    const items = views.flatMap((r) => (r.what.startsWith('list') ? r.body.data : [r.body])).filter((s: { id: string }) => s.id === okSubId || s.id === failSubId);
+    const items = views
+      .flatMap((r) => (r.what.startsWith('list') ? r.body.data : [r.body]))
+      .filter((s: { id: string }) => s.id === okSubId || s.id === failSubId);
     assert.ok(items.length >= 6, `subscription views looked at: ${items.length}`);
-    for (const item of items) assert.deepEqual(item.headers, { Authorization: `••••${headerCanaries[0].slice(-4)}`, 'X-Api-Key': `••••${headerCanaries[1].slice(-4)}` });
+    for (const item of items)
+      assert.deepEqual(item.headers, { Authorization: `••••${headerCanaries[0].slice(-4)}`, 'X-Api-Key': `••••${headerCanaries[1].slice(-4)}` });
   });
 
   it('keeps every marker out of the API and worker logs', () => {
@@ -338,7 +382,10 @@ describe('secrets never leak', () => {
       const rows: unknown[] = await db.dataSource.query(`SELECT * FROM "${table_name}"`);
       assert.deepEqual(found(JSON.stringify(rows), secretForms()), [], table_name);
     }
-    const [row]: Array<{ secret_ciphertext: string; previous_secret_ciphertext: string }> = await db.dataSource.query('SELECT secret_ciphertext, previous_secret_ciphertext FROM subscriptions WHERE id = $1', [failSubId]);
+    const [row]: Array<{ secret_ciphertext: string; previous_secret_ciphertext: string }> = await db.dataSource.query(
+      'SELECT secret_ciphertext, previous_secret_ciphertext FROM subscriptions WHERE id = $1',
+      [failSubId],
+    );
     assert.equal(testSecretBox().open(row.secret_ciphertext), rotatedSecret.secret);
     assert.equal(testSecretBox().open(row.previous_secret_ciphertext), failSecret.secret);
   });

@@ -110,7 +110,11 @@ describe('SSRF guard in the engine (nothing allowlisted)', () => {
     }
     const sub = await createSubscription(stack, { url: url('hooks.ssrf.herald.test') });
     assertError(await stack.api(`/v1/subscriptions/${sub.id}`, { method: 'PATCH', json: { url: url('[::ffff:169.254.169.254]') } }), 422, 'url_not_allowed');
-    assertError(await stack.api('/v1/subscriptions', { method: 'POST', json: { url: url('localhost'), eventTypes: ['image.created'] } }), 422, 'url_not_allowed');
+    assertError(
+      await stack.api('/v1/subscriptions', { method: 'POST', json: { url: url('localhost'), eventTypes: ['image.created'] } }),
+      422,
+      'url_not_allowed',
+    );
     assert.equal((await stack.api(`/v1/subscriptions/${sub.id}`, { method: 'DELETE' })).status, 204);
   });
 
@@ -134,10 +138,14 @@ describe('SSRF guard in the engine (nothing allowlisted)', () => {
     const expected = new Map([...byName, ...byLiteral]);
     const deliveries = await deliveriesOf(stack.db.dataSource, eventId, expected.size + 1);
     try {
-      const attempts = await eventually(async () => {
-        const rows = await stack.db.dataSource.getRepository(Attempt).findBy({ number: 1, trigger: 'scheduled' });
-        return rows.length === expected.size + 1 && rows;
-      }, 30_000, 'the first attempt of every delivery');
+      const attempts = await eventually(
+        async () => {
+          const rows = await stack.db.dataSource.getRepository(Attempt).findBy({ number: 1, trigger: 'scheduled' });
+          return rows.length === expected.size + 1 && rows;
+        },
+        30_000,
+        'the first attempt of every delivery',
+      );
 
       for (const [subscriptionId, reason] of expected) {
         const a = attempts.find((x) => x.subscriptionId === subscriptionId);
@@ -158,16 +166,30 @@ describe('SSRF guard in the engine (nothing allowlisted)', () => {
       // lookup is the one the socket connects with, so what it refuses is what would be reached.
       const controlAttempt = attempts.find((x) => x.subscriptionId === control.id);
       assert.equal(controlAttempt?.ok, true, controlAttempt?.errorMessage ?? 'control attempt');
-      assert.deepEqual(spy.requests.map((r) => r.path), ['/control'], 'only the control reached the receiver');
+      assert.deepEqual(
+        spy.requests.map((r) => r.path),
+        ['/control'],
+        'only the control reached the receiver',
+      );
       assert.ok(asked.includes(REBINDING) && asked.includes(CONTROL) && asked.includes('localhost'), `resolved at send time: ${asked.join(', ')}`);
       assert.ok(!asked.some((h) => /^[\d.]+$|:/.test(h)), 'a literal address is refused before any lookup');
       reportSecurity({
-        check: 'SSRF at send time', cases: expected.size, refused: attempts.filter((a) => a.errorKind === 'ssrf_blocked').length, through: spy.requests.filter((r) => r.path !== '/control').length,
+        check: 'SSRF at send time',
+        cases: expected.size,
+        refused: attempts.filter((a) => a.errorKind === 'ssrf_blocked').length,
+        through: spy.requests.filter((r) => r.path !== '/control').length,
         notes: `${byLiteral.size} literal forms (loopback, private, link-local, CGNAT, ULA, IPv4-mapped, decimal/octal/hex, localhost), ${byName.size} names resolving inside incl. DNS rebinding: refused on the address the socket would use; the literals also 422 at creation`,
       });
     } finally {
       // Each refused delivery now waits a minute for its next attempt: stop them.
-      await Promise.all(deliveries.map((d) => stack.client.workflow.getHandle(deliveryWorkflowId(eventId, d.subscriptionId)).terminate('test over').catch(() => undefined)));
+      await Promise.all(
+        deliveries.map((d) =>
+          stack.client.workflow
+            .getHandle(deliveryWorkflowId(eventId, d.subscriptionId))
+            .terminate('test over')
+            .catch(() => undefined),
+        ),
+      );
     }
   });
 

@@ -42,8 +42,28 @@ describe('subscriptions API', () => {
     assert.match(created.id, /^sub_[0-9A-Z]{26}$/);
     assert.match(created.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
     assert.deepEqual(
-      { url: created.url, eventTypes: created.eventTypes, templateIds: created.templateIds, description: created.description, headers: created.headers, userDefined: created.userDefined, payloadFormat: created.payloadFormat, enabled: created.enabled, previousSecretExpiresAt: created.previousSecretExpiresAt },
-      { url: 'https://hooks.herald.test/herald', eventTypes: ['image.created'], templateIds: [], description: 'prod', headers: {}, userDefined: {}, payloadFormat: 'flat', enabled: true, previousSecretExpiresAt: null },
+      {
+        url: created.url,
+        eventTypes: created.eventTypes,
+        templateIds: created.templateIds,
+        description: created.description,
+        headers: created.headers,
+        userDefined: created.userDefined,
+        payloadFormat: created.payloadFormat,
+        enabled: created.enabled,
+        previousSecretExpiresAt: created.previousSecretExpiresAt,
+      },
+      {
+        url: 'https://hooks.herald.test/herald',
+        eventTypes: ['image.created'],
+        templateIds: [],
+        description: 'prod',
+        headers: {},
+        userDefined: {},
+        payloadFormat: 'flat',
+        enabled: true,
+        previousSecretExpiresAt: null,
+      },
     );
     assert.ok(!Number.isNaN(Date.parse(created.createdAt as string)));
 
@@ -92,7 +112,10 @@ describe('subscriptions API', () => {
 
     const ids = (res: { body: { data: { id: string }[] } }) => res.body.data.map((s) => s.id);
     const exact = await stack.api('/v1/subscriptions?eventType=image.created&limit=100');
-    assert.ok([family.id, all.id, off.id].every((id) => ids(exact).includes(id)), 'an exact type finds the wildcard subscriptions that receive it');
+    assert.ok(
+      [family.id, all.id, off.id].every((id) => ids(exact).includes(id)),
+      'an exact type finds the wildcard subscriptions that receive it',
+    );
     const wildcard = await stack.api('/v1/subscriptions?eventType=image.*&limit=100');
     assert.ok(ids(wildcard).includes(family.id));
     assert.ok(!ids(wildcard).includes(all.id) && !ids(wildcard).includes(off.id));
@@ -113,7 +136,10 @@ describe('subscriptions API', () => {
     assert.deepEqual(expected, [...expected].sort(), 'ids ascending');
 
     const { items, pages } = await collectPages<{ id: string }>(stack, '/v1/subscriptions', 2);
-    assert.deepEqual(items.map((s) => s.id), expected);
+    assert.deepEqual(
+      items.map((s) => s.id),
+      expected,
+    );
     assert.equal(pages, Math.ceil(expected.length / 2));
 
     const first = await stack.api('/v1/subscriptions');
@@ -124,7 +150,16 @@ describe('subscriptions API', () => {
     const created = await createSubscription(stack, { url: 'https://hooks.herald.test/before', description: 'old', headers: { 'x-a': '1' } });
     const patched = await stack.api(`/v1/subscriptions/${created.id}`, {
       method: 'PATCH',
-      json: { url: 'https://hooks.herald.test/after', description: null, enabled: false, payloadFormat: 'envelope', eventTypes: ['*'], templateIds: ['tpl_x'], headers: { 'x-b': '2' }, userDefined: { k: 'v' } },
+      json: {
+        url: 'https://hooks.herald.test/after',
+        description: null,
+        enabled: false,
+        payloadFormat: 'envelope',
+        eventTypes: ['*'],
+        templateIds: ['tpl_x'],
+        headers: { 'x-b': '2' },
+        userDefined: { k: 'v' },
+      },
     });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assertNoSecret(patched.body, created.secret);
@@ -214,7 +249,11 @@ describe('subscriptions API', () => {
     assert.equal(testSecretBox().open(row.headers.Authorization), token);
 
     // A view's masked value sent back is refused, and nothing changes.
-    assertError(await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { headers: { ...masked, 'x-new': 'v' } } }), 422, 'invalid_headers');
+    assertError(
+      await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { headers: { ...masked, 'x-new': 'v' } } }),
+      422,
+      'invalid_headers',
+    );
     assert.deepEqual((await stored()).headers, row.headers);
     // Other fields leave the sealed values alone; `headers` replaces the whole map.
     await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { description: 'd' } });
@@ -233,7 +272,10 @@ describe('subscriptions API', () => {
   it('reads custom header values stored in plaintext before sealing, and the start-up sweep seals them', async () => {
     const created = await createSubscription(stack, { url: receiver.url, enabled: false });
     const legacy = { 'x-legacy': 'legacy-credential-4321', Authorization: testSecretBox().seal('Bearer already-sealed') };
-    await stack.db.dataSource.query(`UPDATE subscriptions SET headers = $2::jsonb, updated_at = '2025-01-01T00:00:00Z' WHERE id = $1`, [created.id, JSON.stringify(legacy)]);
+    await stack.db.dataSource.query(`UPDATE subscriptions SET headers = $2::jsonb, updated_at = '2025-01-01T00:00:00Z' WHERE id = $1`, [
+      created.id,
+      JSON.stringify(legacy),
+    ]);
 
     assert.deepEqual((await stack.api(`/v1/subscriptions/${created.id}`)).body.headers, { 'x-legacy': '••••4321', Authorization: '••••aled' });
     let before = receiver.requests.length;
@@ -241,7 +283,10 @@ describe('subscriptions API', () => {
     assert.equal(receiver.requests[before].headers['x-legacy'], 'legacy-credential-4321');
 
     assert.ok((await stack.app.get(HeaderSealingService).sealLegacyHeaderValues()) >= 1);
-    const [row]: Array<{ headers: Record<string, string>; updated_at: Date }> = await stack.db.dataSource.query('SELECT headers, updated_at FROM subscriptions WHERE id = $1', [created.id]);
+    const [row]: Array<{ headers: Record<string, string>; updated_at: Date }> = await stack.db.dataSource.query(
+      'SELECT headers, updated_at FROM subscriptions WHERE id = $1',
+      [created.id],
+    );
     assert.ok(!JSON.stringify(row.headers).includes('legacy-credential'), 'sealed now');
     assert.equal(testSecretBox().open(row.headers['x-legacy']), 'legacy-credential-4321');
     assert.equal(row.headers.Authorization, legacy.Authorization, 'a sealed value is left as it was');

@@ -79,7 +79,11 @@ describe('tenant and subscription figures', () => {
   });
 
   after(async () => {
-    if (retryingEvent) await stack?.client.workflow.getHandle(deliveryWorkflowId(retryingEvent, failSub.id)).terminate('test over').catch(() => undefined);
+    if (retryingEvent)
+      await stack?.client.workflow
+        .getHandle(deliveryWorkflowId(retryingEvent, failSub.id))
+        .terminate('test over')
+        .catch(() => undefined);
     await ok?.close();
     await failing?.close();
     await stack?.stop();
@@ -149,7 +153,11 @@ describe('tenant and subscription figures', () => {
     for (const bad of ['yesterday', '2025-13-01T00:00:00Z', 'now', '']) {
       assertError(await stack.api(`/v1/tenants/${tenant}/stats?since=${encodeURIComponent(bad)}`), 422, 'validation_failed');
     }
-    assertError(await stack.api(`/v1/tenants/${tenant}/stats?since=${encodeURIComponent(new Date(Date.now() + DAY).toISOString())}`), 422, 'invalid_time_range');
+    assertError(
+      await stack.api(`/v1/tenants/${tenant}/stats?since=${encodeURIComponent(new Date(Date.now() + DAY).toISOString())}`),
+      422,
+      'invalid_time_range',
+    );
     assertError(await stack.api(`/v1/tenants/${tenant}/stats?until=2025-01-01T00:00:00Z`), 422, 'validation_failed');
     assertError(await stack.api('/v1/tenants/ws_nobody/stats'), 404, 'tenant_not_found');
     assertError(await stack.api(`/v1/tenants/${encodeURIComponent('not a tenant id')}/stats`), 404, 'tenant_not_found');
@@ -166,7 +174,11 @@ describe('tenant and subscription figures', () => {
     assert.equal(own.status, 200, JSON.stringify(own.body));
     assert.deepEqual(own.body, (await stack.api(`/v1/tenants/${encodeURIComponent(tenant)}/stats?since=${encodeURIComponent(own.body.since)}`)).body);
     const foreign = assertError(await as(`/v1/tenants/${other}/stats`), 404, 'tenant_not_found');
-    assert.deepEqual(assertError(await as('/v1/tenants/ws_nobody/stats'), 404, 'tenant_not_found').details, { id: 'ws_nobody' }, 'the same answer as for a tenant that does not exist');
+    assert.deepEqual(
+      assertError(await as('/v1/tenants/ws_nobody/stats'), 404, 'tenant_not_found').details,
+      { id: 'ws_nobody' },
+      'the same answer as for a tenant that does not exist',
+    );
     assert.deepEqual(foreign.details, { id: other });
     assertError(await as(`/v1/tenants/${encodeURIComponent(tenant)}`), 403, 'forbidden');
   });

@@ -45,7 +45,15 @@ describe('tenants', () => {
   };
   /** The event workflow's result, once the dispatcher has started it (ingest only commits the event). */
   const eventResult = (eventId: string): Promise<unknown> =>
-    eventually(() => stack.client.workflow.getHandle(eventWorkflowId(eventId)).result().catch(() => undefined), 20_000, `event workflow of ${eventId}`);
+    eventually(
+      () =>
+        stack.client.workflow
+          .getHandle(eventWorkflowId(eventId))
+          .result()
+          .catch(() => undefined),
+      20_000,
+      `event workflow of ${eventId}`,
+    );
   const as = (token: string, path: string, init: RequestInit & { json?: unknown } = {}): ReturnType<TestStack['api']> =>
     stack.api(path, { ...init, headers: { ...bearer(token), ...(init.headers as Record<string, string>) } });
 
@@ -62,7 +70,10 @@ describe('tenants', () => {
       const id = `ws_${suffix()}:eu.1`;
       const created = await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name: 'Acme Studio', metadata: { plan: 'pro' } } });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      assert.deepEqual({ ...created.body, createdAt: undefined, updatedAt: undefined }, { id, name: 'Acme Studio', metadata: { plan: 'pro' }, createdAt: undefined, updatedAt: undefined });
+      assert.deepEqual(
+        { ...created.body, createdAt: undefined, updatedAt: undefined },
+        { id, name: 'Acme Studio', metadata: { plan: 'pro' }, createdAt: undefined, updatedAt: undefined },
+      );
       const replaced = await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name: 'Acme Studio EU' } });
       assert.equal(replaced.status, 200);
       assert.equal(replaced.body.name, 'Acme Studio EU');
@@ -82,7 +93,10 @@ describe('tenants', () => {
       assert.deepEqual(items.map((t) => t.name).sort(), named);
       assert.equal(pages, 2);
       const all = await collectPages<{ id: string }>(stack, '/v1/tenants', 3);
-      assert.ok(all.items.some((t) => t.id === 'default'), 'the built-in tenant is listed');
+      assert.ok(
+        all.items.some((t) => t.id === 'default'),
+        'the built-in tenant is listed',
+      );
       assert.equal(new Set(all.items.map((t) => t.id)).size, all.items.length, 'no tenant twice across pages');
     });
 
@@ -136,8 +150,15 @@ describe('tenants', () => {
       const defaultEvent = await postEvent(stack, imageCreated({ templateId: tpl }));
       assert.deepEqual(await eventResult(defaultEvent), { deliveries: 0 }, 'none of these is the default tenant’s');
 
-      assert.deepEqual([r.acmeExact.requests.length, r.acmeScoped.requests.length, r.globexFamily.requests.length, r.globexScoped.requests.length], [2, 1, 1, 1]);
-      for (const [eventId, tenantId] of [[acmeEvent, acme], [globexEvent, globex], [defaultEvent, 'default']]) {
+      assert.deepEqual(
+        [r.acmeExact.requests.length, r.acmeScoped.requests.length, r.globexFamily.requests.length, r.globexScoped.requests.length],
+        [2, 1, 1, 1],
+      );
+      for (const [eventId, tenantId] of [
+        [acmeEvent, acme],
+        [globexEvent, globex],
+        [defaultEvent, 'default'],
+      ]) {
         const view = await stack.api(`/v1/events/${eventId}`);
         assert.equal(view.body.tenantId, tenantId, 'the event view shows the tenant');
       }
@@ -156,7 +177,11 @@ describe('tenants', () => {
       assertError(await stack.api(`/v1/tenants/${lonely}`), 404, 'tenant_not_found');
       assertError(await stack.api('/v1/events', { method: 'POST', json: imageCreated({ tenantId: 'not a tenant' }) }), 422, 'validation_failed');
       // The same id under another tenant is another body: idempotency tells them apart.
-      assertError(await stack.api('/v1/events', { method: 'POST', json: imageCreated({ id: eventId, tenantId: `other_${suffix()}` }) }), 409, 'idempotency_conflict');
+      assertError(
+        await stack.api('/v1/events', { method: 'POST', json: imageCreated({ id: eventId, tenantId: `other_${suffix()}` }) }),
+        409,
+        'idempotency_conflict',
+      );
     });
   });
 
@@ -176,7 +201,11 @@ describe('tenants', () => {
     assertError(await stack.api(`/v1/subscriptions/${sub.id}`), 404, 'subscription_not_found');
     assert.equal(await stack.db.dataSource.getRepository(Delivery).countBy({ subscriptionId: sub.id }), 0);
     assert.equal(await stack.db.dataSource.getRepository(Attempt).countBy({ subscriptionId: sub.id }), 0);
-    await eventually(async () => (await stack.client.workflow.getHandle(d.workflowId).describe()).status.name !== 'RUNNING', 20_000, 'the running delivery to stop');
+    await eventually(
+      async () => (await stack.client.workflow.getHandle(d.workflowId).describe()).status.name !== 'RUNNING',
+      20_000,
+      'the running delivery to stop',
+    );
     assertError(await as(sess.token, '/v1/whoami'), 401, 'unauthenticated');
   });
 
@@ -201,7 +230,11 @@ describe('tenants', () => {
     it('takes expiresIn up to 7 days, refuses more (422), and answers 404 for an unknown tenant', async () => {
       const week = await session(tenantId, { expiresIn: 7 * 24 * 3600 });
       assert.ok(Date.parse(week.expiresAt) - Date.now() > 7 * 24 * 3600_000 - 60_000);
-      assertError(await stack.api(`/v1/tenants/${tenantId}/portal-sessions`, { method: 'POST', json: { expiresIn: 7 * 24 * 3600 + 1 } }), 422, 'validation_failed');
+      assertError(
+        await stack.api(`/v1/tenants/${tenantId}/portal-sessions`, { method: 'POST', json: { expiresIn: 7 * 24 * 3600 + 1 } }),
+        422,
+        'validation_failed',
+      );
       assertError(await stack.api(`/v1/tenants/${tenantId}/portal-sessions`, { method: 'POST', json: { expiresIn: 'soon' } }), 422, 'validation_failed');
       assertError(await stack.api(`/v1/tenants/nobody_${suffix()}/portal-sessions`, { method: 'POST', json: {} }), 404, 'tenant_not_found');
     });
@@ -211,7 +244,11 @@ describe('tenants', () => {
       const tenant = (await stack.api(`/v1/tenants/${tenantId}`)).body as { createdAt: string };
       const claims = { tenantId, tenantCreatedAt: Date.parse(tenant.createdAt), issuedAt: new Date(Date.now() - 7200_000) };
       const ours = new PortalTokens({ current: Buffer.from(TEST_SECRET_KEY, 'base64') });
-      assert.equal((await as(ours.issue({ ...claims, expiresAt: new Date(Date.now() + 60_000) }), '/v1/whoami')).status, 200, 'a token minted with the server key works');
+      assert.equal(
+        (await as(ours.issue({ ...claims, expiresAt: new Date(Date.now() + 60_000) }), '/v1/whoami')).status,
+        200,
+        'a token minted with the server key works',
+      );
 
       const [body, signature] = good.token.split('.');
       const payload = JSON.parse(Buffer.from(body.slice(4), 'base64url').toString()) as Record<string, unknown>;
@@ -246,12 +283,25 @@ describe('tenants', () => {
   describe('isolation: a tenant token never reaches another tenant', () => {
     /** What a portal session may use (everything else is 403); every other route and method is the admin's. */
     const TENANT_ROUTES = [
-      'GET /v1/whoami', 'GET /v1/event-types',
-      'POST /v1/subscriptions', 'GET /v1/subscriptions', 'GET /v1/subscriptions/{id}', 'PATCH /v1/subscriptions/{id}', 'DELETE /v1/subscriptions/{id}',
-      'POST /v1/subscriptions/{id}/rotate-secret', 'POST /v1/subscriptions/{id}/test', 'POST /v1/subscriptions/{id}/filter-test',
+      'GET /v1/whoami',
+      'GET /v1/event-types',
+      'POST /v1/subscriptions',
+      'GET /v1/subscriptions',
+      'GET /v1/subscriptions/{id}',
+      'PATCH /v1/subscriptions/{id}',
+      'DELETE /v1/subscriptions/{id}',
+      'POST /v1/subscriptions/{id}/rotate-secret',
+      'POST /v1/subscriptions/{id}/test',
+      'POST /v1/subscriptions/{id}/filter-test',
       'GET /v1/event-types/{id}',
-      'GET /v1/deliveries', 'GET /v1/deliveries/{id}', 'POST /v1/deliveries/{id}/retry',
-      'GET /v1/dead-letters', 'POST /v1/dead-letters/retry', 'GET /v1/dead-letters/{id}', 'POST /v1/dead-letters/{id}/retry', 'DELETE /v1/dead-letters/{id}',
+      'GET /v1/deliveries',
+      'GET /v1/deliveries/{id}',
+      'POST /v1/deliveries/{id}/retry',
+      'GET /v1/dead-letters',
+      'POST /v1/dead-letters/retry',
+      'GET /v1/dead-letters/{id}',
+      'POST /v1/dead-letters/{id}/retry',
+      'DELETE /v1/dead-letters/{id}',
       'GET /v1/tenants/{id}/stats',
     ];
     const PUBLIC = ['GET /health', 'GET /ready'];
@@ -283,11 +333,15 @@ describe('tenants', () => {
     };
 
     const pathFor = (path: string, w: World): string =>
-      path.startsWith('/v1/subscriptions/') ? path.replace('{id}', w.subscriptionId)
-      : path.startsWith('/v1/deliveries/') ? path.replace('{id}', w.deliveryId)
-      : path.startsWith('/v1/dead-letters/') ? path.replace('{id}', w.deadLetterId)
-      : path.startsWith('/v1/events/') ? path.replace('{id}', w.eventId)
-      : path.replace('{id}', w.tenantId);
+      path.startsWith('/v1/subscriptions/')
+        ? path.replace('{id}', w.subscriptionId)
+        : path.startsWith('/v1/deliveries/')
+          ? path.replace('{id}', w.deliveryId)
+          : path.startsWith('/v1/dead-letters/')
+            ? path.replace('{id}', w.deadLetterId)
+            : path.startsWith('/v1/events/')
+              ? path.replace('{id}', w.eventId)
+              : path.replace('{id}', w.tenantId);
 
     const globexState = async (): Promise<unknown> => {
       const ds = stack.db.dataSource;
@@ -303,27 +357,40 @@ describe('tenants', () => {
     before(async () => {
       [acme, globex] = [await world('acme'), await world('globex')];
       const doc = (await (await fetch(`${stack.baseUrl}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-      operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '{id}') })));
+      operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '{id}') })),
+      );
     });
 
     it('every route of the OpenAPI document, with the other tenant’s ids: 404 on its own routes, 403 elsewhere, never data', async () => {
       const before = await globexState();
       const documented = operations.map((o) => `${o.method} ${o.path}`);
       for (const route of TENANT_ROUTES) assert.ok(documented.includes(route), `${route} is documented`);
-      const NOT_FOUND: Record<string, string> = { subscriptions: 'subscription_not_found', deliveries: 'delivery_not_found', 'dead-letters': 'dead_letter_not_found', tenants: 'tenant_not_found' };
+      const NOT_FOUND: Record<string, string> = {
+        subscriptions: 'subscription_not_found',
+        deliveries: 'delivery_not_found',
+        'dead-letters': 'dead_letter_not_found',
+        tenants: 'tenant_not_found',
+      };
       let cases = 0;
       for (const op of operations) {
         const route = `${op.method} ${op.path}`;
         if (PUBLIC.includes(route)) continue;
         const hasId = op.path.includes('{id}');
         let path = pathFor(op.path, globex);
-        let json: Record<string, unknown> | undefined = op.method === 'PATCH' ? { description: 'taken over' } : ['POST', 'PUT'].includes(op.method) ? {} : undefined;
+        let json: Record<string, unknown> | undefined =
+          op.method === 'PATCH' ? { description: 'taken over' } : ['POST', 'PUT'].includes(op.method) ? {} : undefined;
         // A route without an id names the other tenant in its filter or body instead.
-        if (TENANT_ROUTES.includes(route) && !hasId && op.method === 'GET' && !['/v1/whoami', '/v1/event-types'].includes(op.path)) path += `?tenantId=${globex.tenantId}`;
-        if (TENANT_ROUTES.includes(route) && !hasId && op.method === 'POST') json = { tenantId: globex.tenantId, ...(op.path === '/v1/subscriptions' ? { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'] } : {}) };
+        if (TENANT_ROUTES.includes(route) && !hasId && op.method === 'GET' && !['/v1/whoami', '/v1/event-types'].includes(op.path))
+          path += `?tenantId=${globex.tenantId}`;
+        if (TENANT_ROUTES.includes(route) && !hasId && op.method === 'POST')
+          json = { tenantId: globex.tenantId, ...(op.path === '/v1/subscriptions' ? { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'] } : {}) };
         const answer = await as(acme.token, path, { method: op.method, json });
         cases++;
-        assert.ok(answer.status >= 400 || (op.method === 'GET' && ['/v1/whoami', '/v1/event-types'].includes(op.path)), `${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        assert.ok(
+          answer.status >= 400 || (op.method === 'GET' && ['/v1/whoami', '/v1/event-types'].includes(op.path)),
+          `${route}: ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
         if (route === 'GET /v1/event-types/{id}') {
           // The catalog is shared, not a tenant's: readable, and a name that is no type is a 404.
           assertError(answer, 404, 'event_type_not_found');
@@ -360,8 +427,18 @@ describe('tenants', () => {
         const admin = await collectPages<{ tenantId: string }>(stack, `${list}?tenantId=${globex.tenantId}`, 100);
         assert.deepEqual([...new Set(admin.items.map((r) => r.tenantId))], [globex.tenantId], `${list} filtered by the admin`);
       }
-      assertError(await as(acme.token, '/v1/subscriptions', { method: 'POST', json: { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'], tenantId: globex.tenantId } }), 403, 'forbidden');
-      const own = await as(acme.token, '/v1/subscriptions', { method: 'POST', json: { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'], enabled: false } });
+      assertError(
+        await as(acme.token, '/v1/subscriptions', {
+          method: 'POST',
+          json: { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'], tenantId: globex.tenantId },
+        }),
+        403,
+        'forbidden',
+      );
+      const own = await as(acme.token, '/v1/subscriptions', {
+        method: 'POST',
+        json: { url: 'http://127.0.0.1:9/hook', eventTypes: ['image.created'], enabled: false },
+      });
       assert.equal(own.status, 201);
       assert.equal(own.body.tenantId, acme.tenantId, 'a tenant session creates in its own tenant');
     });

@@ -15,7 +15,13 @@ describe('trace context', () => {
   let flaky: Receiver;
   before(async () => {
     stack = await startStack();
-    flaky = await startReceiver({ kind: 'sequence', steps: [{ kind: 'status', status: 503 }, { kind: 'status', status: 200 }] });
+    flaky = await startReceiver({
+      kind: 'sequence',
+      steps: [
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 200 },
+      ],
+    });
   });
   after(async () => {
     await flaky?.close();
@@ -54,6 +60,10 @@ describe('trace context', () => {
   });
 
   it('refuses traceparent as a custom subscription header: Herald sets it', async () => {
-    assertError(await stack.api('/v1/subscriptions', { method: 'POST', json: { url: flaky.url, eventTypes: ['image.created'], headers: { traceparent: TRACEPARENT } } }), 422, 'invalid_headers');
+    assertError(
+      await stack.api('/v1/subscriptions', { method: 'POST', json: { url: flaky.url, eventTypes: ['image.created'], headers: { traceparent: TRACEPARENT } } }),
+      422,
+      'invalid_headers',
+    );
   });
 });

@@ -29,7 +29,9 @@ describe('an API crash between persisting an event and starting its workflow', (
   it("leaves no accepted event behind: the worker's dispatcher starts it", async () => {
     await seedSubscription(stack.db.dataSource, testSecretBox(), { url: receiver.url });
     // What the crashed API left: committed rows, no workflow, no dispatcher to wake.
-    const orphans = await Promise.all(Array.from({ length: 20 }, () => seedEvent(stack.db.dataSource, { receivedAt: new Date(Date.now() - 60_000), workflowStartedAt: null })));
+    const orphans = await Promise.all(
+      Array.from({ length: 20 }, () => seedEvent(stack.db.dataSource, { receivedAt: new Date(Date.now() - 60_000), workflowStartedAt: null })),
+    );
     const fresh = await seedEvent(stack.db.dataSource, { workflowStartedAt: null }); // too young: the API that accepted it may still be starting it
     const sweep = new Dispatcher(createStores(stack.db.dataSource).events, stack.deliveries, WORKER_DISPATCH);
     assert.equal(await sweep.drain(), 20);
@@ -38,6 +40,12 @@ describe('an API crash between persisting an event and starting its workflow', (
     assert.ok(rows.every((e) => e.workflowStartedAt !== null));
     assert.equal(await sweep.drain(), 0, 'a second pass finds nothing');
     assert.equal((await stack.db.dataSource.getRepository(Event).findOneByOrFail({ id: fresh.id })).workflowStartedAt, null);
-    reportReliability({ scenario: 'API crash before workflow start', expected: 20, received: receiver.received.size, lost: 20 - receiver.received.size, duplicated: receiver.total() - receiver.received.size });
+    reportReliability({
+      scenario: 'API crash before workflow start',
+      expected: 20,
+      received: receiver.received.size,
+      lost: 20 - receiver.received.size,
+      duplicated: receiver.total() - receiver.received.size,
+    });
   });
 });

@@ -78,10 +78,18 @@ describe('misbehaving receivers under load', () => {
       [subscriptionId],
     )) as AttemptRow[];
   const deliveries = async (subscriptionId: string): Promise<{ id: string; status: string; attempt_count: number }[]> =>
-    (await stack.db.dataSource.query(`SELECT id, status, attempt_count FROM deliveries WHERE subscription_id = $1`, [subscriptionId])) as { id: string; status: string; attempt_count: number }[];
+    (await stack.db.dataSource.query(`SELECT id, status, attempt_count FROM deliveries WHERE subscription_id = $1`, [subscriptionId])) as {
+      id: string;
+      status: string;
+      attempt_count: number;
+    }[];
   const breakdown = async (): Promise<Record<string, number>> => {
     const names = new Map<string, string>([[healthySubscription, 'healthy'], ...Object.entries(subscriptionOf).map(([n, id]) => [id, n] as [string, string])]);
-    const rows = (await stack.db.dataSource.query(`SELECT subscription_id, status, count(*)::int AS n FROM deliveries GROUP BY 1, 2 ORDER BY 1, 2`)) as { subscription_id: string; status: string; n: number }[];
+    const rows = (await stack.db.dataSource.query(`SELECT subscription_id, status, count(*)::int AS n FROM deliveries GROUP BY 1, 2 ORDER BY 1, 2`)) as {
+      subscription_id: string;
+      status: string;
+      n: number;
+    }[];
     return Object.fromEntries(rows.map((r) => [`${names.get(r.subscription_id) ?? r.subscription_id} ${r.status}`, r.n]));
   };
   const count = async (sql: string, args: unknown[]): Promise<number> => ((await stack.db.dataSource.query(sql, args)) as { n: number }[])[0].n;
@@ -90,7 +98,8 @@ describe('misbehaving receivers under load', () => {
     // Each receiver takes the events of its own template.
     healthySubscription = await subscribe(healthy.url, ['tpl_healthy']);
     for (const name of Object.keys(BEHAVIOURS) as (Misbehaviour | 'slow')[]) subscriptionOf[name] = await subscribe(bad[name].url, [`tpl_${name}`]);
-    const post = (name: Misbehaviour | 'slow' | 'healthy', n: number) => postEvents(stack, n, 8, `evt_${name.replace(/-/g, '_')}_${Date.now().toString(36)}`, { templateId: `tpl_${name}` });
+    const post = (name: Misbehaviour | 'slow' | 'healthy', n: number) =>
+      postEvents(stack, n, 8, `evt_${name.replace(/-/g, '_')}_${Date.now().toString(36)}`, { templateId: `tpl_${name}` });
 
     // 1. The hanging deliveries go first: all of them on the wire at once.
     await post('hang', BAD_EVENTS);
@@ -106,7 +115,9 @@ describe('misbehaving receivers under load', () => {
 
     // 3. No head-of-line blocking: the healthy deliveries all succeed while the hanging attempts are still open.
     await eventually(
-      async () => (await count(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [healthySubscription])) === HEALTHY_EVENTS,
+      async () =>
+        (await count(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [healthySubscription])) ===
+        HEALTHY_EVENTS,
       hangStarted + SEND_TIMEOUT_MS - Date.now(),
       'every healthy delivery to succeed',
     ).catch(async (err: Error) => {
@@ -121,7 +132,8 @@ describe('misbehaving receivers under load', () => {
     // 4. Slow under load: 50 answers of 2 s each, concurrently, each a success on its first attempt.
     await post('slow', SLOW_EVENTS);
     await eventually(
-      async () => (await count(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [subscriptionOf.slow])) === SLOW_EVENTS,
+      async () =>
+        (await count(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [subscriptionOf.slow])) === SLOW_EVENTS,
       30_000,
       'every slow delivery to succeed',
     );
@@ -135,7 +147,11 @@ describe('misbehaving receivers under load', () => {
     assert.ok(slowSpanMs < (SLOW_EVENTS * SLOW_MS) / 4, `the 50 slow answers overlapped (${slowSpanMs} ms from first to last)`);
 
     // 5. Stream forever (200): the read stops at the limit, the attempt ends at once, a 4 KiB excerpt is kept.
-    await eventually(async () => (await deliveries(subscriptionOf['stream-forever'])).filter((d) => d.status === 'succeeded').length === BAD_EVENTS, 30_000, 'stream-forever deliveries');
+    await eventually(
+      async () => (await deliveries(subscriptionOf['stream-forever'])).filter((d) => d.status === 'succeeded').length === BAD_EVENTS,
+      30_000,
+      'stream-forever deliveries',
+    );
     const streamed = await attempts(subscriptionOf['stream-forever']);
     assert.equal(streamed.length, BAD_EVENTS);
     for (const a of streamed) {
@@ -162,10 +178,14 @@ describe('misbehaving receivers under load', () => {
       },
     };
     for (const [name, check] of Object.entries(expectations) as [keyof typeof expectations, (a: AttemptRow) => void][]) {
-      await eventually(async () => {
-        const ds = await deliveries(subscriptionOf[name]);
-        return ds.length === BAD_EVENTS && ds.every((d) => d.status === 'retrying' && d.attempt_count === 2);
-      }, 30_000, `${name} deliveries waiting on their 1-minute timer`);
+      await eventually(
+        async () => {
+          const ds = await deliveries(subscriptionOf[name]);
+          return ds.length === BAD_EVENTS && ds.every((d) => d.status === 'retrying' && d.attempt_count === 2);
+        },
+        30_000,
+        `${name} deliveries waiting on their 1-minute timer`,
+      );
       const rows = await attempts(subscriptionOf[name]);
       assert.equal(rows.length, 2 * BAD_EVENTS, `${name}: two attempts per delivery`);
       for (const a of rows) {
@@ -174,11 +194,18 @@ describe('misbehaving receivers under load', () => {
       }
       assert.equal(bad[name].requests.length, 2 * BAD_EVENTS, `${name}: the receiver saw exactly the recorded attempts`);
     }
-    assert.ok(bad.redirect.requests.every((r) => r.path === RECEIVER_PATH), 'the Location was never followed');
+    assert.ok(
+      bad.redirect.requests.every((r) => r.path === RECEIVER_PATH),
+      'the Location was never followed',
+    );
     assert.ok(bad['huge-error'].bytesSent() / bad['huge-error'].requests.length < 16 * 1024 * 1024, 'the huge body was not read to its end');
 
     // 7. The hanging ones: each first attempt ends by the 30 s budget as a timeout, and the schedule goes on.
-    await eventually(async () => (await count(`SELECT count(*)::int AS n FROM attempts WHERE subscription_id = $1`, [subscriptionOf.hang])) === BAD_EVENTS, SEND_TIMEOUT_MS + 15_000, 'the hanging attempts to time out');
+    await eventually(
+      async () => (await count(`SELECT count(*)::int AS n FROM attempts WHERE subscription_id = $1`, [subscriptionOf.hang])) === BAD_EVENTS,
+      SEND_TIMEOUT_MS + 15_000,
+      'the hanging attempts to time out',
+    );
     const hung = await attempts(subscriptionOf.hang);
     for (const a of hung) {
       assert.deepEqual([a.number, a.ok, a.status_code, a.error_kind, a.response_excerpt], [1, false, null, 'timeout', null]);
@@ -190,13 +217,23 @@ describe('misbehaving receivers under load', () => {
     await bad.hang.waitForRequests(2 * BAD_EVENTS, 15_000);
     assert.ok(bad.hang.requests.slice(BAD_EVENTS).every((r) => r.headers['x-herald-attempt'] === '2'));
     const hangDeliveries = await deliveries(subscriptionOf.hang);
-    assert.ok(hangDeliveries.every((d) => d.attempt_count === 1 && ['retrying', 'delivering'].includes(d.status)), JSON.stringify(hangDeliveries));
+    assert.ok(
+      hangDeliveries.every((d) => d.attempt_count === 1 && ['retrying', 'delivering'].includes(d.status)),
+      JSON.stringify(hangDeliveries),
+    );
     // The receiver goes away: the second attempts fail at once, and the deliveries wait on their 1-minute timer.
     await bad.hang.close();
-    await eventually(async () => (await deliveries(subscriptionOf.hang)).every((d) => d.status === 'retrying' && d.attempt_count === 2), 15_000, 'hanging deliveries retrying');
+    await eventually(
+      async () => (await deliveries(subscriptionOf.hang)).every((d) => d.status === 'retrying' && d.attempt_count === 2),
+      15_000,
+      'hanging deliveries retrying',
+    );
     const secondHangs = (await attempts(subscriptionOf.hang)).filter((a) => a.number === 2);
     assert.equal(secondHangs.length, BAD_EVENTS);
-    assert.ok(secondHangs.every((a) => a.error_kind === 'network' && a.status_code === null), JSON.stringify(secondHangs.map((a) => a.error_message)));
+    assert.ok(
+      secondHangs.every((a) => a.error_kind === 'network' && a.status_code === null),
+      JSON.stringify(secondHangs.map((a) => a.error_message)),
+    );
 
     // 8. The healthy receiver got everything, once.
     const received = healthy.received.size;

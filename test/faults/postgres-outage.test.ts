@@ -58,7 +58,9 @@ describe('Postgres stopped for 20 s mid-run', () => {
     const flakySubscription = await createSubscription(stack, { url: flaky.url });
     await postEvents(stack, EVENTS);
     await eventually(async () => ok.received.size + flaky.received.size >= EVENTS / 2, 120_000, 'a quarter of the deliveries');
-    const [{ n: succeededAtStop }] = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`)) as { n: number }[];
+    const [{ n: succeededAtStop }] = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`)) as {
+      n: number;
+    }[];
 
     const stoppedAt = new Date();
     await pg!.stop();
@@ -86,7 +88,10 @@ describe('Postgres stopped for 20 s mid-run', () => {
       assert.equal(ready.body?.error?.code, 'not_ready');
       assert.equal(ready.body.error.details?.checks?.postgres, 'down');
       assert.equal(ready.body.error.details?.checks?.temporal, 'up');
-      for (const [what, res] of [['POST /v1/subscriptions', subscription], ['POST /v1/events', event]] as const) {
+      for (const [what, res] of [
+        ['POST /v1/subscriptions', subscription],
+        ['POST /v1/events', event],
+      ] as const) {
         assert.equal(res.status, 503, `${what} while Postgres is down: ${res.status} ${JSON.stringify(res.body)}`);
         assert.equal(res.body?.error?.code, 'service_unavailable', what);
         assert.equal(typeof res.body.error.message, 'string', what);
@@ -109,26 +114,30 @@ describe('Postgres stopped for 20 s mid-run', () => {
     assert.equal((await stack.api('/v1/subscriptions')).status, 200);
 
     const expected = (EVENTS + 1) * 2;
-    await eventually(async () => {
-      const [{ n }] = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`)) as { n: number }[];
-      return n === expected;
-    }, 120_000, 'every delivery to succeed');
+    await eventually(
+      async () => {
+        const [{ n }] = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`)) as { n: number }[];
+        return n === expected;
+      },
+      120_000,
+      'every delivery to succeed',
+    );
     const recoveredMs = Date.now() - restartedAt.getTime();
 
     const received = ok.received.size + flaky.received.size;
     const duplicated = ok.total() + flaky.total() - received;
     // Sends on the wire at the stop: their outcome waited in the workflow history until Postgres was back.
-    const [{ n: onTheWire }] = (await stack.db.dataSource.query(
-      `SELECT count(*)::int AS n FROM attempts WHERE started_at < $1 AND finished_at >= $1`,
-      [stoppedAt],
-    )) as { n: number }[];
+    const [{ n: onTheWire }] = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM attempts WHERE started_at < $1 AND finished_at >= $1`, [
+      stoppedAt,
+    ])) as { n: number }[];
     reportReliability({
       scenario: 'Postgres stopped 20 s mid-run',
       expected,
       received,
       lost: expected - received,
       duplicated,
-      notes: `outage ${(outageMs / 1000).toFixed(1)} s with ${succeededAtStop} of ${EVENTS * 2} deliveries done and ${onTheWire} sends on the wire; ` +
+      notes:
+        `outage ${(outageMs / 1000).toFixed(1)} s with ${succeededAtStop} of ${EVENTS * 2} deliveries done and ${onTheWire} sends on the wire; ` +
         `/ready 503 and writes 503 throughout (${seen.ready.length} probes), /ready again ${(readyAfterMs / 1000).toFixed(1)} s after the restart, ` +
         `all delivered ${(recoveredMs / 1000).toFixed(1)} s after it; flaky receiver: exactly 2 attempts per delivery`,
     });

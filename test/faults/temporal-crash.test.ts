@@ -50,7 +50,13 @@ describe('kill -9 of the Temporal server during retry timers', () => {
     const repo = stack.db.dataSource.getRepository(Delivery);
     // Every flaky delivery has failed twice: it waits on its 1-minute timer (or is already past it).
     const flakySubscription = (await stack.db.dataSource.query(`SELECT id FROM subscriptions WHERE url = $1`, [flaky.url]))[0].id as string;
-    await eventually(async () => (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND attempt_count >= 2`, [flakySubscription]))[0].n === EVENTS, 120_000, 'flaky deliveries on their timer');
+    await eventually(
+      async () =>
+        (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE subscription_id = $1 AND attempt_count >= 2`, [flakySubscription]))[0]
+          .n === EVENTS,
+      120_000,
+      'flaky deliveries on their timer',
+    );
     const waiting = await repo.countBy({ subscriptionId: flakySubscription, status: 'retrying' });
     temporal.process.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 3_000));
@@ -59,7 +65,14 @@ describe('kill -9 of the Temporal server during retry timers', () => {
     await eventually(async () => (await repo.countBy({ status: 'succeeded' })) === EVENTS * 2, 240_000, 'every delivery to succeed');
     const received = ok.received.size + flaky.received.size;
     const duplicated = ok.total() + flaky.total() - received;
-    reportReliability({ scenario: 'Temporal server kill -9 and restart', expected: EVENTS * 2, received, lost: EVENTS * 2 - received, duplicated, notes: `${waiting} deliveries were waiting on the 1-minute timer at the kill` });
+    reportReliability({
+      scenario: 'Temporal server kill -9 and restart',
+      expected: EVENTS * 2,
+      received,
+      lost: EVENTS * 2 - received,
+      duplicated,
+      notes: `${waiting} deliveries were waiting on the 1-minute timer at the kill`,
+    });
     assert.equal(received, EVENTS * 2);
     assert.ok(waiting > EVENTS / 2, `${waiting} deliveries waiting on a timer at the kill`);
     const third = await repo.countBy({ status: 'succeeded', attemptCount: 3 });

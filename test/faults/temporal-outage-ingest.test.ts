@@ -60,18 +60,24 @@ describe('ingest while the Temporal server is unreachable', () => {
     temporal!.process.kill('SIGKILL');
     temporal = undefined;
     const down = Date.now();
-    const answers = await Promise.all(Array.from({ length: 8 }, async (_, lane) => {
-      const mine: { id: string; status: number; ms: number }[] = [];
-      for (let i = lane; i < DURING; i += 8) mine.push({ id: `evt_outage_${i}`, ...(await post(`evt_outage_${i}`)) });
-      return mine;
-    })).then((lanes) => lanes.flat());
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        const mine: { id: string; status: number; ms: number }[] = [];
+        for (let i = lane; i < DURING; i += 8) mine.push({ id: `evt_outage_${i}`, ...(await post(`evt_outage_${i}`)) });
+        return mine;
+      }),
+    ).then((lanes) => lanes.flat());
     const ready = await stack.api('/ready');
     const unstarted = (await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE workflow_started_at IS NULL`))[0].n as number;
     const sorted = answers.map((a) => a.ms).sort((a, b) => a - b);
     const ms = { p50: sorted[Math.floor(sorted.length / 2)], p99: sorted[Math.ceil(sorted.length * 0.99) - 1] };
     const slowest = sorted[sorted.length - 1];
 
-    assert.deepEqual(answers.filter((a) => a.status !== 202), [], 'every event accepted while Temporal is down');
+    assert.deepEqual(
+      answers.filter((a) => a.status !== 202),
+      [],
+      'every event accepted while Temporal is down',
+    );
     assert.ok(slowest < ACCEPT_BOUND_MS, `slowest 202 took ${Math.round(slowest)} ms`);
     assert.equal(ready.status, 200, `/ready takes events without Temporal: ${JSON.stringify(ready.body)}`);
     assert.deepEqual(ready.body.checks, { postgres: 'up', temporal: 'down' });

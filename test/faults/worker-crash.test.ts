@@ -44,9 +44,19 @@ describe('kill -9 of the worker mid-run', () => {
     await eventually(async () => (await repo.countBy({ status: 'succeeded' })) === EVENTS * 2, 240_000, 'every delivery to succeed');
     const received = ok.received.size + flaky.received.size;
     const duplicated = ok.total() + flaky.total() - received;
-    reportReliability({ scenario: 'worker kill -9', expected: EVENTS * 2, received, lost: EVENTS * 2 - received, duplicated, notes: `killed after ${atKill} deliveries had arrived` });
+    reportReliability({
+      scenario: 'worker kill -9',
+      expected: EVENTS * 2,
+      received,
+      lost: EVENTS * 2 - received,
+      duplicated,
+      notes: `killed after ${atKill} deliveries had arrived`,
+    });
     assert.equal(received, EVENTS * 2, 'every delivery arrived');
-    assert.ok(duplicated <= stack.config.worker.maxConcurrentActivities, `duplicates (${duplicated}) bounded by the attempts that can be in flight at the kill`);
+    assert.ok(
+      duplicated <= stack.config.worker.maxConcurrentActivities,
+      `duplicates (${duplicated}) bounded by the attempts that can be in flight at the kill`,
+    );
     assert.ok(atKill < EVENTS * 2, 'the kill happened mid-run');
   });
 });

@@ -6,10 +6,14 @@ import { eventually } from './engine';
 
 /** The Delivery rows an event fanned out to, once its workflow has matched `count` subscriptions. */
 export async function deliveriesOf(ds: DataSource, eventId: string, count = 1, timeoutMs = 20_000): Promise<Delivery[]> {
-  return eventually(async () => {
-    const rows = await ds.getRepository(Delivery).find({ where: { eventId }, order: { id: 'ASC' } });
-    return rows.length >= count && rows;
-  }, timeoutMs, `${count} deliveries of ${eventId}`);
+  return eventually(
+    async () => {
+      const rows = await ds.getRepository(Delivery).find({ where: { eventId }, order: { id: 'ASC' } });
+      return rows.length >= count && rows;
+    },
+    timeoutMs,
+    `${count} deliveries of ${eventId}`,
+  );
 }
 
 export async function deliveryTarget(ds: DataSource, deliveryId: string): Promise<DeliveryTarget> {
@@ -19,11 +23,20 @@ export async function deliveryTarget(ds: DataSource, deliveryId: string): Promis
 }
 
 /** Waits until the delivery's row has `status` (and at least `attempts` attempts, when given). */
-export function waitForDelivery(ds: DataSource, deliveryId: string, status: Delivery['status'], opts: { attempts?: number; timeoutMs?: number } = {}): Promise<Delivery> {
-  return eventually(async () => {
-    const d = await ds.getRepository(Delivery).findOneBy({ id: deliveryId });
-    return d && d.status === status && d.attemptCount >= (opts.attempts ?? 0) && d;
-  }, opts.timeoutMs ?? 20_000, `delivery ${deliveryId} to be ${status}${opts.attempts ? ` after ${opts.attempts} attempts` : ''}`);
+export function waitForDelivery(
+  ds: DataSource,
+  deliveryId: string,
+  status: Delivery['status'],
+  opts: { attempts?: number; timeoutMs?: number } = {},
+): Promise<Delivery> {
+  return eventually(
+    async () => {
+      const d = await ds.getRepository(Delivery).findOneBy({ id: deliveryId });
+      return d && d.status === status && d.attemptCount >= (opts.attempts ?? 0) && d;
+    },
+    opts.timeoutMs ?? 20_000,
+    `delivery ${deliveryId} to be ${status}${opts.attempts ? ` after ${opts.attempts} attempts` : ''}`,
+  );
 }
 
 /**
@@ -37,13 +50,18 @@ export async function exhaustDelivery(ds: DataSource, deliveries: DeliveryServic
   for (;;) {
     const row = await ds.getRepository(Delivery).findOneByOrFail({ id: deliveryId });
     if (row.status === 'dead_lettered' && row.attemptCount >= MAX_ATTEMPTS) return row;
-    if (Date.now() > deadline) throw new Error(`delivery ${deliveryId} not dead-lettered after ${timeoutMs} ms (status ${row.status}, ${row.attemptCount} attempts)`);
+    if (Date.now() > deadline)
+      throw new Error(`delivery ${deliveryId} not dead-lettered after ${timeoutMs} ms (status ${row.status}, ${row.attemptCount} attempts)`);
     // Signal only once the workflow sits in its timer: a signal that arrives while an attempt is
     // under way is cleared when the next wait begins.
     const state = await deliveries.state(target).catch(() => null);
     if (state?.status === 'retrying' && state.attempts === row.attemptCount) {
       await deliveries.retry(target);
-      await eventually(async () => (await ds.getRepository(Delivery).findOneByOrFail({ id: deliveryId })).attemptCount > row.attemptCount, 10_000, `attempt ${row.attemptCount + 1} of ${deliveryId}`).catch(() => undefined);
+      await eventually(
+        async () => (await ds.getRepository(Delivery).findOneByOrFail({ id: deliveryId })).attemptCount > row.attemptCount,
+        10_000,
+        `attempt ${row.attemptCount + 1} of ${deliveryId}`,
+      ).catch(() => undefined);
     } else {
       await new Promise((r) => setTimeout(r, 100));
     }

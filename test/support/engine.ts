@@ -15,7 +15,10 @@ export const testSecretBox = (): SecretBox => createSecretBox({ current: Buffer.
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The real workflow code, bundled once per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
+  });
   return bundle;
 }
 
@@ -27,7 +30,15 @@ export function loopbackSender(opts: { allowedTargets?: string[]; timeoutMs?: nu
 }
 
 /** A Herald worker with the real activities against `dataSource`. */
-export async function createEngineWorker(opts: { connection: NativeConnection; taskQueue: string; dataSource: DataSource; sender?: HttpSender; namespace?: string; maxCachedWorkflows?: number; maxConcurrentWorkflowTaskExecutions?: number }): Promise<Worker> {
+export async function createEngineWorker(opts: {
+  connection: NativeConnection;
+  taskQueue: string;
+  dataSource: DataSource;
+  sender?: HttpSender;
+  namespace?: string;
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+}): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -42,9 +53,7 @@ export async function createEngineWorker(opts: { connection: NativeConnection; t
 /** Server (virtual, on the time-skipping server) times at which each HTTP send was scheduled. */
 export async function sendTimes(handle: WorkflowHandle): Promise<number[]> {
   const history = await handle.fetchHistory();
-  return (history.events ?? [])
-    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAttempt')
-    .map((e) => tsToMs(e.eventTime!));
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAttempt').map((e) => tsToMs(e.eventTime!));
 }
 
 /** Polls `probe` until it returns a truthy value or the deadline passes. */

@@ -43,7 +43,11 @@ export async function startCountingReceiver(opts: { failAttempts?: number; delay
     received,
     requests,
     total: () => [...received.values()].reduce((a, b) => a + b, 0),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -51,21 +55,29 @@ export async function startCountingReceiver(opts: { failAttempts?: number; delay
  * Posts `n` image.created events through the API, `concurrency` at a time; returns their ids.
  * `fields` go into every event (e.g. a templateId that scopes them to some subscriptions).
  */
-export async function postEvents(stack: TestStack, n: number, concurrency = 8, prefix = `evt_load_${Date.now().toString(36)}`, fields: { templateId?: string } = {}): Promise<string[]> {
+export async function postEvents(
+  stack: TestStack,
+  n: number,
+  concurrency = 8,
+  prefix = `evt_load_${Date.now().toString(36)}`,
+  fields: { templateId?: string } = {},
+): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < ids.length) {
-      const id = ids[next++];
-      for (let tries = 0; ; tries++) {
-        const res = await stack.api('/v1/events', { method: 'POST', json: { id, type: 'image.created', ...fields, data: SAMPLE_IMAGE_CREATED } });
-        if (res.status === 202) break;
-        // 503 while a dependency is down: a producer posts again with the same id.
-        if (res.status !== 503 || tries > 100) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-        await new Promise((r) => setTimeout(r, 200));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        for (let tries = 0; ; tries++) {
+          const res = await stack.api('/v1/events', { method: 'POST', json: { id, type: 'image.created', ...fields, data: SAMPLE_IMAGE_CREATED } });
+          if (res.status === 202) break;
+          // 503 while a dependency is down: a producer posts again with the same id.
+          if (res.status !== 503 || tries > 100) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
-    }
-  }));
+    }),
+  );
   return ids;
 }
 

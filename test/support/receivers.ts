@@ -83,7 +83,14 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
       else chunks.push(chunk);
     });
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: flatten(req), body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now(), remotePort: req.socket.remotePort ?? 0 });
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: flatten(req),
+        body: Buffer.concat(chunks).toString('utf8'),
+        receivedAt: Date.now(),
+        remotePort: req.socket.remotePort ?? 0,
+      });
       for (const wake of waiters) wake();
       respond(nextStep(), res);
     });

@@ -8,7 +8,11 @@ import { DEFAULT_TENANT_ID } from '../../libs/domain/tenants';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 
 /** Rows for tests that drive workflows directly, without the API. */
-export async function seedSubscription(ds: DataSource, box: SecretBox, fields: Partial<Subscription> & { url: string; secret?: string }): Promise<Subscription & { secret: string }> {
+export async function seedSubscription(
+  ds: DataSource,
+  box: SecretBox,
+  fields: Partial<Subscription> & { url: string; secret?: string },
+): Promise<Subscription & { secret: string }> {
   const secret = fields.secret ?? generateSecret();
   const { secret: _omit, ...rest } = fields;
   const sub = ds.getRepository(Subscription).create({

@@ -55,12 +55,20 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
       const { json, headers, ...rest } = init;
       const res = await fetch(baseUrl + path, {
         ...rest,
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(headers as Record<string, string>) },
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(headers as Record<string, string>),
+        },
         body: json !== undefined ? JSON.stringify(json) : rest.body,
       });
       const text = await res.text();
       let body: unknown = text;
-      try { body = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body, headers: res.headers };
     },
     async stop() {

@@ -34,24 +34,33 @@ describe('libs/api-client', () => {
     await client.GET('/health');
     session.token = 'later';
     await client.GET('/health');
-    assert.deepEqual(f.requests.map((r) => r.headers.get('authorization')), [null, 'Bearer later']);
+    assert.deepEqual(
+      f.requests.map((r) => r.headers.get('authorization')),
+      [null, 'Bearer later'],
+    );
   });
 
-  it('turns the API\'s error shape into a HeraldApiError with its code, message and details', async () => {
+  it("turns the API's error shape into a HeraldApiError with its code, message and details", async () => {
     const f = fakeFetch(() => json(404, { error: { code: 'delivery_not_found', message: 'Delivery dlv_1 not found', details: { id: 'dlv_1' } } }));
     const client = createHeraldClient({ baseUrl: 'http://herald.test', token: 't', fetch: f.fetch });
     const result = await client.GET('/v1/deliveries/{id}', { params: { path: { id: 'dlv_1' } } });
-    assert.throws(() => dataOf(result), (err: unknown) => {
-      assert.ok(err instanceof HeraldApiError);
-      assert.deepEqual([err.status, err.code, err.message, err.details], [404, 'delivery_not_found', 'Delivery dlv_1 not found', { id: 'dlv_1' }]);
-      return true;
-    });
+    assert.throws(
+      () => dataOf(result),
+      (err: unknown) => {
+        assert.ok(err instanceof HeraldApiError);
+        assert.deepEqual([err.status, err.code, err.message, err.details], [404, 'delivery_not_found', 'Delivery dlv_1 not found', { id: 'dlv_1' }]);
+        return true;
+      },
+    );
   });
 
   it('names an answer without that shape by its HTTP status', async () => {
     const f = fakeFetch(() => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
     const client = createHeraldClient({ baseUrl: 'http://herald.test', token: 't', fetch: f.fetch });
-    assert.throws(() => dataOf({ response: new Response(null, { status: 503, statusText: 'Service Unavailable' }) }), { code: 'http_503', message: 'Service Unavailable' });
+    assert.throws(() => dataOf({ response: new Response(null, { status: 503, statusText: 'Service Unavailable' }) }), {
+      code: 'http_503',
+      message: 'Service Unavailable',
+    });
     const result = await client.GET('/ready');
     assert.throws(() => dataOf(result), { status: 502, code: 'http_502', message: '<html>bad gateway</html>' });
   });

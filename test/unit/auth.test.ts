@@ -53,11 +53,20 @@ describe('authentication failure limit configuration', () => {
   });
 
   it('takes a limit and a window in seconds', () => {
-    assert.deepEqual(loadConfig({ ...env, HERALD_AUTH_FAILURE_LIMIT: '5', HERALD_AUTH_FAILURE_WINDOW_SECONDS: '2' }).api.authFailures, { limit: 5, windowMs: 2_000 });
+    assert.deepEqual(loadConfig({ ...env, HERALD_AUTH_FAILURE_LIMIT: '5', HERALD_AUTH_FAILURE_WINDOW_SECONDS: '2' }).api.authFailures, {
+      limit: 5,
+      windowMs: 2_000,
+    });
   });
 
   it('refuses a limit or window that is not a positive integer', () => {
-    assert.throws(() => loadConfig({ ...env, HERALD_AUTH_FAILURE_LIMIT: '0' }), (err: unknown) => err instanceof ConfigError && /HERALD_AUTH_FAILURE_LIMIT/.test(err.message));
-    assert.throws(() => loadConfig({ ...env, HERALD_AUTH_FAILURE_WINDOW_SECONDS: 'soon' }), (err: unknown) => err instanceof ConfigError && /HERALD_AUTH_FAILURE_WINDOW_SECONDS/.test(err.message));
+    assert.throws(
+      () => loadConfig({ ...env, HERALD_AUTH_FAILURE_LIMIT: '0' }),
+      (err: unknown) => err instanceof ConfigError && /HERALD_AUTH_FAILURE_LIMIT/.test(err.message),
+    );
+    assert.throws(
+      () => loadConfig({ ...env, HERALD_AUTH_FAILURE_WINDOW_SECONDS: 'soon' }),
+      (err: unknown) => err instanceof ConfigError && /HERALD_AUTH_FAILURE_WINDOW_SECONDS/.test(err.message),
+    );
   });
 });

@@ -50,7 +50,10 @@ describe('configuration', () => {
     ['cert without key', { ...valid, TEMPORAL_TLS_CERT: '/tmp/c.pem' }, 'TEMPORAL_TLS_KEY'],
   ] as const) {
     it(`rejects ${name}, naming ${variable}`, () => {
-      assert.throws(() => loadConfig(env as NodeJS.ProcessEnv), (err: unknown) => err instanceof ConfigError && err.message.includes(variable));
+      assert.throws(
+        () => loadConfig(env as NodeJS.ProcessEnv),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(variable),
+      );
     });
   }
 

@@ -9,11 +9,20 @@ const valid = {
   HERALD_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
 };
 
-describe('the console\'s security headers', () => {
+describe("the console's security headers", () => {
   it('forbid framing, inline script and foreign origins by default', () => {
     const h = consoleHeaders(loadConfig(valid).console.frameAncestors);
     const csp = h['content-security-policy'];
-    for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) assert.ok(csp.includes(d), d);
+    for (const d of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "connect-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ])
+      assert.ok(csp.includes(d), d);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
     assert.equal(h['x-frame-options'], 'DENY');
     assert.equal(h['x-content-type-options'], 'nosniff');
@@ -30,7 +39,11 @@ describe('the console\'s security headers', () => {
 
   it('refuse a frame-ancestors value that is not an origin (no directive injection)', () => {
     for (const bad of ['*', 'https://a.example.com; script-src *', 'javascript:alert(1)', 'app.example.com', "'unsafe-inline'"]) {
-      assert.throws(() => loadConfig({ ...valid, HERALD_CONSOLE_FRAME_ANCESTORS: bad }), (err: unknown) => err instanceof ConfigError && /HERALD_CONSOLE_FRAME_ANCESTORS/.test(err.message), bad);
+      assert.throws(
+        () => loadConfig({ ...valid, HERALD_CONSOLE_FRAME_ANCESTORS: bad }),
+        (err: unknown) => err instanceof ConfigError && /HERALD_CONSOLE_FRAME_ANCESTORS/.test(err.message),
+        bad,
+      );
     }
   });
 });

@@ -10,7 +10,13 @@ describe('delivery lifecycle', () => {
   });
 
   it('runs pending → delivering → retrying → delivering → succeeded or dead_lettered', () => {
-    for (const [from, to] of [['pending', 'delivering'], ['delivering', 'retrying'], ['retrying', 'delivering'], ['delivering', 'succeeded'], ['delivering', 'dead_lettered']] as const) {
+    for (const [from, to] of [
+      ['pending', 'delivering'],
+      ['delivering', 'retrying'],
+      ['retrying', 'delivering'],
+      ['delivering', 'succeeded'],
+      ['delivering', 'dead_lettered'],
+    ] as const) {
       assert.ok(mayMove(from, to), `${from} → ${to}`);
     }
   });
@@ -22,7 +28,11 @@ describe('delivery lifecycle', () => {
 
   it('moves a final delivery only back to pending, as a manual retry re-opens it', () => {
     for (const from of FINAL_DELIVERY_STATUSES) {
-      assert.deepEqual(DELIVERY_STATUSES.filter((to) => mayMove(from, to)), ['pending'], from);
+      assert.deepEqual(
+        DELIVERY_STATUSES.filter((to) => mayMove(from, to)),
+        ['pending'],
+        from,
+      );
     }
     for (const from of ['pending', 'delivering', 'retrying'] as const) assert.ok(!mayMove(from, 'pending'), from);
   });

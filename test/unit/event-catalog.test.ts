@@ -28,7 +28,17 @@ function fakeStore(row: EventType) {
 }
 
 const now = new Date();
-const row: EventType = { name: 'video.render.completed', description: 'd', schema: { type: 'object', required: ['url'] }, example: { url: 'x' }, group: null, archivedAt: null, version: 1, createdAt: now, updatedAt: now };
+const row: EventType = {
+  name: 'video.render.completed',
+  description: 'd',
+  schema: { type: 'object', required: ['url'] },
+  example: { url: 'x' },
+  group: null,
+  archivedAt: null,
+  version: 1,
+  createdAt: now,
+  updatedAt: now,
+};
 
 describe('EventCatalog', () => {
   it('compiles a schema once per version and reads only the version on later events', async () => {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { prepareRequest } from '../../libs/delivery/attempt';
-import { hasPlaintextValues, maskHeaderValue, maskHeaderValues, openHeaderValues, sealHeaderValues, sealPlaintextValues } from '../../libs/delivery/header-values';
+import {
+  hasPlaintextValues,
+  maskHeaderValue,
+  maskHeaderValues,
+  openHeaderValues,
+  sealHeaderValues,
+  sealPlaintextValues,
+} from '../../libs/delivery/header-values';
 import { validateCustomHeaders } from '../../libs/delivery/headers';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { createSecretBox, isSealed, SecretBoxError } from '../../libs/delivery/secret-box';
@@ -43,7 +50,12 @@ describe('custom header values at rest', () => {
     assert.equal(maskHeaderValue('acme'), '••••');
     assert.equal(maskHeaderValue('a'), '••••');
     assert.equal(maskHeaderValue(''), '••••');
-    assert.deepEqual(maskHeaderValues(sealHeaderValues(given, seal), open), { Authorization: '••••9f3a', 'X-Customer-Id': '••••', 'X-Empty': '••••', 'X-Five': '••••2345' });
+    assert.deepEqual(maskHeaderValues(sealHeaderValues(given, seal), open), {
+      Authorization: '••••9f3a',
+      'X-Customer-Id': '••••',
+      'X-Empty': '••••',
+      'X-Five': '••••2345',
+    });
   });
 
   it('refuses a masked value sent back as if it were the value', () => {
@@ -54,7 +66,8 @@ describe('custom header values at rest', () => {
 
   it('tells sealed values from plaintext by shape', () => {
     assert.ok(isSealed(seal('')));
-    for (const plain of ['', 'v1.', 'v1.abc.def.ghi', 'Bearer v1.0011aabb.AAAAAAAAAAAAAAAA.x', seal('x').replace('v1.', 'v2.'), `${seal('x')}\n`]) assert.equal(isSealed(plain), false, plain);
+    for (const plain of ['', 'v1.', 'v1.abc.def.ghi', 'Bearer v1.0011aabb.AAAAAAAAAAAAAAAA.x', seal('x').replace('v1.', 'v2.'), `${seal('x')}\n`])
+      assert.equal(isSealed(plain), false, plain);
   });
 
   it('a value that looks sealed but does not open fails the request instead of being sent as it is', () => {

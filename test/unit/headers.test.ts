@@ -4,7 +4,8 @@ import { buildHeaders, MAX_CUSTOM_HEADERS, validateCustomHeaders } from '../../l
 import type { SignatureHeaders } from '../../libs/delivery/signing';
 
 const signature: SignatureHeaders = { 'webhook-id': 'dlv_1', 'webhook-timestamp': '1700000000', 'webhook-signature': 'v1,abc=' };
-const build = (customHeaders?: Record<string, string>) => buildHeaders({ signature, eventType: 'image.created', attemptNumber: 3, customHeaders, userAgentVersion: '1.2.3' });
+const build = (customHeaders?: Record<string, string>) =>
+  buildHeaders({ signature, eventType: 'image.created', attemptNumber: 3, customHeaders, userAgentVersion: '1.2.3' });
 
 describe('buildHeaders', () => {
   it("is exactly Herald's headers when the subscription has no custom ones", () => {
@@ -41,7 +42,7 @@ describe('buildHeaders', () => {
       Connection: 'close',
     };
     const { 'x-ok': kept, ...rest } = build({ ...attempts, 'x-ok': 'kept' });
-    assert.deepEqual(rest, build(), 'only Herald\'s own values, under lowercase names only');
+    assert.deepEqual(rest, build(), "only Herald's own values, under lowercase names only");
     assert.equal(kept, 'kept');
   });
 
@@ -86,7 +87,21 @@ describe('validateCustomHeaders', () => {
   });
 
   it('refuses every reserved name, whatever its case', () => {
-    for (const name of ['webhook-signature', 'Webhook-Id', 'WEBHOOK-TIMESTAMP', 'webhook-anything', 'Content-Type', 'content-length', 'HOST', 'User-Agent', 'x-herald-attempt', 'X-Herald-Event-Type', 'x-herald-new', 'Transfer-Encoding', 'connection']) {
+    for (const name of [
+      'webhook-signature',
+      'Webhook-Id',
+      'WEBHOOK-TIMESTAMP',
+      'webhook-anything',
+      'Content-Type',
+      'content-length',
+      'HOST',
+      'User-Agent',
+      'x-herald-attempt',
+      'X-Herald-Event-Type',
+      'x-herald-new',
+      'Transfer-Encoding',
+      'connection',
+    ]) {
       onlyProblem({ [name]: 'v' }, /is set by Herald and cannot be overridden/);
     }
   });

@@ -61,7 +61,10 @@ describe('http sender against real receivers', () => {
     assert.equal(outcome.errorKind, 'redirect');
     assert.match(outcome.error ?? '', /\/elsewhere/);
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(receiver.requests.map((r) => r.path), [RECEIVER_PATH]);
+    assert.deepEqual(
+      receiver.requests.map((r) => r.path),
+      [RECEIVER_PATH],
+    );
   });
 
   it('times out a receiver that never answers', async () => {
@@ -157,7 +160,11 @@ describe('http sender against real receivers', () => {
     // answer, and a single resolution means no earlier check whose answer could differ.
     const asked: string[] = [];
     const pinned = createHttpSender({
-      policy: createTargetPolicy({ allowedTargets: ['127.0.0.1'], allowHttp: true, resolve: async (h) => (asked.push(h), [{ address: '127.0.0.1', family: 4 }]) }),
+      policy: createTargetPolicy({
+        allowedTargets: ['127.0.0.1'],
+        allowHttp: true,
+        resolve: async (h) => (asked.push(h), [{ address: '127.0.0.1', family: 4 }]),
+      }),
     });
     try {
       const outcome = await pinned.send({ url: `http://rebind.example:${receiver.port}/hook`, headers, body });
@@ -178,7 +185,11 @@ describe('http sender against real receivers', () => {
     assert.match(refused.error ?? '', /ECONNREFUSED/);
 
     const dnsFailing = createHttpSender({
-      policy: createTargetPolicy({ allowedTargets: [], allowHttp: true, resolve: async (h) => Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${h}`), { code: 'ENOTFOUND' })) }),
+      policy: createTargetPolicy({
+        allowedTargets: [],
+        allowHttp: true,
+        resolve: async (h) => Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${h}`), { code: 'ENOTFOUND' })),
+      }),
     });
     try {
       assert.equal((await dnsFailing.send({ url: 'http://nowhere.invalid/', headers, body })).errorKind, 'dns');

@@ -8,7 +8,7 @@ import { createLogger, logDestination, REDACTED, temporalLogger, type LogLevel }
 import { createApiMetrics, createWorkerMetrics, serveMetrics, statusClass } from '../../libs/observability/metrics';
 
 /** A parsed JSON log line; its fields are whatever the code logged. */
- 
+
 type LogRecord = Record<string, any>;
 
 /** A logger writing into an array of parsed JSON records. */
@@ -67,7 +67,20 @@ describe('structured logs', () => {
       'something about a subscription',
     );
     const line = JSON.stringify(records[0]);
-    for (const leaked of ['whsec_top', 'whsec_nested', 'whsec_deep', 'cust-secret-value', 'admin-token-value', 'c2lnbmF0dXJl', 'dG9w', 'top-level', 'cdn/1.png', 'cdn/2.png', 'private', '"k"']) {
+    for (const leaked of [
+      'whsec_top',
+      'whsec_nested',
+      'whsec_deep',
+      'cust-secret-value',
+      'admin-token-value',
+      'c2lnbmF0dXJl',
+      'dG9w',
+      'top-level',
+      'cdn/1.png',
+      'cdn/2.png',
+      'private',
+      '"k"',
+    ]) {
       assert.ok(!line.includes(leaked), `${leaked} leaked into ${line}`);
     }
     const r = records[0];
@@ -98,7 +111,10 @@ describe('structured logs', () => {
     sdk.info('Workflow started', { workflowId: 'delivery:evt_1:sub_1', workflowType: 'deliveryWorkflow', [Symbol('ts')]: 1n });
     sdk.log('WARN', 'Activity failed', { activityType: 'recordAttempt', sealedRequest: 'sealed-blob' });
     sdk.trace('tick');
-    assert.deepEqual(records.map((r) => r.level), ['info', 'warn', 'trace']);
+    assert.deepEqual(
+      records.map((r) => r.level),
+      ['info', 'warn', 'trace'],
+    );
     assert.equal(records[0].component, 'temporal-sdk');
     assert.equal(records[0].workflowId, 'delivery:evt_1:sub_1');
     assert.equal(records[0].msg, 'Workflow started');
@@ -113,7 +129,14 @@ describe('structured logs', () => {
     nest.log('event accepted', 'EventsService');
     nest.error('Error: boom\n    at somewhere (file.js:1:1)', 'ErrorFilter');
     nest.warn({ deliveryId: 'dlv_1' }, 'DeliveriesService');
-    assert.deepEqual(records.map((r) => [r.level, r.context]), [['info', 'EventsService'], ['error', 'ErrorFilter'], ['warn', 'DeliveriesService']]);
+    assert.deepEqual(
+      records.map((r) => [r.level, r.context]),
+      [
+        ['info', 'EventsService'],
+        ['error', 'ErrorFilter'],
+        ['warn', 'DeliveriesService'],
+      ],
+    );
     assert.match(records[1].msg, /boom/);
     assert.deepEqual(records[2].detail, { deliveryId: 'dlv_1' });
   });
@@ -133,15 +156,36 @@ describe('log format', () => {
   }
 
   it('is JSON when stdout is not a terminal, human-readable when it is, unless forced', () => {
-    assert.equal(withTty(false, () => logDestination('auto')), undefined, 'piped: JSON (pino writes to stdout itself)');
-    assert.notEqual(withTty(true, () => logDestination('auto')), undefined, 'terminal: pretty');
-    assert.equal(withTty(true, () => logDestination('json')), undefined, 'json forced in a terminal');
-    assert.notEqual(withTty(false, () => logDestination('pretty')), undefined, 'pretty forced when piped');
+    assert.equal(
+      withTty(false, () => logDestination('auto')),
+      undefined,
+      'piped: JSON (pino writes to stdout itself)',
+    );
+    assert.notEqual(
+      withTty(true, () => logDestination('auto')),
+      undefined,
+      'terminal: pretty',
+    );
+    assert.equal(
+      withTty(true, () => logDestination('json')),
+      undefined,
+      'json forced in a terminal',
+    );
+    assert.notEqual(
+      withTty(false, () => logDestination('pretty')),
+      undefined,
+      'pretty forced when piped',
+    );
   });
 
   it('prints one readable line per record, with the level, the component, the message and the fields, redacted alike', () => {
     let text = '';
-    const out = new Writable({ write(chunk: Buffer, _enc, done) { text += chunk.toString(); done(); } });
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
     const logger = createLogger('worker', 'info', logDestination('pretty', out));
     logger.info({ taskQueue: 'herald-deliveries', secret: 'whsec_do-not-print', headers: { 'x-api-key': 'also-secret' } }, 'worker polling');
     const lines = text.trim().split('\n');
@@ -155,7 +199,18 @@ describe('log format', () => {
 
 describe('Prometheus metrics', () => {
   it('classes status codes; no status at all is an error', () => {
-    assert.deepEqual([200, 204, 301, 404, 429, 500, 503, null, 0, 99].map(statusClass), ['2xx', '2xx', '3xx', '4xx', '4xx', '5xx', '5xx', 'error', 'error', 'error']);
+    assert.deepEqual([200, 204, 301, 404, 429, 500, 503, null, 0, 99].map(statusClass), [
+      '2xx',
+      '2xx',
+      '3xx',
+      '4xx',
+      '4xx',
+      '5xx',
+      '5xx',
+      'error',
+      'error',
+      'error',
+    ]);
   });
 
   it('counts attempts by status class and trigger, observes their duration, counts delivery outcomes', async () => {

@@ -10,7 +10,15 @@ const render: FilterableEvent = {
   type: 'video.render.completed',
   templateId: 'tpl_promo',
   tenantId: 'acme',
-  data: { render_id: 'r1', status: 'done', url: 'https://cdn.example.com/r1.mp4', duration_seconds: 42, tags: ['promo', 'spring'], metadata: { env: 'prod', region: 'eu-west-1' }, poster: null },
+  data: {
+    render_id: 'r1',
+    status: 'done',
+    url: 'https://cdn.example.com/r1.mp4',
+    duration_seconds: 42,
+    tags: ['promo', 'spring'],
+    metadata: { env: 'prod', region: 'eu-west-1' },
+    poster: null,
+  },
 };
 
 /** [name, filter, matches render]. */

@@ -15,10 +15,16 @@ describe('flat payload', () => {
   it('is the documented image.created payload: the event data plus user_defined', () => {
     const body = JSON.parse(buildBody('flat', event, { auth: 'test' }));
     assert.deepEqual(Object.keys(body), ['image_url', 'image_url_jpg', 'metadata', 'modifications', 'status', 'user_defined']);
-    assert.equal(body.image_url, 'https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png');
+    assert.equal(
+      body.image_url,
+      'https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png',
+    );
     assert.equal(body.image_url_jpg, body.image_url.replace(/\.png$/, '.jpeg'));
     assert.deepEqual(body.metadata, {});
-    assert.deepEqual(body.modifications.map((m: { name: string }) => m.name), ['image_1', 'model_name', 'text_3', 'qrcode_4', 'barcode_5']);
+    assert.deepEqual(
+      body.modifications.map((m: { name: string }) => m.name),
+      ['image_1', 'model_name', 'text_3', 'qrcode_4', 'barcode_5'],
+    );
     assert.deepEqual(body.modifications[3], { name: 'qrcode_4', value: 'https://usestencil.com' });
     assert.equal(body.status, 'completed');
     assert.deepEqual(body.user_defined, { auth: 'test' });
@@ -54,7 +60,9 @@ describe('envelope payload', () => {
   });
 
   it("always carries a traceId, as PixelBin's event.traceId: the producer's, else its traceparent's trace-id, else the event id", () => {
-    const fromTraceparent = JSON.parse(buildBody('envelope', { ...event, traceId: null, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, {}));
+    const fromTraceparent = JSON.parse(
+      buildBody('envelope', { ...event, traceId: null, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, {}),
+    );
     assert.equal(fromTraceparent.traceId, '0af7651916cd43dd8448eb211c80319c');
     const own = JSON.parse(buildBody('envelope', { ...event, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, {}));
     assert.equal(own.traceId, '4bf92f3577b34da6a3ce929d0e0e4736', "the producer's own traceId wins");
@@ -71,12 +79,27 @@ describe('W3C traceparent', () => {
       parentId: 'b7ad6b7169203331',
       flags: '01',
     });
-    assert.equal(parseTraceparent(' 00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01 ')?.header, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
-    for (const bad of [undefined, '', 'garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
-      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra', '00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01']) {
+    assert.equal(
+      parseTraceparent(' 00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01 ')?.header,
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
+    for (const bad of [
+      undefined,
+      '',
+      'garbage',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra',
+      '00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01',
+    ]) {
       assert.equal(parseTraceparent(bad), undefined, String(bad));
     }
-    assert.equal(parseTraceparent('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-future')?.header, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'a later version is read as 00');
+    assert.equal(
+      parseTraceparent('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-future')?.header,
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'a later version is read as 00',
+    );
   });
 });
 

@@ -41,8 +41,16 @@ describe('portal-session tokens', () => {
     const payload = JSON.parse(Buffer.from(body.slice(4), 'base64url').toString()) as Record<string, unknown>;
     for (const bad of [
       `hpt_${Buffer.from(JSON.stringify({ ...payload, tid: 'other' })).toString('base64url')}.${sig}`,
-      `${body}.${sig}x`, `${body}.`, body, `hpx_${token.slice(4)}`, `${token}.${sig}`, '', 'hpt_', `hpt_${'a'.repeat(2000)}.${sig}`,
-    ]) assert.equal(tokens.verify(bad, now), undefined, bad);
+      `${body}.${sig}x`,
+      `${body}.`,
+      body,
+      `hpx_${token.slice(4)}`,
+      `${token}.${sig}`,
+      '',
+      'hpt_',
+      `hpt_${'a'.repeat(2000)}.${sig}`,
+    ])
+      assert.equal(tokens.verify(bad, now), undefined, bad);
   });
 
   it('derives its key with HKDF: a token is not an HMAC under HERALD_SECRET_KEY itself', async () => {
@@ -54,7 +62,11 @@ describe('portal-session tokens', () => {
 });
 
 describe('HERALD_PUBLIC_URL', () => {
-  const env = { DATABASE_URL: 'postgres://u:p@localhost:5432/herald', HERALD_ADMIN_TOKEN: 'test-admin-token-0123456789', HERALD_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') };
+  const env = {
+    DATABASE_URL: 'postgres://u:p@localhost:5432/herald',
+    HERALD_ADMIN_TOKEN: 'test-admin-token-0123456789',
+    HERALD_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+  };
 
   it('defaults to http://localhost:<port> and drops a trailing slash', () => {
     assert.equal(loadConfig(env).api.publicUrl, 'http://localhost:3000');

@@ -41,7 +41,10 @@ describe('secret box', () => {
     assert.equal(after.open(old), secret);
     const fresh = after.seal(secret);
     assert.equal(fresh.split('.')[1], keyId(keyB));
-    assert.throws(() => before.open(fresh), (err: Error) => err instanceof SecretBoxError && err.message.includes(keyId(keyB)));
+    assert.throws(
+      () => before.open(fresh),
+      (err: Error) => err instanceof SecretBoxError && err.message.includes(keyId(keyB)),
+    );
   });
 
   it('refuses a value sealed with a key it does not hold', () => {
@@ -65,7 +68,14 @@ describe('secret box', () => {
   it('refuses malformed values with a SecretBoxError', () => {
     const box = createSecretBox({ current: keyA });
     const id = keyId(keyA);
-    for (const bad of ['', secret, 'v2.a.b.c', `v1.${id}.abc`, `v1.${id}.${Buffer.alloc(12).toString('base64url')}.AAAA`, `v1.${id}.AAAA.${Buffer.alloc(32).toString('base64url')}`]) {
+    for (const bad of [
+      '',
+      secret,
+      'v2.a.b.c',
+      `v1.${id}.abc`,
+      `v1.${id}.${Buffer.alloc(12).toString('base64url')}.AAAA`,
+      `v1.${id}.AAAA.${Buffer.alloc(32).toString('base64url')}`,
+    ]) {
       assert.throws(() => box.open(bad), SecretBoxError, bad);
     }
   });

@@ -180,13 +180,21 @@ describe('allowed targets', () => {
 
   it('refuse entries that are neither host, IP nor CIDR, naming the entry', () => {
     for (const bad of ['10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/8/8', 'https://example.com', 'host:8080', 'a b']) {
-      assert.throws(() => createTargetPolicy({ allowedTargets: [bad], allowHttp: false }), (err: Error) => err.message.includes(bad), bad);
+      assert.throws(
+        () => createTargetPolicy({ allowedTargets: [bad], allowHttp: false }),
+        (err: Error) => err.message.includes(bad),
+        bad,
+      );
     }
   });
 });
 
 /** Calls `policy.lookup` like net.connect does and returns what its callback got. */
-function lookup(policy: TargetPolicy, hostname: string, options: { family?: number; all?: boolean } = {}): Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number }> {
+function lookup(
+  policy: TargetPolicy,
+  hostname: string,
+  options: { family?: number; all?: boolean } = {},
+): Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number }> {
   return new Promise((resolve) => policy.lookup(hostname, options, (err, address, family) => resolve({ err, address, family })));
 }
 

@@ -29,7 +29,16 @@ type Send = number | (() => Promise<AttemptOutcome>);
 const outcome = (statusCode: number): AttemptOutcome => {
   const now = new Date().toISOString();
   const ok = statusCode >= 200 && statusCode < 300;
-  return { ok, statusCode, errorKind: ok ? null : 'http_status', error: ok ? null : `HTTP ${statusCode}`, durationMs: 3, responseExcerpt: '', startedAt: now, finishedAt: now };
+  return {
+    ok,
+    statusCode,
+    errorKind: ok ? null : 'http_status',
+    error: ok ? null : `HTTP ${statusCode}`,
+    durationMs: 3,
+    responseExcerpt: '',
+    startedAt: now,
+    finishedAt: now,
+  };
 };
 
 /** A promise and its resolve, to hold a fake activity until the test lets it go. */
@@ -68,7 +77,10 @@ function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => Skippe
     },
     async recordAttempt(input) {
       calls.recorded.push(input);
-      return { attemptId: `atm_${calls.recorded.length}`, nextAttemptAt: input.nextDelayMs === null ? null : new Date(Date.now() + input.nextDelayMs).toISOString() };
+      return {
+        attemptId: `atm_${calls.recorded.length}`,
+        nextAttemptAt: input.nextDelayMs === null ? null : new Date(Date.now() + input.nextDelayMs).toISOString(),
+      };
     },
     async markDeliveryCancelled({ reason }) {
       calls.cancelled.push(reason);
@@ -114,7 +126,11 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
   });
 
   /** Runs one delivery on a worker of its own whose activities are `activities`. */
-  async function withDelivery<T>(activities: HeraldActivities, body: (handle: WorkflowHandle<typeof deliveryWorkflow>) => Promise<T>, input: Partial<DeliveryInput> = {}): Promise<T> {
+  async function withDelivery<T>(
+    activities: HeraldActivities,
+    body: (handle: WorkflowHandle<typeof deliveryWorkflow>) => Promise<T>,
+    input: Partial<DeliveryInput> = {},
+  ): Promise<T> {
     const taskQueue = `branches-${randomUUID()}`;
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
     return worker.runUntil(async () => {
@@ -139,7 +155,10 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
     const { activities, calls } = fakeActivities({ sends: [200] });
     await withDelivery(activities, async (handle) => {
       assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 1 });
-      assert.deepEqual(calls.recorded.map((r) => [r.attemptNumber, r.trigger, r.status, r.nextDelayMs]), [[1, 'scheduled', 'succeeded', null]]);
+      assert.deepEqual(
+        calls.recorded.map((r) => [r.attemptNumber, r.trigger, r.status, r.nextDelayMs]),
+        [[1, 'scheduled', 'succeeded', null]],
+      );
       assert.deepEqual((await handle.query(stateQuery)).status, 'succeeded');
     });
   });
@@ -151,37 +170,60 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
       const { sends, closed } = await timeline(handle);
       assertMinutes(sends, [0, 0, 1, 6, 21, 81], 'attempt');
       assertMinutes([closed!], [81], 'failure');
-      assert.deepEqual(calls.recorded.map((r) => r.status), ['retrying', 'retrying', 'retrying', 'retrying', 'retrying', 'dead_lettered']);
-      assert.deepEqual(calls.recorded.map((r) => r.nextDelayMs), [...RETRY_DELAYS, null]);
-      assert.deepEqual(calls.recorded.map((r) => r.attemptNumber), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(
+        calls.recorded.map((r) => r.status),
+        ['retrying', 'retrying', 'retrying', 'retrying', 'retrying', 'dead_lettered'],
+      );
+      assert.deepEqual(
+        calls.recorded.map((r) => r.nextDelayMs),
+        [...RETRY_DELAYS, null],
+      );
+      assert.deepEqual(
+        calls.recorded.map((r) => r.attemptNumber),
+        [1, 2, 3, 4, 5, 6],
+      );
       assert.equal(calls.cancelled.length, 0);
     });
   });
 
   it('makes exactly one attempt on a manual trigger: a failure dead-letters again at once, with no wait', async () => {
     const { activities, calls } = fakeActivities({ sends: [500], firstAttemptNumber: 7 });
-    await withDelivery(activities, async (handle) => {
-      await assert.rejects(handle.result(), exhausted);
-      assert.deepEqual(calls.prepared.map((p) => p.trigger), ['manual']);
-      assert.deepEqual(calls.recorded.map((r) => [r.attemptNumber, r.trigger, r.status, r.nextDelayMs]), [[7, 'manual', 'dead_lettered', null]]);
-      assertMinutes([(await timeline(handle)).closed!], [0], 'failure');
-    }, { trigger: 'manual' });
+    await withDelivery(
+      activities,
+      async (handle) => {
+        await assert.rejects(handle.result(), exhausted);
+        assert.deepEqual(
+          calls.prepared.map((p) => p.trigger),
+          ['manual'],
+        );
+        assert.deepEqual(
+          calls.recorded.map((r) => [r.attemptNumber, r.trigger, r.status, r.nextDelayMs]),
+          [[7, 'manual', 'dead_lettered', null]],
+        );
+        assertMinutes([(await timeline(handle)).closed!], [0], 'failure');
+      },
+      { trigger: 'manual' },
+    );
 
     const ok = fakeActivities({ sends: [200], firstAttemptNumber: 7 });
-    await withDelivery(ok.activities, async (handle) => {
-      assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 7 });
-      assert.deepEqual(ok.calls.recorded.map((r) => [r.trigger, r.status]), [['manual', 'succeeded']]);
-    }, { trigger: 'manual' });
+    await withDelivery(
+      ok.activities,
+      async (handle) => {
+        assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 7 });
+        assert.deepEqual(
+          ok.calls.recorded.map((r) => [r.trigger, r.status]),
+          [['manual', 'succeeded']],
+        );
+      },
+      { trigger: 'manual' },
+    );
   });
 
   // On a real worker crash the activity times out after 45 s, and the time-skipping server does not
   // skip time while an activity is in flight: the fake fails the activity at once instead.
   it('counts an interrupted send (the send activity failed) as a failed attempt, not as a Temporal retry', async () => {
     const { activities, calls } = fakeActivities({
-      sends: [
-        () => Promise.reject(new Error('worker lost mid-request')),
-        200,
-      ],
+      sends: [() => Promise.reject(new Error('worker lost mid-request')), 200],
     });
     await withDelivery(activities, async (handle) => {
       assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 2 });
@@ -216,7 +258,10 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
   });
 
   it('cancels a delivery whose subscription was disabled: prepare says so when the wait ends', async () => {
-    const { activities, calls } = fakeActivities({ sends: [500, 500], prepare: (n) => (n === 3 ? { kind: 'cancelled', reason: 'subscription disabled' } : undefined) });
+    const { activities, calls } = fakeActivities({
+      sends: [500, 500],
+      prepare: (n) => (n === 3 ? { kind: 'cancelled', reason: 'subscription disabled' } : undefined),
+    });
     await withDelivery(activities, async (handle) => {
       assert.deepEqual(await handle.result(), { status: 'cancelled', attempts: 2 });
       assert.deepEqual(calls.cancelled, ['subscription disabled']);
@@ -273,7 +318,11 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
         answer.open(outcome(500));
       }
       assert.deepEqual(await handle.result(), { status: 'cancelled', attempts: 1 });
-      assert.deepEqual(calls.recorded.map((r) => r.status), ['retrying'], 'the attempt on the wire is still recorded');
+      assert.deepEqual(
+        calls.recorded.map((r) => r.status),
+        ['retrying'],
+        'the attempt on the wire is still recorded',
+      );
       assert.deepEqual(calls.cancelled, ['cancelled by an operator']);
       assert.equal(calls.sent.length, 1);
     });

@@ -49,7 +49,10 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     return r;
   }
 
-  async function startDelivery(url: string, subFields: Partial<Subscription> = {}): Promise<{ handle: WorkflowHandle; deliveryId: string; subscriptionId: string }> {
+  async function startDelivery(
+    url: string,
+    subFields: Partial<Subscription> = {},
+  ): Promise<{ handle: WorkflowHandle; deliveryId: string; subscriptionId: string }> {
     const sub = await seedSubscription(db.dataSource, testSecretBox(), { url, ...subFields });
     const event = await seedEvent(db.dataSource);
     const delivery = await seedDelivery(db.dataSource, event, sub);
@@ -81,7 +84,10 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     offsets.forEach((o, i) => assert.ok(Math.abs(o - expected[i]) < 0.1, `attempt ${i + 1} at ${o.toFixed(3)} min, expected ${expected[i]}`));
 
     const rows = await attempts(deliveryId);
-    assert.deepEqual(rows.map((a) => [a.number, a.trigger, a.ok, a.statusCode, a.errorKind]), [1, 2, 3, 4, 5, 6].map((n) => [n, 'scheduled', false, 500, 'http_status']));
+    assert.deepEqual(
+      rows.map((a) => [a.number, a.trigger, a.ok, a.statusCode, a.errorKind]),
+      [1, 2, 3, 4, 5, 6].map((n) => [n, 'scheduled', false, 500, 'http_status']),
+    );
     const d = await delivery(deliveryId);
     assert.equal(d.status, 'dead_lettered');
     assert.equal(d.attemptCount, 6);
@@ -95,12 +101,25 @@ describe('deliveryWorkflow on the time-skipping server', () => {
   });
 
   it('stops at the first success: fails twice, succeeds on the third attempt', async () => {
-    const r = await receiver({ kind: 'sequence', steps: [{ kind: 'status', status: 503 }, { kind: 'status', status: 500 }, { kind: 'status', status: 204 }] });
+    const r = await receiver({
+      kind: 'sequence',
+      steps: [
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 204 },
+      ],
+    });
     const { handle, deliveryId } = await startDelivery(r.url);
     assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 3 });
     assert.equal(r.requests.length, 3);
-    assert.deepEqual(offsetsInMinutes(await sendTimes(handle)).map((o) => Math.round(o)), [0, 0, 1]);
-    assert.deepEqual((await attempts(deliveryId)).map((a) => a.statusCode), [503, 500, 204]);
+    assert.deepEqual(
+      offsetsInMinutes(await sendTimes(handle)).map((o) => Math.round(o)),
+      [0, 0, 1],
+    );
+    assert.deepEqual(
+      (await attempts(deliveryId)).map((a) => a.statusCode),
+      [503, 500, 204],
+    );
     assert.equal((await delivery(deliveryId)).status, 'succeeded');
     assert.equal(await db.dataSource.getRepository(DeadLetter).countBy({ deliveryId }), 0);
     const ids = new Set(r.requests.map((q) => q.headers['webhook-id']));
@@ -122,7 +141,17 @@ describe('deliveryWorkflow on the time-skipping server', () => {
   });
 
   it('runs the next attempt at once on retryNow during the 60-minute wait', async () => {
-    const r = await receiver({ kind: 'sequence', steps: [{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 200 }] });
+    const r = await receiver({
+      kind: 'sequence',
+      steps: [
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 200 },
+      ],
+    });
     const { handle } = await startDelivery(r.url);
     await env.sleep(25 * MIN); // attempt 5 failed at 21; attempt 6 is due at 81
     assert.equal(r.requests.length, 5);
@@ -152,8 +181,14 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     const r = await receiver({ kind: 'sequence', steps: [{ kind: 'redirect' }, { kind: 'status', status: 200 }] });
     const { handle, deliveryId } = await startDelivery(r.url);
     await handle.result();
-    assert.deepEqual(r.requests.map((q) => q.method), ['POST', 'POST']);
-    assert.ok(r.requests.every((q) => q.path === r.requests[0].path), 'the Location was never requested');
+    assert.deepEqual(
+      r.requests.map((q) => q.method),
+      ['POST', 'POST'],
+    );
+    assert.ok(
+      r.requests.every((q) => q.path === r.requests[0].path),
+      'the Location was never requested',
+    );
     const [first, second] = await attempts(deliveryId);
     assert.equal(first.errorKind, 'redirect');
     assert.equal(first.statusCode, 302);
@@ -184,7 +219,11 @@ describe('deliveryWorkflow across worker restarts and a Postgres outage', () => 
       // gone, which a real server does after a few seconds (the dev-server kill -9 test covers that).
       const first = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'restart', dataSource: db.dataSource, maxCachedWorkflows: 0 });
       const handle = await first.runUntil(async () => {
-        const h = await env.client.workflow.start(deliveryWorkflow, { taskQueue: 'restart', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
+        const h = await env.client.workflow.start(deliveryWorkflow, {
+          taskQueue: 'restart',
+          workflowId: deliveryWorkflowId(event.id, sub.id),
+          args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }],
+        });
         await env.sleep(3 * MIN); // attempts at 0, 0, 1 done; waiting until 6
         return h;
       });
@@ -216,13 +255,26 @@ describe('deliveryWorkflow when prepare keeps failing', () => {
         const sub = await seedSubscription(db.dataSource, box, { url: r.url });
         const event = await seedEvent(db.dataSource);
         const d = await seedDelivery(db.dataSource, event, sub);
-        return env.client.workflow.start(deliveryWorkflow, { taskQueue: 'starve', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
+        return env.client.workflow.start(deliveryWorkflow, {
+          taskQueue: 'starve',
+          workflowId: deliveryWorkflowId(event.id, sub.id),
+          args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }],
+        });
       };
       // Two workflow-task slots, both first taken by failing deliveries.
-      const worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'starve', dataSource: db.dataSource, maxConcurrentWorkflowTaskExecutions: 2 });
+      const worker = await createEngineWorker({
+        connection: env.nativeConnection,
+        taskQueue: 'starve',
+        dataSource: db.dataSource,
+        maxConcurrentWorkflowTaskExecutions: 2,
+      });
       await worker.runUntil(async () => {
         const poisoned = [await start(foreignKey), await start(foreignKey)];
-        await eventually(async () => (await Promise.all(poisoned.map((h) => h.describe()))).every((d) => d.historyLength >= 3), 10_000, 'failing deliveries in their first workflow task');
+        await eventually(
+          async () => (await Promise.all(poisoned.map((h) => h.describe()))).every((d) => d.historyLength >= 3),
+          10_000,
+          'failing deliveries in their first workflow task',
+        );
         const healthy = await start(testSecretBox());
         // A retry that waits longer than the local retry threshold waits on a timer and frees its
         // slot within seconds; with in-worker retries only, the healthy one waits until the failing

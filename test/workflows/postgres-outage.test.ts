@@ -33,14 +33,24 @@ describe('a Postgres outage during an attempt', () => {
     await dataSource.runMigrations();
     const env = await createTimeSkippingEnv();
     // The first attempt takes 3 s and fails; the second succeeds.
-    const r = await startReceiver({ kind: 'sequence', steps: [{ kind: 'slow', ms: 3000, status: 500 }, { kind: 'status', status: 200 }] });
+    const r = await startReceiver({
+      kind: 'sequence',
+      steps: [
+        { kind: 'slow', ms: 3000, status: 500 },
+        { kind: 'status', status: 200 },
+      ],
+    });
     try {
       const sub = await seedSubscription(dataSource, testSecretBox(), { url: r.url });
       const event = await seedEvent(dataSource);
       const d = await seedDelivery(dataSource, event, sub);
       const worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: 'outage', dataSource });
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start(deliveryWorkflow, { taskQueue: 'outage', workflowId: deliveryWorkflowId(event.id, sub.id), args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }] });
+        const handle = await env.client.workflow.start(deliveryWorkflow, {
+          taskQueue: 'outage',
+          workflowId: deliveryWorkflowId(event.id, sub.id),
+          args: [{ deliveryId: d.id, eventId: event.id, subscriptionId: sub.id }],
+        });
         await r.waitForRequests(1, 10_000);
         await pg.stop(); // the attempt is still on the wire
         await new Promise((res) => setTimeout(res, 6_000)); // the send returns; recording fails and is retried
@@ -53,7 +63,13 @@ describe('a Postgres outage during an attempt', () => {
         const rows = await dataSource.getRepository(Attempt).find({ where: { deliveryId: d.id }, order: { number: 'ASC' } });
         return rows.length === 2 && rows;
       });
-      assert.deepEqual(attempts.map((a) => [a.number, a.statusCode]), [[1, 500], [2, 200]]);
+      assert.deepEqual(
+        attempts.map((a) => [a.number, a.statusCode]),
+        [
+          [1, 500],
+          [2, 200],
+        ],
+      );
       assert.equal((await dataSource.getRepository(Delivery).findOneByOrFail({ id: d.id })).attemptCount, 2);
     } finally {
       await r.close();

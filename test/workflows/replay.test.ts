@@ -49,7 +49,10 @@ const BASELINE = [
 ];
 
 const fixtures = (): { name: string; json: any }[] =>
-  readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => ({ name: f.replace(/\.json$/, ''), json: JSON.parse(readFileSync(join(DIR, f), 'utf8')) }));
+  readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ name: f.replace(/\.json$/, ''), json: JSON.parse(readFileSync(join(DIR, f), 'utf8')) }));
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
@@ -71,7 +74,11 @@ describe('replay of recorded histories against the current workflows', () => {
 
   it('keeps every baseline fixture', () => {
     const names = new Set(all.map((f) => f.name));
-    assert.deepEqual(BASELINE.filter((n) => !names.has(n)), [], 'baseline fixtures are kept: a workflow change is version-gated, not re-recorded');
+    assert.deepEqual(
+      BASELINE.filter((n) => !names.has(n)),
+      [],
+      'baseline fixtures are kept: a workflow change is version-gated, not re-recorded',
+    );
   });
 
   it('holds no secrets: no signing secret or signature header, in the JSON or in any decoded payload', () => {
@@ -79,26 +86,35 @@ describe('replay of recorded histories against the current workflows', () => {
       const texts = [JSON.stringify(json)];
       const walk = (v: unknown): void => {
         if (Array.isArray(v)) v.forEach(walk);
-        else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
-          if (k === 'data' && typeof x === 'string') texts.push(Buffer.from(x, 'base64').toString('utf8'));
-          walk(x);
-        }
+        else if (v && typeof v === 'object')
+          for (const [k, x] of Object.entries(v)) {
+            if (k === 'data' && typeof x === 'string') texts.push(Buffer.from(x, 'base64').toString('utf8'));
+            walk(x);
+          }
       };
       walk(json);
-      for (const t of texts) for (const bad of ['whsec_', 'webhook-signature', 'canary-header-value', 'canary-user-defined']) assert.ok(!t.includes(bad), `${name} contains ${bad}`);
+      for (const t of texts)
+        for (const bad of ['whsec_', 'webhook-signature', 'canary-header-value', 'canary-user-defined']) assert.ok(!t.includes(bad), `${name} contains ${bad}`);
     }
   });
 
   it('replays every fixture without nondeterminism', { timeout: 120_000 }, async () => {
     const results = await replayAll(await workflowBundle(), all);
-    assert.deepEqual([...results.keys()].sort(), all.map((f) => f.name), 'a replay result per fixture');
+    assert.deepEqual(
+      [...results.keys()].sort(),
+      all.map((f) => f.name),
+      'a replay result per fixture',
+    );
     const failures = [...results].filter(([, err]) => err).map(([name, err]) => `${name}: ${err!.name}: ${err!.message}`);
     assert.deepEqual(failures, [], `histories the current workflows cannot replay; version-gate the change with patched():\n${failures.join('\n')}`);
   });
 
   it('would catch a change of the command sequence (an extra timer before the first attempt)', { timeout: 120_000 }, async () => {
     const altered = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/altered.workflows'), logger: quiet });
-    const results = await replayAll(altered, all.filter((f) => f.name === 'delivery-succeeded-first-try' || f.name === 'delivery-waiting-60min'));
+    const results = await replayAll(
+      altered,
+      all.filter((f) => f.name === 'delivery-succeeded-first-try' || f.name === 'delivery-waiting-60min'),
+    );
     assert.equal(results.size, 2);
     for (const [name, err] of results) assert.ok(err instanceof DeterminismViolationError, `${name}: expected a DeterminismViolationError, got ${err}`);
   });

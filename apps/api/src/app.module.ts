@@ -15,7 +15,17 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** Feature modules of the admin API; each owns its controller, service and DTOs. */
-const FEATURES = [HealthModule, MetricsModule, TenantsModule, SubscriptionsModule, EventTypesModule, EventsModule, DeliveriesModule, DeadLettersModule, SessionModule];
+const FEATURES = [
+  HealthModule,
+  MetricsModule,
+  TenantsModule,
+  SubscriptionsModule,
+  EventTypesModule,
+  EventsModule,
+  DeliveriesModule,
+  DeadLettersModule,
+  SessionModule,
+];
 
 @Module({})
 export class AppModule {

@@ -31,7 +31,15 @@ export async function createApi(config: Config, opts: { logger?: false | Logger 
   // The console's static files at /console (built by scripts/bootstrap.sh).
   serveConsole(app, config);
   // A well-formed body with wrong fields is 422, like every domain validation; malformed JSON stays 400.
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY }));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY,
+    }),
+  );
   app.enableShutdownHooks();
 
   SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
@@ -47,7 +55,9 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     app,
     new DocumentBuilder()
       .setTitle('Herald admin API')
-      .setDescription('Durable webhook delivery: subscriptions, events, deliveries, dead letters. Every error has the shape `{ error: { code, message, details } }`.')
+      .setDescription(
+        'Durable webhook delivery: subscriptions, events, deliveries, dead letters. Every error has the shape `{ error: { code, message, details } }`.',
+      )
       .setVersion(HERALD_VERSION)
       .addBearerAuth()
       .addGlobalResponse({ status: 'default', description: 'An error, in the shape every error has', type: ErrorView })

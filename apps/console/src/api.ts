@@ -33,7 +33,11 @@ export const FINAL_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'dead_let
 export type OnUnauthenticated = () => void;
 
 export function createApiClient(token: string, onUnauthenticated: OnUnauthenticated): ApiClient {
-  const client = createHeraldClient({ baseUrl: window.location.origin, token, fetch: (input, init) => fetch(input, { ...init, credentials: 'omit', cache: 'no-store' }) });
+  const client = createHeraldClient({
+    baseUrl: window.location.origin,
+    token,
+    fetch: (input, init) => fetch(input, { ...init, credentials: 'omit', cache: 'no-store' }),
+  });
   client.use({
     onResponse({ response }) {
       if (response.status === 401) onUnauthenticated();

@@ -84,27 +84,47 @@ export function App() {
       />
     );
   }
-  if (phase.kind === 'checking') return <main class="centered"><Loading what="your session" /></main>;
+  if (phase.kind === 'checking')
+    return (
+      <main class="centered">
+        <Loading what="your session" />
+      </main>
+    );
   if (phase.kind === 'failed' || !session) {
     return (
       <main class="centered">
         <h1>Herald console</h1>
         <ErrorNote error={phase.kind === 'failed' ? phase.error : undefined} />
-        <button type="button" onClick={() => endSession('signed-out')}>Sign out</button>
+        <button type="button" onClick={() => endSession('signed-out')}>
+          Sign out
+        </button>
       </main>
     );
   }
 
   return (
     <SessionContext.Provider value={session}>
-      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="top">
-        <a class="brand" href={href('webhooks')}>Herald</a>
+        <a class="brand" href={href('webhooks')}>
+          Herald
+        </a>
         <nav aria-label="Console">
           <ul>
             {NAV.map(([path, label]) => (
               <li key={path}>
-                <a href={href(path)} aria-current={route.path[0] === path ? 'page' : undefined}>{label}</a>
+                <a href={href(path)} aria-current={route.path[0] === path ? 'page' : undefined}>
+                  {label}
+                </a>
               </li>
             ))}
           </ul>
@@ -123,16 +143,25 @@ export function App() {
               >
                 <option value="">All tenants</option>
                 {phase.tenants.map((t) => (
-                  <option key={t.id} value={t.id}>{t.name && t.name !== t.id ? `${t.name} (${t.id})` : t.id}</option>
+                  <option key={t.id} value={t.id}>
+                    {t.name && t.name !== t.id ? `${t.name} (${t.id})` : t.id}
+                  </option>
                 ))}
               </select>
             </label>
           )}
           <span class="muted">
             {session.who.kind === 'admin' ? 'Operator' : `Tenant ${session.who.tenantId ?? ''}`}
-            {session.who.expiresAt && <> · link valid until <When iso={session.who.expiresAt} /></>}
+            {session.who.expiresAt && (
+              <>
+                {' '}
+                · link valid until <When iso={session.who.expiresAt} />
+              </>
+            )}
           </span>
-          <button type="button" onClick={() => endSession('signed-out')}>Sign out</button>
+          <button type="button" onClick={() => endSession('signed-out')}>
+            Sign out
+          </button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>
@@ -177,7 +206,9 @@ function Page({ route }: { route: Route }) {
       return (
         <section>
           <h1>Not found</h1>
-          <p>There is no page here. <a href={href('webhooks')}>Go to the webhooks</a>.</p>
+          <p>
+            There is no page here. <a href={href('webhooks')}>Go to the webhooks</a>.
+          </p>
         </section>
       );
   }

@@ -63,7 +63,11 @@ export function bodyFor(format: PayloadFormat, event: HeraldEvent, userDefined: 
  * The headers of an attempt (libs/delivery/headers.ts `buildHeaders`): the webhook's custom
  * headers, then Herald's own. The signature is never shown, only its shape.
  */
-export function headersFor(sub: Pick<Subscription, 'headers'>, delivery: Pick<Delivery, 'id' | 'eventType'>, attempt: Pick<Attempt, 'number' | 'startedAt'> | undefined): [string, string][] {
+export function headersFor(
+  sub: Pick<Subscription, 'headers'>,
+  delivery: Pick<Delivery, 'id' | 'eventType'>,
+  attempt: Pick<Attempt, 'number' | 'startedAt'> | undefined,
+): [string, string][] {
   const own: [string, string][] = [
     ['content-type', 'application/json'],
     ['user-agent', 'Herald/<version>'],
@@ -74,6 +78,8 @@ export function headersFor(sub: Pick<Subscription, 'headers'>, delivery: Pick<De
     ['x-herald-attempt', attempt ? String(attempt.number) : '<attempt number>'],
   ];
   const reserved = new Set(own.map(([n]) => n));
-  const custom = Object.entries(sub.headers ?? {}).filter(([n]) => !reserved.has(n.toLowerCase()) && !n.toLowerCase().startsWith('webhook-') && !n.toLowerCase().startsWith('x-herald-'));
+  const custom = Object.entries(sub.headers ?? {}).filter(
+    ([n]) => !reserved.has(n.toLowerCase()) && !n.toLowerCase().startsWith('webhook-') && !n.toLowerCase().startsWith('x-herald-'),
+  );
   return [...custom, ...own];
 }

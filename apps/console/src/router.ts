@@ -12,7 +12,10 @@ export interface Route {
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
   const [p, q = ''] = raw.split('?', 2);
-  const path = p.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  const path = p
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s));
   return { path: path.length ? path : ['webhooks'], query: new URLSearchParams(q) };
 }
 

@@ -103,7 +103,8 @@ export function formatTime(iso: string | null | undefined): string {
 export function relative(iso: string, now = Date.now()): string {
   const s = Math.round((new Date(iso).getTime() - now) / 1000);
   const abs = Math.abs(s);
-  const [n, unit] = abs < 60 ? [abs, 's'] : abs < 3600 ? [Math.round(abs / 60), 'min'] : abs < 86400 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86400), 'd'];
+  const [n, unit] =
+    abs < 60 ? [abs, 's'] : abs < 3600 ? [Math.round(abs / 60), 'min'] : abs < 86400 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86400), 'd'];
   return s >= 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`;
 }
 
@@ -150,7 +151,15 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
  * A confirmation in a native modal <dialog>: focus is trapped and Escape cancels, as screen
  * reader and keyboard users expect.
  */
-export function ConfirmButton(props: { label: string; title: string; children: ComponentChildren; confirmLabel: string; onConfirm: () => Promise<void> | void; danger?: boolean; buttonLabel?: string }) {
+export function ConfirmButton(props: {
+  label: string;
+  title: string;
+  children: ComponentChildren;
+  confirmLabel: string;
+  onConfirm: () => Promise<void> | void;
+  danger?: boolean;
+  buttonLabel?: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError>();

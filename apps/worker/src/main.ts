@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   Runtime.install({
     shutdownSignals: [],
     logger: temporalLogger(log),
-    telemetryOptions: { logging: { forward: {}, filter: { core: config.logLevel === 'debug' || config.logLevel === 'trace' ? temporalLevel(config.logLevel) : 'WARN', other: 'ERROR' } } },
+    telemetryOptions: {
+      logging: {
+        forward: {},
+        filter: { core: config.logLevel === 'debug' || config.logLevel === 'trace' ? temporalLevel(config.logLevel) : 'WARN', other: 'ERROR' },
+      },
+    },
   });
   const metrics = createWorkerMetrics();
   const metricsServer = await serveMetrics(metrics, { port: config.worker.metricsPort, onError: (err) => log.warn({ err }, 'metrics scrape failed') });

@@ -41,10 +41,12 @@ export async function createHeraldWorker(opts: {
   metrics?: WorkerMetrics;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
-  const sender = opts.sender ?? createHttpSender({
-    policy: createTargetPolicy({ allowedTargets: config.delivery.allowedTargets, allowHttp: config.delivery.allowHttp }),
-    egressProxy: config.delivery.egressProxy,
-  });
+  const sender =
+    opts.sender ??
+    createHttpSender({
+      policy: createTargetPolicy({ allowedTargets: config.delivery.allowedTargets, allowHttp: config.delivery.allowHttp }),
+      egressProxy: config.delivery.egressProxy,
+    });
   const { metrics } = opts;
   const activities = createActivities({
     ...createStores(dataSource),
@@ -92,7 +94,12 @@ export async function ensureRetentionSchedule(client: Client, taskQueue: string,
   await ensureHourlySchedule(client, scheduleId, purgeHistoryWorkflow, taskQueue);
 }
 
-async function ensureHourlySchedule(client: Client, scheduleId: string, workflowType: typeof purgeDeadLettersWorkflow | typeof purgeHistoryWorkflow, taskQueue: string): Promise<void> {
+async function ensureHourlySchedule(
+  client: Client,
+  scheduleId: string,
+  workflowType: typeof purgeDeadLettersWorkflow | typeof purgeHistoryWorkflow,
+  taskQueue: string,
+): Promise<void> {
   try {
     await client.schedule.create({
       scheduleId,

@@ -86,8 +86,22 @@ export class AttemptRepository {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (delivery_id, number) WHERE delivery_id IS NOT NULL DO NOTHING
          RETURNING id`,
-        [a.id, a.deliveryId, a.subscriptionId, a.number, a.trigger, a.url, a.ok, a.statusCode, a.errorKind, a.errorMessage, a.responseExcerpt, a.durationMs,
-          a.startedAt, a.finishedAt],
+        [
+          a.id,
+          a.deliveryId,
+          a.subscriptionId,
+          a.number,
+          a.trigger,
+          a.url,
+          a.ok,
+          a.statusCode,
+          a.errorKind,
+          a.errorMessage,
+          a.responseExcerpt,
+          a.durationMs,
+          a.startedAt,
+          a.finishedAt,
+        ],
       );
       const attemptId = inserted[0]?.id ?? (await tx.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [a.deliveryId, a.number]))[0].id;
 

@@ -25,7 +25,10 @@ export class DeadLetterRepository {
 
   /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: DeadLetterFilter, page: PageRequest): Promise<DeadLetter[]> {
-    const qb = this.repo.createQueryBuilder('l').orderBy('l.id', 'DESC').limit(page.limit + 1);
+    const qb = this.repo
+      .createQueryBuilder('l')
+      .orderBy('l.id', 'DESC')
+      .limit(page.limit + 1);
     if (page.cursor) qb.andWhere('l.id < :before', { before: page.cursor });
     if (filter.tenantId !== undefined) qb.andWhere('l.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.subscriptionId) qb.andWhere('l.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
@@ -37,7 +40,11 @@ export class DeadLetterRepository {
 
   /** A tenant's dead letters still held (not recovered by a retry, discarded or expired) that were made since `since`. */
   async countSince(filter: Required<TenantScope> & { since: Date }): Promise<number> {
-    return this.repo.createQueryBuilder('l').where('l.tenant_id = :tenantId', { tenantId: filter.tenantId }).andWhere('l.created_at >= :since', { since: filter.since }).getCount();
+    return this.repo
+      .createQueryBuilder('l')
+      .where('l.tenant_id = :tenantId', { tenantId: filter.tenantId })
+      .andWhere('l.created_at >= :since', { since: filter.since })
+      .getCount();
   }
 
   /** How many dead letters wait for a retry (their delivery is still dead-lettered, not re-opened). */
@@ -71,14 +78,29 @@ export class DeadLetterRepository {
   }
 
   /** One DeadLetter per delivery: a manual retry that fails again updates it and restarts its retention. */
-  async upsert(letter: Pick<DeadLetter, 'deliveryId' | 'subscriptionId' | 'tenantId' | 'eventId' | 'eventType' | 'reason' | 'lastStatusCode' | 'attemptCount' | 'payload'>, now: Date): Promise<void> {
+  async upsert(
+    letter: Pick<DeadLetter, 'deliveryId' | 'subscriptionId' | 'tenantId' | 'eventId' | 'eventType' | 'reason' | 'lastStatusCode' | 'attemptCount' | 'payload'>,
+    now: Date,
+  ): Promise<void> {
     await this.db.query(
       `INSERT INTO dead_letters (id, delivery_id, subscription_id, event_id, event_type, reason, last_status_code, attempt_count, payload, created_at, updated_at, expires_at, tenant_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)
        ON CONFLICT (delivery_id) DO UPDATE SET reason = excluded.reason, last_status_code = excluded.last_status_code,
          attempt_count = excluded.attempt_count, payload = excluded.payload, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
-      [newId('deadLetter'), letter.deliveryId, letter.subscriptionId, letter.eventId, letter.eventType, letter.reason, letter.lastStatusCode,
-        letter.attemptCount, JSON.stringify(letter.payload), now, new Date(now.getTime() + DEAD_LETTER_RETENTION_MS), letter.tenantId],
+      [
+        newId('deadLetter'),
+        letter.deliveryId,
+        letter.subscriptionId,
+        letter.eventId,
+        letter.eventType,
+        letter.reason,
+        letter.lastStatusCode,
+        letter.attemptCount,
+        JSON.stringify(letter.payload),
+        now,
+        new Date(now.getTime() + DEAD_LETTER_RETENTION_MS),
+        letter.tenantId,
+      ],
     );
   }
 

@@ -43,7 +43,10 @@ export class DeliveryRepository {
 
   /** Newest first; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: DeliveryFilter, page: PageRequest): Promise<Delivery[]> {
-    const qb = this.repo.createQueryBuilder('d').orderBy('d.id', 'DESC').limit(page.limit + 1);
+    const qb = this.repo
+      .createQueryBuilder('d')
+      .orderBy('d.id', 'DESC')
+      .limit(page.limit + 1);
     if (page.cursor) qb.andWhere('d.id < :before', { before: page.cursor });
     if (filter.tenantId !== undefined) qb.andWhere('d.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.subscriptionId) qb.andWhere('d.subscription_id = :subscriptionId', { subscriptionId: filter.subscriptionId });
@@ -69,7 +72,11 @@ export class DeliveryRepository {
   }
 
   /** Creates `pending` deliveries of an event; one per subscription, so a repeat creates nothing. */
-  async insertPending(event: { id: string; tenantId: string; type: string; templateId: string | null }, rows: { id: string; subscriptionId: string; workflowId: string }[], now: Date): Promise<void> {
+  async insertPending(
+    event: { id: string; tenantId: string; type: string; templateId: string | null },
+    rows: { id: string; subscriptionId: string; workflowId: string }[],
+    now: Date,
+  ): Promise<void> {
     if (rows.length === 0) return;
     await this.db.query(
       `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
@@ -161,17 +168,24 @@ export class DeliveryRepository {
    */
   async summarizeBySubscription(subscriptionIds: readonly string[], since: Date): Promise<Map<string, SubscriptionDeliverySummary>> {
     if (subscriptionIds.length === 0) return new Map();
-    const rows: { id: string; last_id: string | null; status: DeliveryStatus | null; updated_at: Date | null; succeeded: number; dead_lettered: number }[] = await this.db.query(
-      `SELECT s.id, last.id AS last_id, last.status, last.updated_at, recent.succeeded, recent.dead_lettered
+    const rows: { id: string; last_id: string | null; status: DeliveryStatus | null; updated_at: Date | null; succeeded: number; dead_lettered: number }[] =
+      await this.db.query(
+        `SELECT s.id, last.id AS last_id, last.status, last.updated_at, recent.succeeded, recent.dead_lettered
          FROM unnest($1::text[]) AS s (id)
          LEFT JOIN LATERAL (SELECT d.id, d.status, d.updated_at FROM deliveries d WHERE d.subscription_id = s.id ORDER BY d.id DESC LIMIT 1) last ON true
          CROSS JOIN LATERAL (
            SELECT count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE d.status = 'dead_lettered')::int AS dead_lettered
              FROM deliveries d WHERE d.subscription_id = s.id AND d.id >= $2 AND d.created_at >= $3) recent`,
-      [[...subscriptionIds], windowFloor('delivery', since), since],
-    );
+        [[...subscriptionIds], windowFloor('delivery', since), since],
+      );
     return new Map(
-      rows.map((r) => [r.id, { last: r.last_id && r.status && r.updated_at ? { id: r.last_id, status: r.status, at: r.updated_at } : null, since: { succeeded: r.succeeded, dead_lettered: r.dead_lettered } }]),
+      rows.map((r) => [
+        r.id,
+        {
+          last: r.last_id && r.status && r.updated_at ? { id: r.last_id, status: r.status, at: r.updated_at } : null,
+          since: { succeeded: r.succeeded, dead_lettered: r.dead_lettered },
+        },
+      ]),
     );
   }
 
@@ -181,4 +195,3 @@ export class DeliveryRepository {
     return Number(row?.count ?? 0);
   }
 }
-

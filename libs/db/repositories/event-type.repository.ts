@@ -57,7 +57,12 @@ export class EventTypeRepository {
    * Writes the changed fields where the row is still at `expectedVersion` (a concurrent schema
    * change makes this false); a schema change bumps the version.
    */
-  async update(name: string, expectedVersion: number, fields: Partial<Pick<EventType, 'description' | 'schema' | 'example' | 'group'>>, now: Date): Promise<boolean> {
+  async update(
+    name: string,
+    expectedVersion: number,
+    fields: Partial<Pick<EventType, 'description' | 'schema' | 'example' | 'group'>>,
+    now: Date,
+  ): Promise<boolean> {
     const bump = fields.schema !== undefined ? 1 : 0;
     const [, updated]: [unknown[], number] = await this.db.query(
       `UPDATE event_types SET
@@ -68,14 +73,26 @@ export class EventTypeRepository {
          version = version + $8,
          updated_at = $9
        WHERE name = $1 AND version = $2`,
-      [name, expectedVersion, fields.description ?? null, fields.schema === undefined ? null : JSON.stringify(fields.schema),
-        fields.example === undefined ? null : JSON.stringify(fields.example), fields.group !== undefined, fields.group ?? null, bump, now],
+      [
+        name,
+        expectedVersion,
+        fields.description ?? null,
+        fields.schema === undefined ? null : JSON.stringify(fields.schema),
+        fields.example === undefined ? null : JSON.stringify(fields.example),
+        fields.group !== undefined,
+        fields.group ?? null,
+        bump,
+        now,
+      ],
     );
     return updated > 0;
   }
 
   /** Archives the type; an archived one keeps its first archive time. */
   async archive(name: string, now: Date): Promise<void> {
-    await this.db.query(`UPDATE event_types SET archived_at = coalesce(archived_at, $2), updated_at = CASE WHEN archived_at IS NULL THEN $2 ELSE updated_at END WHERE name = $1`, [name, now]);
+    await this.db.query(
+      `UPDATE event_types SET archived_at = coalesce(archived_at, $2), updated_at = CASE WHEN archived_at IS NULL THEN $2 ELSE updated_at END WHERE name = $1`,
+      [name, now],
+    );
   }
 }

@@ -25,7 +25,14 @@ export class EventRepository {
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */
   async insertIfAbsent(event: Event): Promise<boolean> {
-    const result = await this.repo.createQueryBuilder().insert().into(Event).values(event as QueryDeepPartialEntity<Event>).orIgnore().returning(['id']).execute();
+    const result = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .into(Event)
+      .values(event as QueryDeepPartialEntity<Event>)
+      .orIgnore()
+      .returning(['id'])
+      .execute();
     return (result.raw as unknown[]).length > 0;
   }
 
@@ -60,7 +67,10 @@ export class EventRepository {
    * connection and with it the locks, so its events are claimed again at once. `minAgeMs`
    * leaves events younger than that to the dispatcher of the API that accepted them.
    */
-  async dispatchUnstarted(filter: { limit: number; minAgeMs: number }, start: (ids: string[]) => Promise<string[]>): Promise<{ claimed: number; started: number }> {
+  async dispatchUnstarted(
+    filter: { limit: number; minAgeMs: number },
+    start: (ids: string[]) => Promise<string[]>,
+  ): Promise<{ claimed: number; started: number }> {
     return this.db.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
         `SELECT id FROM events WHERE workflow_started_at IS NULL AND ($1::float8 = 0 OR received_at < now() - make_interval(secs => $1::float8))

@@ -46,7 +46,10 @@ export class SubscriptionRepository {
 
   /** Oldest first; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: SubscriptionFilter, page: PageRequest): Promise<Subscription[]> {
-    const qb = this.repo.createQueryBuilder('s').orderBy('s.id', 'ASC').limit(page.limit + 1);
+    const qb = this.repo
+      .createQueryBuilder('s')
+      .orderBy('s.id', 'ASC')
+      .limit(page.limit + 1);
     if (page.cursor) qb.andWhere('s.id > :after', { after: page.cursor });
     if (filter.tenantId !== undefined) qb.andWhere('s.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: filter.enabled });
@@ -73,7 +76,11 @@ export class SubscriptionRepository {
    * touching `updated_at`: re-encoding is not a change. Whether the row was changed.
    */
   async replaceHeadersIfUnchanged(id: string, expected: Record<string, string>, headers: Record<string, string>): Promise<boolean> {
-    const [, affected]: [unknown, number] = await this.db.query(`UPDATE subscriptions SET headers = $3::jsonb WHERE id = $1 AND headers = $2::jsonb`, [id, JSON.stringify(expected), JSON.stringify(headers)]);
+    const [, affected]: [unknown, number] = await this.db.query(`UPDATE subscriptions SET headers = $3::jsonb WHERE id = $1 AND headers = $2::jsonb`, [
+      id,
+      JSON.stringify(expected),
+      JSON.stringify(headers),
+    ]);
     return affected > 0;
   }
 

@@ -58,7 +58,10 @@ export class TenantRepository {
   /** By id; one row more than `limit`, so the caller can tell whether a next page exists. */
   listPage(filter: TenantFilter, page: TenantPageRequest): Promise<Tenant[]> {
     // COLLATE "C": byte order, so the cursor comparison and the order agree whatever the database collation.
-    const qb = this.repo.createQueryBuilder('t').orderBy('t.id COLLATE "C"', 'ASC').limit(page.limit + 1);
+    const qb = this.repo
+      .createQueryBuilder('t')
+      .orderBy('t.id COLLATE "C"', 'ASC')
+      .limit(page.limit + 1);
     if (page.cursor) qb.andWhere('t.id COLLATE "C" > :after', { after: page.cursor });
     if (filter.namePrefix) qb.andWhere(`starts_with(t.name, :prefix)`, { prefix: filter.namePrefix });
     return qb.getMany();

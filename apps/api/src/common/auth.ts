@@ -38,7 +38,10 @@ export function tokensEqual(presented: string, expected: string): boolean {
 /** Failed attempts per client address in a sliding window; past the limit, 429 until it cools down. */
 class FailureLimiter {
   private readonly failures = new Map<string, number[]>();
-  constructor(private readonly limit: number, private readonly windowMs: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
 
   retryAfter(key: string, now: number): number | undefined {
     const recent = (this.failures.get(key) ?? []).filter((t) => now - t < this.windowMs);
@@ -94,8 +97,10 @@ export class AuthGuard implements CanActivate {
       throw new Unauthenticated();
     }
     req.principal = principal;
-    if (principal.kind === 'ingest' && !this.reflector.getAllAndOverride<boolean>(INGEST, targets)) throw new Forbidden('The ingest token may only post events');
-    if (principal.kind === 'tenant' && !this.reflector.getAllAndOverride<boolean>(TENANT, targets)) throw new Forbidden('A tenant session may not use this route');
+    if (principal.kind === 'ingest' && !this.reflector.getAllAndOverride<boolean>(INGEST, targets))
+      throw new Forbidden('The ingest token may only post events');
+    if (principal.kind === 'tenant' && !this.reflector.getAllAndOverride<boolean>(TENANT, targets))
+      throw new Forbidden('A tenant session may not use this route');
     return true;
   }
 

@@ -57,10 +57,11 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
-      const fromPipe = typeof response === 'object' && response !== null ? (response as { message?: unknown; code?: string; details?: Record<string, unknown> }) : {};
+      const fromPipe =
+        typeof response === 'object' && response !== null ? (response as { message?: unknown; code?: string; details?: Record<string, unknown> }) : {};
       // ValidationPipe reports a list of messages; keep them as details.
       const messages = Array.isArray(fromPipe.message) ? (fromPipe.message as string[]) : undefined;
-      const code = fromPipe.code ?? (messages ? 'validation_failed' : HTTP_CODES[status] ?? 'http_error');
+      const code = fromPipe.code ?? (messages ? 'validation_failed' : (HTTP_CODES[status] ?? 'http_error'));
       const message = messages ? 'The request is invalid' : typeof fromPipe.message === 'string' ? fromPipe.message : exception.message;
       const details = fromPipe.details ?? (messages ? { problems: messages } : {});
       return [status, { error: { code, message, details } }];
@@ -68,21 +69,31 @@ export class ErrorFilter implements ExceptionFilter {
     if (isBodyParserError(exception)) {
       const status = exception.status;
       const unreadable = exception.type === 'entity.parse.failed' || exception.type === 'entity.decode.failed';
-      const code = status === 413 ? 'payload_too_large' : unreadable ? 'malformed_json' : HTTP_CODES[status] ?? 'bad_request';
+      const code = status === 413 ? 'payload_too_large' : unreadable ? 'malformed_json' : (HTTP_CODES[status] ?? 'bad_request');
       const message =
-        status === 413 ? 'The request body is larger than allowed'
-        : exception.type === 'entity.parse.failed' ? 'The request body is not valid JSON'
-        : exception.type === 'entity.decode.failed' ? exception.message
-        : exception.type === 'entity.unsupported.type' ? 'The request body must be JSON (content-type: application/json)'
-        : 'The request body could not be read';
+        status === 413
+          ? 'The request body is larger than allowed'
+          : exception.type === 'entity.parse.failed'
+            ? 'The request body is not valid JSON'
+            : exception.type === 'entity.decode.failed'
+              ? exception.message
+              : exception.type === 'entity.unsupported.type'
+                ? 'The request body must be JSON (content-type: application/json)'
+                : 'The request body could not be read';
       return [status, { error: { code, message, details: {} } }];
     }
     if (isRefusedValue(exception)) {
       // A value Postgres cannot store (a NUL character in text, an out-of-range number): the client's input.
-      return [HttpStatus.UNPROCESSABLE_ENTITY, { error: { code: 'invalid_value', message: 'A value in the request cannot be stored (e.g. a NUL character in a string)', details: {} } }];
+      return [
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        { error: { code: 'invalid_value', message: 'A value in the request cannot be stored (e.g. a NUL character in a string)', details: {} } },
+      ];
     }
     if (isUnavailable(exception)) {
-      return [HttpStatus.SERVICE_UNAVAILABLE, { error: { code: 'service_unavailable', message: 'A dependency of Herald cannot be reached right now; retry the request', details: {} } }];
+      return [
+        HttpStatus.SERVICE_UNAVAILABLE,
+        { error: { code: 'service_unavailable', message: 'A dependency of Herald cannot be reached right now; retry the request', details: {} } },
+      ];
     }
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return [HttpStatus.INTERNAL_SERVER_ERROR, { error: { code: 'internal_error', message: 'Herald failed to handle the request', details: {} } }];
@@ -100,11 +111,15 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   const [status, code, message] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'The request line or headers are larger than allowed']
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request took too long to arrive']
-    : [400, 'bad_request', 'The request is not valid HTTP'];
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request line or headers are larger than allowed']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request took too long to arrive']
+        : [400, 'bad_request', 'The request is not valid HTTP'];
   const body = JSON.stringify({ error: { code, message, details: {} } } satisfies ErrorBody);
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string; message: string } {

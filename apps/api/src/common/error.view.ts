@@ -7,7 +7,12 @@ class ErrorDetail {
   @ApiProperty({ example: 'Delivery dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K not found' })
   message: string;
 
-  @ApiProperty({ description: 'What the error is about, e.g. the id or the invalid fields', type: 'object', additionalProperties: true, example: { id: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' } })
+  @ApiProperty({
+    description: 'What the error is about, e.g. the id or the invalid fields',
+    type: 'object',
+    additionalProperties: true,
+    example: { id: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' },
+  })
   details: Record<string, unknown>;
 }
 

@@ -127,7 +127,11 @@ export class IncompatibleSchema extends DomainError {
 export class InvalidFilter extends DomainError {
   readonly kind = 'invalid';
   constructor(problem: { path: string; message: string }) {
-    super('invalid_filter', `filter is invalid at ${problem.path || '/'}: ${problem.message}`, { field: 'filter', path: problem.path || '/', message: problem.message });
+    super('invalid_filter', `filter is invalid at ${problem.path || '/'}: ${problem.message}`, {
+      field: 'filter',
+      path: problem.path || '/',
+      message: problem.message,
+    });
   }
 }
 

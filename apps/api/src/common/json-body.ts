@@ -45,11 +45,18 @@ function bodyProblem(body: unknown): ValidationFailed | undefined {
       return new ValidationFailed('A string in the request contains a NUL character or a lone surrogate', { path }, 'invalid_value');
     }
     if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_BODY_DEPTH) return new ValidationFailed(`The request body nests deeper than ${MAX_BODY_DEPTH} levels`, { path, limit: MAX_BODY_DEPTH }, 'too_deep');
+    if (depth >= MAX_BODY_DEPTH)
+      return new ValidationFailed(`The request body nests deeper than ${MAX_BODY_DEPTH} levels`, { path, limit: MAX_BODY_DEPTH }, 'too_deep');
     const isArray = Array.isArray(value);
     for (const [key, child] of Object.entries(value)) {
-      if (!isArray && PROTOTYPE_KEYS.has(key)) return new ValidationFailed(`The key ${JSON.stringify(key)} names a JavaScript prototype member and is not allowed anywhere in a request`, { path: pointer(path, key), key }, 'forbidden_key');
-      if (!isArray && UNSTORABLE.test(key)) return new ValidationFailed('A key in the request contains a NUL character or a lone surrogate', { path }, 'invalid_value');
+      if (!isArray && PROTOTYPE_KEYS.has(key))
+        return new ValidationFailed(
+          `The key ${JSON.stringify(key)} names a JavaScript prototype member and is not allowed anywhere in a request`,
+          { path: pointer(path, key), key },
+          'forbidden_key',
+        );
+      if (!isArray && UNSTORABLE.test(key))
+        return new ValidationFailed('A key in the request contains a NUL character or a lone surrogate', { path }, 'invalid_value');
       pending.push([child, pointer(path, key), depth + 1]);
     }
   }
@@ -71,7 +78,8 @@ export function jsonBodies(limit: string): RequestHandler {
     }
     parse(req, res, (err?: unknown) => {
       if (err instanceof SyntaxError) next(bodyError(400, 'entity.parse.failed', err.message));
-      else if (err && (err as { type?: unknown }).type === undefined && (err as { status?: unknown }).status === 400) next(bodyError(400, 'entity.decode.failed', 'The request body could not be decompressed as its content-encoding says'));
+      else if (err && (err as { type?: unknown }).type === undefined && (err as { status?: unknown }).status === 400)
+        next(bodyError(400, 'entity.decode.failed', 'The request body could not be decompressed as its content-encoding says'));
       else if (err) next(err);
       else next(req.body === undefined ? undefined : bodyProblem(req.body));
     });
@@ -85,6 +93,7 @@ export function jsonBodies(limit: string): RequestHandler {
 export const NoBody = createParamDecorator((_: unknown, ctx: ExecutionContext): undefined => {
   const body = ctx.switchToHttp().getRequest<Request>().body as Record<string, unknown> | undefined;
   const fields = Object.keys(body ?? {});
-  if (fields.length > 0) throw new ValidationFailed('The request is invalid', { problems: fields.map((f) => `property ${f} should not exist (this route takes no body)`) });
+  if (fields.length > 0)
+    throw new ValidationFailed('The request is invalid', { problems: fields.map((f) => `property ${f} should not exist (this route takes no body)`) });
   return undefined;
 });

@@ -57,7 +57,8 @@ export class DeadLettersService {
     );
     const restarted = outcomes.filter(Boolean).length;
     if (restarted === 0 && failures.length > 0) throw failures[0];
-    if (failures.length > 0) this.logger.warn(`bulk retry: ${failures.length} of ${batch.length} dead letters could not be restarted (${(failures[0] as Error).message})`);
+    if (failures.length > 0)
+      this.logger.warn(`bulk retry: ${failures.length} of ${batch.length} dead letters could not be restarted (${(failures[0] as Error).message})`);
     this.logger.log(`bulk retry: ${restarted} dead letters restarted`);
     return { restarted, remaining: total - restarted };
   }

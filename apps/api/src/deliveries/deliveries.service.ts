@@ -33,10 +33,7 @@ export class DeliveriesService {
 
   async get(id: string, scope: TenantScope): Promise<DeliveryDetail> {
     const d = await this.find(id, scope);
-    const [attempts, live] = await Promise.all([
-      this.stores.attempts.listForDelivery(d.id),
-      this.liveState(d),
-    ]);
+    const [attempts, live] = await Promise.all([this.stores.attempts.listForDelivery(d.id), this.liveState(d)]);
     return { ...toDeliveryView(d), attempts: attempts.map(toAttemptView), live, temporalUiUrl: this.engine.uiLink(d) };
   }
 

@@ -28,7 +28,10 @@ export class EventTypesService {
 
   async create(dto: CreateEventTypeDto): Promise<EventTypeView> {
     this.checkCompatible(dto.name, dto.schema, [['given', dto.example]]);
-    const inserted = await this.stores.eventTypes.insertIfAbsent({ name: dto.name, description: dto.description, schema: dto.schema, example: dto.example, group: dto.group ?? null }, new Date());
+    const inserted = await this.stores.eventTypes.insertIfAbsent(
+      { name: dto.name, description: dto.description, schema: dto.schema, example: dto.example, group: dto.group ?? null },
+      new Date(),
+    );
     if (!inserted) throw new EventTypeExists(dto.name);
     this.logger.log(`event type ${dto.name} created`);
     return this.get(dto.name);
@@ -52,7 +55,7 @@ export class EventTypesService {
     const schemaChanged = dto.schema !== undefined && canonical(dto.schema) !== canonical(current.schema);
     const exampleChanged = dto.example !== undefined && canonical(dto.example) !== canonical(current.example);
     if (schemaChanged || exampleChanged) {
-      const examples: [ 'stored' | 'given', Record<string, unknown>][] = [];
+      const examples: ['stored' | 'given', Record<string, unknown>][] = [];
       if (schemaChanged) examples.push(['stored', current.example]);
       if (dto.example !== undefined) examples.push(['given', dto.example]);
       this.checkCompatible(name, schemaChanged ? dto.schema! : current.schema, examples);
@@ -100,7 +103,11 @@ export class EventTypesService {
     }
     for (const [which, example] of examples) {
       const exampleBytes = Buffer.byteLength(JSON.stringify(example));
-      if (exampleBytes > EXAMPLE_MAX_BYTES) throw new IncompatibleSchema(name, which, { path: '/', message: `the example is ${exampleBytes} bytes of JSON; at most ${EXAMPLE_MAX_BYTES} are allowed` });
+      if (exampleBytes > EXAMPLE_MAX_BYTES)
+        throw new IncompatibleSchema(name, which, {
+          path: '/',
+          message: `the example is ${exampleBytes} bytes of JSON; at most ${EXAMPLE_MAX_BYTES} are allowed`,
+        });
       if (!validate(example)) throw new IncompatibleSchema(name, which, schemaProblems(validate)[0] ?? { path: '/', message: 'refused' });
     }
   }

@@ -21,9 +21,17 @@ export class EventsController {
       '202 once the event is stored and its workflow started. Idempotent by `id` or `Idempotency-Key`: the same body again gets the same answer and starts nothing; another body under the same id/key is 409 `idempotency_conflict`. 503 when Temporal is unreachable: post again.',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a post without `id` idempotent (1..255 visible ASCII characters)' })
-  @ApiHeader({ name: 'traceparent', required: false, description: 'W3C Trace Context of the producer; stored and sent to receivers with every attempt (a malformed one is ignored)' })
+  @ApiHeader({
+    name: 'traceparent',
+    required: false,
+    description: 'W3C Trace Context of the producer; stored and sent to receivers with every attempt (a malformed one is ignored)',
+  })
   @ApiAcceptedResponse({ type: EventAccepted })
-  ingest(@Body() dto: IngestEventDto, @Headers('idempotency-key') idempotencyKey?: string, @Headers('traceparent') traceparent?: string): Promise<EventAccepted> {
+  ingest(
+    @Body() dto: IngestEventDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+    @Headers('traceparent') traceparent?: string,
+  ): Promise<EventAccepted> {
     return this.events.ingest(dto, idempotencyKey, traceparent);
   }
 

@@ -36,7 +36,11 @@ export class EventsService {
    */
   async ingest(dto: IngestEventDto, idempotencyKey: string | undefined, traceparent?: string): Promise<EventAccepted> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ValidationFailed('The Idempotency-Key header must be 1 to 255 visible ASCII characters', { header: 'idempotency-key' }, 'invalid_idempotency_key');
+      throw new ValidationFailed(
+        'The Idempotency-Key header must be 1 to 255 visible ASCII characters',
+        { header: 'idempotency-key' },
+        'invalid_idempotency_key',
+      );
     }
     await this.catalog.checkEvent(dto.type, dto.data);
 

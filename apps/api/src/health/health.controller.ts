@@ -38,9 +38,18 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: Postgres is reachable, so events are accepted (503 otherwise); Temporal is reported beside it' })
   async ready(): Promise<{ status: 'ready'; checks: Record<string, Check> }> {
     const [postgres, temporal] = await Promise.all([
-      within(2_000, this.dataSource.query('SELECT 1')).then((): Check => 'up', (): Check => 'down'),
+      within(2_000, this.dataSource.query('SELECT 1')).then(
+        (): Check => 'up',
+        (): Check => 'down',
+      ),
       // The deadline ends the client's own retries too, so no call outlives the probe (and the app's shutdown).
-      within(2_000, this.client.withDeadline(Date.now() + 2_000, () => this.client.workflowService.getSystemInfo({}))).then((): Check => 'up', (): Check => 'down'),
+      within(
+        2_000,
+        this.client.withDeadline(Date.now() + 2_000, () => this.client.workflowService.getSystemInfo({})),
+      ).then(
+        (): Check => 'up',
+        (): Check => 'down',
+      ),
     ]);
     const checks = { postgres, temporal };
     if (postgres === 'down') throw new NotReady('not_ready', 'Herald is not ready: Postgres is unreachable', { checks });

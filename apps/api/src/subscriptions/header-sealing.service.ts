@@ -25,7 +25,9 @@ export class HeaderSealingService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // Detached: start-up and /ready must not wait on it; a failure leaves values for the next start.
-    this.sealLegacyHeaderValues().catch((err: unknown) => this.logger.warn(`sealing plaintext custom header values failed (${(err as Error).message}); reads still accept them, the next start retries`));
+    this.sealLegacyHeaderValues().catch((err: unknown) =>
+      this.logger.warn(`sealing plaintext custom header values failed (${(err as Error).message}); reads still accept them, the next start retries`),
+    );
   }
 
   /** Seals every plaintext value; how many subscriptions were rewritten. */

@@ -5,5 +5,10 @@ import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionFiltersService } from './subscription-filters.service';
 import { SubscriptionsService } from './subscriptions.service';
 
-@Module({ imports: [EventTypesModule], controllers: [SubscriptionsController], providers: [SubscriptionsService, SubscriptionFiltersService, HeaderSealingService], exports: [SubscriptionsService] })
+@Module({
+  imports: [EventTypesModule],
+  controllers: [SubscriptionsController],
+  providers: [SubscriptionsService, SubscriptionFiltersService, HeaderSealingService],
+  exports: [SubscriptionsService],
+})
 export class SubscriptionsModule {}

@@ -148,7 +148,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const s = await this.find(id, scope);
     const secret = given ?? generateSecret();
     this.checkSecret(secret);
-    if (secret === this.secretBox.open(s.secretCiphertext)) throw new ValidationFailed('The new secret must differ from the current one', { field: 'secret' }, 'invalid_secret');
+    if (secret === this.secretBox.open(s.secretCiphertext))
+      throw new ValidationFailed('The new secret must differ from the current one', { field: 'secret' }, 'invalid_secret');
     s.previousSecretCiphertext = s.secretCiphertext;
     s.previousSecretExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_TTL_MS);
     s.secretCiphertext = this.secretBox.seal(secret);
@@ -165,10 +166,28 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const s = await this.find(id, scope);
     const attemptId = newId('attempt');
     const now = new Date();
-    const event = { id: `evt_test_${attemptId.slice(4)}`, type: IMAGE_CREATED.name, templateId: null, traceId: null, traceparent: null, data: { ...SAMPLE_IMAGE_CREATED }, receivedAt: now };
-    const request = prepareRequest({ subscription: s, event, webhookId: attemptId, attemptNumber: 1, now, open: (c) => this.secretBox.open(c), version: HERALD_VERSION });
+    const event = {
+      id: `evt_test_${attemptId.slice(4)}`,
+      type: IMAGE_CREATED.name,
+      templateId: null,
+      traceId: null,
+      traceparent: null,
+      data: { ...SAMPLE_IMAGE_CREATED },
+      receivedAt: now,
+    };
+    const request = prepareRequest({
+      subscription: s,
+      event,
+      webhookId: attemptId,
+      attemptNumber: 1,
+      now,
+      open: (c) => this.secretBox.open(c),
+      version: HERALD_VERSION,
+    });
     const outcome = await sendRequest(this.sender, s.url, request);
-    const attempt = await this.stores.attempts.insertTest(attemptRow({ id: attemptId, deliveryId: null, subscriptionId: s.id, number: 1, trigger: 'test', url: s.url, outcome }));
+    const attempt = await this.stores.attempts.insertTest(
+      attemptRow({ id: attemptId, deliveryId: null, subscriptionId: s.id, number: 1, trigger: 'test', url: s.url, outcome }),
+    );
     return toAttemptView(attempt);
   }
 
@@ -200,9 +219,13 @@ export class SubscriptionsService implements OnApplicationShutdown {
   private checkUrl(url: string): string {
     // The URL parser silently drops tabs and line breaks and IDNA maps invisible characters
     // away, so such a URL would be stored as one thing and sent to another.
-    if (INVISIBLE_OR_CONTROL.test(url)) throw new TargetRefused('invalid_url', 'url refused: it contains whitespace, control or invisible characters (percent-encode them)', { kind: 'invalid_url' });
+    if (INVISIBLE_OR_CONTROL.test(url))
+      throw new TargetRefused('invalid_url', 'url refused: it contains whitespace, control or invisible characters (percent-encode them)', {
+        kind: 'invalid_url',
+      });
     const verdict = this.policy.checkUrl(url);
-    if (!verdict.ok) throw new TargetRefused(verdict.kind === 'invalid_url' ? 'invalid_url' : 'url_not_allowed', `url refused: ${verdict.reason}`, { kind: verdict.kind });
+    if (!verdict.ok)
+      throw new TargetRefused(verdict.kind === 'invalid_url' ? 'invalid_url' : 'url_not_allowed', `url refused: ${verdict.reason}`, { kind: verdict.kind });
     const host = verdict.url.hostname.toLowerCase().replace(/\.$/, '');
     if ((host === 'localhost' || host.endsWith('.localhost')) && !this.policy.isAllowedAddress('127.0.0.1', host)) {
       throw new TargetRefused('url_not_allowed', `url refused: ${host} is a loopback name`, { kind: 'ssrf_blocked' });
@@ -219,11 +242,17 @@ export class SubscriptionsService implements OnApplicationShutdown {
 
   private checkUserDefined(value: Record<string, unknown>): Record<string, unknown> {
     const bytes = Buffer.byteLength(JSON.stringify(value));
-    if (bytes > USER_DEFINED_MAX_BYTES) throw new ValidationFailed(`userDefined is ${bytes} bytes of JSON; at most ${USER_DEFINED_MAX_BYTES} are allowed`, { field: 'userDefined', bytes, limit: USER_DEFINED_MAX_BYTES }, 'user_defined_too_large');
+    if (bytes > USER_DEFINED_MAX_BYTES)
+      throw new ValidationFailed(
+        `userDefined is ${bytes} bytes of JSON; at most ${USER_DEFINED_MAX_BYTES} are allowed`,
+        { field: 'userDefined', bytes, limit: USER_DEFINED_MAX_BYTES },
+        'user_defined_too_large',
+      );
     return value;
   }
 
   private checkSecret(secret: string): void {
-    if (!isValidSecret(secret)) throw new ValidationFailed('secret must be `whsec_` followed by base64 of 24 to 64 random bytes', { field: 'secret' }, 'invalid_secret');
+    if (!isValidSecret(secret))
+      throw new ValidationFailed('secret must be `whsec_` followed by base64 of 24 to 64 random bytes', { field: 'secret' }, 'invalid_secret');
   }
 }

@@ -16,7 +16,10 @@ export class TenantStatsController {
 
   @Get(':id/stats')
   @TenantAllowed()
-  @ApiOperation({ summary: "The tenant's deliveries by status, success rate, attempts, p50/p95 attempt duration and dead letters since an instant (default: the last 24 hours)" })
+  @ApiOperation({
+    summary:
+      "The tenant's deliveries by status, success rate, attempts, p50/p95 attempt duration and dead letters since an instant (default: the last 24 hours)",
+  })
   @ApiOkResponse({ type: TenantStatsView })
   get(@Param('id') id: string, @Query() query: TenantStatsQuery, @CurrentPrincipal() principal: Principal): Promise<TenantStatsView> {
     return this.stats.stats(pathId('tenant', id), query, principal.kind === 'tenant' ? { tenantId: principal.tenantId } : {});

@@ -23,7 +23,11 @@ export class TenantStatsService {
     if (scope.tenantId !== undefined && scope.tenantId !== tenantId) throw new NotFound('tenant', tenantId);
     if (!(await this.stores.tenants.exists(tenantId))) throw new NotFound('tenant', tenantId);
     const window = { tenantId, since };
-    const [deliveries, attempts, deadLetters] = await Promise.all([this.stores.deliveries.stats(window), this.stores.attempts.stats(window), this.stores.deadLetters.countSince(window)]);
+    const [deliveries, attempts, deadLetters] = await Promise.all([
+      this.stores.deliveries.stats(window),
+      this.stores.attempts.stats(window),
+      this.stores.deadLetters.countSince(window),
+    ]);
     return toTenantStatsView({ tenantId, since, deliveries: deliveryCounts(deliveries), attempts, deadLetters });
   }
 

@@ -55,7 +55,10 @@ export class TenantsController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete the tenant with its subscriptions, their delivery logs and dead letters; their running deliveries stop, its portal sessions end (`default` cannot be deleted: 409)' })
+  @ApiOperation({
+    summary:
+      'Delete the tenant with its subscriptions, their delivery logs and dead letters; their running deliveries stop, its portal sessions end (`default` cannot be deleted: 409)',
+  })
   @ApiNoContentResponse()
   remove(@Param('id') id: string, @NoBody() _body: undefined): Promise<void> {
     return this.tenants.remove(pathId('tenant', id));

@@ -6,5 +6,9 @@ import { TenantStatsService } from './tenant-stats.service';
 import { TenantsController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
 
-@Module({ imports: [SubscriptionsModule], controllers: [TenantsController, TenantStatsController], providers: [TenantsService, PortalSessionsService, TenantStatsService] })
+@Module({
+  imports: [SubscriptionsModule],
+  controllers: [TenantsController, TenantStatsController],
+  providers: [TenantsService, PortalSessionsService, TenantStatsService],
+})
 export class TenantsModule {}

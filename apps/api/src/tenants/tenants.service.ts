@@ -22,7 +22,12 @@ export class TenantsService {
 
   /** Creates the tenant or replaces its name and metadata. */
   async put(id: string, dto: PutTenantDto): Promise<{ tenant: TenantView; created: boolean }> {
-    if (!isTenantId(id)) throw new ValidationFailed(`A tenant id is 1 to 64 characters of A-Za-z0-9 . _ : -`, { field: 'id', pattern: TENANT_ID_PATTERN.source }, 'invalid_tenant_id');
+    if (!isTenantId(id))
+      throw new ValidationFailed(
+        `A tenant id is 1 to 64 characters of A-Za-z0-9 . _ : -`,
+        { field: 'id', pattern: TENANT_ID_PATTERN.source },
+        'invalid_tenant_id',
+      );
     const { tenant, created } = await this.stores.tenants.upsert({ id, name: dto.name ?? id, metadata: this.checkMetadata(dto.metadata ?? {}) });
     if (created) this.logger.log(`tenant ${id} created`);
     return { tenant: toTenantView(tenant), created };
@@ -69,7 +74,12 @@ export class TenantsService {
 
   private checkMetadata(value: Record<string, unknown>): Record<string, unknown> {
     const bytes = Buffer.byteLength(JSON.stringify(value));
-    if (bytes > TENANT_METADATA_MAX_BYTES) throw new ValidationFailed(`metadata is ${bytes} bytes of JSON; at most ${TENANT_METADATA_MAX_BYTES} are allowed`, { field: 'metadata', bytes, limit: TENANT_METADATA_MAX_BYTES }, 'metadata_too_large');
+    if (bytes > TENANT_METADATA_MAX_BYTES)
+      throw new ValidationFailed(
+        `metadata is ${bytes} bytes of JSON; at most ${TENANT_METADATA_MAX_BYTES} are allowed`,
+        { field: 'metadata', bytes, limit: TENANT_METADATA_MAX_BYTES },
+        'metadata_too_large',
+      );
     return value;
   }
 }

@@ -9,13 +9,16 @@ export function CatalogPage() {
     <section aria-labelledby="catalog-title">
       <h1 id="catalog-title">Event catalog</h1>
       <p class="muted">
-        What Herald can send. A webhook lists exact types, a family (<code>image.*</code>) or <code>*</code>. Each payload also carries the webhook's <code>user_defined</code> values.
+        What Herald can send. A webhook lists exact types, a family (<code>image.*</code>) or <code>*</code>. Each payload also carries the webhook's{' '}
+        <code>user_defined</code> values.
       </p>
       {eventTypes.map((t) => {
         const example = exampleOf(t);
         return (
           <article class="card" key={t.name} aria-labelledby={`type-${t.name}`}>
-            <h2 id={`type-${t.name}`}><code>{t.name}</code></h2>
+            <h2 id={`type-${t.name}`}>
+              <code>{t.name}</code>
+            </h2>
             <p>{t.description}</p>
             {example && (
               <details open>
@@ -29,7 +32,9 @@ export function CatalogPage() {
                 <Json value={t.schema} label={`JSON Schema of ${t.name}`} />
               </details>
             )}
-            <p><a href={href('deliveries', { eventType: t.name })}>Deliveries of {t.name}</a></p>
+            <p>
+              <a href={href('deliveries', { eventType: t.name })}>Deliveries of {t.name}</a>
+            </p>
           </article>
         );
       })}

@@ -14,7 +14,10 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
   const subs = useWebhookNames();
   const subscriptionId = query.get('subscriptionId') ?? '';
   const cursor = query.get('cursor');
-  const list = useLoad(() => call(client.GET('/v1/dead-letters', { params: { query: { ...tenantQuery(session), ...compact({ subscriptionId, cursor }), limit: 25 } } })), [query.toString(), session.tenantId]);
+  const list = useLoad(
+    () => call(client.GET('/v1/dead-letters', { params: { query: { ...tenantQuery(session), ...compact({ subscriptionId, cursor }), limit: 25 } } })),
+    [query.toString(), session.tenantId],
+  );
   const [notice, setNotice] = useState<string>();
   const [bulk, setBulk] = useState({ subscriptionId: '', since: '', until: '' });
   const [bulkError, setBulkError] = useState<ApiError>();
@@ -25,7 +28,12 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
     setBulkBusy(true);
     setBulkError(undefined);
     try {
-      const body = { ...(bulk.subscriptionId ? { subscriptionId: bulk.subscriptionId } : {}), ...(bulk.since ? { since: localToIso(bulk.since) } : {}), ...(bulk.until ? { until: localToIso(bulk.until) } : {}), ...tenantQuery(session) };
+      const body = {
+        ...(bulk.subscriptionId ? { subscriptionId: bulk.subscriptionId } : {}),
+        ...(bulk.since ? { since: localToIso(bulk.since) } : {}),
+        ...(bulk.until ? { until: localToIso(bulk.until) } : {}),
+        ...tenantQuery(session),
+      };
       const r = await call(client.POST('/v1/dead-letters/retry', { body }));
       setNotice(`${r.restarted} dead letter${r.restarted === 1 ? '' : 's'} retried${r.remaining ? `; ${r.remaining} left: retry again for the rest` : ''}.`);
       list.reload();
@@ -43,15 +51,25 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
       <form class="card filters" aria-label="Filter dead letters" onSubmit={(e) => e.preventDefault()}>
         <div>
           <label for="dl-webhook">Webhook</label>
-          <select id="dl-webhook" value={subscriptionId} onChange={(e) => navigate(href('dead-letters', { subscriptionId: (e.target as HTMLSelectElement).value }))}>
+          <select
+            id="dl-webhook"
+            value={subscriptionId}
+            onChange={(e) => navigate(href('dead-letters', { subscriptionId: (e.target as HTMLSelectElement).value }))}
+          >
             <option value="">All webhooks</option>
             {[...subs.values()].map((s) => (
-              <option key={s.id} value={s.id}>{s.description || s.url}</option>
+              <option key={s.id} value={s.id}>
+                {s.description || s.url}
+              </option>
             ))}
           </select>
         </div>
       </form>
-      {notice && <div class="note success" role="status">{notice}</div>}
+      {notice && (
+        <div class="note success" role="status">
+          {notice}
+        </div>
+      )}
       <ErrorNote error={list.error} />
       {list.loading && !list.data && <Loading what="dead letters" />}
       {list.data && list.data.data.length === 0 && <p class="empty card">No dead letters. Every delivery got through or is still being tried.</p>}
@@ -60,20 +78,51 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
           {list.data.data.map((l) => (
             <li key={l.id} class="card" data-id={l.id}>
               <dl class="facts">
-                <div><dt>Dead letter</dt><dd><code>{l.id}</code></dd></div>
-                <div><dt>Webhook</dt><dd>{webhookName(subs, l.subscriptionId)}</dd></div>
-                <div><dt>Event type</dt><dd><code>{l.eventType}</code></dd></div>
-                <div><dt>Reason</dt><dd>{l.reason}</dd></div>
-                <div><dt>Attempts</dt><dd>{l.attemptCount}</dd></div>
-                <div><dt>Dead-lettered</dt><dd><When iso={l.createdAt} /></dd></div>
-                <div><dt>Expires</dt><dd><When iso={l.expiresAt} /></dd></div>
+                <div>
+                  <dt>Dead letter</dt>
+                  <dd>
+                    <code>{l.id}</code>
+                  </dd>
+                </div>
+                <div>
+                  <dt>Webhook</dt>
+                  <dd>{webhookName(subs, l.subscriptionId)}</dd>
+                </div>
+                <div>
+                  <dt>Event type</dt>
+                  <dd>
+                    <code>{l.eventType}</code>
+                  </dd>
+                </div>
+                <div>
+                  <dt>Reason</dt>
+                  <dd>{l.reason}</dd>
+                </div>
+                <div>
+                  <dt>Attempts</dt>
+                  <dd>{l.attemptCount}</dd>
+                </div>
+                <div>
+                  <dt>Dead-lettered</dt>
+                  <dd>
+                    <When iso={l.createdAt} />
+                  </dd>
+                </div>
+                <div>
+                  <dt>Expires</dt>
+                  <dd>
+                    <When iso={l.expiresAt} />
+                  </dd>
+                </div>
               </dl>
               <details>
                 <summary>Payload as last sent</summary>
                 <Json value={l.payload} label={`Payload of ${l.id}`} />
               </details>
               <div class="actions">
-                <a class="button" href={href(`deliveries/${l.deliveryId}`)} aria-label={`Delivery of ${l.id}`}>Delivery</a>
+                <a class="button" href={href(`deliveries/${l.deliveryId}`)} aria-label={`Delivery of ${l.id}`}>
+                  Delivery
+                </a>
                 <ActionButton
                   label="Retry"
                   busyLabel="Retrying…"
@@ -104,8 +153,16 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
         </ul>
       )}
       <nav class="pager" aria-label="Pages">
-        {cursor && <button type="button" onClick={() => history.back()}>Previous page</button>}
-        {list.data?.nextCursor && <a class="button" href={href('dead-letters', { subscriptionId, cursor: list.data.nextCursor })}>Next page</a>}
+        {cursor && (
+          <button type="button" onClick={() => history.back()}>
+            Previous page
+          </button>
+        )}
+        {list.data?.nextCursor && (
+          <a class="button" href={href('dead-letters', { subscriptionId, cursor: list.data.nextCursor })}>
+            Next page
+          </a>
+        )}
       </nav>
 
       <form class="card form" onSubmit={(e) => void bulkRetry(e)} aria-labelledby="bulk-title">
@@ -115,7 +172,9 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
         <select id="bulk-webhook" value={bulk.subscriptionId} onChange={(e) => setBulk({ ...bulk, subscriptionId: (e.target as HTMLSelectElement).value })}>
           <option value="">All webhooks</option>
           {[...subs.values()].map((s) => (
-            <option key={s.id} value={s.id}>{s.description || s.url}</option>
+            <option key={s.id} value={s.id}>
+              {s.description || s.url}
+            </option>
           ))}
         </select>
         <label for="bulk-since">Dead-lettered from</label>
@@ -124,7 +183,9 @@ export function DeadLettersPage({ query }: { query: URLSearchParams }) {
         <input id="bulk-until" type="datetime-local" value={bulk.until} onInput={(e) => setBulk({ ...bulk, until: (e.target as HTMLInputElement).value })} />
         <ErrorNote error={bulkError} />
         <div class="actions">
-          <button type="submit" class="primary" disabled={bulkBusy}>{bulkBusy ? 'Retrying…' : 'Retry matching dead letters'}</button>
+          <button type="submit" class="primary" disabled={bulkBusy}>
+            {bulkBusy ? 'Retrying…' : 'Retry matching dead letters'}
+          </button>
         </div>
       </form>
     </section>

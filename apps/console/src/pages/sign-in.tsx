@@ -20,11 +20,22 @@ export function SignIn({ reason, onToken }: { reason?: keyof typeof REASONS; onT
     >
       <h2>Operator sign-in</h2>
       <label for="token">Admin token</label>
-      <input id="token" name="token" type="password" autoComplete="off" required value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} aria-describedby="token-help" />
+      <input
+        id="token"
+        name="token"
+        type="password"
+        autoComplete="off"
+        required
+        value={token}
+        onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+        aria-describedby="token-help"
+      />
       <p id="token-help" class="muted">
         The value of <code>HERALD_ADMIN_TOKEN</code>. It stays in this tab only (session storage) and goes nowhere but this Herald's API.
       </p>
-      <button type="submit" class="primary">Sign in</button>
+      <button type="submit" class="primary">
+        Sign in
+      </button>
     </form>
   );
   return (

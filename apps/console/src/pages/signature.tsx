@@ -52,24 +52,58 @@ export function SignaturePage() {
       <h1 id="sig-title">Verifying signatures</h1>
       <div class="card">
         <p>
-          Herald signs every request per the <a href="https://www.standardwebhooks.com/" target="_blank" rel="noopener noreferrer">Standard Webhooks</a> specification, so any Standard Webhooks or Svix verifier accepts it.
+          Herald signs every request per the{' '}
+          <a href="https://www.standardwebhooks.com/" target="_blank" rel="noopener noreferrer">
+            Standard Webhooks
+          </a>{' '}
+          specification, so any Standard Webhooks or Svix verifier accepts it.
         </p>
         <dl class="facts">
-          <div><dt>Secret</dt><dd><code>whsec_</code> followed by base64 of 24 to 64 random bytes; the HMAC key is the decoded bytes.</dd></div>
-          <div><dt><code>webhook-id</code></dt><dd>The delivery id, the same on every attempt: deduplicate on it.</dd></div>
-          <div><dt><code>webhook-timestamp</code></dt><dd>Unix seconds of the attempt; refuse one more than 5 minutes away from now.</dd></div>
-          <div><dt><code>webhook-signature</code></dt><dd><code>v1,&lt;base64 HMAC-SHA256 of "id.timestamp.body"&gt;</code>; two, space separated, for 24 hours after a secret rotation.</dd></div>
+          <div>
+            <dt>Secret</dt>
+            <dd>
+              <code>whsec_</code> followed by base64 of 24 to 64 random bytes; the HMAC key is the decoded bytes.
+            </dd>
+          </div>
+          <div>
+            <dt>
+              <code>webhook-id</code>
+            </dt>
+            <dd>The delivery id, the same on every attempt: deduplicate on it.</dd>
+          </div>
+          <div>
+            <dt>
+              <code>webhook-timestamp</code>
+            </dt>
+            <dd>Unix seconds of the attempt; refuse one more than 5 minutes away from now.</dd>
+          </div>
+          <div>
+            <dt>
+              <code>webhook-signature</code>
+            </dt>
+            <dd>
+              <code>v1,&lt;base64 HMAC-SHA256 of "id.timestamp.body"&gt;</code>; two, space separated, for 24 hours after a secret rotation.
+            </dd>
+          </div>
         </dl>
-        <p>Verify the raw body, before parsing: re-serialised JSON does not match. Answer 2xx within 30 seconds; anything else, a redirect included, is retried.</p>
+        <p>
+          Verify the raw body, before parsing: re-serialised JSON does not match. Answer 2xx within 30 seconds; anything else, a redirect included, is retried.
+        </p>
       </div>
       <article class="card" aria-labelledby="sig-node">
-        <h2 id="sig-node">Node.js (Express, <code>standardwebhooks</code>)</h2>
-        <pre class="code" tabIndex={0} aria-label="Node.js verification example">{NODE}</pre>
+        <h2 id="sig-node">
+          Node.js (Express, <code>standardwebhooks</code>)
+        </h2>
+        <pre class="code" tabIndex={0} aria-label="Node.js verification example">
+          {NODE}
+        </pre>
         <CopyButton text={NODE} label="Copy the Node.js example" />
       </article>
       <article class="card" aria-labelledby="sig-python">
         <h2 id="sig-python">Python (standard library)</h2>
-        <pre class="code" tabIndex={0} aria-label="Python verification example">{PYTHON}</pre>
+        <pre class="code" tabIndex={0} aria-label="Python verification example">
+          {PYTHON}
+        </pre>
         <CopyButton text={PYTHON} label="Copy the Python example" />
       </article>
     </section>

@@ -70,7 +70,8 @@ function toInput(d: Draft): SubscriptionInput | string {
   for (const h of d.headers) {
     if (!h.name.trim() && !h.value && !h.masked) continue;
     if (!h.name.trim()) return 'Every custom header needs a name.';
-    if (d.headersChanged && h.masked && !h.value) return `Enter the value of header ${h.name.trim()} again: header values cannot be read back, and saving the headers replaces them all.`;
+    if (d.headersChanged && h.masked && !h.value)
+      return `Enter the value of header ${h.name.trim()} again: header values cannot be read back, and saving the headers replaces them all.`;
     headers[h.name.trim()] = h.value;
   }
   if (d.secretMode === 'own' && !d.secret.trim()) return 'Enter your secret, or let Herald generate one.';
@@ -78,7 +79,10 @@ function toInput(d: Draft): SubscriptionInput | string {
     description: d.description.trim() || undefined,
     url: d.url.trim(),
     eventTypes: d.eventTypes,
-    templateIds: d.templateIds.split(',').map((t) => t.trim()).filter(Boolean),
+    templateIds: d.templateIds
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     ...(d.headersChanged || !d.headers.some((h) => h.masked) ? { headers } : {}),
     userDefined: userDefined as Record<string, unknown>,
     // null clears it: the API takes `{}` and null alike.
@@ -135,7 +139,12 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
     try {
       if (current) {
         const { secret: _s, enabled: _e, ...changes } = input;
-        const updated = await call(client.PATCH('/v1/subscriptions/{id}', { params: { path: { id: current.id } }, body: { ...changes, description: changes.description ?? null, enabled: d.enabled } }));
+        const updated = await call(
+          client.PATCH('/v1/subscriptions/{id}', {
+            params: { path: { id: current.id } },
+            body: { ...changes, description: changes.description ?? null, enabled: d.enabled },
+          }),
+        );
         setCurrent(updated);
         // The saved values are write-only now: the rows show them masked again.
         setD((x) => ({ ...x, headers: headerRows(updated.headers), headersChanged: false }));
@@ -150,20 +159,45 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
     }
   };
 
-  if (rotated) return <SecretShown sub={rotated} title="Secret rotated" next={href(`webhooks/${rotated.id}`)} nextLabel="Done" onDone={() => setRotated(undefined)} />;
+  if (rotated)
+    return <SecretShown sub={rotated} title="Secret rotated" next={href(`webhooks/${rotated.id}`)} nextLabel="Done" onDone={() => setRotated(undefined)} />;
 
   return (
     <section aria-labelledby="form-title">
-      <p><a href={href('webhooks')}>← Webhooks</a></p>
+      <p>
+        <a href={href('webhooks')}>← Webhooks</a>
+      </p>
       <h1 id="form-title">{current ? 'Edit webhook' : 'Create webhook'}</h1>
-      {current && <p class="muted">Id <code>{current.id}</code>, created <When iso={current.createdAt} />. Changes apply from the next attempt of every delivery.</p>}
+      {current && (
+        <p class="muted">
+          Id <code>{current.id}</code>, created <When iso={current.createdAt} />. Changes apply from the next attempt of every delivery.
+        </p>
+      )}
       <form class="card form" onSubmit={(e) => void submit(e)} noValidate>
         <label for="f-description">Description</label>
-        <input id="f-description" value={d.description} maxLength={1000} onInput={(e) => set('description', (e.target as HTMLInputElement).value)} placeholder="Production image pipeline" />
+        <input
+          id="f-description"
+          value={d.description}
+          maxLength={1000}
+          onInput={(e) => set('description', (e.target as HTMLInputElement).value)}
+          placeholder="Production image pipeline"
+        />
 
         <label for="f-url">Endpoint URL</label>
-        <input id="f-url" type="url" required value={d.url} maxLength={2048} inputMode="url" aria-describedby="f-url-help" onInput={(e) => set('url', (e.target as HTMLInputElement).value)} placeholder="https://hooks.example.com/herald" />
-        <p id="f-url-help" class="muted">An HTTPS URL that answers 2xx within 30 seconds. Herald POSTs each event as JSON.</p>
+        <input
+          id="f-url"
+          type="url"
+          required
+          value={d.url}
+          maxLength={2048}
+          inputMode="url"
+          aria-describedby="f-url-help"
+          onInput={(e) => set('url', (e.target as HTMLInputElement).value)}
+          placeholder="https://hooks.example.com/herald"
+        />
+        <p id="f-url-help" class="muted">
+          An HTTPS URL that answers 2xx within 30 seconds. Herald POSTs each event as JSON.
+        </p>
 
         <fieldset>
           <legend>Event types</legend>
@@ -174,53 +208,135 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
                 id={`f-type-${f.value}`}
                 checked={d.eventTypes.includes(f.value)}
                 aria-describedby={`f-type-${f.value}-desc`}
-                onChange={(e) => set('eventTypes', (e.target as HTMLInputElement).checked ? [...d.eventTypes, f.value] : d.eventTypes.filter((t) => t !== f.value))}
+                onChange={(e) =>
+                  set('eventTypes', (e.target as HTMLInputElement).checked ? [...d.eventTypes, f.value] : d.eventTypes.filter((t) => t !== f.value))
+                }
               />
-              <label for={`f-type-${f.value}`}><code>{f.value}</code></label>
-              <span id={`f-type-${f.value}-desc`} class="muted"> {f.description}</span>
+              <label for={`f-type-${f.value}`}>
+                <code>{f.value}</code>
+              </label>
+              <span id={`f-type-${f.value}-desc`} class="muted">
+                {' '}
+                {f.description}
+              </span>
             </div>
           ))}
         </fieldset>
 
         <label for="f-templates">Template scope</label>
-        <input id="f-templates" value={d.templateIds} aria-describedby="f-templates-help" onInput={(e) => set('templateIds', (e.target as HTMLInputElement).value)} placeholder="tpl_product_highlight, tpl_banner" />
-        <p id="f-templates-help" class="muted">Only events of these templates, comma separated. Empty: every template.</p>
+        <input
+          id="f-templates"
+          value={d.templateIds}
+          aria-describedby="f-templates-help"
+          onInput={(e) => set('templateIds', (e.target as HTMLInputElement).value)}
+          placeholder="tpl_product_highlight, tpl_banner"
+        />
+        <p id="f-templates-help" class="muted">
+          Only events of these templates, comma separated. Empty: every template.
+        </p>
 
         <fieldset>
           <legend>Custom headers</legend>
-          <p class="muted">Sent with every request, e.g. to authenticate to your endpoint. Herald's own headers (<code>webhook-*</code>, <code>x-herald-*</code>, <code>content-type</code>, <code>user-agent</code>) cannot be replaced.</p>
-          {d.headers.some((h) => h.masked) && <p class="muted">Values are kept encrypted and shown only by their last 4 characters. To change the headers, enter every value again: saving them replaces them all.</p>}
+          <p class="muted">
+            Sent with every request, e.g. to authenticate to your endpoint. Herald's own headers (<code>webhook-*</code>, <code>x-herald-*</code>,{' '}
+            <code>content-type</code>, <code>user-agent</code>) cannot be replaced.
+          </p>
+          {d.headers.some((h) => h.masked) && (
+            <p class="muted">
+              Values are kept encrypted and shown only by their last 4 characters. To change the headers, enter every value again: saving them replaces them
+              all.
+            </p>
+          )}
           {d.headers.map((h, i) => (
             <div class="pair" key={h.key}>
               <label for={`f-h-name-${h.key}`}>Header {i + 1} name</label>
-              <input id={`f-h-name-${h.key}`} value={h.name} onInput={(e) => set('headers', d.headers.map((x) => (x.key === h.key ? { ...x, name: (e.target as HTMLInputElement).value } : x)))} placeholder="x-customer-id" />
+              <input
+                id={`f-h-name-${h.key}`}
+                value={h.name}
+                onInput={(e) =>
+                  set(
+                    'headers',
+                    d.headers.map((x) => (x.key === h.key ? { ...x, name: (e.target as HTMLInputElement).value } : x)),
+                  )
+                }
+                placeholder="x-customer-id"
+              />
               <label for={`f-h-value-${h.key}`}>Header {i + 1} value</label>
-              <input id={`f-h-value-${h.key}`} value={h.value} placeholder={h.masked ? `${h.masked} (saved)` : undefined} onInput={(e) => set('headers', d.headers.map((x) => (x.key === h.key ? { ...x, value: (e.target as HTMLInputElement).value } : x)))} />
-              <button type="button" aria-label={`Remove header ${i + 1}`} onClick={() => set('headers', d.headers.filter((x) => x.key !== h.key))}>Remove</button>
+              <input
+                id={`f-h-value-${h.key}`}
+                value={h.value}
+                placeholder={h.masked ? `${h.masked} (saved)` : undefined}
+                onInput={(e) =>
+                  set(
+                    'headers',
+                    d.headers.map((x) => (x.key === h.key ? { ...x, value: (e.target as HTMLInputElement).value } : x)),
+                  )
+                }
+              />
+              <button
+                type="button"
+                aria-label={`Remove header ${i + 1}`}
+                onClick={() =>
+                  set(
+                    'headers',
+                    d.headers.filter((x) => x.key !== h.key),
+                  )
+                }
+              >
+                Remove
+              </button>
             </div>
           ))}
-          <button type="button" onClick={() => set('headers', [...d.headers, { key: ++rowKey, name: '', value: '' }])}>Add header</button>
+          <button type="button" onClick={() => set('headers', [...d.headers, { key: ++rowKey, name: '', value: '' }])}>
+            Add header
+          </button>
         </fieldset>
 
         <label for="f-user-defined">User-defined values (JSON object)</label>
-        <textarea id="f-user-defined" rows={4} spellcheck={false} value={d.userDefined} aria-describedby="f-ud-help" onInput={(e) => set('userDefined', (e.target as HTMLTextAreaElement).value)} />
-        <p id="f-ud-help" class="muted">Sent as <code>user_defined</code> in every payload (at most 8 KiB), e.g. <code>{'{"environment": "staging"}'}</code>.</p>
+        <textarea
+          id="f-user-defined"
+          rows={4}
+          spellcheck={false}
+          value={d.userDefined}
+          aria-describedby="f-ud-help"
+          onInput={(e) => set('userDefined', (e.target as HTMLTextAreaElement).value)}
+        />
+        <p id="f-ud-help" class="muted">
+          Sent as <code>user_defined</code> in every payload (at most 8 KiB), e.g. <code>{'{"environment": "staging"}'}</code>.
+        </p>
 
         <label for="f-filter">Payload filter (JSON object, optional)</label>
-        <textarea id="f-filter" rows={4} spellcheck={false} value={d.filter} aria-describedby="f-filter-help" onInput={(e) => set('filter', (e.target as HTMLTextAreaElement).value)} />
-        <p id="f-filter-help" class="muted">Only events that pass it are sent. It mirrors the event (<code>type</code>, <code>templateId</code>, <code>tenantId</code>, <code>data</code>) with <code>$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not</code> at the leaves, e.g. <code>{'{"data": {"metadata": {"env": {"$eq": "prod"}}}}'}</code>. Empty: every event.</p>
+        <textarea
+          id="f-filter"
+          rows={4}
+          spellcheck={false}
+          value={d.filter}
+          aria-describedby="f-filter-help"
+          onInput={(e) => set('filter', (e.target as HTMLTextAreaElement).value)}
+        />
+        <p id="f-filter-help" class="muted">
+          Only events that pass it are sent. It mirrors the event (<code>type</code>, <code>templateId</code>, <code>tenantId</code>, <code>data</code>) with{' '}
+          <code>$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not</code> at the leaves, e.g.{' '}
+          <code>{'{"data": {"metadata": {"env": {"$eq": "prod"}}}}'}</code>. Empty: every event.
+        </p>
 
         <fieldset>
           <legend>Payload format</legend>
           <div class="check">
             <input type="radio" name="format" id="f-flat" checked={d.payloadFormat === 'flat'} onChange={() => set('payloadFormat', 'flat')} />
             <label for="f-flat">Flat</label>
-            <span class="muted"> the event's data as documented, plus <code>user_defined</code></span>
+            <span class="muted">
+              {' '}
+              the event's data as documented, plus <code>user_defined</code>
+            </span>
           </div>
           <div class="check">
             <input type="radio" name="format" id="f-envelope" checked={d.payloadFormat === 'envelope'} onChange={() => set('payloadFormat', 'envelope')} />
             <label for="f-envelope">Envelope</label>
-            <span class="muted"> <code>{'{ id, type, timestamp, traceId, data, user_defined }'}</code></span>
+            <span class="muted">
+              {' '}
+              <code>{'{ id, type, timestamp, traceId, data, user_defined }'}</code>
+            </span>
           </div>
         </fieldset>
 
@@ -238,8 +354,17 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
             {d.secretMode === 'own' && (
               <>
                 <label for="f-secret">Secret</label>
-                <input id="f-secret" type="password" autoComplete="off" value={d.secret} aria-describedby="f-secret-help" onInput={(e) => set('secret', (e.target as HTMLInputElement).value)} />
-                <p id="f-secret-help" class="muted"><code>whsec_</code> followed by base64 of 24 to 64 random bytes.</p>
+                <input
+                  id="f-secret"
+                  type="password"
+                  autoComplete="off"
+                  value={d.secret}
+                  aria-describedby="f-secret-help"
+                  onInput={(e) => set('secret', (e.target as HTMLInputElement).value)}
+                />
+                <p id="f-secret-help" class="muted">
+                  <code>whsec_</code> followed by base64 of 24 to 64 random bytes.
+                </p>
               </>
             )}
           </fieldset>
@@ -250,12 +375,24 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
           <label for="f-enabled">Enabled</label>
         </div>
 
-        {problem && <div class="note error" role="alert">{problem}</div>}
+        {problem && (
+          <div class="note error" role="alert">
+            {problem}
+          </div>
+        )}
         <ErrorNote error={error} />
-        {saved && <div class="note success" role="status">Saved.</div>}
+        {saved && (
+          <div class="note success" role="status">
+            Saved.
+          </div>
+        )}
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>{current ? 'Save changes' : 'Create webhook'}</button>
-          <a class="button" href={href('webhooks')}>Cancel</a>
+          <button type="submit" class="primary" disabled={busy}>
+            {current ? 'Save changes' : 'Create webhook'}
+          </button>
+          <a class="button" href={href('webhooks')}>
+            Cancel
+          </a>
         </div>
       </form>
 
@@ -263,22 +400,37 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
         <>
           <section class="card" aria-labelledby="test-title">
             <h2 id="test-title">Test</h2>
-            <p class="muted">Sends a sample <code>image.created</code> now, signed, and shows what the endpoint answered.</p>
-            <ActionButton label="Send test" busyLabel="Sending…" onClick={async () => setTest(await call(client.POST('/v1/subscriptions/{id}/test', { params: { path: { id: current.id } } })))} />
+            <p class="muted">
+              Sends a sample <code>image.created</code> now, signed, and shows what the endpoint answered.
+            </p>
+            <ActionButton
+              label="Send test"
+              busyLabel="Sending…"
+              onClick={async () => setTest(await call(client.POST('/v1/subscriptions/{id}/test', { params: { path: { id: current.id } } })))}
+            />
             {test && <TestResult attempt={test} />}
           </section>
           <section class="card" aria-labelledby="rotate-title">
             <h2 id="rotate-title">Signing secret</h2>
             <p class="muted">
               Rotating makes a new secret; the old one keeps signing too (a second signature) for 24 hours, so your endpoint can switch over.
-              {current.previousSecretExpiresAt && <> The previous secret signs until <When iso={current.previousSecretExpiresAt} />.</>}
+              {current.previousSecretExpiresAt && (
+                <>
+                  {' '}
+                  The previous secret signs until <When iso={current.previousSecretExpiresAt} />.
+                </>
+              )}
             </p>
-            <ActionButton label="Rotate secret" busyLabel="Rotating…" onClick={async () => {
+            <ActionButton
+              label="Rotate secret"
+              busyLabel="Rotating…"
+              onClick={async () => {
                 const r = await call(client.POST('/v1/subscriptions/{id}/rotate-secret', { params: { path: { id: current.id } }, body: {} }));
                 const { secret: _secret, ...view } = r;
                 setCurrent(view);
                 setRotated(r);
-              }} />
+              }}
+            />
           </section>
           <section class="card danger-zone" aria-labelledby="delete-title">
             <h2 id="delete-title">Delete</h2>
@@ -292,7 +444,10 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
                 navigate(href('webhooks'));
               }}
             >
-              <p>It stops receiving events. Its delivery log, attempts and dead letters are deleted with it, and its running deliveries stop. This cannot be undone.</p>
+              <p>
+                It stops receiving events. Its delivery log, attempts and dead letters are deleted with it, and its running deliveries stop. This cannot be
+                undone.
+              </p>
             </ConfirmButton>
           </section>
         </>
@@ -302,22 +457,39 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
 }
 
 /** The one time a secret is shown: after create and after rotation. */
-function SecretShown({ sub, title, next, nextLabel, onDone }: { sub: SubscriptionWithSecret; title: string; next: string; nextLabel: string; onDone?: () => void }) {
+function SecretShown({
+  sub,
+  title,
+  next,
+  nextLabel,
+  onDone,
+}: {
+  sub: SubscriptionWithSecret;
+  title: string;
+  next: string;
+  nextLabel: string;
+  onDone?: () => void;
+}) {
   useEffect(() => {
     document.getElementById('secret-title')?.focus();
   }, []);
   return (
     <section aria-labelledby="secret-title">
-      <h1 id="secret-title" tabIndex={-1}>{title}</h1>
+      <h1 id="secret-title" tabIndex={-1}>
+        {title}
+      </h1>
       <div class="card">
         <p>
-          This is the signing secret of <strong>{sub.description || sub.url}</strong>. <strong>Store it now: it is not shown again.</strong> Your endpoint verifies each request with it (see <a href={href('signatures')}>Signatures</a>).
+          This is the signing secret of <strong>{sub.description || sub.url}</strong>. <strong>Store it now: it is not shown again.</strong> Your endpoint
+          verifies each request with it (see <a href={href('signatures')}>Signatures</a>).
         </p>
         <label for="secret-value">Signing secret</label>
         <input id="secret-value" class="secret" readOnly value={sub.secret} onFocus={(e) => (e.target as HTMLInputElement).select()} />
         <CopyButton text={sub.secret} label="Copy secret" />
         <p>
-          <a class="button primary" href={next} onClick={onDone}>{nextLabel}</a>
+          <a class="button primary" href={next} onClick={onDone}>
+            {nextLabel}
+          </a>
         </p>
       </div>
     </section>

@@ -8,7 +8,10 @@ export function WebhooksPage() {
   const { client } = session;
   const [cursor, setCursor] = useState<string | null>(null);
   const [rows, setRows] = useState<Subscription[]>([]);
-  const page = useLoad(() => call(client.GET('/v1/subscriptions', { params: { query: { ...tenantQuery(session), cursor: cursor ?? undefined, limit: 50 } } })), [cursor, session.tenantId]);
+  const page = useLoad(
+    () => call(client.GET('/v1/subscriptions', { params: { query: { ...tenantQuery(session), cursor: cursor ?? undefined, limit: 50 } } })),
+    [cursor, session.tenantId],
+  );
   useEffect(() => {
     if (page.data) setRows((r) => (cursor ? [...r, ...page.data!.data] : page.data!.data));
   }, [page.data]);
@@ -21,7 +24,9 @@ export function WebhooksPage() {
     <section aria-labelledby="webhooks-title">
       <div class="title-row">
         <h1 id="webhooks-title">Webhooks</h1>
-        <a class="button primary" href={href('webhooks/new')}>Create webhook</a>
+        <a class="button primary" href={href('webhooks/new')}>
+          Create webhook
+        </a>
       </div>
       <p class="muted">Endpoints Herald POSTs events to, signed. Toggle one off to stop sending; its log stays.</p>
       <ErrorNote error={page.error} />
@@ -29,7 +34,9 @@ export function WebhooksPage() {
       {!page.loading && !page.error && rows.length === 0 && (
         <div class="empty card">
           <p>No webhooks yet.</p>
-          <a class="button primary" href={href('webhooks/new')}>Create your first webhook</a>
+          <a class="button primary" href={href('webhooks/new')}>
+            Create your first webhook
+          </a>
         </div>
       )}
       {rows.length > 0 && (
@@ -68,7 +75,13 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
           <a href={href(`webhooks/${sub.id}`)}>{sub.description || <span class="muted">(no description)</span>}</a>
         </h2>
         <label class="switch">
-          <input type="checkbox" role="switch" checked={sub.enabled} aria-label={`Enabled: ${name}`} onChange={(e) => void toggle((e.target as HTMLInputElement).checked)} />
+          <input
+            type="checkbox"
+            role="switch"
+            checked={sub.enabled}
+            aria-label={`Enabled: ${name}`}
+            onChange={(e) => void toggle((e.target as HTMLInputElement).checked)}
+          />
           <span aria-hidden="true">{sub.enabled ? 'Enabled' : 'Disabled'}</span>
         </label>
       </div>
@@ -82,7 +95,9 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
           <dt>Event types</dt>
           <dd>
             {sub.eventTypes.map((t) => (
-              <code key={t} class="chip">{t}</code>
+              <code key={t} class="chip">
+                {t}
+              </code>
             ))}
           </dd>
         </div>
@@ -100,9 +115,7 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
         </div>
         <div>
           <dt>Success, 24 h</dt>
-          <dd>
-            {sub.successRate24h === null ? <span class="muted">no finished deliveries</span> : <span>{percent(sub.successRate24h)}</span>}
-          </dd>
+          <dd>{sub.successRate24h === null ? <span class="muted">no finished deliveries</span> : <span>{percent(sub.successRate24h)}</span>}</dd>
         </div>
       </dl>
       <div class="actions">
@@ -112,8 +125,12 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
           ariaLabel={`Send test: ${name}`}
           onClick={async () => setTest(await call(client.POST('/v1/subscriptions/{id}/test', { params: { path: { id: sub.id } } })))}
         />
-        <a class="button" href={href('deliveries', { subscriptionId: sub.id })} aria-label={`Deliveries: ${name}`}>Deliveries</a>
-        <a class="button" href={href(`webhooks/${sub.id}`)} aria-label={`Edit: ${name}`}>Edit</a>
+        <a class="button" href={href('deliveries', { subscriptionId: sub.id })} aria-label={`Deliveries: ${name}`}>
+          Deliveries
+        </a>
+        <a class="button" href={href(`webhooks/${sub.id}`)} aria-label={`Edit: ${name}`}>
+          Edit
+        </a>
         <ConfirmButton
           label="Delete"
           buttonLabel={`Delete: ${name}`}
@@ -126,7 +143,8 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
           }}
         >
           <p>
-            <strong>{name}</strong> stops receiving events. Its delivery log, attempts and dead letters are deleted with it, and its running deliveries stop. This cannot be undone.
+            <strong>{name}</strong> stops receiving events. Its delivery log, attempts and dead letters are deleted with it, and its running deliveries stop.
+            This cannot be undone.
           </p>
         </ConfirmButton>
       </div>

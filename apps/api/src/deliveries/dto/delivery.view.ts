@@ -29,7 +29,13 @@ export class DeliveryView {
   @ApiProperty({ example: 2 })
   attemptCount: number;
 
-  @ApiProperty({ description: 'When the next scheduled attempt runs (status `retrying`)', nullable: true, type: String, format: 'date-time', example: '2025-11-23T10:01:00.000Z' })
+  @ApiProperty({
+    description: 'When the next scheduled attempt runs (status `retrying`)',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2025-11-23T10:01:00.000Z',
+  })
   nextAttemptAt: Date | null;
 
   @ApiProperty({ nullable: true, type: Number, example: 503 })
@@ -38,7 +44,10 @@ export class DeliveryView {
   @ApiProperty({ nullable: true, type: String, example: 'HTTP 503' })
   lastError: string | null;
 
-  @ApiProperty({ description: 'The Temporal workflow that runs this delivery', example: 'delivery:evt_01JD7X8M5Q4R2Z3TR3V19H6X7K:sub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  @ApiProperty({
+    description: 'The Temporal workflow that runs this delivery',
+    example: 'delivery:evt_01JD7X8M5Q4R2Z3TR3V19H6X7K:sub_01JD7X8M5Q4R2Z3TR3V19H6X7K',
+  })
   workflowId: string;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
@@ -79,7 +88,10 @@ export class DeliveryDetail extends DeliveryView {
   @ApiProperty({ description: 'The running workflow’s state; null when it is not running or cannot be asked', type: LiveDeliveryState, nullable: true })
   live: LiveDeliveryState | null;
 
-  @ApiProperty({ description: 'The workflow in the Temporal web UI', example: 'http://localhost:8233/namespaces/default/workflows/delivery%3Aevt_01JD7X8M5Q4R2Z3TR3V19H6X7K%3Asub_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  @ApiProperty({
+    description: 'The workflow in the Temporal web UI',
+    example: 'http://localhost:8233/namespaces/default/workflows/delivery%3Aevt_01JD7X8M5Q4R2Z3TR3V19H6X7K%3Asub_01JD7X8M5Q4R2Z3TR3V19H6X7K',
+  })
   temporalUiUrl: string;
 }
 
@@ -92,7 +104,11 @@ export class RetryAccepted {
   @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   id: string;
 
-  @ApiProperty({ description: '`signalled`: a running delivery skips its wait; `restarted`: a finished one gets a new run with one `manual` attempt', enum: ['signalled', 'restarted'], example: 'restarted' })
+  @ApiProperty({
+    description: '`signalled`: a running delivery skips its wait; `restarted`: a finished one gets a new run with one `manual` attempt',
+    enum: ['signalled', 'restarted'],
+    example: 'restarted',
+  })
   mode: 'signalled' | 'restarted';
 }
 
@@ -100,7 +116,11 @@ export class CancelAccepted {
   @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
   id: string;
 
-  @ApiProperty({ description: 'The workflow got the cancel signal; the delivery turns `cancelled` within moments', enum: ['cancelling'], example: 'cancelling' })
+  @ApiProperty({
+    description: 'The workflow got the cancel signal; the delivery turns `cancelled` within moments',
+    enum: ['cancelling'],
+    example: 'cancelling',
+  })
   status: 'cancelling';
 }
 

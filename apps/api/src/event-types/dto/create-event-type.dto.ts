@@ -24,7 +24,12 @@ export class CreateEventTypeDto {
   @IsObject()
   schema: Record<string, unknown>;
 
-  @ApiProperty({ description: 'A `data` the schema accepts; every later schema of the type must accept it too', type: 'object', additionalProperties: true, example: IMAGE_CREATED.example })
+  @ApiProperty({
+    description: 'A `data` the schema accepts; every later schema of the type must accept it too',
+    type: 'object',
+    additionalProperties: true,
+    example: IMAGE_CREATED.example,
+  })
   @IsObject()
   example: Record<string, unknown>;
 

@@ -21,7 +21,13 @@ export class EventTypeView {
   @ApiProperty({ description: 'Bumped by each schema change', example: 1 })
   version: number;
 
-  @ApiProperty({ description: 'Set once archived: no new events or subscriptions, kept for history', nullable: true, type: String, format: 'date-time', example: null })
+  @ApiProperty({
+    description: 'Set once archived: no new events or subscriptions, kept for history',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: null,
+  })
   archivedAt: Date | null;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })

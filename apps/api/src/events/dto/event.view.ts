@@ -40,7 +40,12 @@ export class EventView {
   @ApiProperty({ nullable: true, type: String, example: null })
   traceId: string | null;
 
-  @ApiProperty({ description: "The producer's W3C traceparent, sent to receivers", nullable: true, type: String, example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })
+  @ApiProperty({
+    description: "The producer's W3C traceparent, sent to receivers",
+    nullable: true,
+    type: String,
+    example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  })
   traceparent: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: SAMPLE_IMAGE_CREATED })

@@ -16,7 +16,9 @@ export class IngestEventDto {
   @Matches(EVENT_ID_PATTERN, { message: 'id must be 1 to 255 characters of A-Za-z0-9 _ . : -' })
   id?: string;
 
-  @TenantIdField("Whose event it is (1..64 of `A-Za-z0-9._:-`): only this tenant's subscriptions receive it; absent = `default`. The tenant need not be registered: an event no subscription matches is accepted and delivered nowhere.")
+  @TenantIdField(
+    "Whose event it is (1..64 of `A-Za-z0-9._:-`): only this tenant's subscriptions receive it; absent = `default`. The tenant need not be registered: an event no subscription matches is accepted and delivered nowhere.",
+  )
   tenantId?: string;
 
   @ApiProperty({ description: 'An event type of the catalog (GET /v1/event-types)', example: 'image.created' })
@@ -37,7 +39,12 @@ export class IngestEventDto {
   @Length(1, 255)
   traceId?: string;
 
-  @ApiProperty({ description: 'The payload, valid against the JSON Schema of `type`', type: 'object', additionalProperties: true, example: SAMPLE_IMAGE_CREATED })
+  @ApiProperty({
+    description: 'The payload, valid against the JSON Schema of `type`',
+    type: 'object',
+    additionalProperties: true,
+    example: SAMPLE_IMAGE_CREATED,
+  })
   @IsObject()
   data: Record<string, unknown>;
 }

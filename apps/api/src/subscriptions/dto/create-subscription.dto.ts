@@ -1,5 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+} from 'class-validator';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
 import { TenantIdField } from '../../common/tenant-filter';
 
@@ -12,10 +25,16 @@ const EXAMPLE_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /** `POST /v1/subscriptions`. Catalog, URL policy, header and secret rules are checked by the service. */
 export class CreateSubscriptionDto {
-  @TenantIdField('The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)')
+  @TenantIdField(
+    'The tenant it belongs to (1..64 of `A-Za-z0-9._:-`), created when new; absent = `default`. With a tenant token: absent or its own tenant (another is 403)',
+  )
   tenantId?: string;
 
-  @ApiProperty({ description: 'Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS', maxLength: URL_MAX_LENGTH, example: 'https://hooks.example.com/herald' })
+  @ApiProperty({
+    description: 'Where Herald POSTs; https unless HERALD_ALLOW_HTTP, no private/loopback/metadata address unless HERALD_ALLOWED_TARGETS',
+    maxLength: URL_MAX_LENGTH,
+    example: 'https://hooks.example.com/herald',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(URL_MAX_LENGTH)
@@ -45,7 +64,10 @@ export class CreateSubscriptionDto {
   @MaxLength(DESCRIPTION_MAX_LENGTH)
   description?: string;
 
-  @ApiPropertyOptional({ description: 'Signing secret `whsec_<base64>` (24 to 64 bytes); generated when absent. Shown only in this response and on rotation.', example: EXAMPLE_SECRET })
+  @ApiPropertyOptional({
+    description: 'Signing secret `whsec_<base64>` (24 to 64 bytes); generated when absent. Shown only in this response and on rotation.',
+    example: EXAMPLE_SECRET,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -73,7 +95,12 @@ export class CreateSubscriptionDto {
   @IsObject()
   userDefined?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ enum: PAYLOAD_FORMATS, default: 'flat', description: '`flat`: the documented image payload plus `user_defined`; `envelope`: `{ id, type, timestamp, traceId, data, user_defined }`', example: 'flat' })
+  @ApiPropertyOptional({
+    enum: PAYLOAD_FORMATS,
+    default: 'flat',
+    description: '`flat`: the documented image payload plus `user_defined`; `envelope`: `{ id, type, timestamp, traceId, data, user_defined }`',
+    example: 'flat',
+  })
   @IsOptional()
   @IsIn(PAYLOAD_FORMATS)
   payloadFormat?: PayloadFormat;
@@ -84,7 +111,8 @@ export class CreateSubscriptionDto {
   enabled?: boolean;
 
   @ApiPropertyOptional({
-    description: 'Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none',
+    description:
+      'Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none',
     type: 'object',
     additionalProperties: true,
     nullable: true,

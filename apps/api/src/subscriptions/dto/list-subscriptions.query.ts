@@ -11,7 +11,10 @@ export class ListSubscriptionsQuery extends PageQuery {
   @TenantFilterField()
   tenantId?: string;
 
-  @ApiPropertyOptional({ description: 'Subscriptions that receive this type (exact, `image.*` or `*` filters); a wildcard matches subscriptions that list it', example: 'image.created' })
+  @ApiPropertyOptional({
+    description: 'Subscriptions that receive this type (exact, `image.*` or `*` filters); a wildcard matches subscriptions that list it',
+    example: 'image.created',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)

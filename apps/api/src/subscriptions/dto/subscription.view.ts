@@ -39,7 +39,8 @@ export class SubscriptionView {
   description: string | null;
 
   @ApiProperty({
-    description: 'Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.',
+    description:
+      'Custom header names with their values masked (`••••` and the last 4 characters; a value of 4 or fewer characters is masked whole). Values are write-only.',
     type: 'object',
     additionalProperties: { type: 'string' },
     example: { 'x-customer-id': '••••acme', authorization: '••••9f3a' },
@@ -58,7 +59,13 @@ export class SubscriptionView {
   @ApiProperty({ description: 'Payload filter; null: none', type: 'object', additionalProperties: true, nullable: true, example: null })
   filter: Record<string, unknown> | null;
 
-  @ApiProperty({ description: 'Until then the secret replaced by the last rotation signs too', nullable: true, type: String, format: 'date-time', example: null })
+  @ApiProperty({
+    description: 'Until then the secret replaced by the last rotation signs too',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: null,
+  })
   previousSecretExpiresAt: Date | null;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
@@ -67,11 +74,16 @@ export class SubscriptionView {
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
   updatedAt: Date;
 
-  @ApiProperty({ description: "The subscription's newest delivery (by creation): its status now; null before the first", type: LastDeliveryView, nullable: true })
+  @ApiProperty({
+    description: "The subscription's newest delivery (by creation): its status now; null before the first",
+    type: LastDeliveryView,
+    nullable: true,
+  })
   lastDelivery: LastDeliveryView | null;
 
   @ApiProperty({
-    description: 'Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did',
+    description:
+      'Of the deliveries created in the last 24 hours that reached an outcome, the share that succeeded: succeeded / (succeeded + dead_lettered), 0–1; null when none did',
     type: Number,
     nullable: true,
     example: 0.9875,

@@ -1,5 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsString,
+  Length,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
 import { DESCRIPTION_MAX_LENGTH, MAX_EVENT_TYPE_FILTERS, MAX_TEMPLATE_IDS, URL_MAX_LENGTH } from './create-subscription.dto';
 
@@ -71,7 +84,8 @@ export class UpdateSubscriptionDto {
   enabled?: boolean;
 
   @ApiPropertyOptional({
-    description: 'Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none',
+    description:
+      'Payload filter mirroring the event (`type`, `templateId`, `tenantId`, `data`) with `$eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith $and $or $not` at the leaves; `{}` or null: none',
     type: 'object',
     additionalProperties: true,
     nullable: true,

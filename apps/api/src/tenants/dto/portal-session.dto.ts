@@ -4,7 +4,13 @@ import { PORTAL_SESSION_DEFAULT_SECONDS, PORTAL_SESSION_MAX_SECONDS } from '../.
 
 /** `POST /v1/tenants/:id/portal-sessions`; the body is optional. */
 export class CreatePortalSessionDto {
-  @ApiPropertyOptional({ description: 'Seconds the token is valid', minimum: 60, maximum: PORTAL_SESSION_MAX_SECONDS, default: PORTAL_SESSION_DEFAULT_SECONDS, example: 3600 })
+  @ApiPropertyOptional({
+    description: 'Seconds the token is valid',
+    minimum: 60,
+    maximum: PORTAL_SESSION_MAX_SECONDS,
+    default: PORTAL_SESSION_DEFAULT_SECONDS,
+    example: 3600,
+  })
   @IsOptional()
   @IsInt()
   @Min(60)
@@ -13,10 +19,16 @@ export class CreatePortalSessionDto {
 }
 
 export class PortalSessionView {
-  @ApiProperty({ description: 'Bearer token for the /v1 API, limited to this tenant (`hpt_…`); not stored by Herald, shown only here', example: 'hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w' })
+  @ApiProperty({
+    description: 'Bearer token for the /v1 API, limited to this tenant (`hpt_…`); not stored by Herald, shown only here',
+    example: 'hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w',
+  })
   token: string;
 
-  @ApiProperty({ description: 'The console, signed in as this tenant; the token rides in the fragment, which browsers never send to a server', example: 'https://herald.example.com/console/#token=hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w' })
+  @ApiProperty({
+    description: 'The console, signed in as this tenant; the token rides in the fragment, which browsers never send to a server',
+    example: 'https://herald.example.com/console/#token=hpt_eyJ2IjoxLCJ0aWQiOiJ3c180ODIxIn0.3q2-7w',
+  })
   url: string;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T11:00:00.000Z' })

@@ -14,7 +14,12 @@ export class PutTenantDto {
   @MaxLength(TENANT_NAME_MAX_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ description: `Any JSON object (at most ${TENANT_METADATA_MAX_BYTES / 1024} KiB); replaced as a whole`, type: 'object', additionalProperties: true, example: { plan: 'pro' } })
+  @ApiPropertyOptional({
+    description: `Any JSON object (at most ${TENANT_METADATA_MAX_BYTES / 1024} KiB); replaced as a whole`,
+    type: 'object',
+    additionalProperties: true,
+    example: { plan: 'pro' },
+  })
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown>;

@@ -21,26 +21,45 @@ export class TenantStatsView {
   @ApiProperty({ example: 'ws_4821' })
   tenantId: string;
 
-  @ApiProperty({ description: 'Start of the window: deliveries and dead letters created, attempts started, at or after it', type: String, format: 'date-time', example: '2025-11-23T00:00:00.000Z' })
+  @ApiProperty({
+    description: 'Start of the window: deliveries and dead letters created, attempts started, at or after it',
+    type: String,
+    format: 'date-time',
+    example: '2025-11-23T00:00:00.000Z',
+  })
   since: Date;
 
   @ApiProperty({ description: 'Deliveries created in the window, by their status now', type: DeliveryCountsView })
   deliveries: DeliveryCountsView;
 
-  @ApiProperty({ description: 'succeeded / (succeeded + dead_lettered) of those deliveries, 0–1; null when none reached an outcome', nullable: true, type: Number, example: 0.9974 })
+  @ApiProperty({
+    description: 'succeeded / (succeeded + dead_lettered) of those deliveries, 0–1; null when none reached an outcome',
+    nullable: true,
+    type: Number,
+    example: 0.9974,
+  })
   successRate: number | null;
 
   @ApiProperty({ description: "HTTP tries to the tenant's endpoints started in the window (scheduled, manual and test)", example: 1571 })
   attempts: number;
 
-  @ApiProperty({ description: 'Median and 95th percentile of those tries, whole milliseconds (percentile_cont); null without tries', type: DurationPercentilesView })
+  @ApiProperty({
+    description: 'Median and 95th percentile of those tries, whole milliseconds (percentile_cont); null without tries',
+    type: DurationPercentilesView,
+  })
   attemptDurationMs: DurationPercentilesView;
 
   @ApiProperty({ description: 'Dead letters made in the window and still held (not recovered by a retry, discarded or expired)', example: 4 })
   deadLetters: number;
 }
 
-export function toTenantStatsView(input: { tenantId: string; since: Date; deliveries: DeliveryCounts; attempts: AttemptStats; deadLetters: number }): TenantStatsView {
+export function toTenantStatsView(input: {
+  tenantId: string;
+  since: Date;
+  deliveries: DeliveryCounts;
+  attempts: AttemptStats;
+  deadLetters: number;
+}): TenantStatsView {
   const ms = (v: number | null): number | null => (v === null ? null : Math.round(v));
   return {
     tenantId: input.tenantId,

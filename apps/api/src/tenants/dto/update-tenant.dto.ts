@@ -14,7 +14,12 @@ export class UpdateTenantDto {
   @MaxLength(TENANT_NAME_MAX_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ description: `Replaces the metadata as a whole (at most ${TENANT_METADATA_MAX_BYTES / 1024} KiB of JSON)`, type: 'object', additionalProperties: true, example: { plan: 'enterprise' } })
+  @ApiPropertyOptional({
+    description: `Replaces the metadata as a whole (at most ${TENANT_METADATA_MAX_BYTES / 1024} KiB of JSON)`,
+    type: 'object',
+    additionalProperties: true,
+    example: { plan: 'enterprise' },
+  })
   @Present()
   @IsObject()
   metadata?: Record<string, unknown>;
