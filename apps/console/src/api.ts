@@ -16,8 +16,7 @@ export type DeliveryDetail = Schemas['DeliveryDetail'];
 export type DeliveryStatus = Delivery['status'];
 export type HeraldEvent = Schemas['EventView'];
 export type DeadLetter = Schemas['DeadLetterView'];
-/** The catalog may gain an `example` (issue 16 asks for one); shown when present. */
-export type EventType = Schemas['EventTypeView'] & { example?: Record<string, unknown> };
+export type EventType = Schemas['EventTypeView'];
 export type Whoami = Schemas['WhoamiView'];
 export type PayloadFormat = Subscription['payloadFormat'];
 export interface Page<T> {

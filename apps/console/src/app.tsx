@@ -1,6 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, call, collect, createApiClient, type ApiClient, type EventType, type Tenant, type Whoami } from './api';
-import { KNOWN_EVENT_TYPES } from './catalog';
 import { CatalogPage } from './pages/catalog';
 import { DeadLettersPage } from './pages/dead-letters';
 import { DeliveriesPage } from './pages/deliveries';
@@ -28,13 +27,7 @@ async function startSession(client: ApiClient): Promise<{ who: Whoami; tenants: 
   const [tenants, eventTypes] = await Promise.all([
     // A tenant session may not list tenants (403): it has its own, from whoami, and no picker.
     who.kind === 'admin' ? collect((cursor) => call(client.GET('/v1/tenants', { params: { query: { cursor, limit: 100 } } })), 1000) : Promise.resolve([]),
-    call(client.GET('/v1/event-types')).then(
-      (r) => r.data as EventType[],
-      (err: unknown) => {
-        if (err instanceof ApiError && err.status === 404) return KNOWN_EVENT_TYPES;
-        throw err;
-      },
-    ),
+    call(client.GET('/v1/event-types')).then((r) => r.data as EventType[]),
   ]);
   return { who, tenants, eventTypes };
 }

@@ -1,47 +1,24 @@
 import type { Attempt, Delivery, EventType, HeraldEvent, PayloadFormat, Subscription } from './api';
 
 /**
- * What the console knows without asking: the catalog as of this build (used when the API has no
- * `GET /v1/event-types`), example payloads (the catalog has no example field yet), and how a
- * body and its headers are put together (libs/delivery/payload.ts and headers.ts), to show what
- * Herald sent where the API does not return the request itself.
+ * How a body and its headers are put together (libs/delivery/payload.ts and headers.ts), to show
+ * what Herald sent where the API does not return the request itself; and the filters a webhook
+ * may choose from the catalog.
  */
-
-const SAMPLE_IMAGE_CREATED = {
-  image_url: 'https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png',
-  image_url_jpg: 'https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.jpeg',
-  metadata: {},
-  modifications: [
-    { name: 'image_1', src: 'https://usestencil.s3.amazonaws.com/dev/uploads/.../w100_product_highlight_v1.webp' },
-    { name: 'model_name', text: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit...' },
-    { name: 'qrcode_4', value: 'https://usestencil.com' },
-  ],
-  status: 'completed',
-};
-
-export const EXAMPLES: Record<string, Record<string, unknown>> = { 'image.created': SAMPLE_IMAGE_CREATED };
-
-export const KNOWN_EVENT_TYPES: EventType[] = [
-  {
-    name: 'image.created',
-    description: 'An image finished rendering; the payload carries its PNG and JPEG URLs and the template modifications applied.',
-    schema: {},
-    example: SAMPLE_IMAGE_CREATED,
-    group: 'image',
-    version: 1,
-    archivedAt: null,
-    createdAt: '1970-01-01T00:00:00.000Z',
-    updatedAt: '1970-01-01T00:00:00.000Z',
-  },
-];
-
-export function exampleOf(t: EventType): Record<string, unknown> | undefined {
-  return t.example ?? EXAMPLES[t.name];
-}
 
 /** The filters a subscription may list: each type, each family wildcard, and `*`. */
 export function eventTypeFilters(types: EventType[]): { value: string; description: string }[] {
-  const families = [...new Set(types.map((t) => t.name.split('.')[0]))];
+  // A family at every depth (libs/domain/matching.ts): `video.*` and `video.render.*`.
+  const families = [
+    ...new Set(
+      types.flatMap((t) =>
+        t.name
+          .split('.')
+          .slice(0, -1)
+          .map((_, i, segs) => segs.slice(0, i + 1).join('.')),
+      ),
+    ),
+  ].sort();
   return [
     ...types.map((t) => ({ value: t.name, description: t.description })),
     ...families.map((f) => ({ value: `${f}.*`, description: `Every ${f} event, including types added later` })),

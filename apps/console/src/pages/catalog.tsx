@@ -1,4 +1,3 @@
-import { exampleOf } from '../catalog';
 import { href } from '../router';
 import { Json, useSession } from '../ui';
 
@@ -13,7 +12,7 @@ export function CatalogPage() {
         <code>user_defined</code> values.
       </p>
       {eventTypes.map((t) => {
-        const example = exampleOf(t);
+        const example = t.example;
         return (
           <article class="card" key={t.name} aria-labelledby={`type-${t.name}`}>
             <h2 id={`type-${t.name}`}>
