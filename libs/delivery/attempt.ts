@@ -101,15 +101,9 @@ export interface AttemptRow {
 }
 
 /** Stage "record": the Attempt row an outcome makes (response truncated, duration in whole ms). */
-export function attemptRow(input: {
-  id: string;
-  deliveryId: string | null;
-  subscriptionId: string;
-  number: number;
-  trigger: AttemptTrigger;
-  url: string;
-  outcome: AttemptOutcome;
-}): AttemptRow {
+export function attemptRow(
+  input: Pick<AttemptRow, 'id' | 'deliveryId' | 'subscriptionId' | 'number' | 'trigger' | 'url'> & { outcome: AttemptOutcome },
+): AttemptRow {
   const { outcome } = input;
   return {
     id: input.id,
