@@ -97,3 +97,10 @@ export const NoBody = createParamDecorator((_: unknown, ctx: ExecutionContext): 
     throw new ValidationFailed('The request is invalid', { problems: fields.map((f) => `property ${f} should not exist (this route takes no body)`) });
   return undefined;
 });
+
+/** A JSON field kept small (it travels in every payload or view): 422 with `code` when its JSON is over `limit` bytes. */
+export function checkJsonSize<T>(value: T, field: string, limit: number, code: string): T {
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > limit) throw new ValidationFailed(`${field} is ${bytes} bytes of JSON; at most ${limit} are allowed`, { field, bytes, limit }, code);
+  return value;
+}

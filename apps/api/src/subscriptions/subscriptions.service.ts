@@ -29,6 +29,7 @@ import type { ListSubscriptionsQuery } from './dto/list-subscriptions.query';
 import type { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { toSubscriptionView, type SubscriptionView, type SubscriptionWithSecret } from './dto/subscription.view';
 import { checkFilter } from './subscription-filters.service';
+import { checkJsonSize } from '../common/json-body';
 
 /** `user_defined` travels in every payload: kept small. */
 export const USER_DEFINED_MAX_BYTES = 8 * 1024;
@@ -241,14 +242,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
   }
 
   private checkUserDefined(value: Record<string, unknown>): Record<string, unknown> {
-    const bytes = Buffer.byteLength(JSON.stringify(value));
-    if (bytes > USER_DEFINED_MAX_BYTES)
-      throw new ValidationFailed(
-        `userDefined is ${bytes} bytes of JSON; at most ${USER_DEFINED_MAX_BYTES} are allowed`,
-        { field: 'userDefined', bytes, limit: USER_DEFINED_MAX_BYTES },
-        'user_defined_too_large',
-      );
-    return value;
+    return checkJsonSize(value, 'userDefined', USER_DEFINED_MAX_BYTES, 'user_defined_too_large');
   }
 
   private checkSecret(secret: string): void {

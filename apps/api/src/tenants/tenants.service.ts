@@ -10,6 +10,7 @@ import type { ListTenantsQuery } from './dto/list-tenants.query';
 import { TENANT_METADATA_MAX_BYTES, type PutTenantDto } from './dto/put-tenant.dto';
 import { toTenantView, type TenantView } from './dto/tenant.view';
 import type { UpdateTenantDto } from './dto/update-tenant.dto';
+import { checkJsonSize } from '../common/json-body';
 
 @Injectable()
 export class TenantsService {
@@ -73,13 +74,6 @@ export class TenantsService {
   }
 
   private checkMetadata(value: Record<string, unknown>): Record<string, unknown> {
-    const bytes = Buffer.byteLength(JSON.stringify(value));
-    if (bytes > TENANT_METADATA_MAX_BYTES)
-      throw new ValidationFailed(
-        `metadata is ${bytes} bytes of JSON; at most ${TENANT_METADATA_MAX_BYTES} are allowed`,
-        { field: 'metadata', bytes, limit: TENANT_METADATA_MAX_BYTES },
-        'metadata_too_large',
-      );
-    return value;
+    return checkJsonSize(value, 'metadata', TENANT_METADATA_MAX_BYTES, 'metadata_too_large');
   }
 }
