@@ -1,4 +1,11 @@
-import type { AttemptRepository, DeadLetterRepository, DeliveryRepository, EventRepository, SubscriptionRepository } from '../libs/db/repositories';
+import type {
+  AttemptRepository,
+  DeadLetterRepository,
+  DeliveryRepository,
+  EventRepository,
+  SendSlotRepository,
+  SubscriptionRepository,
+} from '../libs/db/repositories';
 import type { HttpSender } from '../libs/delivery/http-sender';
 import type { SecretBox } from '../libs/delivery/secret-box';
 import type { AttemptOutcome, RecordAttemptInput } from './types';
@@ -14,9 +21,14 @@ export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & P
 export interface ActivityDeps {
   subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
   events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
-  deliveries: Pick<DeliveryRepository, 'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled' | 'purgeFinishedBefore'>;
+  deliveries: Pick<
+    DeliveryRepository,
+    'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled' | 'markPaused' | 'markDeadLettered' | 'purgeFinishedBefore'
+  >;
   attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
+  /** Throttled subscriptions' send slots. */
+  sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;
   sender: HttpSender;
   secretBox: SecretBox;
   /** Herald's version, sent in the user-agent. */

@@ -1,9 +1,9 @@
 import type { ActivityDeps } from './deps';
-import { markDeliveryCancelled, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
+import { markDeliveryCancelled, markDeliveryPausedTooLong, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
 import { recordAttempt } from './record-attempt';
-import { sendAttempt } from './send-attempt';
+import { sendAttempt, sendAttemptInSlot } from './send-attempt';
 import type { HeraldActivities } from './types';
 
 export type { ActivityDeps } from './deps';
@@ -14,8 +14,10 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     matchSubscriptions: matchSubscriptions(deps),
     prepareAttempt: prepareAttempt(deps),
     sendAttempt: sendAttempt(deps),
+    sendAttemptInSlot: sendAttemptInSlot(deps),
     recordAttempt: recordAttempt(deps),
     markDeliveryCancelled: markDeliveryCancelled(deps),
+    markDeliveryPausedTooLong: markDeliveryPausedTooLong(deps),
     purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
     purgeExpiredHistory: purgeExpiredHistory(deps),
   };

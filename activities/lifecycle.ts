@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { buildBody } from '../libs/delivery/payload';
+import { PAUSED_TOO_LONG } from '../libs/domain/pause';
 import { DEFAULT_RETENTION_DAYS, PURGE_BATCH_SIZE, PURGE_BATCHES_PER_CALL, retentionCutoff } from '../libs/domain/retention';
 import type { ActivityDeps } from './deps';
 import type { DeliveryRef, HistoryPurged } from './types';
@@ -7,6 +9,19 @@ import type { DeliveryRef, HistoryPurged } from './types';
 export function markDeliveryCancelled({ deliveries, clock = () => new Date(), onDeliveryFinished }: ActivityDeps) {
   return async (input: DeliveryRef & { reason: string }): Promise<void> => {
     if (await deliveries.markCancelled(input.deliveryId, input.reason, clock())) onDeliveryFinished?.('cancelled');
+  };
+}
+
+/** Dead-letters a delivery that waited in pause too long (reason `paused_too_long`); one no longer open keeps its status. */
+export function markDeliveryPausedTooLong({ deliveries, clock = () => new Date(), onDeliveryFinished }: ActivityDeps) {
+  return async (input: DeliveryRef): Promise<void> => {
+    const dead = await deliveries.markDeadLettered(
+      input.deliveryId,
+      PAUSED_TOO_LONG,
+      clock(),
+      (event, subscription) => JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>,
+    );
+    if (dead) onDeliveryFinished?.('dead_lettered');
   };
 }
 

@@ -1,14 +1,15 @@
 import { prepareRequest } from '../libs/delivery/attempt';
 import type { AttemptTrigger } from '../libs/domain/types';
 import type { ActivityDeps } from './deps';
-import type { DeliveryRef, PreparedAttempt, SkippedAttempt } from './types';
+import type { DeliveryRef, PausedAttempt, PreparedAttempt, SkippedAttempt } from './types';
 
 /**
  * Stage 1 of an attempt: read the subscription as it is now (disabled or deleted → the delivery
- * stops), build the body and headers, sign them, and seal the request for the workflow history.
+ * stops; paused → the delivery waits in `paused`), build the body and headers, sign them, and
+ * seal the request for the workflow history.
  */
 export function prepareAttempt({ subscriptions, deliveries, events, secretBox, version, clock = () => new Date() }: ActivityDeps) {
-  return async (input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt> => {
+  return async (input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt> => {
     const [subscription, delivery, event] = await Promise.all([
       subscriptions.find(input.subscriptionId),
       deliveries.find(input.deliveryId),
@@ -19,9 +20,14 @@ export function prepareAttempt({ subscriptions, deliveries, events, secretBox, v
     if (delivery.status === 'cancelled' && input.trigger === 'scheduled') return { kind: 'cancelled', reason: delivery.lastError ?? 'delivery cancelled' };
 
     const now = clock();
+    // Parked only while the subscription is still paused: a resume committing meanwhile lets it through.
+    if (subscription.pausedAt && (await deliveries.markPaused(delivery.id, subscription.id, now))) return { kind: 'paused' };
     const attemptNumber = delivery.attemptCount + 1;
     const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version });
     await deliveries.markDelivering(delivery.id, now);
-    return { kind: 'ready', attemptNumber, url: subscription.url, sealedRequest: secretBox.seal(JSON.stringify(request)) };
+    const ready: PreparedAttempt = { kind: 'ready', attemptNumber, url: subscription.url, sealedRequest: secretBox.seal(JSON.stringify(request)) };
+    // Only a throttled subscription's result carries the field: an unlimited one's stays as it was.
+    if (subscription.rateLimitPerSecond !== null) ready.rateLimitPerSecond = subscription.rateLimitPerSecond;
+    return ready;
   };
 }

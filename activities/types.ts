@@ -39,11 +39,34 @@ export interface PreparedAttempt {
   attemptNumber: number;
   url: string;
   sealedRequest: string;
+  /** The subscription's throttle; absent: unlimited (the send takes no slot). */
+  rateLimitPerSecond?: number;
 }
 
 export interface SkippedAttempt {
   kind: 'cancelled';
   reason: string;
+}
+
+/** The subscription is paused: the delivery was moved to `paused` and makes no attempt until resumed. */
+export interface PausedAttempt {
+  kind: 'paused';
+}
+
+/** A throttled send that did not go out: its slot (Postgres time) is `waitMs` away. */
+export interface ThrottledSend {
+  throttled: true;
+  slot: string;
+  waitMs: number;
+}
+
+export interface ThrottledSendInput {
+  url: string;
+  sealedRequest: string;
+  subscriptionId: string;
+  perSecond: number;
+  /** A slot taken by an earlier call, to be used now. */
+  slot?: string;
 }
 
 export interface RecordAttemptInput extends DeliveryRef {
@@ -73,10 +96,14 @@ export interface HistoryPurged {
 
 export interface HeraldActivities {
   matchSubscriptions(input: { eventId: string }): Promise<EventMatch>;
-  prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt>;
+  prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt>;
   sendAttempt(input: { url: string; sealedRequest: string }): Promise<AttemptOutcome>;
+  /** `sendAttempt` for a throttled subscription: sends in its own slot, or hands back a slot too far off to wait for. */
+  sendAttemptInSlot(input: ThrottledSendInput): Promise<AttemptOutcome | ThrottledSend>;
   recordAttempt(input: RecordAttemptInput): Promise<RecordedAttempt>;
   markDeliveryCancelled(input: DeliveryRef & { reason: string }): Promise<void>;
+  /** Dead-letters a delivery that waited in pause longer than PAUSED_TOO_LONG_MS. */
+  markDeliveryPausedTooLong(input: DeliveryRef): Promise<void>;
   purgeExpiredDeadLetters(): Promise<{ purged: number }>;
   purgeExpiredHistory(): Promise<HistoryPurged>;
 }

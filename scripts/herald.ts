@@ -124,7 +124,7 @@ async function pages<T>(
 
 type Attempt = Schemas['AttemptView'];
 type DeliveryStatus = Schemas['DeliveryView']['status'];
-const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'];
+const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'paused', 'dead_lettered', 'cancelled'];
 
 async function deadLettersList(
   api: AdminApi,

@@ -9,10 +9,12 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { AttemptOutcome, DeliveryRef, HeraldActivities } from '../activities/types';
+import type { AttemptOutcome, DeliveryRef, HeraldActivities, PreparedAttempt, ThrottledSend } from '../activities/types';
+import { PAUSED_TOO_LONG, pauseWaitMs } from '../libs/domain/pause';
 import { nextDelay } from '../libs/domain/retry-schedule';
+import { throttleSleepMs } from '../libs/domain/throttle';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
-import { DELIVERY_EXHAUSTED, SA } from '../libs/temporal/names';
+import { DELIVERY_EXHAUSTED, DELIVERY_PAUSED_TOO_LONG, SA } from '../libs/temporal/names';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
 
 export interface DeliveryInput extends DeliveryRef {
@@ -35,13 +37,15 @@ export interface DeliveryResult {
 
 export const retryNowSignal = defineSignal('retryNow');
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
+/** Sent by the API when the subscription is resumed: a delivery waiting in `paused` tries again now. */
+export const resumeSignal = defineSignal('resume');
 export const stateQuery = defineQuery<DeliveryState>('state');
 
-const { prepareAttempt, recordAttempt, markDeliveryCancelled } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
+const { prepareAttempt, recordAttempt, markDeliveryCancelled, markDeliveryPausedTooLong } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
 // send is the HTTP call alone. It is never retried by Temporal: its outcome is data, and a
 // second POST must only ever come from the schedule.
-const { sendAttempt } = proxyActivities<HeraldActivities>({
+const { sendAttempt, sendAttemptInSlot } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '45 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -49,6 +53,11 @@ const { sendAttempt } = proxyActivities<HeraldActivities>({
 /**
  * One Event × one Subscription: attempt, and on failure wait out RETRY_DELAYS on durable timers
  * that `retryNow` can cut short. Exhausted → DeadLetter row and a Failed workflow.
+ *
+ * Before each attempt the delivery may wait without consuming it: while its subscription is
+ * paused (until `resume`, re-checked hourly, dead-lettered `paused_too_long` after 7 days) and,
+ * for a throttled subscription, until its send slot comes. Each wait ends in a new prepare, so
+ * the attempt keeps its number and is signed when it is sent.
  */
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
   const trigger = input.trigger ?? 'scheduled';
@@ -56,6 +65,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   const state: DeliveryState = { status: 'pending', attempts: 0, nextAttemptAt: null, lastStatusCode: null, lastError: null };
   let retryRequested = false;
   let cancelRequested: string | undefined;
+  let resumed = false;
 
   setHandler(stateQuery, () => state);
   setHandler(retryNowSignal, () => {
@@ -63,6 +73,9 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   });
   setHandler(cancelSignal, (args) => {
     cancelRequested = args?.reason ?? 'cancelled by an operator';
+  });
+  setHandler(resumeSignal, () => {
+    resumed = true;
   });
 
   const cancel = async (reason: string): Promise<DeliveryResult> => {
@@ -74,13 +87,61 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     return { status: 'cancelled', attempts: state.attempts };
   };
 
-  for (let scheduled = 1; ; scheduled++) {
-    if (cancelRequested) return cancel(cancelRequested);
-    state.status = 'delivering';
-    const prepared = await prepareAttempt({ ...ref, trigger });
-    if (prepared.kind === 'cancelled') return cancel(prepared.reason);
+  /** Waits in `paused` until resumed, cancelled or the next re-check; false: waited too long. */
+  const waitWhilePaused = async (pausedSince: number): Promise<boolean> => {
+    const waitMs = pauseWaitMs(pausedSince, Date.now());
+    if (waitMs === 0) return false;
+    if (state.status !== 'paused') {
+      state.status = 'paused';
+      state.nextAttemptAt = null;
+      upsertSearchAttributes([{ key: SA.deliveryStatus, value: 'paused' }]);
+    }
+    await condition(() => resumed || cancelRequested !== undefined, waitMs, { summary: 'paused' });
+    resumed = false;
+    return true;
+  };
 
-    const outcome = await sendOrInterrupted(prepared.url, prepared.sealedRequest);
+  for (let scheduled = 1; ; scheduled++) {
+    let prepared: PreparedAttempt | undefined;
+    let outcome: AttemptOutcome | undefined;
+    let pausedSince: number | undefined;
+    let slot: string | undefined;
+    while (!prepared || !outcome) {
+      if (cancelRequested) return cancel(cancelRequested);
+      // A re-check while paused is no attempt yet: the state query keeps saying `paused`.
+      if (state.status !== 'paused') state.status = 'delivering';
+      const p = await prepareAttempt({ ...ref, trigger });
+      if (p.kind === 'cancelled') return cancel(p.reason);
+      if (p.kind === 'paused') {
+        pausedSince ??= Date.now();
+        slot = undefined; // a slot taken before the pause has passed by the time it ends
+        if (await waitWhilePaused(pausedSince)) continue;
+        await markDeliveryPausedTooLong(ref);
+        state.status = 'dead_lettered';
+        state.lastError = PAUSED_TOO_LONG;
+        upsertSearchAttributes([{ key: SA.deliveryStatus, value: 'dead_lettered' }]);
+        throw ApplicationFailure.nonRetryable(`delivery ${input.deliveryId} waited in pause longer than its retention`, DELIVERY_PAUSED_TOO_LONG, {
+          attempts: state.attempts,
+        });
+      }
+      pausedSince = undefined;
+      state.status = 'delivering';
+      if (p.rateLimitPerSecond === undefined) {
+        prepared = p;
+        outcome = await sendOrInterrupted(() => sendAttempt({ url: p.url, sealedRequest: p.sealedRequest }));
+        continue;
+      }
+      const sent = await sendOrInterrupted<AttemptOutcome | ThrottledSend>(() =>
+        sendAttemptInSlot({ url: p.url, sealedRequest: p.sealedRequest, subscriptionId: ref.subscriptionId, perSecond: p.rateLimitPerSecond!, slot }),
+      );
+      if ('throttled' in sent) {
+        slot = sent.slot;
+        await condition(() => cancelRequested !== undefined, throttleSleepMs(sent.waitMs), { summary: 'throttled' });
+        continue;
+      }
+      prepared = p;
+      outcome = sent;
+    }
     const delay = outcome.ok || trigger === 'manual' ? undefined : nextDelay(scheduled);
     const status = outcome.ok ? 'succeeded' : delay === undefined ? 'dead_lettered' : 'retrying';
     const recorded = await recordAttempt({
@@ -123,9 +184,9 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
  * The send activity returns every HTTP outcome as data; it can still fail as an activity when
  * the worker running it dies mid-request. That try counts as a failed attempt, not a retry.
  */
-async function sendOrInterrupted(url: string, sealedRequest: string): Promise<AttemptOutcome> {
+async function sendOrInterrupted<T = AttemptOutcome>(send: () => Promise<T>): Promise<T | AttemptOutcome> {
   try {
-    return await sendAttempt({ url, sealedRequest });
+    return await send();
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     const now = new Date().toISOString();

@@ -162,6 +162,40 @@ export interface paths {
         patch: operations["SubscriptionsController_update"];
         trace?: never;
     };
+    "/v1/subscriptions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause sending: events are still accepted and matched, their deliveries wait (status `paused`) without using an attempt; idempotent */
+        post: operations["SubscriptionsController_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume sending: every waiting delivery proceeds, oldest first; idempotent */
+        post: operations["SubscriptionsController_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/{id}/rotate-secret": {
         parameters: {
             query?: never;
@@ -578,6 +612,8 @@ export interface components {
             delivering: number;
             /** @example 3 */
             retrying: number;
+            /** @example 0 */
+            paused: number;
             /** @example 1520 */
             succeeded: number;
             /** @example 4 */
@@ -699,6 +735,11 @@ export interface components {
             filter?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description At most this many requests a second to this endpoint, across every worker; deliveries over it wait for their turn without consuming an attempt. null: unlimited
+             * @example 50
+             */
+            rateLimitPerSecond?: number | null;
         };
         LastDeliveryView: {
             /** @example dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K */
@@ -707,7 +748,7 @@ export interface components {
              * @example succeeded
              * @enum {string}
              */
-            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
             /**
              * Format: date-time
              * @description When the delivery reached that status
@@ -760,6 +801,22 @@ export interface components {
             payloadFormat: "flat" | "envelope";
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Paused: events are still accepted and matched, and their deliveries wait (status `paused`) until resumed. Unlike `enabled: false`, nothing is cancelled
+             * @example false
+             */
+            paused: boolean;
+            /**
+             * Format: date-time
+             * @description When it was paused; null when not paused
+             * @example null
+             */
+            pausedAt: string | null;
+            /**
+             * @description Requests a second at most, across every worker; null: unlimited
+             * @example null
+             */
+            rateLimitPerSecond: number | null;
             /**
              * @description Payload filter; null: none
              * @example null
@@ -841,6 +898,22 @@ export interface components {
             payloadFormat: "flat" | "envelope";
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Paused: events are still accepted and matched, and their deliveries wait (status `paused`) until resumed. Unlike `enabled: false`, nothing is cancelled
+             * @example false
+             */
+            paused: boolean;
+            /**
+             * Format: date-time
+             * @description When it was paused; null when not paused
+             * @example null
+             */
+            pausedAt: string | null;
+            /**
+             * @description Requests a second at most, across every worker; null: unlimited
+             * @example null
+             */
+            rateLimitPerSecond: number | null;
             /**
              * @description Payload filter; null: none
              * @example null
@@ -938,6 +1011,11 @@ export interface components {
             filter?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description At most this many requests a second to this endpoint, across every worker; deliveries over it wait for their turn without consuming an attempt. null: unlimited
+             * @example 50
+             */
+            rateLimitPerSecond?: number | null;
         };
         RotateSecretDto: {
             /**
@@ -1365,7 +1443,7 @@ export interface components {
              * @example succeeded
              * @enum {string}
              */
-            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
             /** @example 1 */
             attemptCount: number;
         };
@@ -1449,7 +1527,7 @@ export interface components {
              * @example retrying
              * @enum {string}
              */
-            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
             /** @example 2 */
             attemptCount: number;
             /**
@@ -1496,7 +1574,7 @@ export interface components {
              * @example retrying
              * @enum {string}
              */
-            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
             /** @example 2 */
             attempts: number;
             /**
@@ -1531,7 +1609,7 @@ export interface components {
              * @example retrying
              * @enum {string}
              */
-            status: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+            status: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
             /** @example 2 */
             attemptCount: number;
             /**
@@ -2228,6 +2306,66 @@ export interface operations {
             };
         };
     };
+    SubscriptionsController_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    SubscriptionsController_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
     SubscriptionsController_rotateSecret: {
         parameters: {
             query?: never;
@@ -2568,7 +2706,7 @@ export interface operations {
                 subscriptionId?: string;
                 eventId?: string;
                 eventType?: string;
-                status?: "pending" | "delivering" | "succeeded" | "retrying" | "dead_lettered" | "cancelled";
+                status?: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
             };
             header?: never;
             path?: never;

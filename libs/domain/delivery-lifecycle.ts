@@ -5,6 +5,8 @@
  *   pending → delivering → succeeded
  *                        → retrying → delivering → …
  *                        → dead_lettered
+ *   pending | retrying | delivering → paused (its subscription is paused; no attempt made)
+ *   paused → delivering (resumed) | dead_lettered (paused_too_long)
  *   any open status → cancelled
  *   a final status → pending (a manual retry re-opens it; undone if nothing was restarted)
  */
@@ -23,12 +25,14 @@ export function isFinal(status: DeliveryStatus): status is FinalDeliveryStatus {
   return FINAL_DELIVERY_STATUSES.includes(status);
 }
 
-const OPEN: readonly DeliveryStatus[] = ['pending', 'delivering', 'retrying'];
+const OPEN: readonly DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
 
 /** Target → the statuses that may move to it. */
 const MAY_MOVE_TO: Record<DeliveryStatus, readonly DeliveryStatus[]> = {
-  // A retried prepare finds its own `delivering`.
+  // A retried prepare finds its own `delivering`; a resumed delivery leaves `paused` here.
   delivering: OPEN,
+  // A paused delivery re-checked while its subscription is still paused stays `paused`.
+  paused: OPEN,
   // An attempt's outcome lands on an open delivery (a retried record finds the status it wrote).
   succeeded: OPEN,
   retrying: OPEN,

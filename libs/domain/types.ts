@@ -1,6 +1,6 @@
 /** Domain vocabulary shared by the API, the worker and the workflows. Pure: no imports. */
 
-export const DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'] as const;
+export const DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'retrying', 'paused', 'dead_lettered', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const ATTEMPT_TRIGGERS = ['scheduled', 'manual', 'test'] as const;

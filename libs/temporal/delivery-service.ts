@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
-import { cancelSignal, deliveryWorkflow, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
+import { cancelSignal, deliveryWorkflow, resumeSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { eventWorkflow } from '../../workflows/event.workflow';
 import { isFinal, type DeliveryStatus } from '../domain/delivery-lifecycle';
 import { deliveryWorkflowId, eventWorkflowId } from './names';
@@ -93,6 +93,18 @@ export class DeliveryService {
     if (!(await this.isRunning(handle.workflowId))) return false;
     try {
       await handle.signal(cancelSignal, { reason });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Wakes a delivery waiting in `paused` (its subscription was resumed); false when it was not running. */
+  async resume(delivery: Pick<DeliveryTarget, 'eventId' | 'subscriptionId'>): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
+    try {
+      await handle.signal(resumeSignal);
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;

@@ -34,3 +34,5 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
 
 /** Failure type of a dead-lettered delivery's workflow, so it shows red in the UI. */
 export const DELIVERY_EXHAUSTED = 'DeliveryExhausted';
+/** Failure type of a delivery dead-lettered because it waited in pause longer than its retention. */
+export const DELIVERY_PAUSED_TOO_LONG = 'DeliveryPausedTooLong';

@@ -21,8 +21,16 @@ describe('delivery lifecycle', () => {
     }
   });
 
+  it('parks an open delivery in paused, and leaves it for an attempt, a dead letter or a cancel', () => {
+    for (const from of ['pending', 'delivering', 'retrying', 'paused'] as const) assert.ok(mayMove(from, 'paused'), `${from} → paused`);
+    for (const to of ['delivering', 'dead_lettered', 'cancelled'] as const) assert.ok(mayMove('paused', to), `paused → ${to}`);
+    for (const from of FINAL_DELIVERY_STATUSES) assert.ok(!mayMove(from, 'paused'), from);
+    assert.ok(!mayMove('paused', 'pending'));
+    assert.ok(!isFinal('paused'));
+  });
+
   it('cancels only an open delivery', () => {
-    for (const from of ['pending', 'delivering', 'retrying'] as const) assert.ok(mayMove(from, 'cancelled'), from);
+    for (const from of ['pending', 'delivering', 'retrying', 'paused'] as const) assert.ok(mayMove(from, 'cancelled'), from);
     for (const from of FINAL_DELIVERY_STATUSES) assert.ok(!mayMove(from, 'cancelled'), from);
   });
 

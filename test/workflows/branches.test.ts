@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
-import type { AttemptOutcome, DeliveryRef, HeraldActivities, PreparedAttempt, RecordAttemptInput, SkippedAttempt } from '../../activities/types';
+import type { AttemptOutcome, DeliveryRef, HeraldActivities, PausedAttempt, PreparedAttempt, RecordAttemptInput, SkippedAttempt } from '../../activities/types';
 import { RETRY_DELAYS } from '../../libs/domain/retry-schedule';
 import type { AttemptTrigger } from '../../libs/domain/types';
 import { DELIVERY_EXHAUSTED } from '../../libs/temporal/names';
@@ -52,18 +52,19 @@ function gate<T = void>(): { promise: Promise<T>; open(value: T): void } {
  * The activities as plain fakes that write down every call. `sends[i]` is the receiver's answer
  * to send i + 1; `prepare(n)` may stop the delivery before send n (default: ready).
  */
-function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => SkippedAttempt | undefined; firstAttemptNumber?: number }) {
+function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => SkippedAttempt | PausedAttempt | undefined; firstAttemptNumber?: number }) {
   const calls = {
     prepared: [] as (DeliveryRef & { trigger: AttemptTrigger })[],
     sent: [] as string[],
     recorded: [] as RecordAttemptInput[],
     cancelled: [] as string[],
+    pausedTooLong: [] as string[],
   };
   const activities: HeraldActivities = {
     async matchSubscriptions() {
       throw new Error('not used by deliveryWorkflow');
     },
-    async prepareAttempt(input): Promise<PreparedAttempt | SkippedAttempt> {
+    async prepareAttempt(input): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt> {
       calls.prepared.push(input);
       const skipped = script.prepare?.(calls.prepared.length);
       if (skipped) return skipped;
@@ -75,6 +76,9 @@ function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => Skippe
       if (send === undefined) throw new Error(`unexpected send ${calls.sent.length}`);
       return typeof send === 'number' ? outcome(send) : send();
     },
+    async sendAttemptInSlot() {
+      throw new Error('no throttled subscription here');
+    },
     async recordAttempt(input) {
       calls.recorded.push(input);
       return {
@@ -84,6 +88,9 @@ function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => Skippe
     },
     async markDeliveryCancelled({ reason }) {
       calls.cancelled.push(reason);
+    },
+    async markDeliveryPausedTooLong({ deliveryId }) {
+      calls.pausedTooLong.push(deliveryId);
     },
     async purgeExpiredDeadLetters() {
       return { purged: 0 };

@@ -20,6 +20,10 @@ export class Subscription {
   @Column('jsonb', { name: 'user_defined', default: () => "'{}'" }) userDefined: Record<string, unknown>;
   @Column('text', { name: 'payload_format', default: 'flat' }) payloadFormat: PayloadFormat;
   @Column('boolean', { default: true }) enabled: boolean;
+  /** Set while paused: its deliveries wait (status `paused`) instead of being attempted. */
+  @Column('timestamptz', { name: 'paused_at', nullable: true }) pausedAt: Date | null;
+  /** At most this many requests a second to it, across every worker; null: unlimited. */
+  @Column('int', { name: 'rate_limit_per_second', nullable: true }) rateLimitPerSecond: number | null;
   /** Payload filter (libs/domain/payload-filter.ts); null: every event its types and templates let through. */
   @Column('jsonb', { nullable: true }) filter: Record<string, unknown> | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

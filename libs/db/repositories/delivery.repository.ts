@@ -1,7 +1,8 @@
 import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
-import { Delivery } from '../entities';
+import { Delivery, Event, Subscription } from '../entities';
+import { DeadLetterRepository } from './dead-letter.repository';
 import { windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
 
 /** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
@@ -100,6 +101,63 @@ export class DeliveryRepository {
   /** An attempt is under way. */
   async markDelivering(id: string, now: Date): Promise<boolean> {
     return this.moveTo(id, 'delivering', { updatedAt: now });
+  }
+
+  /**
+   * Parks an open delivery in `paused`, only while its subscription is paused (read under a share
+   * lock, so a resume committing meanwhile is either waited for or waits). False when the
+   * subscription is no longer paused or the delivery is not open.
+   */
+  async markPaused(id: string, subscriptionId: string, now: Date): Promise<boolean> {
+    const [, affected]: [unknown, number] = await this.db.query(
+      `UPDATE deliveries SET status = 'paused', next_attempt_at = NULL, updated_at = $3
+        WHERE id = $1 AND status = ANY ($4::text[])
+          AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = $2 AND s.paused_at IS NOT NULL FOR SHARE)`,
+      [id, subscriptionId, now, [...statusesMovingTo('paused')]],
+    );
+    return affected > 0;
+  }
+
+  /** A subscription's deliveries waiting in `paused`, oldest first: the order resume wakes them in. */
+  listPaused(subscriptionId: string): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
+    return this.repo.find({ select: { id: true, eventId: true, subscriptionId: true }, where: { subscriptionId, status: 'paused' }, order: { id: 'ASC' } });
+  }
+
+  /**
+   * Dead-letters a delivery that made no further attempt (it waited in pause too long): the
+   * delivery and its DeadLetter in one transaction. False when it was not open any more.
+   */
+  async markDeadLettered(
+    id: string,
+    reason: string,
+    now: Date,
+    deadLetterPayload: (event: Event, subscription: Subscription) => Record<string, unknown>,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const deliveries = new DeliveryRepository(tx);
+      const delivery = await deliveries.findForUpdate(id);
+      if (!delivery || !(await deliveries.moveTo(id, 'dead_lettered', { nextAttemptAt: null, lastError: reason, updatedAt: now, completedAt: now })))
+        return false;
+      const [event, subscription] = await Promise.all([
+        tx.getRepository(Event).findOneByOrFail({ id: delivery.eventId }),
+        tx.getRepository(Subscription).findOneByOrFail({ id: delivery.subscriptionId }),
+      ]);
+      await new DeadLetterRepository(tx).upsert(
+        {
+          deliveryId: id,
+          subscriptionId: delivery.subscriptionId,
+          tenantId: delivery.tenantId,
+          eventId: delivery.eventId,
+          eventType: delivery.eventType,
+          reason,
+          lastStatusCode: delivery.lastStatusCode,
+          attemptCount: delivery.attemptCount,
+          payload: deadLetterPayload(event, subscription),
+        },
+        now,
+      );
+      return true;
+    });
   }
 
   /** Stops an open delivery; a finished one keeps its status (false). */

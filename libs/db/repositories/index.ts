@@ -9,6 +9,7 @@ import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { EventTypeRepository } from './event-type.repository';
+import { SendSlotRepository } from './send-slot.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
@@ -18,6 +19,7 @@ export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type 
 export { EventRepository } from './event.repository';
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
 export type { CreatedRange, PageRequest, TenantScope } from './page';
+export { SendSlotRepository, type SendSlot } from './send-slot.repository';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';
 export { TenantRepository, type TenantFilter, type TenantPageRequest } from './tenant.repository';
 
@@ -29,6 +31,7 @@ export interface Stores {
   attempts: AttemptRepository;
   deadLetters: DeadLetterRepository;
   eventTypes: EventTypeRepository;
+  sendSlots: SendSlotRepository;
 }
 
 export function createStores(dataSource: DataSource): Stores {
@@ -41,5 +44,6 @@ export function createStores(dataSource: DataSource): Stores {
     attempts: new AttemptRepository(db),
     deadLetters: new DeadLetterRepository(db),
     eventTypes: new EventTypeRepository(db),
+    sendSlots: new SendSlotRepository(db),
   };
 }

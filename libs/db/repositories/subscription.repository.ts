@@ -39,6 +39,20 @@ export class SubscriptionRepository {
     await this.repo.save(s);
   }
 
+  /** Pauses it; one paused already keeps the time it was first paused. */
+  async pause(id: string, now: Date): Promise<void> {
+    await this.repo.query(`UPDATE subscriptions SET paused_at = $2, updated_at = $2 WHERE id = $1 AND paused_at IS NULL`, [id, now]);
+  }
+
+  /**
+   * Resumes it. A delivery being parked at this moment holds a share lock on the row
+   * (DeliveryRepository.markPaused), so it is either parked before this commits (and listed by
+   * the caller's `listPaused` afterwards) or sees the subscription resumed.
+   */
+  async resume(id: string, now: Date): Promise<void> {
+    await this.repo.query(`UPDATE subscriptions SET paused_at = NULL, updated_at = $2 WHERE id = $1 AND paused_at IS NOT NULL`, [id, now]);
+  }
+
   /** Deletes it; the foreign keys take its deliveries, attempts and dead letters with it. */
   async delete(id: string): Promise<void> {
     await this.repo.delete({ id });

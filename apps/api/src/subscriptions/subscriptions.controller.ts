@@ -62,6 +62,24 @@ export class SubscriptionsController {
     return this.subscriptions.remove(pathId('subscription', id), tenantScope(principal));
   }
 
+  @Post(':id/pause')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Pause sending: events are still accepted and matched, their deliveries wait (status `paused`) without using an attempt; idempotent',
+  })
+  @ApiOkResponse({ type: SubscriptionView })
+  pause(@Param('id') id: string, @NoBody() _body: undefined, @CurrentPrincipal() principal: Principal): Promise<SubscriptionView> {
+    return this.subscriptions.pause(pathId('subscription', id), tenantScope(principal));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Resume sending: every waiting delivery proceeds, oldest first; idempotent' })
+  @ApiOkResponse({ type: SubscriptionView })
+  resume(@Param('id') id: string, @NoBody() _body: undefined, @CurrentPrincipal() principal: Principal): Promise<SubscriptionView> {
+    return this.subscriptions.resume(pathId('subscription', id), tenantScope(principal));
+  }
+
   @Post(':id/rotate-secret')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Replace the secret; the previous one keeps signing (a second signature) for 24 hours' })

@@ -85,6 +85,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
       payloadFormat: dto.payloadFormat ?? 'flat',
       enabled: dto.enabled ?? true,
       filter: checkFilter(dto.filter),
+      pausedAt: null,
+      rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
     });
     this.logger.log(`subscription ${subscription.id} created for tenant ${tenantId}`);
     return { ...this.view(subscription), secret };
@@ -122,8 +124,40 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     if (dto.filter !== undefined) s.filter = checkFilter(dto.filter);
+    if (dto.rateLimitPerSecond !== undefined) s.rateLimitPerSecond = dto.rateLimitPerSecond;
     await this.stores.subscriptions.save(s);
     return this.viewWithDeliveries(s);
+  }
+
+  /**
+   * Pauses it: from their next attempt its deliveries wait in `paused` (an attempt already on the
+   * wire completes). Pausing a paused subscription changes nothing.
+   */
+  async pause(id: string, scope: TenantScope): Promise<SubscriptionView> {
+    const s = await this.find(id, scope);
+    await this.stores.subscriptions.pause(s.id, new Date());
+    this.logger.log(`subscription ${s.id} paused`);
+    return this.get(s.id, scope);
+  }
+
+  /**
+   * Resumes it and wakes its waiting deliveries, oldest first. One whose signal is lost (Temporal
+   * unreachable, the API stopping) proceeds at its hourly re-check.
+   */
+  async resume(id: string, scope: TenantScope): Promise<SubscriptionView> {
+    const s = await this.find(id, scope);
+    await this.stores.subscriptions.resume(s.id, new Date());
+    const waiting = await this.stores.deliveries.listPaused(s.id);
+    let unsignalled = 0;
+    // Signals go out in the list's order (oldest first), a few at a time.
+    await mapLimit(waiting, 16, (d) =>
+      this.deliveries.resume(d).catch((err: unknown) => {
+        unsignalled++;
+        this.logger.warn(`delivery ${d.id}: resume signal failed (${(err as Error).message}); it proceeds at its next re-check`);
+      }),
+    );
+    this.logger.log(`subscription ${s.id} resumed; ${waiting.length - unsignalled} of ${waiting.length} waiting deliveries signalled`);
+    return this.get(s.id, scope);
   }
 
   /**

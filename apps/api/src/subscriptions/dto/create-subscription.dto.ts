@@ -6,13 +6,18 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
   Length,
+  Max,
   MaxLength,
+  Min,
+  ValidateIf,
 } from 'class-validator';
+import { RATE_LIMIT_MAX, RATE_LIMIT_MIN } from '../../../../../libs/domain/throttle';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
 import { TenantIdField } from '../../common/tenant-filter';
 
@@ -121,6 +126,29 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsObject()
   filter?: Record<string, unknown> | null;
+
+  @RateLimitField()
+  rateLimitPerSecond?: number | null;
+}
+
+/** `rateLimitPerSecond` on create and PATCH: an integer 1–10,000, or null (absent on create: null). */
+export function RateLimitField(): PropertyDecorator {
+  const decorators = [
+    ApiPropertyOptional({
+      description:
+        'At most this many requests a second to this endpoint, across every worker; deliveries over it wait for their turn without consuming an attempt. null: unlimited',
+      type: 'integer',
+      minimum: RATE_LIMIT_MIN,
+      maximum: RATE_LIMIT_MAX,
+      nullable: true,
+      example: 50,
+    }),
+    ValidateIf((_, v) => v !== undefined && v !== null),
+    IsInt(),
+    Min(RATE_LIMIT_MIN),
+    Max(RATE_LIMIT_MAX),
+  ];
+  return (target, key) => decorators.forEach((d) => d(target, key));
 }
 
 export { EXAMPLE_SECRET };

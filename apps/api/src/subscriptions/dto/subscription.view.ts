@@ -56,6 +56,19 @@ export class SubscriptionView {
   @ApiProperty({ example: true })
   enabled: boolean;
 
+  @ApiProperty({
+    description:
+      'Paused: events are still accepted and matched, and their deliveries wait (status `paused`) until resumed. Unlike `enabled: false`, nothing is cancelled',
+    example: false,
+  })
+  paused: boolean;
+
+  @ApiProperty({ description: 'When it was paused; null when not paused', nullable: true, type: String, format: 'date-time', example: null })
+  pausedAt: Date | null;
+
+  @ApiProperty({ description: 'Requests a second at most, across every worker; null: unlimited', nullable: true, type: 'integer', example: null })
+  rateLimitPerSecond: number | null;
+
   @ApiProperty({ description: 'Payload filter; null: none', type: 'object', additionalProperties: true, nullable: true, example: null })
   filter: Record<string, unknown> | null;
 
@@ -118,6 +131,9 @@ export function toSubscriptionView(s: Subscription, open: (sealed: string) => st
     userDefined: s.userDefined,
     payloadFormat: s.payloadFormat,
     enabled: s.enabled,
+    paused: s.pausedAt !== null,
+    pausedAt: s.pausedAt,
+    rateLimitPerSecond: s.rateLimitPerSecond,
     filter: s.filter,
     previousSecretExpiresAt: s.previousSecretExpiresAt && s.previousSecretExpiresAt > new Date() ? s.previousSecretExpiresAt : null,
     createdAt: s.createdAt,

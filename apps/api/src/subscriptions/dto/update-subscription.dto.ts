@@ -14,7 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
-import { DESCRIPTION_MAX_LENGTH, MAX_EVENT_TYPE_FILTERS, MAX_TEMPLATE_IDS, URL_MAX_LENGTH } from './create-subscription.dto';
+import { DESCRIPTION_MAX_LENGTH, MAX_EVENT_TYPE_FILTERS, MAX_TEMPLATE_IDS, RateLimitField, URL_MAX_LENGTH } from './create-subscription.dto';
 
 /** Absent = unchanged; null is a value (and refused, except for `description`). */
 const Present = (): PropertyDecorator => ValidateIf((_, v) => v !== undefined);
@@ -94,4 +94,8 @@ export class UpdateSubscriptionDto {
   @ValidateIf((_, v) => v !== undefined && v !== null)
   @IsObject()
   filter?: Record<string, unknown> | null;
+
+  /** null removes the limit. */
+  @RateLimitField()
+  rateLimitPerSecond?: number | null;
 }

@@ -6,6 +6,7 @@ export class DeliveryCountsView implements DeliveryCounts {
   @ApiProperty({ example: 0 }) pending: number;
   @ApiProperty({ example: 1 }) delivering: number;
   @ApiProperty({ example: 3 }) retrying: number;
+  @ApiProperty({ example: 0 }) paused: number;
   @ApiProperty({ example: 1520 }) succeeded: number;
   @ApiProperty({ example: 4 }) dead_lettered: number;
   @ApiProperty({ example: 0 }) cancelled: number;
