@@ -89,7 +89,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
 
   /** Waits in `paused` until resumed, cancelled or the next re-check; false: waited too long. */
   const waitWhilePaused = async (pausedSince: number): Promise<boolean> => {
-    const waitMs = pauseWaitMs(pausedSince, Date.now());
+    const waitMs = pauseWaitMs(pausedSince, workflowNow());
     if (waitMs === 0) return false;
     if (state.status !== 'paused') {
       state.status = 'paused';
@@ -113,7 +113,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       const p = await prepareAttempt({ ...ref, trigger });
       if (p.kind === 'cancelled') return cancel(p.reason);
       if (p.kind === 'paused') {
-        pausedSince ??= Date.now();
+        pausedSince ??= workflowNow();
         slot = undefined; // a slot taken before the pause has passed by the time it ends
         if (await waitWhilePaused(pausedSince)) continue;
         await markDeliveryPausedTooLong(ref);
@@ -178,6 +178,11 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     }
     retryRequested = false;
   }
+}
+
+/** Workflow time: the sandbox's Date is Temporal's deterministic clock (the current task's time), replayed as recorded. */
+function workflowNow(): number {
+  return new Date().getTime();
 }
 
 /**

@@ -382,6 +382,35 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await page.getByText('The previous secret signs until').waitFor();
   });
 
+  it('pauses and resumes the webhook from its page, and sets and clears its rate limit', async () => {
+    await go(`#/webhooks/${hook.id}`);
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    await page.getByRole('button', { name: 'Pause sending' }).click();
+    await page.getByRole('button', { name: 'Resume sending' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Paused since' }).waitFor();
+    assert.equal((await stack.api(`/v1/subscriptions/${hook.id}`)).body.paused, true);
+    await go('#/webhooks');
+    await webhookCard(DESCRIPTION).getByText('Paused', { exact: true }).waitFor();
+    await go(`#/webhooks/${hook.id}`);
+    await page.getByRole('button', { name: 'Resume sending' }).click();
+    await page.getByRole('button', { name: 'Pause sending' }).waitFor();
+    assert.equal((await stack.api(`/v1/subscriptions/${hook.id}`)).body.paused, false);
+
+    const rate = page.getByLabel('Rate limit (requests per second)');
+    await rate.fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The rate limit must be a whole number' }).waitFor();
+    assert.equal((await stack.api(`/v1/subscriptions/${hook.id}`)).body.rateLimitPerSecond, null);
+    await rate.fill('25');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.equal((await stack.api(`/v1/subscriptions/${hook.id}`)).body.rateLimitPerSecond, 25);
+    await rate.fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    await eventually(async () => (await stack.api(`/v1/subscriptions/${hook.id}`)).body.rateLimitPerSecond === null, 5_000, 'the limit cleared');
+  });
+
   it('deletes the webhook after a confirmation that says its logs go too; it leaves the list and the log', async () => {
     await go('#/webhooks');
     await page.getByRole('button', { name: `Delete: ${DESCRIPTION}` }).click();

@@ -345,4 +345,74 @@ describe('subscriptions API', () => {
       await failing.close();
     }
   });
+
+  it('pauses and resumes, idempotently: events are matched meanwhile and their delivery waits, then arrives once', async () => {
+    const r = await startReceiver({ kind: 'status', status: 200 });
+    const templateId = uniqueTemplate();
+    const created = await createSubscription(stack, { url: r.url, templateIds: [templateId] });
+    assert.equal(created.paused, false);
+    assert.equal(created.pausedAt, null);
+
+    const paused = await stack.api(`/v1/subscriptions/${created.id}/pause`, { method: 'POST' });
+    assert.equal(paused.status, 200, JSON.stringify(paused.body));
+    assert.equal(paused.body.paused, true);
+    assert.ok(!Number.isNaN(Date.parse(paused.body.pausedAt)));
+    assert.equal(paused.body.enabled, true, 'pause is not disable');
+    const again = await stack.api(`/v1/subscriptions/${created.id}/pause`, { method: 'POST' });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.pausedAt, paused.body.pausedAt, 'pausing again keeps the first pausedAt');
+
+    const eventId = await postEvent(stack, imageCreated({ templateId }));
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId);
+    await waitForDelivery(stack.db.dataSource, delivery.id, 'paused');
+    const listed = await stack.api(`/v1/deliveries?subscriptionId=${created.id}&status=paused`);
+    assert.deepEqual(
+      listed.body.data.map((d: { id: string }) => d.id),
+      [delivery.id],
+    );
+    assert.equal(r.requests.length, 0, 'nothing sent while paused');
+
+    const resumed = await stack.api(`/v1/subscriptions/${created.id}/resume`, { method: 'POST' });
+    assert.equal(resumed.status, 200);
+    assert.equal(resumed.body.paused, false);
+    assert.equal(resumed.body.pausedAt, null);
+    await waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded', { attempts: 1 });
+    assert.equal((await stack.api(`/v1/subscriptions/${created.id}/resume`, { method: 'POST' })).status, 200, 'resuming again is a no-op');
+    await r.waitForRequests(1);
+    assert.equal(r.requests.length, 1);
+    await r.close();
+  });
+
+  it('answers 404 with the shared error shape to pause or resume an unknown subscription, and refuses a body', async () => {
+    for (const action of ['pause', 'resume']) {
+      assertError(await stack.api(`/v1/subscriptions/sub_01JD7X8M5Q4R2Z3TR3V19H6X7K/${action}`, { method: 'POST' }), 404, 'subscription_not_found');
+      assertError(await stack.api(`/v1/subscriptions/nonsense/${action}`, { method: 'POST' }), 404, 'subscription_not_found');
+    }
+    const created = await createSubscription(stack, { url: 'https://hooks.herald.test/pause-body' });
+    const res = await stack.api(`/v1/subscriptions/${created.id}/pause`, { method: 'POST', json: { paused: true } });
+    assert.ok(res.status >= 400 && res.status < 500, `a body is refused: ${res.status}`);
+    assert.equal((await stack.api(`/v1/subscriptions/${created.id}`)).body.paused, false);
+  });
+
+  it('takes rateLimitPerSecond 1–10,000 or null on create and PATCH, and refuses anything else with 422', async () => {
+    const created = await createSubscription(stack, { url: 'https://hooks.herald.test/throttled', rateLimitPerSecond: 10 });
+    assert.equal(created.rateLimitPerSecond, 10);
+    assert.equal((await createSubscription(stack, { url: 'https://hooks.herald.test/unlimited' })).rateLimitPerSecond, null);
+    for (const value of [1, 10_000]) {
+      const ok = await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { rateLimitPerSecond: value } });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(ok.body.rateLimitPerSecond, value);
+    }
+    for (const bad of [0, -1, 10_001, 2.5, '5', true, {}]) {
+      const onCreate = await stack.api('/v1/subscriptions', {
+        method: 'POST',
+        json: { url: 'https://hooks.herald.test/bad', eventTypes: ['image.created'], rateLimitPerSecond: bad },
+      });
+      assertError(onCreate, 422, 'validation_failed');
+      assertError(await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { rateLimitPerSecond: bad } }), 422, 'validation_failed');
+    }
+    const cleared = await stack.api(`/v1/subscriptions/${created.id}`, { method: 'PATCH', json: { rateLimitPerSecond: null } });
+    assert.equal(cleared.body.rateLimitPerSecond, null);
+    assert.equal((await stack.api(`/v1/subscriptions/${created.id}`)).body.rateLimitPerSecond, null);
+  });
 });

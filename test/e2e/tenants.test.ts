@@ -293,6 +293,8 @@ describe('tenants', () => {
       'POST /v1/subscriptions/{id}/rotate-secret',
       'POST /v1/subscriptions/{id}/test',
       'POST /v1/subscriptions/{id}/filter-test',
+      'POST /v1/subscriptions/{id}/pause',
+      'POST /v1/subscriptions/{id}/resume',
       'GET /v1/event-types/{id}',
       'GET /v1/deliveries',
       'GET /v1/deliveries/{id}',

@@ -25,7 +25,7 @@ export interface Page<T> {
 }
 export type Tenant = Schemas['TenantView'];
 
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'dead_lettered', 'cancelled'];
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'paused', 'dead_lettered', 'cancelled'];
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'dead_lettered', 'cancelled'];
 
 /** Called on every 401, so the app can end the session and say why. */

@@ -82,6 +82,7 @@ const STATUS_LABEL: Record<DeliveryStatus, string> = {
   delivering: 'delivering',
   succeeded: 'succeeded',
   retrying: 'retrying',
+  paused: 'paused',
   dead_lettered: 'dead-lettered',
   cancelled: 'cancelled',
 };

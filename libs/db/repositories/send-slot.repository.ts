@@ -27,7 +27,7 @@ export class SendSlotRepository {
                  extract(epoch FROM (next_at - $2 * interval '1 millisecond' - clock_timestamp())) * 1000 AS wait_ms`,
       [subscriptionId, slotSpacingMs(perSecond)],
     );
-    return { at: row.at.toISOString(), waitMs: Math.max(0, Number(row.wait_ms)) };
+    return { at: row.at.toISOString(), waitMs: Number(row.wait_ms) };
   }
 
   /** How far off a slot taken earlier is now (negative: it has passed). */

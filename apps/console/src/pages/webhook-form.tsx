@@ -25,6 +25,8 @@ interface Draft {
   filter: string;
   payloadFormat: PayloadFormat;
   enabled: boolean;
+  /** Requests a second at most; empty: unlimited. */
+  rateLimit: string;
   secretMode: 'generate' | 'own';
   secret: string;
 }
@@ -44,6 +46,7 @@ function draftOf(s?: Subscription): Draft {
     filter: s?.filter ? JSON.stringify(s.filter, null, 2) : '',
     payloadFormat: s?.payloadFormat ?? 'flat',
     enabled: s?.enabled ?? true,
+    rateLimit: s?.rateLimitPerSecond == null ? '' : String(s.rateLimitPerSecond),
     secretMode: 'generate',
     secret: '',
   };
@@ -75,6 +78,9 @@ function toInput(d: Draft): SubscriptionInput | string {
     headers[h.name.trim()] = h.value;
   }
   if (d.secretMode === 'own' && !d.secret.trim()) return 'Enter your secret, or let Herald generate one.';
+  const rateLimit = d.rateLimit.trim() === '' ? null : Number(d.rateLimit.trim());
+  if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit >= 1 && rateLimit <= 10_000))
+    return 'The rate limit must be a whole number of requests per second from 1 to 10,000 (empty: unlimited).';
   return {
     description: d.description.trim() || undefined,
     url: d.url.trim(),
@@ -89,6 +95,7 @@ function toInput(d: Draft): SubscriptionInput | string {
     filter: filter as Record<string, unknown> | null,
     payloadFormat: d.payloadFormat,
     enabled: d.enabled,
+    rateLimitPerSecond: rateLimit,
     ...(d.secretMode === 'own' ? { secret: d.secret.trim() } : {}),
   };
 }
@@ -370,6 +377,24 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
           </fieldset>
         )}
 
+        <label for="f-rate">Rate limit (requests per second)</label>
+        <input
+          id="f-rate"
+          type="number"
+          min={1}
+          max={10000}
+          step={1}
+          inputMode="numeric"
+          value={d.rateLimit}
+          aria-describedby="f-rate-help"
+          onInput={(e) => set('rateLimit', (e.target as HTMLInputElement).value)}
+          placeholder="unlimited"
+        />
+        <p id="f-rate-help" class="muted">
+          At most this many requests a second reach the endpoint, from every Herald worker together; deliveries over it wait their turn without using an
+          attempt. Empty: unlimited.
+        </p>
+
         <div class="check">
           <input type="checkbox" id="f-enabled" checked={d.enabled} onChange={(e) => set('enabled', (e.target as HTMLInputElement).checked)} />
           <label for="f-enabled">Enabled</label>
@@ -398,6 +423,33 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
 
       {current && (
         <>
+          <section class="card" aria-labelledby="pause-title">
+            <h2 id="pause-title">Sending</h2>
+            {current.paused ? (
+              <p role="status">
+                <strong>Paused</strong> since <When iso={current.pausedAt!} />. Events are still accepted; their deliveries wait (status <code>paused</code>)
+                and go out, oldest first, when you resume. One that waits more than 7 days is dead-lettered.
+              </p>
+            ) : (
+              <p class="muted">
+                Pausing holds every delivery to this endpoint without losing any or using an attempt; an attempt already on its way completes. Unlike disabling,
+                nothing is cancelled.
+              </p>
+            )}
+            <ActionButton
+              label={current.paused ? 'Resume sending' : 'Pause sending'}
+              busyLabel={current.paused ? 'Resuming…' : 'Pausing…'}
+              onClick={async () =>
+                setCurrent(
+                  await call(
+                    current.paused
+                      ? client.POST('/v1/subscriptions/{id}/resume', { params: { path: { id: current.id } } })
+                      : client.POST('/v1/subscriptions/{id}/pause', { params: { path: { id: current.id } } }),
+                  ),
+                )
+              }
+            />
+          </section>
           <section class="card" aria-labelledby="test-title">
             <h2 id="test-title">Test</h2>
             <p class="muted">

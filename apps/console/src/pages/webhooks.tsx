@@ -84,6 +84,7 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
           />
           <span aria-hidden="true">{sub.enabled ? 'Enabled' : 'Disabled'}</span>
         </label>
+        {sub.paused && <span class="badge paused">Paused</span>}
       </div>
       <ErrorNote error={toggleError} />
       <dl class="facts">
