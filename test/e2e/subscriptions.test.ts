@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { HeaderSealingService } from '../../apps/api/src/subscriptions/header-sealing.service';
-import { Attempt, Subscription } from '../../libs/db/entities';
+import { Attempt, Delivery, Subscription } from '../../libs/db/entities';
 import { generateSecret } from '../../libs/delivery/signing';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { assertError, collectPages, createSubscription, imageCreated, postEvent, uniqueTemplate, verifySignature } from '../support/admin-api';
@@ -364,7 +364,11 @@ describe('subscriptions API', () => {
 
     const eventId = await postEvent(stack, imageCreated({ templateId }));
     const [delivery] = await deliveriesOf(stack.db.dataSource, eventId);
-    await waitForDelivery(stack.db.dataSource, delivery.id, 'paused');
+    const parked = await waitForDelivery(stack.db.dataSource, delivery.id, 'paused', { timeoutMs: 60_000 }).catch(async (err: Error) => {
+      const row = await stack.db.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id });
+      throw new Error(`${err.message}; it is ${row.status} after ${row.attemptCount} attempts (${row.lastError})`);
+    });
+    assert.equal(parked.attemptCount, 0);
     const listed = await stack.api(`/v1/deliveries?subscriptionId=${created.id}&status=paused`);
     assert.deepEqual(
       listed.body.data.map((d: { id: string }) => d.id),

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isValidEventTypeName, matchesEventType, matchesTemplate, parseEventTypeFilter } from '../../libs/domain/event-types';
 import { isId, newId, ulid } from '../../libs/domain/ids';
-import { MAX_ATTEMPTS, nextDelay, RETRY_DELAYS } from '../../libs/domain/retry-schedule';
+import { PAUSE_RECHECK_MS, PAUSED_TOO_LONG_MS, pauseWaitMs } from '../../libs/domain/pause';
+import { DEAD_LETTER_RETENTION_MS, MAX_ATTEMPTS, nextDelay, RETRY_DELAYS } from '../../libs/domain/retry-schedule';
+import { slotSpacingMs, THROTTLE_LEAD_MS, throttleSleepMs } from '../../libs/domain/throttle';
 
 describe('retry schedule', () => {
   it('is immediately, 1, 5, 15 and 60 minutes: six attempts at most', () => {
@@ -63,5 +65,24 @@ describe('event-type filters', () => {
     assert.ok(matchesTemplate(['tpl_1'], 'tpl_1'));
     assert.ok(!matchesTemplate(['tpl_1'], 'tpl_2'));
     assert.ok(!matchesTemplate(['tpl_1'], null));
+  });
+});
+
+describe('pause', () => {
+  it('re-checks hourly and stops waiting when the dead-letter retention has passed', () => {
+    assert.equal(PAUSED_TOO_LONG_MS, DEAD_LETTER_RETENTION_MS);
+    assert.equal(pauseWaitMs(0, 0), PAUSE_RECHECK_MS);
+    assert.equal(pauseWaitMs(0, PAUSED_TOO_LONG_MS - 1000), 1000, 'the last wait ends at the deadline');
+    assert.equal(pauseWaitMs(0, PAUSED_TOO_LONG_MS), 0);
+    assert.equal(pauseWaitMs(0, PAUSED_TOO_LONG_MS + 1), 0);
+  });
+});
+
+describe('throttle', () => {
+  it('spaces slots 1/rate apart and wakes the workflow ahead of its slot', () => {
+    assert.equal(slotSpacingMs(5), 200);
+    assert.equal(slotSpacingMs(10_000), 0.1);
+    assert.equal(throttleSleepMs(10_000), 10_000 - THROTTLE_LEAD_MS);
+    assert.equal(throttleSleepMs(THROTTLE_LEAD_MS / 2), 0);
   });
 });
