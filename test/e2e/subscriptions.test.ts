@@ -12,7 +12,7 @@ import { generateSecret } from '../../libs/delivery/signing';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { assertError, collectPages, createSubscription, imageCreated, postEvent, uniqueTemplate, verifySignature } from '../support/admin-api';
 import { deliveriesOf, waitForDelivery } from '../support/deliveries';
-import { testSecretBox } from '../support/engine';
+import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -363,11 +363,13 @@ describe('subscriptions API', () => {
     assert.equal(again.body.pausedAt, paused.body.pausedAt, 'pausing again keeps the first pausedAt');
 
     const eventId = await postEvent(stack, imageCreated({ templateId }));
-    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId);
-    const parked = await waitForDelivery(stack.db.dataSource, delivery.id, 'paused', { timeoutMs: 60_000 }).catch(async (err: Error) => {
-      const row = await stack.db.dataSource.getRepository(Delivery).findOneByOrFail({ id: delivery.id });
-      throw new Error(`${err.message}; it is ${row.status} after ${row.attemptCount} attempts (${row.lastError})`);
-    });
+    // Other subscriptions of this file take every template: this one's delivery is the one to watch.
+    const delivery = await eventually(
+      () => stack.db.dataSource.getRepository(Delivery).findOneBy({ eventId, subscriptionId: created.id }),
+      20_000,
+      'the delivery to the paused subscription',
+    );
+    const parked = await waitForDelivery(stack.db.dataSource, delivery.id, 'paused');
     assert.equal(parked.attemptCount, 0);
     const listed = await stack.api(`/v1/deliveries?subscriptionId=${created.id}&status=paused`);
     assert.deepEqual(
