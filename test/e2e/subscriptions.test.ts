@@ -348,6 +348,14 @@ describe('subscriptions API', () => {
 
   it('pauses and resumes, idempotently: events are matched meanwhile and their delivery waits, then arrives once', async () => {
     const r = await startReceiver({ kind: 'status', status: 200 });
+    try {
+      await pauseAndResume(r);
+    } finally {
+      await r.close();
+    }
+  });
+
+  async function pauseAndResume(r: Receiver): Promise<void> {
     const templateId = uniqueTemplate();
     const created = await createSubscription(stack, { url: r.url, templateIds: [templateId] });
     assert.equal(created.paused, false);
@@ -386,8 +394,7 @@ describe('subscriptions API', () => {
     assert.equal((await stack.api(`/v1/subscriptions/${created.id}/resume`, { method: 'POST' })).status, 200, 'resuming again is a no-op');
     await r.waitForRequests(1);
     assert.equal(r.requests.length, 1);
-    await r.close();
-  });
+  }
 
   it('answers 404 with the shared error shape to pause or resume an unknown subscription, and refuses a body', async () => {
     for (const action of ['pause', 'resume']) {
