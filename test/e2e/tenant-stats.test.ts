@@ -114,7 +114,7 @@ describe('tenant and subscription figures', () => {
     assert.deepEqual(Object.keys(stats), ['tenantId', 'since', 'deliveries', 'successRate', 'attempts', 'attemptDurationMs', 'deadLetters']);
     assert.equal(stats.tenantId, tenant);
     assert.ok(Math.abs(Date.parse(stats.since) - (before - DAY)) < 5_000, `since defaults to 24 hours ago: ${stats.since}`);
-    assert.deepEqual(stats.deliveries, { pending: 0, delivering: 0, retrying: 1, succeeded: 3, dead_lettered: 1, cancelled: 0 });
+    assert.deepEqual(stats.deliveries, { pending: 0, delivering: 0, retrying: 1, paused: 0, succeeded: 3, dead_lettered: 1, cancelled: 0 });
     assert.equal(stats.successRate, 0.75, '3 of the 4 that reached an outcome');
     // 3 successes + 6 tries of the dead letter + 2 of the retrying delivery + the test send.
     assert.equal(stats.attempts, 12);
@@ -129,7 +129,7 @@ describe('tenant and subscription figures', () => {
     const since = new Date(Date.now() - 3 * DAY);
     const wide = (await stack.api(`/v1/tenants/${tenant}/stats?since=${encodeURIComponent(since.toISOString())}`)).body;
     assert.equal(wide.since, since.toISOString());
-    assert.deepEqual(wide.deliveries, { pending: 0, delivering: 0, retrying: 1, succeeded: 3, dead_lettered: 2, cancelled: 0 });
+    assert.deepEqual(wide.deliveries, { pending: 0, delivering: 0, retrying: 1, paused: 0, succeeded: 3, dead_lettered: 2, cancelled: 0 });
     assert.equal(wide.successRate, 0.6);
     assert.equal(wide.attempts, 13);
     const durations = await durationsSince(since);
@@ -137,14 +137,14 @@ describe('tenant and subscription figures', () => {
     assert.equal(wide.deadLetters, 1, 'the seeded old delivery has no dead letter row');
 
     const others = (await stack.api(`/v1/tenants/${other}/stats`)).body;
-    assert.deepEqual(others.deliveries, { pending: 0, delivering: 0, retrying: 0, succeeded: 0, dead_lettered: 1, cancelled: 0 });
+    assert.deepEqual(others.deliveries, { pending: 0, delivering: 0, retrying: 0, paused: 0, succeeded: 0, dead_lettered: 1, cancelled: 0 });
     assert.equal(others.successRate, 0);
     assert.equal(others.attempts, 1);
     assert.deepEqual(others.attemptDurationMs, { p50: 60_000, p95: 60_000 });
 
     const fresh = await stack.api(`/v1/tenants/${other}/stats?since=${encodeURIComponent(new Date().toISOString())}`);
     assert.equal(fresh.status, 200);
-    assert.deepEqual(fresh.body.deliveries, { pending: 0, delivering: 0, retrying: 0, succeeded: 0, dead_lettered: 0, cancelled: 0 });
+    assert.deepEqual(fresh.body.deliveries, { pending: 0, delivering: 0, retrying: 0, paused: 0, succeeded: 0, dead_lettered: 0, cancelled: 0 });
     assert.equal(fresh.body.successRate, null, 'nothing reached an outcome');
     assert.deepEqual(fresh.body.attemptDurationMs, { p50: null, p95: null });
   });
