@@ -5,7 +5,15 @@ import { idFloor, newId } from '../../libs/domain/ids';
 
 describe('delivery figures', () => {
   it('fills every status, 0 where none were found', () => {
-    assert.deepEqual(deliveryCounts({ succeeded: 3, retrying: 1 }), { pending: 0, delivering: 0, succeeded: 3, retrying: 1, paused: 0, dead_lettered: 0, cancelled: 0 });
+    assert.deepEqual(deliveryCounts({ succeeded: 3, retrying: 1 }), {
+      pending: 0,
+      delivering: 0,
+      succeeded: 3,
+      retrying: 1,
+      paused: 0,
+      dead_lettered: 0,
+      cancelled: 0,
+    });
   });
 
   it('rates success over the deliveries that reached an outcome only', () => {
