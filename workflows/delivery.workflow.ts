@@ -4,14 +4,15 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { AttemptOutcome, DeliveryRef, HeraldActivities, PreparedAttempt, ThrottledSend } from '../activities/types';
+import { afterAttempt, isGone } from '../libs/domain/after-attempt';
 import { PAUSED_TOO_LONG, pauseWaitMs } from '../libs/domain/pause';
-import { nextDelay } from '../libs/domain/retry-schedule';
 import { throttleSleepMs } from '../libs/domain/throttle';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 import { DELIVERY_EXHAUSTED, DELIVERY_PAUSED_TOO_LONG, SA } from '../libs/temporal/names';
@@ -40,6 +41,9 @@ export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
 /** Sent by the API when the subscription is resumed: a delivery waiting in `paused` tries again now. */
 export const resumeSignal = defineSignal('resume');
 export const stateQuery = defineQuery<DeliveryState>('state');
+
+/** Histories recorded before a 410 Gone stopped retries retried it: they replay that way. */
+export const GONE_STOPS_RETRIES_PATCH = 'gone-stops-retries';
 
 const { prepareAttempt, recordAttempt, markDeliveryCancelled, markDeliveryPausedTooLong } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
@@ -142,8 +146,9 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       prepared = p;
       outcome = sent;
     }
-    const delay = outcome.ok || trigger === 'manual' ? undefined : nextDelay(scheduled);
-    const status = outcome.ok ? 'succeeded' : delay === undefined ? 'dead_lettered' : 'retrying';
+    const { status, delayMs: delay } = afterAttempt(outcome, trigger, scheduled, {
+      goneStops: isGone(outcome.statusCode) && patched(GONE_STOPS_RETRIES_PATCH),
+    });
     const recorded = await recordAttempt({
       ...ref,
       attemptNumber: prepared.attemptNumber,
@@ -152,6 +157,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       outcome,
       status,
       nextDelayMs: delay ?? null,
+      // Workflow time: the failing clock must run on the time the schedule runs on.
+      at: new Date().toISOString(),
     });
 
     state.status = status;
