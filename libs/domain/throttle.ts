@@ -20,7 +20,7 @@ export const THROTTLE_LATE_MS = 50;
  * What a receiver may see beyond the limit. Requests leave within THROTTLE_LATE_MS of their
  * slots, so any rate + 1 consecutive departures span at least 1 s minus that; network and
  * scheduling jitter between Herald's send and the receiver's clock adds to it (on the 2-core test
- * host under heavy load, up to about 100 ms). Any rate + 1 consecutive requests arrive at least
+ * host under heavy load, up to about 120 ms). Any rate + 1 consecutive requests arrive at least
  * 1 s minus this apart.
  */
 export const THROTTLE_TOLERANCE_MS = 150;

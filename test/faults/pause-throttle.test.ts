@@ -125,7 +125,8 @@ describe('pause and throttle with worker processes', () => {
         `departures: busiest 1 s ${d.busiest}, tightest ${RATE + 1} ${d.tightest.toFixed(1)} ms; arrivals: busiest 1 s ${a.busiest}, tightest ${RATE + 1} ${a.tightest.toFixed(1)} ms; ` +
         `${((Date.now() - started) / 1000).toFixed(1)} s in all\n`,
     );
-    assert.ok(d.tightest >= 1000 - THROTTLE_LATE_MS - 2, `${RATE + 1} departures within ${d.tightest.toFixed(1)} ms`);
+    // The slot is located to within half a round trip to Postgres (5 ms, or more after three slow reads).
+    assert.ok(d.tightest >= 1000 - THROTTLE_LATE_MS - 20, `${RATE + 1} departures within ${d.tightest.toFixed(1)} ms`);
     assert.ok(a.tightest >= 1000 - THROTTLE_TOLERANCE_MS, `${RATE + 1} arrivals within ${a.tightest.toFixed(1)} ms`);
     assert.ok(a.seconds >= (EVENTS - 1) / RATE - 1, `200 arrivals at 5/s take at least 40 s, took ${a.seconds.toFixed(1)} s`);
     await receiver.close();
