@@ -14,7 +14,10 @@ export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & P
 export interface ActivityDeps {
   subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
   events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
-  deliveries: Pick<DeliveryRepository, 'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled' | 'purgeFinishedBefore'>;
+  deliveries: Pick<
+    DeliveryRepository,
+    'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled' | 'purgeFinishedBefore' | 'claimSend' | 'setWorkflow'
+  >;
   attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   sender: HttpSender;
