@@ -149,6 +149,32 @@ describe('deliveries API', () => {
     assertError(await stack.api('/v1/deliveries/dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K'), 404, 'delivery_not_found');
   });
 
+  it('retries a delivery made inline (it has no delivery workflow): a new run with one manual attempt, which then holds it', async () => {
+    const tpl = uniqueTemplate();
+    const sub = await createSubscription(stack, { url: ok.url, templateIds: [tpl] });
+    const d = await deliver(tpl);
+    await waitForDelivery(stack.db.dataSource, d.id, 'succeeded');
+    const before = ok.requests.length;
+
+    const res = await stack.api(`/v1/deliveries/${d.id}/retry`, { method: 'POST' });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.mode, 'restarted');
+    const workflowId = deliveryWorkflowId(d.eventId, sub.id);
+    assert.deepEqual(await stack.client.workflow.getHandle(workflowId).result(), { status: 'succeeded', attempts: 2 });
+    assert.equal(ok.requests.length, before + 1);
+    assert.equal(ok.requests.at(-1)!.headers['x-herald-attempt'], '2');
+    const detail = await stack.api(`/v1/deliveries/${d.id}`);
+    assert.equal(detail.body.workflowId, workflowId);
+    assert.equal(detail.body.temporalUiUrl, `${stack.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    assert.deepEqual(
+      detail.body.attempts.map((a: { number: number; trigger: string }) => [a.number, a.trigger]),
+      [
+        [1, 'scheduled'],
+        [2, 'manual'],
+      ],
+    );
+  });
+
   it('retries a succeeded delivery with a new manual attempt (restarted)', async () => {
     const tpl = uniqueTemplate();
     const r = await startReceiver({ kind: 'status', status: 200 });
