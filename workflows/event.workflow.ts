@@ -22,8 +22,16 @@ const { matchSubscriptions, recordAttempt, markDeliveryCancelled, assignDelivery
 // Longer than the sender's own 30-second budget, so a slow receiver ends as an outcome, not a timeout.
 const { attemptInline } = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '45 seconds', retry: { maximumAttempts: 1 } });
 
-/** Patch id of the event workflow that makes first attempts itself (histories from before it start a child per delivery). */
-export const INLINE_FIRST_ATTEMPTS = 'inline-first-attempts';
+export interface EventInput {
+  eventId: string;
+  /**
+   * `inline`: make first attempts here. Set by every start since (DeliveryService.startEvent);
+   * absent in the histories of runs from before, which start a child per delivery. The version
+   * gate is the input rather than `patched()`, because a patch marker comes with a
+   * TemporalChangeVersion search-attribute upsert: one more billed action on every event.
+   */
+  firstAttempts?: 'inline';
+}
 
 export interface EventResult {
   deliveries: number;
@@ -39,8 +47,8 @@ export interface EventResult {
  * first attempt failed, or prepareAttempt did not say `ready`) gets a delivery workflow, a child
  * abandoned on close: it lives on its own, whatever happens to this workflow.
  */
-export async function eventWorkflow(input: { eventId: string }): Promise<EventResult> {
-  const inline = patched(INLINE_FIRST_ATTEMPTS);
+export async function eventWorkflow(input: EventInput): Promise<EventResult> {
+  const inline = input.firstAttempts === 'inline';
   const match = await matchSubscriptions(inline ? { eventId: input.eventId, holder: 'event' } : { eventId: input.eventId });
   if (!inline) {
     await Promise.all(match.deliveries.map((d) => startDelivery(match, d)));
