@@ -1,9 +1,9 @@
 import {
-  ActivityFailure,
+  CancelledFailure,
   ParentClosePolicy,
-  patched,
   proxyLocalActivities,
   startChild,
+  TemporalFailure,
   upsertSearchAttributes,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -67,7 +67,9 @@ async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<Deli
   try {
     attempt = await attemptInline(ref);
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
+    // A local activity's failure reaches the workflow as the activity's own failure (an
+    // ApplicationFailure, a TimeoutFailure), not wrapped in an ActivityFailure.
+    if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
     // It failed before its claim (Postgres unreachable): nothing was sent and no slot is used.
     // The delivery workflow prepares attempt 1 again, retrying until Postgres answers.
     await handOver(match, d);
