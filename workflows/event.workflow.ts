@@ -8,6 +8,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { DeliveryRef, EventMatch, HeraldActivities, InlineAttempt, MatchedDelivery } from '../activities/types';
+import { afterAttempt } from '../libs/domain/after-attempt';
 import { nextDelay } from '../libs/domain/retry-schedule';
 import type { DeliveryStatus } from '../libs/domain/types';
 import { deliveryWorkflowId } from '../libs/temporal/names';
@@ -78,9 +79,17 @@ async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<Deli
   switch (attempt.kind) {
     case 'sent': {
       const { outcome, attemptNumber } = attempt;
-      const delay = outcome.ok ? undefined : nextDelay(attemptNumber);
-      const status = outcome.ok ? 'succeeded' : delay === undefined ? 'dead_lettered' : 'retrying';
-      const recorded = await recordAttempt({ ...ref, attemptNumber, trigger: 'scheduled', url: attempt.url, outcome, status, nextDelayMs: delay ?? null });
+      const { status, delayMs: delay } = afterAttempt(outcome, 'scheduled', attemptNumber);
+      const recorded = await recordAttempt({
+        ...ref,
+        attemptNumber,
+        trigger: 'scheduled',
+        url: attempt.url,
+        outcome,
+        status,
+        nextDelayMs: delay ?? null,
+        at: new Date().toISOString(),
+      });
       if (status !== 'retrying') return status;
       await handOver(match, d, {
         attempts: attemptNumber,

@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { newId } from '../../../../libs/domain/ids';
-import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
+import { isOperationalEventType } from '../../../../libs/domain/operational-events';
+import { DEFAULT_TENANT_ID, OPERATOR_TENANT_ID } from '../../../../libs/domain/tenants';
 import type { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { parseTraceparent } from '../../../../libs/delivery/trace-context';
 import { canonical } from '../common/canonical-json';
-import { IdempotencyConflict, NotFound, ValidationFailed } from '../common/errors';
+import { IdempotencyConflict, NotFound, OperatorTenantReserved, ReservedEventType, ValidationFailed } from '../common/errors';
 import { EventCatalog } from '../event-types/event-catalog';
 import { DISPATCHER, STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
@@ -42,7 +43,22 @@ export class EventsService {
         'invalid_idempotency_key',
       );
     }
-    await this.catalog.checkEvent(dto.type, dto.data);
+    if (isOperationalEventType(dto.type)) throw new ReservedEventType(dto.type);
+    if (dto.tenantId === OPERATOR_TENANT_ID) {
+      throw new OperatorTenantReserved(`No events are posted for ${OPERATOR_TENANT_ID}: it receives Herald's operational events of every tenant`, {
+        field: 'tenantId',
+      });
+    }
+    try {
+      await this.catalog.checkEvent(dto.type, dto.data);
+    } catch (err) {
+      // A producer's retry of an event accepted before its type was archived (or its schema
+      // tightened) is still that event: it gets the answer it got then, not a 422.
+      const prior = dto.id !== undefined || idempotencyKey !== undefined ? await this.findPrior(dto.id, idempotencyKey) : null;
+      if (!prior) throw err;
+      this.assertSameEvent(prior, dto);
+      return { id: prior.id, status: 'accepted' };
+    }
 
     const candidate: Event = Object.assign(new Event(), {
       id: dto.id ?? newId('event'),
