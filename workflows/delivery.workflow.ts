@@ -12,7 +12,6 @@ import {
 } from '@temporalio/workflow';
 import type { AttemptOutcome, DeliveryRef, HeraldActivities } from '../activities/types';
 import { interruptedOutcome } from '../libs/delivery/interrupted';
-import { nextDelay } from '../libs/domain/retry-schedule';
 import { afterAttempt, isGone } from '../libs/domain/after-attempt';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 import { DELIVERY_EXHAUSTED, SA } from '../libs/temporal/names';
