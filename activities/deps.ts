@@ -23,7 +23,16 @@ export interface ActivityDeps {
   events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
   deliveries: Pick<
     DeliveryRepository,
-    'find' | 'insertPending' | 'listMatched' | 'markDelivering' | 'markCancelled' | 'markPaused' | 'markDeadLettered' | 'purgeFinishedBefore'
+    | 'find'
+    | 'insertPending'
+    | 'listMatched'
+    | 'markDelivering'
+    | 'markCancelled'
+    | 'markPaused'
+    | 'markDeadLettered'
+    | 'purgeFinishedBefore'
+    | 'claimSend'
+    | 'setWorkflow'
   >;
   attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;

@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
-import { markDeliveryCancelled, markDeliveryPausedTooLong, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
+import { attemptInline } from './attempt-inline';
+import { assignDeliveryWorkflow, markDeliveryCancelled, markDeliveryPausedTooLong, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
 import { recordAttempt } from './record-attempt';
@@ -13,6 +14,8 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
   return {
     matchSubscriptions: matchSubscriptions(deps),
     prepareAttempt: prepareAttempt(deps),
+    attemptInline: attemptInline(deps),
+    assignDeliveryWorkflow: assignDeliveryWorkflow(deps),
     sendAttempt: sendAttempt(deps),
     sendAttemptInSlot: sendAttemptInSlot(deps),
     recordAttempt: recordAttempt(deps),

@@ -25,6 +25,11 @@ export function markDeliveryPausedTooLong({ deliveries, clock = () => new Date()
   };
 }
 
+/** Records which workflow holds a delivery: the event workflow hands it to a delivery workflow. */
+export function assignDeliveryWorkflow({ deliveries }: ActivityDeps) {
+  return async (input: { deliveryId: string; workflowId: string }): Promise<void> => deliveries.setWorkflow(input.deliveryId, input.workflowId);
+}
+
 /** Deletes dead letters past their retention; the delivery log keeps the delivery and its attempts. */
 export function purgeExpiredDeadLetters({ deadLetters, clock = () => new Date() }: ActivityDeps) {
   return async (): Promise<{ purged: number }> => ({ purged: await deadLetters.purgeExpired(clock()) });

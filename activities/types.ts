@@ -4,7 +4,7 @@
  */
 import type { AttemptOutcome } from '../libs/delivery/attempt';
 import type { AttemptStatus } from '../libs/domain/delivery-lifecycle';
-import type { AttemptTrigger } from '../libs/domain/types';
+import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 
 export type { AttemptOutcome } from '../libs/delivery/attempt';
 
@@ -69,6 +69,18 @@ export interface ThrottledSendInput {
   slot?: string;
 }
 
+/**
+ * What the event workflow's inline first attempt came to (activities/attempt-inline.ts): a try
+ * to record (`sent`, its outcome possibly an interruption), attempt 1 already recorded by an
+ * earlier run (`recorded`), a throttled subscription's (`throttled`: its slots are taken in the
+ * delivery workflow), or prepareAttempt's answer when it was not `ready`, unchanged.
+ */
+export type InlineAttempt =
+  | { kind: 'sent'; attemptNumber: number; url: string; outcome: AttemptOutcome }
+  | { kind: 'recorded'; status: DeliveryStatus; attempts: number; nextAttemptAt: string | null }
+  | { kind: 'throttled' }
+  | Exclude<Awaited<ReturnType<HeraldActivities['prepareAttempt']>>, PreparedAttempt>;
+
 export interface RecordAttemptInput extends DeliveryRef {
   attemptNumber: number;
   trigger: AttemptTrigger;
@@ -101,7 +113,11 @@ export interface HistoryPurged {
 }
 
 export interface HeraldActivities {
-  matchSubscriptions(input: { eventId: string }): Promise<EventMatch>;
+  /** `holder` names the workflow that will hold the new deliveries (default: each one's delivery workflow). */
+  matchSubscriptions(input: { eventId: string; holder?: 'event' }): Promise<EventMatch>;
+  attemptInline(input: DeliveryRef): Promise<InlineAttempt>;
+  /** The delivery is now held by `workflowId` (deliveries.workflow_id, what the API links to). */
+  assignDeliveryWorkflow(input: { deliveryId: string; workflowId: string }): Promise<void>;
   prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt>;
   sendAttempt(input: { url: string; sealedRequest: string }): Promise<AttemptOutcome>;
   /** `sendAttempt` for a throttled subscription: sends in its own slot, or hands back a slot too far off to wait for. */

@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { AttemptOutcome, DeliveryRef, HeraldActivities, PreparedAttempt, ThrottledSend } from '../activities/types';
+import { interruptedOutcome } from '../libs/delivery/interrupted';
 import { afterAttempt, isGone } from '../libs/domain/after-attempt';
 import { PAUSED_TOO_LONG, pauseWaitMs } from '../libs/domain/pause';
 import { throttleSleepMs } from '../libs/domain/throttle';
@@ -21,6 +22,17 @@ import { POSTGRES_ACTIVITY } from './postgres-activity-options';
 export interface DeliveryInput extends DeliveryRef {
   /** `manual` runs one attempt (an operator's retry of a finished delivery); default `scheduled`. */
   trigger?: Extract<AttemptTrigger, 'scheduled' | 'manual'>;
+  /** The event workflow made the first attempt(s) itself, recorded and failed: wait, then go on with the schedule. */
+  resume?: DeliveryResume;
+}
+
+/** Where the event workflow handed a delivery over: attempts made (and recorded), and the schedule's wait before the next. */
+export interface DeliveryResume {
+  attempts: number;
+  delayMs: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
 }
 
 export interface DeliveryState {
@@ -66,7 +78,10 @@ const { sendAttempt, sendAttemptInSlot } = proxyActivities<HeraldActivities>({
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
   const trigger = input.trigger ?? 'scheduled';
   const ref: DeliveryRef = { deliveryId: input.deliveryId, eventId: input.eventId, subscriptionId: input.subscriptionId };
-  const state: DeliveryState = { status: 'pending', attempts: 0, nextAttemptAt: null, lastStatusCode: null, lastError: null };
+  const { resume } = input;
+  const state: DeliveryState = resume
+    ? { status: 'retrying', attempts: resume.attempts, nextAttemptAt: resume.nextAttemptAt, lastStatusCode: resume.lastStatusCode, lastError: resume.lastError }
+    : { status: 'pending', attempts: 0, nextAttemptAt: null, lastStatusCode: null, lastError: null };
   let retryRequested = false;
   let cancelRequested: string | undefined;
   let resumed = false;
@@ -105,7 +120,14 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     return true;
   };
 
-  for (let scheduled = 1; ; scheduled++) {
+  if (resume) {
+    if (resume.delayMs > 0) {
+      await condition(() => retryRequested || cancelRequested !== undefined, resume.delayMs, { summary: `wait before attempt ${resume.attempts + 1}` });
+    }
+    retryRequested = false;
+  }
+
+  for (let scheduled = (resume?.attempts ?? 0) + 1; ; scheduled++) {
     let prepared: PreparedAttempt | undefined;
     let outcome: AttemptOutcome | undefined;
     let pausedSince: number | undefined;
@@ -201,16 +223,6 @@ async function sendOrInterrupted<T = AttemptOutcome>(send: () => Promise<T>): Pr
     return await send();
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    const now = new Date().toISOString();
-    return {
-      ok: false,
-      statusCode: null,
-      errorKind: 'network',
-      error: `attempt interrupted: ${err.cause?.message ?? err.message}`,
-      durationMs: 0,
-      responseExcerpt: null,
-      startedAt: now,
-      finishedAt: now,
-    };
+    return interruptedOutcome(err.cause?.message ?? err.message, new Date());
   }
 }

@@ -1,38 +1,142 @@
-import { ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
-import type { HeraldActivities } from '../activities/types';
+import {
+  CancelledFailure,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  startChild,
+  TemporalFailure,
+  upsertSearchAttributes,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import type { DeliveryRef, EventMatch, HeraldActivities, InlineAttempt, MatchedDelivery } from '../activities/types';
+import { afterAttempt } from '../libs/domain/after-attempt';
+import { nextDelay } from '../libs/domain/retry-schedule';
+import type { DeliveryStatus } from '../libs/domain/types';
 import { deliveryWorkflowId } from '../libs/temporal/names';
-import { deliverySearchAttributes } from '../libs/temporal/search-attributes';
-import { deliveryWorkflow } from './delivery.workflow';
+import { deliverySearchAttributes, inlineDeliverySearchAttributes } from '../libs/temporal/search-attributes';
+import { deliveryWorkflow, type DeliveryResume } from './delivery.workflow';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
 
-const { matchSubscriptions } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
+const { matchSubscriptions, recordAttempt, markDeliveryCancelled, assignDeliveryWorkflow } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
+
+// The inline first attempt POSTs, so Temporal never retries it; a replay on another worker runs
+// it again, and it then finds its claim in Postgres and sends nothing (activities/attempt-inline.ts).
+// Longer than the sender's own 30-second budget, so a slow receiver ends as an outcome, not a timeout.
+const { attemptInline } = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '45 seconds', retry: { maximumAttempts: 1 } });
+
+export interface EventInput {
+  eventId: string;
+  /**
+   * `inline`: make first attempts here. Set by every start since (DeliveryService.startEvent);
+   * absent in the histories of runs from before, which start a child per delivery. The version
+   * gate is the input rather than `patched()`, because a patch marker comes with a
+   * TemporalChangeVersion search-attribute upsert: one more billed action on every event.
+   */
+  firstAttempts?: 'inline';
+}
 
 export interface EventResult {
   deliveries: number;
+  /** Deliveries the event workflow finished itself (absent in runs from before inline first attempts). */
+  finishedInline?: number;
 }
 
 /**
- * Fans one Event out to a delivery workflow per matching Subscription. Matching happens here,
- * not in the API request, so an accepted event never waits on subscription lookups. Children
- * are abandoned on close: a delivery lives on its own, whatever happens to this workflow.
+ * Fans one Event out to its matching Subscriptions. Matching happens here, not in the API
+ * request, so an accepted event never waits on subscription lookups. Each delivery's first
+ * attempt is made here, as local activities in this workflow's task: a healthy endpoint costs
+ * one workflow per event, however many subscriptions match. Only a delivery that must wait (its
+ * first attempt failed, or prepareAttempt did not say `ready`) gets a delivery workflow, a child
+ * abandoned on close: it lives on its own, whatever happens to this workflow.
  */
-export async function eventWorkflow(input: { eventId: string }): Promise<EventResult> {
-  const match = await matchSubscriptions({ eventId: input.eventId });
-  await Promise.all(
-    match.deliveries.map((d) =>
-      startChild(deliveryWorkflow, {
-        workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId),
-        args: [{ deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        // A delivery already started (this workflow replayed after a crash) is not started twice.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
-        typedSearchAttributes: deliverySearchAttributes(
-          { eventId: match.eventId, tenantId: match.tenantId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId },
-          { attempts: 0 },
-        ),
-      }),
+export async function eventWorkflow(input: EventInput): Promise<EventResult> {
+  const inline = input.firstAttempts === 'inline';
+  const match = await matchSubscriptions(inline ? { eventId: input.eventId, holder: 'event' } : { eventId: input.eventId });
+  if (!inline) {
+    await Promise.all(match.deliveries.map((d) => startDelivery(match, d)));
+    return { deliveries: match.deliveries.length };
+  }
+  const finished = await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)));
+  const delivered = match.deliveries.filter((_, i) => finished[i] === 'succeeded').map((d) => d.subscriptionId);
+  if (delivered.length > 0) upsertSearchAttributes(inlineDeliverySearchAttributes(match, delivered));
+  return { deliveries: match.deliveries.length, finishedInline: finished.filter((f) => f !== 'handed over').length };
+}
+
+/** One delivery's first attempt, inline; what must wait is handed to a delivery workflow. */
+async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<DeliveryStatus | 'handed over'> {
+  const ref: DeliveryRef = { deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId };
+  let attempt: InlineAttempt;
+  try {
+    attempt = await attemptInline(ref);
+  } catch (err) {
+    // A local activity's failure reaches the workflow as the activity's own failure (an
+    // ApplicationFailure, a TimeoutFailure), not wrapped in an ActivityFailure.
+    if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
+    // It failed before its claim (Postgres unreachable): nothing was sent and no slot is used.
+    // The delivery workflow prepares attempt 1 again, retrying until Postgres answers.
+    await handOver(match, d);
+    return 'handed over';
+  }
+  switch (attempt.kind) {
+    case 'sent': {
+      const { outcome, attemptNumber } = attempt;
+      const { status, delayMs: delay } = afterAttempt(outcome, 'scheduled', attemptNumber);
+      const recorded = await recordAttempt({
+        ...ref,
+        attemptNumber,
+        trigger: 'scheduled',
+        url: attempt.url,
+        outcome,
+        status,
+        nextDelayMs: delay ?? null,
+        at: new Date().toISOString(),
+      });
+      if (status !== 'retrying') return status;
+      await handOver(match, d, {
+        attempts: attemptNumber,
+        delayMs: delay ?? 0,
+        nextAttemptAt: recorded.nextAttemptAt,
+        lastStatusCode: outcome.statusCode,
+        lastError: outcome.error,
+      });
+      return 'handed over';
+    }
+    case 'recorded':
+      // An earlier run of this task got as far as recording attempt 1.
+      if (attempt.status !== 'retrying') return attempt.status;
+      await handOver(match, d, {
+        attempts: attempt.attempts,
+        delayMs: nextDelay(attempt.attempts) ?? 0,
+        nextAttemptAt: attempt.nextAttemptAt,
+        lastStatusCode: null,
+        lastError: null,
+      });
+      return 'handed over';
+    case 'cancelled':
+      await markDeliveryCancelled({ ...ref, reason: attempt.reason });
+      return 'cancelled';
+    default:
+      // Any other answer of prepareAttempt (the delivery must wait): the delivery workflow handles it.
+      await handOver(match, d);
+      return 'handed over';
+  }
+}
+
+async function handOver(match: EventMatch, d: MatchedDelivery, resume?: DeliveryResume): Promise<void> {
+  await assignDeliveryWorkflow({ deliveryId: d.deliveryId, workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId) });
+  await startDelivery(match, d, resume);
+}
+
+function startDelivery(match: EventMatch, d: MatchedDelivery, resume?: DeliveryResume) {
+  return startChild(deliveryWorkflow, {
+    workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId),
+    args: [{ deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId, ...(resume ? { resume } : {}) }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    // A delivery already started (this workflow replayed after a crash) is not started twice.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
+    typedSearchAttributes: deliverySearchAttributes(
+      { eventId: match.eventId, tenantId: match.tenantId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId },
+      resume ? { attempts: resume.attempts, status: 'retrying' } : { attempts: 0 },
     ),
-  );
-  return { deliveries: match.deliveries.length };
+  });
 }

@@ -1573,7 +1573,7 @@ export interface components {
             /** @example HTTP 503 */
             lastError: string | null;
             /**
-             * @description The Temporal workflow that runs this delivery
+             * @description The Temporal workflow that holds this delivery: its event workflow (`event:<eventId>`) while it makes the first attempt and when that attempt delivered it, else its delivery workflow (`delivery:<eventId>:<subscriptionId>`)
              * @example delivery:evt_01JD7X8M5Q4R2Z3TR3V19H6X7K:sub_01JD7X8M5Q4R2Z3TR3V19H6X7K
              */
             workflowId: string;
@@ -1655,7 +1655,7 @@ export interface components {
             /** @example HTTP 503 */
             lastError: string | null;
             /**
-             * @description The Temporal workflow that runs this delivery
+             * @description The Temporal workflow that holds this delivery: its event workflow (`event:<eventId>`) while it makes the first attempt and when that attempt delivered it, else its delivery workflow (`delivery:<eventId>:<subscriptionId>`)
              * @example delivery:evt_01JD7X8M5Q4R2Z3TR3V19H6X7K:sub_01JD7X8M5Q4R2Z3TR3V19H6X7K
              */
             workflowId: string;
@@ -1679,7 +1679,7 @@ export interface components {
             /** @description The running workflow’s state; null when it is not running or cannot be asked */
             live: components["schemas"]["LiveDeliveryState"] | null;
             /**
-             * @description The workflow in the Temporal web UI
+             * @description The workflow that holds the delivery (`workflowId`) in the Temporal web UI
              * @example http://localhost:8233/namespaces/default/workflows/delivery%3Aevt_01JD7X8M5Q4R2Z3TR3V19H6X7K%3Asub_01JD7X8M5Q4R2Z3TR3V19H6X7K
              */
             temporalUiUrl: string;

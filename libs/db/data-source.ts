@@ -6,6 +6,7 @@ import { Tenants1796167751584 } from './migrations/1796167751584-Tenants';
 import { EventCatalog1796167800000 } from './migrations/1796167800000-EventCatalog';
 import { PauseAndThrottle1796300000000 } from './migrations/1796300000000-PauseAndThrottle';
 import { EndpointHealth1796300100000 } from './migrations/1796300100000-EndpointHealth';
+import { DeliverySendingAttempt1796300200000 } from './migrations/1796300200000-DeliverySendingAttempt';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   EventCatalog1796167800000,
   PauseAndThrottle1796300000000,
   EndpointHealth1796300100000,
+  DeliverySendingAttempt1796300200000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

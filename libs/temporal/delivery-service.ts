@@ -41,7 +41,7 @@ export class DeliveryService {
       this.client.workflow.start(eventWorkflow, {
         workflowId: eventWorkflowId(eventId),
         taskQueue: this.taskQueue,
-        args: [{ eventId }],
+        args: [{ eventId, firstAttempts: 'inline' }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
     try {
@@ -126,9 +126,12 @@ export class DeliveryService {
     }
   }
 
-  /** Deep link to the delivery's workflow in the Temporal web UI. */
-  uiLink(delivery: Pick<DeliveryTarget, 'eventId' | 'subscriptionId'>): string {
-    const id = encodeURIComponent(deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
+  /**
+   * Deep link to the workflow that holds the delivery in the Temporal web UI: the one its row
+   * names (the event workflow for a first attempt made inline, else its delivery workflow).
+   */
+  uiLink(delivery: Pick<DeliveryTarget, 'eventId' | 'subscriptionId'> & { workflowId?: string }): string {
+    const id = encodeURIComponent(delivery.workflowId ?? deliveryWorkflowId(delivery.eventId, delivery.subscriptionId));
     return `${this.uiUrl}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${id}`;
   }
 

@@ -19,10 +19,12 @@ export const SA = {
   tenantId: defineSearchAttributeKey('HeraldTenantId', SearchAttributeType.KEYWORD),
   deliveryStatus: defineSearchAttributeKey('HeraldDeliveryStatus', SearchAttributeType.KEYWORD),
   attempts: defineSearchAttributeKey('HeraldAttempts', SearchAttributeType.INT),
+  /** On an event workflow: the subscriptions whose delivery it made itself, inline (they have no delivery workflow). */
+  deliveredSubscriptionIds: defineSearchAttributeKey('HeraldDeliveredSubscriptionIds', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 /** Name → type, in the form `temporal server start-dev --search-attribute` and the test servers take. */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'KeywordList'> = {
   HeraldEventId: 'Keyword',
   HeraldEventType: 'Keyword',
   HeraldSubscriptionId: 'Keyword',
@@ -30,6 +32,7 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
   HeraldTenantId: 'Keyword',
   HeraldDeliveryStatus: 'Keyword',
   HeraldAttempts: 'Int',
+  HeraldDeliveredSubscriptionIds: 'KeywordList',
 };
 
 /** Failure type of a dead-lettered delivery's workflow, so it shows red in the UI. */

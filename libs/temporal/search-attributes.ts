@@ -1,9 +1,11 @@
 /**
- * The one builder of a delivery workflow's search attributes, used by the event workflow's
- * fan-out and by a manual retry's new run. Pure: workflows import it.
+ * The one builder of Herald's search attributes: a delivery workflow's (the event workflow's
+ * hand-over, a manual retry's new run) and an event workflow's for the deliveries it made
+ * inline. Pure: workflows import it.
  */
 import type { SearchAttributePair } from '@temporalio/common';
 import { DEFAULT_TENANT_ID } from '../domain/tenants';
+import type { DeliveryStatus } from '../domain/types';
 import { SA } from './names';
 
 export interface DeliverySearchKeys {
@@ -15,15 +17,32 @@ export interface DeliverySearchKeys {
   templateId: string | null;
 }
 
-/** A delivery's attributes as it starts (`pending`); `attempts` when the start counts them. */
-export function deliverySearchAttributes(d: DeliverySearchKeys, opts: { attempts?: number } = {}): SearchAttributePair[] {
+/** A delivery's attributes as it starts (`pending`, or the status it is handed over in); `attempts` when the start counts them. */
+export function deliverySearchAttributes(d: DeliverySearchKeys, opts: { attempts?: number; status?: DeliveryStatus } = {}): SearchAttributePair[] {
   return [
     { key: SA.eventId, value: d.eventId },
     { key: SA.eventType, value: d.eventType },
     { key: SA.subscriptionId, value: d.subscriptionId },
     { key: SA.tenantId, value: d.tenantId ?? DEFAULT_TENANT_ID },
     ...(d.templateId ? [{ key: SA.templateId, value: d.templateId }] : []),
-    { key: SA.deliveryStatus, value: 'pending' },
+    { key: SA.deliveryStatus, value: opts.status ?? 'pending' },
     ...(opts.attempts === undefined ? [] : [{ key: SA.attempts, value: opts.attempts }]),
+  ];
+}
+
+/**
+ * An event workflow's attributes once it delivered some first attempts itself: found by event,
+ * tenant and type like a delivery workflow, by `HeraldDeliveredSubscriptionIds` for those
+ * subscriptions, with `HeraldDeliveryStatus` `succeeded` and `HeraldAttempts` 1 (theirs).
+ */
+export function inlineDeliverySearchAttributes(e: Omit<DeliverySearchKeys, 'subscriptionId'>, subscriptionIds: string[]): SearchAttributePair[] {
+  return [
+    { key: SA.eventId, value: e.eventId },
+    { key: SA.eventType, value: e.eventType },
+    { key: SA.tenantId, value: e.tenantId ?? DEFAULT_TENANT_ID },
+    ...(e.templateId ? [{ key: SA.templateId, value: e.templateId }] : []),
+    { key: SA.deliveredSubscriptionIds, value: subscriptionIds },
+    { key: SA.deliveryStatus, value: 'succeeded' },
+    { key: SA.attempts, value: 1 },
   ];
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Attempt, Delivery } from '../../libs/db/entities';
-import { deliveryWorkflowId } from '../../libs/temporal/names';
+import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
 import { assertError, collectPages, createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
 import { deliveriesOf, deliveryTarget, waitForDelivery } from '../support/deliveries';
 import { eventually } from '../support/engine';
@@ -123,7 +123,8 @@ describe('deliveries API', () => {
 
     const res = await stack.api(`/v1/deliveries/${d.id}`);
     assert.equal(res.status, 200);
-    const workflowId = deliveryWorkflowId(d.eventId, sub.id);
+    // Delivered by its first attempt, inline: the event workflow holds it (no delivery workflow).
+    const workflowId = eventWorkflowId(d.eventId);
     assert.equal(res.body.id, d.id);
     assert.equal(res.body.eventId, d.eventId);
     assert.equal(res.body.subscriptionId, sub.id);
@@ -146,6 +147,32 @@ describe('deliveries API', () => {
     assert.equal(attempt.statusCode, 200);
     assert.equal(attempt.url, ok.url);
     assertError(await stack.api('/v1/deliveries/dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K'), 404, 'delivery_not_found');
+  });
+
+  it('retries a delivery made inline (it has no delivery workflow): a new run with one manual attempt, which then holds it', async () => {
+    const tpl = uniqueTemplate();
+    const sub = await createSubscription(stack, { url: ok.url, templateIds: [tpl] });
+    const d = await deliver(tpl);
+    await waitForDelivery(stack.db.dataSource, d.id, 'succeeded');
+    const before = ok.requests.length;
+
+    const res = await stack.api(`/v1/deliveries/${d.id}/retry`, { method: 'POST' });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.mode, 'restarted');
+    const workflowId = deliveryWorkflowId(d.eventId, sub.id);
+    assert.deepEqual(await stack.client.workflow.getHandle(workflowId).result(), { status: 'succeeded', attempts: 2 });
+    assert.equal(ok.requests.length, before + 1);
+    assert.equal(ok.requests.at(-1)!.headers['x-herald-attempt'], '2');
+    const detail = await stack.api(`/v1/deliveries/${d.id}`);
+    assert.equal(detail.body.workflowId, workflowId);
+    assert.equal(detail.body.temporalUiUrl, `${stack.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    assert.deepEqual(
+      detail.body.attempts.map((a: { number: number; trigger: string }) => [a.number, a.trigger]),
+      [
+        [1, 'scheduled'],
+        [2, 'manual'],
+      ],
+    );
   });
 
   it('retries a succeeded delivery with a new manual attempt (restarted)', async () => {

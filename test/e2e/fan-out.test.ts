@@ -31,51 +31,92 @@ describe('event fan-out on the dev server', () => {
       .findBy(deliveryIds.map((id) => ({ id })))
       .then((rows) => rows.length === deliveryIds.length && rows.every((d) => d.status === 'succeeded') && rows);
 
-  it('starts one delivery workflow per matching, enabled subscription, searchable by attribute', async () => {
+  it("makes every matching subscription's first attempt itself, searchable by attribute; a failed one goes on in a delivery workflow", async () => {
     const box = testSecretBox();
     const tpl = `tpl_${randomBytes(3).toString('hex')}`;
-    const exact = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'] });
-    const family = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.*'], templateIds: [tpl] });
-    const all = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['*'] });
-    await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'], enabled: false });
-    await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'], templateIds: ['tpl_other'] });
-    const event = await seedEvent(stack.db.dataSource, { templateId: tpl });
+    const failing = await startReceiver({ kind: 'status', status: 500 });
+    try {
+      const exact = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'] });
+      const family = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.*'], templateIds: [tpl] });
+      const all = await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['*'] });
+      const down = await seedSubscription(stack.db.dataSource, box, { url: failing.url, eventTypes: ['image.created'], templateIds: [tpl] });
+      await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'], enabled: false });
+      await seedSubscription(stack.db.dataSource, box, { url: ok.url, eventTypes: ['image.created'], templateIds: ['tpl_other'] });
+      const event = await seedEvent(stack.db.dataSource, { templateId: tpl });
 
-    await stack.deliveries.startEvent(event.id);
-    const result = await stack.client.workflow.getHandle(eventWorkflowId(event.id)).result();
-    assert.deepEqual(result, { deliveries: 3 });
+      await stack.deliveries.startEvent(event.id);
+      const eventRun = stack.client.workflow.getHandle(eventWorkflowId(event.id));
+      assert.deepEqual(await eventRun.result(), { deliveries: 4, finishedInline: 3 });
 
-    const rows = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: event.id });
-    assert.deepEqual(rows.map((d) => d.subscriptionId).sort(), [exact.id, family.id, all.id].sort());
-    await eventually(() => finished(rows.map((d) => d.id)), 20_000, 'deliveries to succeed');
+      const rows = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: event.id });
+      assert.deepEqual(rows.map((d) => d.subscriptionId).sort(), [exact.id, family.id, all.id, down.id].sort());
+      const healthy = rows.filter((d) => d.subscriptionId !== down.id);
+      assert.ok(
+        healthy.every((d) => d.status === 'succeeded' && d.attemptCount === 1),
+        'the event workflow finished them before closing',
+      );
+      // The row names the workflow that holds the delivery (what the API's temporalUiUrl opens).
+      assert.ok(healthy.every((d) => d.workflowId === eventWorkflowId(event.id)));
+      assert.equal(rows.find((d) => d.subscriptionId === down.id)!.workflowId, deliveryWorkflowId(event.id, down.id));
 
-    const child = stack.client.workflow.getHandle(deliveryWorkflowId(event.id, exact.id));
-    // The row says succeeded once recorded; the workflow completes a moment later.
-    assert.deepEqual(await child.result(), { status: 'succeeded', attempts: 1 });
-    const description = await child.describe();
-    assert.equal(description.status.name, 'COMPLETED');
-    assert.deepEqual(await description.memo, { url: ok.url, eventType: 'image.created', deliveryId: rows.find((d) => d.subscriptionId === exact.id)!.id });
-    const sa = description.searchAttributes;
-    assert.deepEqual(sa.HeraldEventId, [event.id]);
-    assert.deepEqual(sa.HeraldEventType, ['image.created']);
-    assert.deepEqual(sa.HeraldSubscriptionId, [exact.id]);
-    assert.deepEqual(sa.HeraldTemplateId, [tpl]);
-    assert.deepEqual(sa.HeraldTenantId, ['default']);
-    assert.deepEqual(sa.HeraldDeliveryStatus, ['succeeded']);
-    assert.deepEqual(sa.HeraldAttempts, [1]);
+      // No delivery workflow for a delivery made inline.
+      await assert.rejects(
+        stack.client.workflow.getHandle(deliveryWorkflowId(event.id, exact.id)).describe(),
+        (err: Error) => err.name === 'WorkflowNotFoundError',
+      );
+      const sa = (await eventRun.describe()).searchAttributes;
+      assert.deepEqual(sa.HeraldEventId, [event.id]);
+      assert.deepEqual(sa.HeraldEventType, ['image.created']);
+      assert.deepEqual(sa.HeraldTemplateId, [tpl]);
+      assert.deepEqual(sa.HeraldTenantId, ['default']);
+      assert.deepEqual(sa.HeraldDeliveryStatus, ['succeeded']);
+      assert.deepEqual(sa.HeraldAttempts, [1]);
+      assert.deepEqual((sa.HeraldDeliveredSubscriptionIds as string[]).sort(), [exact.id, family.id, all.id].sort());
 
-    // Visibility is eventually consistent on the dev server.
-    const found = await eventually(
-      async () => {
-        const ids: string[] = [];
-        for await (const w of stack.client.workflow.list({ query: `HeraldEventId = "${event.id}" AND HeraldDeliveryStatus = "succeeded"` }))
-          ids.push(w.workflowId);
-        return ids.length === 3 && ids;
-      },
-      15_000,
-      'visibility',
-    );
-    assert.deepEqual(found.sort(), [exact.id, family.id, all.id].map((s) => deliveryWorkflowId(event.id, s)).sort());
+      // The failed first attempt was handed over: a delivery workflow that goes on with attempt 2.
+      const child = stack.client.workflow.getHandle(deliveryWorkflowId(event.id, down.id));
+      const description = await child.describe();
+      assert.equal(description.status.name, 'RUNNING');
+      assert.deepEqual(await description.memo, {
+        url: failing.url,
+        eventType: 'image.created',
+        deliveryId: rows.find((d) => d.subscriptionId === down.id)!.id,
+      });
+      assert.deepEqual(description.searchAttributes.HeraldSubscriptionId, [down.id]);
+      assert.deepEqual(description.searchAttributes.HeraldTemplateId, [tpl]);
+      await failing.waitForRequests(2, 15_000);
+      assert.deepEqual(
+        failing.requests.map((r) => r.headers['x-herald-attempt']),
+        ['1', '2'],
+      );
+      const state = await eventually(
+        async () => {
+          const st = await stack.deliveries.state({ eventId: event.id, subscriptionId: down.id });
+          return st?.attempts === 2 && st.status === 'retrying' && st;
+        },
+        15_000,
+        'attempt 2 recorded',
+      );
+      assert.equal(state.lastStatusCode, 500);
+
+      // Visibility is eventually consistent on the dev server: by subscription, either kind of holder.
+      for (const s of [exact, down]) {
+        const found = await eventually(
+          async () => {
+            const ids: string[] = [];
+            const query = `HeraldEventId = "${event.id}" AND (HeraldSubscriptionId = "${s.id}" OR HeraldDeliveredSubscriptionIds = "${s.id}")`;
+            for await (const w of stack.client.workflow.list({ query })) ids.push(w.workflowId);
+            return ids.length === 1 && ids;
+          },
+          15_000,
+          'visibility',
+        );
+        assert.deepEqual(found, [s === exact ? eventWorkflowId(event.id) : deliveryWorkflowId(event.id, s.id)]);
+      }
+      await child.terminate('test over');
+    } finally {
+      await failing.close();
+    }
   });
 
   it('starts nothing new when the same event is started twice', async () => {
@@ -110,7 +151,17 @@ describe('event fan-out on the dev server', () => {
       );
       assert.equal(attempt.ok, false);
       assert.equal(attempt.errorKind, 'ssrf_blocked');
-      await guarded.client.workflow.getHandle(deliveryWorkflowId(event.id, sub.id)).terminate('test over');
+      // The failed first attempt is handed to a delivery workflow, which goes on with the schedule.
+      const child = guarded.client.workflow.getHandle(deliveryWorkflowId(event.id, sub.id));
+      await eventually(
+        () =>
+          child.terminate('test over').then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+        'the delivery workflow',
+      );
       assert.equal(spy.requests.length, 0);
     } finally {
       await spy.close();

@@ -64,6 +64,12 @@ function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => Skippe
     async matchSubscriptions() {
       throw new Error('not used by deliveryWorkflow');
     },
+    async attemptInline() {
+      throw new Error('not used by deliveryWorkflow');
+    },
+    async assignDeliveryWorkflow() {
+      throw new Error('not used by deliveryWorkflow');
+    },
     async prepareAttempt(input): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt> {
       calls.prepared.push(input);
       const skipped = script.prepare?.(calls.prepared.length);

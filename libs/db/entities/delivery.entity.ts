@@ -16,7 +16,10 @@ export class Delivery {
   @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;
   @Column('int', { name: 'last_status_code', nullable: true }) lastStatusCode: number | null;
   @Column('text', { name: 'last_error', nullable: true }) lastError: string | null;
+  /** The workflow that holds the delivery: the event workflow for a first attempt made inline, else the delivery workflow. */
   @Column('text', { name: 'workflow_id' }) workflowId: string;
+  /** The attempt whose request is (or was) going out, committed before the POST (activities/attempt-inline.ts). */
+  @Column('int', { name: 'sending_attempt', nullable: true }) sendingAttempt: number | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
   @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt: Date | null;

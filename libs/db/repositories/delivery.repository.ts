@@ -118,6 +118,20 @@ export class DeliveryRepository {
     return affected > 0;
   }
 
+  /**
+   * Claims the sending of attempt `number` before its request goes out: true once, for the
+   * first caller, while no later attempt is recorded. A re-run of the same attempt (a local
+   * activity replayed after its worker died) gets false and must not send.
+   */
+  async claimSend(id: string, number: number): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await this.db.query(
+      `UPDATE deliveries SET sending_attempt = $2
+        WHERE id = $1 AND attempt_count < $2 AND (sending_attempt IS NULL OR sending_attempt < $2)`,
+      [id, number],
+    );
+    return affected > 0;
+  }
+
   /** A subscription's deliveries waiting in `paused`, oldest first: the order resume wakes them in. */
   listPaused(subscriptionId: string): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
     return this.repo.find({ select: { id: true, eventId: true, subscriptionId: true }, where: { subscriptionId, status: 'paused' }, order: { id: 'ASC' } });
@@ -158,6 +172,11 @@ export class DeliveryRepository {
       );
       return true;
     });
+  }
+
+  /** The delivery is now held by `workflowId` (the event workflow handing it to a delivery workflow, or a manual retry's run). */
+  async setWorkflow(id: string, workflowId: string): Promise<void> {
+    await this.repo.update({ id }, { workflowId });
   }
 
   /** Stops an open delivery; a finished one keeps its status (false). */

@@ -3,6 +3,7 @@ import type { Delivery } from '../../../../libs/db/entities';
 import type { Stores, TenantScope } from '../../../../libs/db/repositories';
 import { isFinal } from '../../../../libs/domain/delivery-lifecycle';
 import { DeliveryService, type RetryOutcome } from '../../../../libs/temporal/delivery-service';
+import { deliveryWorkflowId } from '../../../../libs/temporal/names';
 import { within } from '../common/concurrency';
 import { DeliveryNotRunning, NotFound } from '../common/errors';
 import { decodeCursor, DEFAULT_LIMIT, timeRange, toPage, type Page } from '../common/pagination';
@@ -53,6 +54,8 @@ export class DeliveriesService {
     let mode: RetryOutcome | undefined;
     try {
       mode = await callTemporal(this.engine.retry(d));
+      // A delivery finished inline by its event workflow is held by a delivery workflow from now on.
+      if (mode === 'restarted') await this.stores.deliveries.setWorkflow(d.id, deliveryWorkflowId(d.eventId, d.subscriptionId));
       return mode;
     } finally {
       if (isFinal(previous) && mode !== 'restarted') await this.stores.deliveries.undoReopen(d.id, previous);
