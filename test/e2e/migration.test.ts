@@ -59,7 +59,14 @@ describe('schema migration', () => {
     const applied = await db.dataSource.runMigrations();
     assert.deepEqual(
       applied.map((m) => m.name),
-      ['InitialSchema1763856000000', 'Tenants1796167751584', 'EventCatalog1796167800000', 'PauseAndThrottle1796300000000', 'EndpointHealth1796300100000'],
+      [
+        'InitialSchema1763856000000',
+        'Tenants1796167751584',
+        'EventCatalog1796167800000',
+        'PauseAndThrottle1796300000000',
+        'EndpointHealth1796300100000',
+        'DeliverySendingAttempt1796300200000',
+      ],
     );
     assert.deepEqual(await tables(db), TABLES);
     const indexes: { indexname: string }[] = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`);
@@ -151,6 +158,32 @@ describe('schema migration', () => {
     await q(`DELETE FROM events WHERE id = 'evt_2'`);
   });
 
+  it('gives deliveries a send claim and lets one event workflow hold several deliveries', async () => {
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.query(
+      `INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_c', 'https://x.test', '{image.created}', 'v1.x')`,
+    );
+    await db.dataSource.query(`INSERT INTO events (id, type, data) VALUES ('evt_c', 'image.created', '{}')`);
+    await db.dataSource.query(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_c', 'evt_c', 'sub_c', 'default', 'image.created', 'succeeded', 'event:evt_c')`,
+    );
+    const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
+    assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
+    await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(
+      await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
+      [{ workflow_id: `delivery:${delivery.event_id}:${delivery.subscription_id}` }],
+      'down names each delivery workflow again (workflow_id is unique before)',
+    );
+    const claim: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'deliveries' AND column_name = 'sending_attempt'`,
+    );
+    assert.deepEqual(claim, [], 'down removes the send claim');
+    await db.dataSource.runMigrations();
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+  });
+
   it('gives subscriptions a healthy failing clock and seeds the operational event types', async () => {
     await db.dataSource.query(
       `INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_h', 'https://x.test', '{image.created}', 'v1.x')`,
@@ -165,6 +198,7 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
+    await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration();
     const columns: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name IN ('disabled_reason', 'failing_since', 'consecutive_failures', 'failed_deliveries')`,
@@ -176,6 +210,7 @@ describe('schema migration', () => {
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
+    await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
     await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
     await db.dataSource.undoLastMigration(); // the catalog, applied after the tenants
@@ -197,6 +232,7 @@ describe('schema migration', () => {
     await db.dataSource.undoLastMigration();
     await db.dataSource.undoLastMigration();
     await db.dataSource.undoLastMigration();
+    await db.dataSource.undoLastMigration();
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations();
     assert.deepEqual(await counts(db), before);
@@ -204,6 +240,8 @@ describe('schema migration', () => {
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'the send claim adds a column, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES, 'endpoint health adds columns and rows, no table');
     await db.dataSource.undoLastMigration();

@@ -139,7 +139,7 @@ export class SubscriptionRepository {
     const rows: { tenant_id: string; enabled: boolean; failing_since: Date | null; consecutive_failures: number; failed_deliveries: number }[] =
       await this.db.query(
         `SELECT tenant_id, enabled, failing_since, consecutive_failures, failed_deliveries FROM subscriptions
-          WHERE id = $1 AND (NOT $2 OR consecutive_failures > 0 OR failing_since IS NOT NULL) FOR UPDATE`,
+          WHERE id = $1 AND (NOT $2 OR consecutive_failures > 0 OR failing_since IS NOT NULL) FOR NO KEY UPDATE`,
         [id, opts.onlyIfFailing],
       );
     const r = rows[0];
