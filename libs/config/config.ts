@@ -96,13 +96,32 @@ export interface Config {
   api: { port: number; host: string; publicUrl: string; adminToken: string; ingestToken?: string; authFailures: { limit: number; windowMs: number } };
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
-  worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentWorkflowTasks?: number; maxConcurrentActivities: number };
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
   dispatch: { sweepMs: number };
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
+}
+
+/**
+ * How many workflow tasks the worker runs at once for a given cache size (undefined: no cache,
+ * the SDK's default of 40).
+ *
+ * A workflow task for a run that is not cached needs a cache slot, and the native core frees one
+ * by evicting the least recently used run even when that run is in the middle of a task waiting
+ * on its local activities (match, prepare, record). Such an eviction cancels the local activities
+ * and drops the task's commands; the task times out on the server (10 s) and is replayed from the
+ * start, and under load that replay evicts the next busy run: the stall seen with a 100-run cache
+ * during a Postgres outage, when every local activity is slow. The SDK only keeps the task slots
+ * within the cache when the option is set, and its default (40) is not. With at most a quarter of
+ * the cache busy, a new task only arrives when a slot frees, so the cache turns over no faster
+ * than tasks finish and the oldest entry is a run at rest, never one still waiting on Postgres.
+ */
+export function workflowTaskSlots(maxCachedWorkflows: number): number | undefined {
+  if (maxCachedWorkflows === 0) return undefined;
+  return Math.max(2, Math.min(40, Math.floor(maxCachedWorkflows / 4)));
 }
 
 export class ConfigError extends Error {}
@@ -142,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       metricsPort: e.HERALD_WORKER_METRICS_PORT,
       maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: workflowTaskSlots(e.HERALD_MAX_CACHED_WORKFLOWS),
       maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES,
     },
     retention: { days: e.HERALD_RETENTION_DAYS },

@@ -65,6 +65,7 @@ export async function createHeraldWorker(opts: {
     ...workflowSource(),
     // Each cached workflow costs about 1 MB of heap; waiting deliveries are evicted and replayed.
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
   });
   let running: Promise<void> | undefined;
