@@ -31,6 +31,8 @@ export interface BenchOptions {
   parked: number;
   /** Events of the ingest burst. */
   burst: number;
+  /** Events of the noisy tenant's burst in the noisy-neighbour run. */
+  noisy: number;
   label: string;
   /** `--profile DIR`: the worker writes a V8 CPU profile there when it stops. */
   profile?: string;
@@ -49,7 +51,7 @@ export interface Bench {
   rssAtStart: number;
   call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }>;
   /** A subscription to `receiver`, tagged with the `x-bench-sub` header the receiver counts by. */
-  subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[]): Promise<string>;
+  subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[], tenantId?: string): Promise<string>;
   unsubscribe(ids: string[]): Promise<void>;
   /** Posts n events; returns per-event 202 times and ingest latencies. */
   ingest(
@@ -160,8 +162,9 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         date: new Date().toISOString(),
       },
     },
-    async subscribe(receiver, tag, templateIds = []) {
+    async subscribe(receiver, tag, templateIds = [], tenantId) {
       const res = await call('POST', '/v1/subscriptions', {
+        tenantId,
         url: receiver.url,
         eventTypes: ['image.created'],
         templateIds,
