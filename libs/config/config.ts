@@ -58,9 +58,12 @@ const schema = z
     HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
     // 0: any free port (logged at start), so several workers can share a host.
     HERALD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-    // 100 cut worker RSS (bench/results) but stalled deliveries after a Postgres outage in
-    // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
-    HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+    // Runs kept in the worker's memory. Each costs about 0.2–0.35 MiB of RSS, mostly native (bench
+    // parked, 700 parked: cache 20 → 323–381 MiB, 500 → 486–495 MiB). Waiting deliveries need no
+    // cache (a timer that fires replays a short history), so the cache only has to hold the runs in
+    // progress; 100 keeps its share of the 300 MiB budget near 30 MiB however many deliveries are
+    // parked. Small caches no longer stall: see workflowTaskSlots and bench/results/2026-12-02-cache.md.
+    HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
     HERALD_RETENTION_DAYS: retentionDaysField,
     // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
