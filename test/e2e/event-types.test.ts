@@ -222,6 +222,8 @@ describe('the event-type catalog', () => {
   it('archives a type: kept for history and for its subscribers, refused for new events and new subscriptions', async () => {
     assert.equal((await createType({ name: 'image.legacy.rendered', description: 'Old renders', schema: { type: 'object' }, example: {} })).status, 201);
     const sub = await createSubscription(stack, { url: r.url, eventTypes: ['image.legacy.rendered'] });
+    const before = { id: 'evt_legacy_before_archive', type: 'image.legacy.rendered', data: { n: 1 } };
+    assert.equal((await stack.api('/v1/events', { method: 'POST', json: before })).status, 202);
     const archived = await stack.api('/v1/event-types/image.legacy.rendered/archive', { method: 'POST' });
     assert.equal(archived.status, 200);
     assert.ok(archived.body.archivedAt);
@@ -234,6 +236,9 @@ describe('the event-type catalog', () => {
       'event_type_archived',
     );
     assert.match(refusedEvent.message, /archived/);
+    const repeat = await stack.api('/v1/events', { method: 'POST', json: before });
+    assert.deepEqual([repeat.status, repeat.body], [202, { id: before.id, status: 'accepted' }], "a producer's retry of an event accepted before archiving");
+    assertError(await stack.api('/v1/events', { method: 'POST', json: { ...before, data: { n: 2 } } }), 409, 'idempotency_conflict');
     assertError(
       await stack.api('/v1/subscriptions', { method: 'POST', json: { url: r.url, eventTypes: ['image.legacy.rendered'] } }),
       422,

@@ -42,7 +42,16 @@ export class EventsService {
         'invalid_idempotency_key',
       );
     }
-    await this.catalog.checkEvent(dto.type, dto.data);
+    try {
+      await this.catalog.checkEvent(dto.type, dto.data);
+    } catch (err) {
+      // A producer's retry of an event accepted before its type was archived (or its schema
+      // tightened) is still that event: it gets the answer it got then, not a 422.
+      const prior = dto.id !== undefined || idempotencyKey !== undefined ? await this.findPrior(dto.id, idempotencyKey) : null;
+      if (!prior) throw err;
+      this.assertSameEvent(prior, dto);
+      return { id: prior.id, status: 'accepted' };
+    }
 
     const candidate: Event = Object.assign(new Event(), {
       id: dto.id ?? newId('event'),
