@@ -121,7 +121,7 @@ export interface Config {
  * within the cache when the option is set, and its default (40) is not. With at most a quarter of
  * the cache busy, a new task only arrives when a slot frees, so the cache turns over no faster
  * than tasks finish and the oldest entry is a run at rest, not one still waiting on Postgres
- * (test/faults/postgres-outage, 10-run cache: none evicted mid-task).
+ * (test/faults/postgres-outage, 20-run cache: none evicted mid-task).
  */
 export function workflowTaskSlots(maxCachedWorkflows: number): number | undefined {
   if (maxCachedWorkflows === 0) return undefined;

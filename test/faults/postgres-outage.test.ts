@@ -4,7 +4,7 @@
  * API says so honestly meanwhile (/ready 503, writes 503 with Retry-After, never 500; /health 200).
  * The test runs a Postgres of its own: stopping the run's shared one would break other files.
  *
- * The worker runs with a 10-run workflow cache, far fewer than the ~600 runs of the load: every
+ * The worker runs with a 20-run workflow cache, far fewer than the ~600 runs of the load: every
  * task of a run it does not hold evicts another, as a production worker does with 10,000 waiting
  * deliveries. That is where the cache stall lived (libs/config/config.ts, workflowTaskSlots): an
  * eviction that lands on a run still waiting on its local activities cancels them, the task is
@@ -28,7 +28,7 @@ const EVENTS = 200;
 const OUTAGE_MS = 20_000;
 /** Sends already prepared when Postgres stops still go out; after this long nothing may. */
 const IN_FLIGHT_GRACE_MS = 5_000;
-const SMALL_CACHE = 10;
+const SMALL_CACHE = 20;
 /** What the native core logs when a local activity's result arrives for a run evicted mid-task. */
 const EVICTED_MID_TASK = 'Tried to complete untracked local activity';
 
@@ -62,7 +62,7 @@ describe('Postgres stopped for 20 s mid-run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses no Attempt, consumes no schedule slot, and answers 503 meanwhile', { timeout: 180_000 }, async () => {
+  it('loses no Attempt, consumes no schedule slot, and answers 503 meanwhile', { timeout: 240_000 }, async () => {
     await createSubscription(stack, { url: ok.url });
     const flakySubscription = await createSubscription(stack, { url: flaky.url });
     await postEvents(stack, EVENTS);
