@@ -24,6 +24,10 @@ export interface ActivityDeps {
   clock?: () => Date;
   /** The delivery log's retention (HERALD_RETENTION_DAYS); `pauseMs` between purge batches leaves room for ingest. */
   retention?: { days: number; batchSize?: number; pauseMs?: number };
+  /** Endpoint health: HERALD_AUTO_DISABLE_AFTER_HOURS in ms (0: never; default 120 hours). */
+  health?: { autoDisableAfterMs: number };
+  /** Called after a commit that raised operational events: the worker wakes its dispatcher so they go out now. */
+  onOperationalEvents?(types: string[]): void;
   /** Observers (metrics), called after the commit, exactly once per Attempt recorded. */
   onAttemptRecorded?(e: AttemptRecorded): void;
   /** Called after the commit, once per delivery that reached a final status. */

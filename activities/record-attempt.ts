@@ -1,6 +1,7 @@
 import { attemptRow } from '../libs/delivery/attempt';
 import { buildBody } from '../libs/delivery/payload';
 import { newId } from '../libs/domain/ids';
+import { DEFAULT_AUTO_DISABLE_AFTER_MS } from '../libs/domain/subscription-health';
 import type { ActivityDeps } from './deps';
 import type { RecordAttemptInput, RecordedAttempt } from './types';
 
@@ -9,7 +10,8 @@ import type { RecordAttemptInput, RecordedAttempt } from './types';
  * one transaction (the attempt repository's). Temporal retries it until Postgres answers; a
  * repeat after a lost commit acknowledgement is a no-op.
  */
-export function recordAttempt({ attempts, clock = () => new Date(), onAttemptRecorded, onDeliveryFinished }: ActivityDeps) {
+export function recordAttempt({ attempts, clock = () => new Date(), health, onAttemptRecorded, onDeliveryFinished, onOperationalEvents }: ActivityDeps) {
+  const autoDisableAfterMs = health?.autoDisableAfterMs ?? DEFAULT_AUTO_DISABLE_AFTER_MS;
   return async (input: RecordAttemptInput): Promise<RecordedAttempt> => {
     const { outcome } = input;
     const finishedAt = new Date(outcome.finishedAt);
@@ -31,6 +33,7 @@ export function recordAttempt({ attempts, clock = () => new Date(), onAttemptRec
         nextAttemptAt,
         deadLetterPayload: (event, subscription) =>
           JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>,
+        health: { at: new Date(input.at ?? outcome.finishedAt), autoDisableAfterMs },
       },
       clock,
     );
@@ -46,6 +49,7 @@ export function recordAttempt({ attempts, clock = () => new Date(), onAttemptRec
         durationMs: outcome.durationMs,
       });
       if (input.status !== 'retrying') onDeliveryFinished?.(input.status);
+      if (recorded.operationalEvents.length > 0) onOperationalEvents?.(recorded.operationalEvents);
     }
     return { attemptId: recorded.attemptId, nextAttemptAt: nextAttemptAt?.toISOString() ?? null };
   };

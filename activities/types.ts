@@ -55,6 +55,12 @@ export interface RecordAttemptInput extends DeliveryRef {
   status: AttemptStatus;
   /** Wait before the next attempt, when status is `retrying`. */
   nextDelayMs: number | null;
+  /**
+   * The workflow's time when the outcome came in: the subscription's failing clock runs on it
+   * (on the time-skipping server only workflow time is virtual). Absent from workflows started
+   * before endpoint health: the outcome's `finishedAt` stands in.
+   */
+  at?: string;
 }
 
 export interface RecordedAttempt {

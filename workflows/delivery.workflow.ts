@@ -4,13 +4,14 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { AttemptOutcome, DeliveryRef, HeraldActivities } from '../activities/types';
-import { nextDelay } from '../libs/domain/retry-schedule';
+import { afterAttempt, isGone } from '../libs/domain/after-attempt';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 import { DELIVERY_EXHAUSTED, SA } from '../libs/temporal/names';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
@@ -36,6 +37,9 @@ export interface DeliveryResult {
 export const retryNowSignal = defineSignal('retryNow');
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
 export const stateQuery = defineQuery<DeliveryState>('state');
+
+/** Histories recorded before a 410 Gone stopped retries retried it: they replay that way. */
+export const GONE_STOPS_RETRIES_PATCH = 'gone-stops-retries';
 
 const { prepareAttempt, recordAttempt, markDeliveryCancelled } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
@@ -81,8 +85,9 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     if (prepared.kind === 'cancelled') return cancel(prepared.reason);
 
     const outcome = await sendOrInterrupted(prepared.url, prepared.sealedRequest);
-    const delay = outcome.ok || trigger === 'manual' ? undefined : nextDelay(scheduled);
-    const status = outcome.ok ? 'succeeded' : delay === undefined ? 'dead_lettered' : 'retrying';
+    const { status, delayMs: delay } = afterAttempt(outcome, trigger, scheduled, {
+      goneStops: isGone(outcome.statusCode) && patched(GONE_STOPS_RETRIES_PATCH),
+    });
     const recorded = await recordAttempt({
       ...ref,
       attemptNumber: prepared.attemptNumber,
@@ -91,6 +96,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       outcome,
       status,
       nextDelayMs: delay ?? null,
+      // Workflow time: the failing clock must run on the time the schedule runs on.
+      at: new Date().toISOString(),
     });
 
     state.status = status;

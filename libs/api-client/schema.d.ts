@@ -761,6 +761,22 @@ export interface components {
             /** @example true */
             enabled: boolean;
             /**
+             * @description Why Herald disabled it: `auto: failing since <ISO time>` (every attempt failed for HERALD_AUTO_DISABLE_AFTER_HOURS) or `gone: …` (its endpoint answered 410 Gone); null when enabled or disabled by hand. Re-enabling clears it.
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description When its current run of failed attempts began (the auto-disable clock); null while its last attempt succeeded
+             * @example null
+             */
+            failingSince: string | null;
+            /**
+             * @description Failed attempts in a row; 4 or more: failing
+             * @example 0
+             */
+            consecutiveFailures: number;
+            /**
              * @description Payload filter; null: none
              * @example null
              */
@@ -841,6 +857,22 @@ export interface components {
             payloadFormat: "flat" | "envelope";
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Why Herald disabled it: `auto: failing since <ISO time>` (every attempt failed for HERALD_AUTO_DISABLE_AFTER_HOURS) or `gone: …` (its endpoint answered 410 Gone); null when enabled or disabled by hand. Re-enabling clears it.
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description When its current run of failed attempts began (the auto-disable clock); null while its last attempt succeeded
+             * @example null
+             */
+            failingSince: string | null;
+            /**
+             * @description Failed attempts in a row; 4 or more: failing
+             * @example 0
+             */
+            consecutiveFailures: number;
             /**
              * @description Payload filter; null: none
              * @example null

@@ -66,6 +66,8 @@ const schema = z
     HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
     HERALD_RETENTION_DAYS: retentionDaysField,
+    // Endpoint health: a subscription whose every attempt failed this long is disabled (0: never).
+    HERALD_AUTO_DISABLE_AFTER_HOURS: z.coerce.number().min(0).max(87_600).default(120),
     // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
     HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
     // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
@@ -102,6 +104,8 @@ export interface Config {
   worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentWorkflowTasks?: number; maxConcurrentActivities: number };
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
+  /** Endpoint health: the auto-disable window in ms (0: never). */
+  health: { autoDisableAfterMs: number };
   dispatch: { sweepMs: number };
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
@@ -169,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES,
     },
     retention: { days: e.HERALD_RETENTION_DAYS },
+    health: { autoDisableAfterMs: Math.round(e.HERALD_AUTO_DISABLE_AFTER_HOURS * 3_600_000) },
     dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000 },
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,

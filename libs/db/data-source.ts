@@ -4,8 +4,9 @@ import { ENTITIES } from './entities';
 import { InitialSchema1763856000000 } from './migrations/1763856000000-InitialSchema';
 import { Tenants1796167751584 } from './migrations/1796167751584-Tenants';
 import { EventCatalog1796167800000 } from './migrations/1796167800000-EventCatalog';
+import { EndpointHealth1796300100000 } from './migrations/1796300100000-EndpointHealth';
 
-export const MIGRATIONS = [InitialSchema1763856000000, Tenants1796167751584, EventCatalog1796167800000];
+export const MIGRATIONS = [InitialSchema1763856000000, Tenants1796167751584, EventCatalog1796167800000, EndpointHealth1796300100000];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */
 export function createDataSource(databaseUrl: string, options: { poolSize?: number; applicationName?: string } = {}): DataSource {

@@ -9,3 +9,9 @@ export const TENANT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 export function isTenantId(value: string): boolean {
   return TENANT_ID_PATTERN.test(value);
 }
+
+/**
+ * The operator's reserved tenant: its subscriptions receive the operational events
+ * (`herald.*`) of every tenant, and nothing else; no producer posts events for it.
+ */
+export const OPERATOR_TENANT_ID = '_operator';

@@ -193,6 +193,30 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.equal((await stack.api(`/v1/subscriptions/${marked.id}`, { method: 'DELETE' })).status, 204);
   });
 
+  it('shows why Herald disabled a webhook, on its card and its page', async () => {
+    const gone = await startReceiver({ kind: 'status', status: 410 });
+    try {
+      // A tenant of its own: the event reaches no other webhook of this file.
+      const tenantId = `console_gone_${Date.now()}`;
+      const hook = await createSubscription(stack, { url: gone.url, description: 'Gone endpoint', tenantId });
+      await postEvent(stack, imageCreated({ tenantId }));
+      const reason = await eventually(
+        async () => (await stack.api(`/v1/subscriptions/${hook.id}`)).body.disabledReason as string | null,
+        20_000,
+        'disabled on 410',
+      );
+      assert.match(reason, /^gone: /);
+      await go('#/webhooks');
+      await webhookCard('Gone endpoint').locator('.disabled-reason').getByText(reason).waitFor();
+      await go(`#/webhooks/${hook.id}`);
+      await page.locator('.disabled-reason').getByText(reason).waitFor();
+      // The tenant goes with its webhook: the tenant tests below count the tenants.
+      assert.equal((await stack.api(`/v1/tenants/${tenantId}`, { method: 'DELETE' })).status, 204);
+    } finally {
+      await gone.close();
+    }
+  });
+
   it('sends a test from the list and shows the 2xx attempt inline', async () => {
     await go('#/webhooks');
     await page.getByRole('button', { name: `Send test: ${DESCRIPTION}` }).click();
@@ -428,7 +452,10 @@ describe('the console: an operator manages webhooks and follows deliveries in th
   it('shows the event catalog with its schema and an example, and the signature help', async () => {
     await go('#/event-types');
     await page.getByRole('heading', { name: 'image.created' }).waitFor();
-    await page.getByText('JSON Schema').click();
+    for (const name of ['herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered', 'herald.delivery.dead_lettered']) {
+      await page.getByRole('heading', { name }).waitFor();
+    }
+    await page.getByRole('article', { name: 'image.created' }).getByText('JSON Schema').click();
     await page.getByLabel('JSON Schema of image.created').waitFor();
     assert.match(await page.getByLabel('JSON Schema of image.created').innerText(), /"image_url_jpg"/);
     await page.getByLabel('Example of image.created').waitFor();

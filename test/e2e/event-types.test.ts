@@ -100,7 +100,15 @@ describe('the event-type catalog', () => {
     const list = await stack.api('/v1/event-types');
     assert.deepEqual(
       list.body.data.map((t: { name: string }) => t.name),
-      ['image.created', 'video.render.completed'],
+      [
+        'herald.delivery.dead_lettered',
+        'herald.subscription.disabled',
+        'herald.subscription.failing',
+        'herald.subscription.recovered',
+        'image.created',
+        'video.render.completed',
+      ],
+      'the built-in types (image.created, the operational herald.*) and the one created',
     );
     assert.deepEqual(
       (await stack.api('/v1/event-types?group=video')).body.data.map((t: { name: string }) => t.name),

@@ -32,10 +32,19 @@ const SUBSCRIPTIONS: Record<string, { tenantId?: string; eventTypes: string[]; t
   acmeScoped: { tenantId: 'acme', eventTypes: ['video.*'], templateIds: ['tpl_1'] },
   acmeDisabled: { tenantId: 'acme', eventTypes: ['*'], enabled: false },
   globexFamily: { tenantId: 'globex', eventTypes: ['image.*'] },
+  // Operational events: the tenant's own, and the operator's for every tenant.
+  acmeOps: { tenantId: 'acme', eventTypes: ['herald.*'] },
+  acmeOpsToo: { tenantId: 'acme', eventTypes: ['herald.subscription.*'] },
+  operator: { tenantId: '_operator', eventTypes: ['herald.*'] },
+  operatorDisabledOnly: { tenantId: '_operator', eventTypes: ['herald.subscription.disabled'] },
+  operatorOff: { tenantId: '_operator', eventTypes: ['herald.*'], enabled: false },
 };
 
-/** [event type, template id, the subscriptions it reaches, the event's tenant (`default` unless said)]. */
-const CASES: [string, string | null, string[], string?][] = [
+/**
+ * [event type, template id, the subscriptions it reaches, the event's tenant (`default` unless
+ * said), the subscription an operational event is about].
+ */
+const CASES: [string, string | null, string[], string?, string?][] = [
   ['image.created', null, ['exact', 'imageFamily', 'everything', 'otherThenExact']],
   ['image.created', 'tpl_1', ['exact', 'imageFamily', 'everything', 'otherThenExact', 'scoped']],
   ['image.deleted', null, ['imageFamily', 'everything']],
@@ -51,6 +60,14 @@ const CASES: [string, string | null, string[], string?][] = [
   ['image.created', 'tpl_1', ['globexFamily'], 'globex'],
   ['video.uploaded', null, [], 'globex'],
   ['image.created', null, [], 'initech'],
+  // `*` does not take herald.*; the operator takes every tenant's; no subscription hears about itself.
+  ['herald.subscription.failing', null, ['operator'], DEFAULT_TENANT_ID, 'exact'],
+  ['herald.subscription.disabled', null, ['acmeOps', 'acmeOpsToo', 'operator', 'operatorDisabledOnly'], 'acme', 'acmeEverything'],
+  ['herald.subscription.disabled', null, ['acmeOpsToo', 'operator', 'operatorDisabledOnly'], 'acme', 'acmeOps'],
+  ['herald.delivery.dead_lettered', null, ['acmeOps', 'operator'], 'acme', 'acmeExact'],
+  ['herald.subscription.disabled', null, ['operatorDisabledOnly'], '_operator', 'operator'],
+  ['herald.subscription.recovered', null, ['operator'], 'globex', 'globexFamily'],
+  ['image.created', null, [], '_operator'],
 ];
 
 describe('subscription matching', () => {
@@ -81,16 +98,24 @@ describe('subscription matching', () => {
     assert.deepEqual(candidateFilters('video.render.completed'), ['video.render.completed', 'video.render.*', 'video.*', '*']);
     assert.deepEqual(candidateFilters('image.created'), ['image.created', 'image.*', '*']);
     assert.deepEqual(candidateFilters('video'), ['video', '*']);
+    assert.deepEqual(candidateFilters('herald.delivery.dead_lettered'), ['herald.delivery.dead_lettered', 'herald.delivery.*', 'herald.*'], 'no *');
   });
 
-  for (const [type, templateId, expected, tenantId = DEFAULT_TENANT_ID] of CASES) {
-    it(`finds the same subscriptions in Postgres and in the pure rule for ${tenantId}'s ${type}${templateId ? ` (${templateId})` : ''}`, async () => {
-      const event = { tenantId, type, templateId, data: {} };
+  for (const [type, templateId, expected, tenantId = DEFAULT_TENANT_ID, subject] of CASES) {
+    it(`finds the same subscriptions in Postgres and in the pure rule for ${tenantId}'s ${type}${templateId ? ` (${templateId})` : ''}${subject ? ` about ${subject}` : ''}`, async () => {
+      const idOf = (name: string) => [...ids].find(([, n]) => n === name)![0];
+      const event = { tenantId, type, templateId, data: subject ? { subscriptionId: idOf(subject) } : {} };
       const bySql = (await stores.subscriptions.findEnabledMatching(event)).map((s) => ids.get(s.id)).sort();
       const byRule = Object.entries(SUBSCRIPTIONS)
-        .filter(([, s]) =>
+        .filter(([name, s]) =>
           matchesSubscription(
-            { tenantId: s.tenantId ?? DEFAULT_TENANT_ID, enabled: s.enabled ?? true, eventTypes: s.eventTypes, templateIds: s.templateIds ?? [] },
+            {
+              id: idOf(name),
+              tenantId: s.tenantId ?? DEFAULT_TENANT_ID,
+              enabled: s.enabled ?? true,
+              eventTypes: s.eventTypes,
+              templateIds: s.templateIds ?? [],
+            },
             event,
           ),
         )

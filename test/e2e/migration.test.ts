@@ -58,7 +58,7 @@ describe('schema migration', () => {
     const applied = await db.dataSource.runMigrations();
     assert.deepEqual(
       applied.map((m) => m.name),
-      ['InitialSchema1763856000000', 'Tenants1796167751584', 'EventCatalog1796167800000'],
+      ['InitialSchema1763856000000', 'Tenants1796167751584', 'EventCatalog1796167800000', 'EndpointHealth1796300100000'],
     );
     assert.deepEqual(await tables(db), TABLES);
     const indexes: { indexname: string }[] = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`);
@@ -90,7 +90,7 @@ describe('schema migration', () => {
 
   it('seeds the built-in image.created with its documented schema and example', async () => {
     const [row]: { name: string; version: number; archived_at: Date | null; schema: { required: string[] }; example: Record<string, unknown> }[] =
-      await db.dataSource.query(`SELECT * FROM event_types`);
+      await db.dataSource.query(`SELECT * FROM event_types WHERE name = 'image.created'`);
     assert.equal(row.name, 'image.created');
     assert.equal(row.version, 1);
     assert.equal(row.archived_at, null);
@@ -150,8 +150,32 @@ describe('schema migration', () => {
     await q(`DELETE FROM events WHERE id = 'evt_2'`);
   });
 
+  it('gives subscriptions a healthy failing clock and seeds the operational event types', async () => {
+    await db.dataSource.query(
+      `INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_h', 'https://x.test', '{image.created}', 'v1.x')`,
+    );
+    assert.deepEqual(
+      await db.dataSource.query(`SELECT disabled_reason, failing_since, consecutive_failures, failed_deliveries FROM subscriptions WHERE id = 'sub_h'`),
+      [{ disabled_reason: null, failing_since: null, consecutive_failures: 0, failed_deliveries: 0 }],
+    );
+    await db.dataSource.query(`DELETE FROM subscriptions WHERE id = 'sub_h'`);
+    const names: { name: string }[] = await db.dataSource.query(`SELECT name FROM event_types WHERE "group" = 'herald' ORDER BY name`);
+    assert.deepEqual(
+      names.map((r) => r.name),
+      ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
+    );
+    await db.dataSource.undoLastMigration();
+    const columns: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name IN ('disabled_reason', 'failing_since', 'consecutive_failures', 'failed_deliveries')`,
+    );
+    assert.deepEqual(columns, [], 'down removes the health columns');
+    assert.deepEqual(await db.dataSource.query(`SELECT name FROM event_types WHERE "group" = 'herald'`), [], 'and the operational types');
+    await db.dataSource.runMigrations();
+  });
+
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
+    await db.dataSource.undoLastMigration(); // endpoint health, applied after the catalog
     await db.dataSource.undoLastMigration(); // the catalog, applied after the tenants
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_TENANTS);
@@ -169,6 +193,7 @@ describe('schema migration', () => {
 
     await db.dataSource.undoLastMigration();
     await db.dataSource.undoLastMigration();
+    await db.dataSource.undoLastMigration();
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations();
     assert.deepEqual(await counts(db), before);
@@ -176,6 +201,8 @@ describe('schema migration', () => {
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'endpoint health adds columns and rows, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_CATALOG);
     await db.dataSource.undoLastMigration();

@@ -38,6 +38,9 @@ export async function createEngineWorker(opts: {
   namespace?: string;
   maxCachedWorkflows?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Endpoint health: the auto-disable window, and what to do after a commit that raised operational events. */
+  health?: { autoDisableAfterMs: number };
+  onOperationalEvents?: () => void;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -46,7 +49,14 @@ export async function createEngineWorker(opts: {
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: opts.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
-    activities: createActivities({ ...createStores(opts.dataSource), sender: opts.sender ?? loopbackSender(), secretBox: testSecretBox(), version: 'test' }),
+    activities: createActivities({
+      ...createStores(opts.dataSource),
+      sender: opts.sender ?? loopbackSender(),
+      secretBox: testSecretBox(),
+      version: 'test',
+      health: opts.health,
+      onOperationalEvents: opts.onOperationalEvents,
+    }),
   });
 }
 

@@ -22,6 +22,12 @@ describe('configuration', () => {
     assert.deepEqual(c.delivery.allowedTargets, []);
     assert.equal(c.temporal.tls, undefined);
     assert.equal(c.secretKeys.current.length, 32);
+    assert.equal(c.health.autoDisableAfterMs, 120 * 3_600_000, 'HERALD_AUTO_DISABLE_AFTER_HOURS: 120');
+  });
+
+  it('reads the auto-disable window in hours, 0 meaning never', () => {
+    assert.equal(loadConfig({ ...valid, HERALD_AUTO_DISABLE_AFTER_HOURS: '0' }).health.autoDisableAfterMs, 0);
+    assert.equal(loadConfig({ ...valid, HERALD_AUTO_DISABLE_AFTER_HOURS: '1.5' }).health.autoDisableAfterMs, 5_400_000);
   });
 
   it('parses lists, booleans, hex keys and TLS settings', () => {
@@ -61,6 +67,8 @@ describe('configuration', () => {
     ['bad port', { ...valid, HERALD_API_PORT: '70000' }, 'HERALD_API_PORT'],
     ['bad boolean', { ...valid, HERALD_ALLOW_HTTP: 'maybe' }, 'HERALD_ALLOW_HTTP'],
     ['cert without key', { ...valid, TEMPORAL_TLS_CERT: '/tmp/c.pem' }, 'TEMPORAL_TLS_KEY'],
+    ['negative auto-disable window', { ...valid, HERALD_AUTO_DISABLE_AFTER_HOURS: '-1' }, 'HERALD_AUTO_DISABLE_AFTER_HOURS'],
+    ['non-numeric auto-disable window', { ...valid, HERALD_AUTO_DISABLE_AFTER_HOURS: 'five days' }, 'HERALD_AUTO_DISABLE_AFTER_HOURS'],
   ] as const) {
     it(`rejects ${name}, naming ${variable}`, () => {
       assert.throws(

@@ -22,7 +22,7 @@ export function eventTypeFilters(types: EventType[]): { value: string; descripti
   return [
     ...types.map((t) => ({ value: t.name, description: t.description })),
     ...families.map((f) => ({ value: `${f}.*`, description: `Every ${f} event, including types added later` })),
-    { value: '*', description: 'Every event type' },
+    { value: '*', description: 'Every event type but Herald’s own herald.* operational events' },
   ];
 }
 

@@ -33,8 +33,14 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
   await ensureRetentionSchedule(client, config.temporal.taskQueue);
-  const herald = await createHeraldWorker({ config, connection, dataSource, metrics });
   const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
+  // Operational events (herald.*) are committed by this worker's activities: it dispatches them
+  // at once, as an API does the events it accepts, instead of leaving them to the 30 s sweep.
+  const raised = new Dispatcher(createStores(dataSource).events, deliveries, {
+    sweepMs: 0,
+    onError: (err) => log.error({ err }, 'dispatching operational events failed; the sweep will start them'),
+  });
+  const herald = await createHeraldWorker({ config, connection, dataSource, metrics, onOperationalEvents: () => raised.wake() });
   // The outbox's safety net (docs/architecture.md, *Dispatch*).
   const dispatcher = new Dispatcher(createStores(dataSource).events, deliveries, {
     ...WORKER_DISPATCH,
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
     await herald.run();
   } finally {
     await dispatcher.stop();
+    await raised.stop();
     await metricsServer.close();
     await connection.close();
     await client.connection.close();

@@ -39,6 +39,8 @@ export async function createHeraldWorker(opts: {
   sender?: Parameters<typeof createActivities>[0]['sender'];
   /** Attempts and delivery outcomes are counted here when given. */
   metrics?: WorkerMetrics;
+  /** After a commit that raised operational events (main.ts wakes a dispatcher with it). */
+  onOperationalEvents?: () => void;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
   const sender =
@@ -54,6 +56,8 @@ export async function createHeraldWorker(opts: {
     secretBox: createSecretBox(config.secretKeys),
     version: HERALD_VERSION,
     retention: { days: config.retention.days },
+    health: config.health,
+    onOperationalEvents: opts.onOperationalEvents,
     onAttemptRecorded: metrics && ((e) => metrics.attemptRecorded(e)),
     onDeliveryFinished: metrics && ((outcome) => metrics.deliveryFinished(outcome)),
   });

@@ -22,6 +22,16 @@ export class Subscription {
   @Column('boolean', { default: true }) enabled: boolean;
   /** Payload filter (libs/domain/payload-filter.ts); null: every event its types and templates let through. */
   @Column('jsonb', { nullable: true }) filter: Record<string, unknown> | null;
+  // Endpoint health (libs/domain/subscription-health.ts). Written only by the subscription
+  // repository's health verbs (`update: false`): a save of a PATCH read earlier must never put
+  // back a failing clock that an attempt moved meanwhile.
+  /** Why Herald disabled it (`auto: failing since …`, `gone: …`); null when enabled or disabled by hand. */
+  @Column({ type: 'text', name: 'disabled_reason', nullable: true, update: false }) disabledReason: string | null;
+  /** When the current run of failed attempts began; null while healthy. */
+  @Column({ type: 'timestamptz', name: 'failing_since', nullable: true, update: false }) failingSince: Date | null;
+  @Column({ type: 'integer', name: 'consecutive_failures', default: 0, update: false }) consecutiveFailures: number;
+  /** Deliveries with a failed attempt in the current run. */
+  @Column({ type: 'integer', name: 'failed_deliveries', default: 0, update: false }) failedDeliveries: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -1,9 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import type { AttemptRow } from '../../delivery/attempt';
 import type { AttemptStatus } from '../../domain/delivery-lifecycle';
+import { OPERATIONAL_EVENT_TYPES as OPS, reportsDeadLetter, type OperationalEvent } from '../../domain/operational-events';
+import { assessAttempt } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
+import { EventRepository } from './event.repository';
+import { SubscriptionRepository } from './subscription.repository';
 import { windowFloor, type TenantScope } from './page';
 
 /** One attempt of a delivery, and where it leaves the delivery. */
@@ -14,12 +18,19 @@ export interface DeliveryAttemptRecord {
   nextAttemptAt: Date | null;
   /** The body a dead letter keeps, from the event and subscription as they are now. */
   deadLetterPayload(event: Event, subscription: Subscription): Record<string, unknown>;
+  /**
+   * Endpoint health (libs/domain/subscription-health.ts): when the attempt happened on the
+   * failing clock (the delivery workflow's time), and the auto-disable window (0: never).
+   */
+  health: { at: Date; autoDisableAfterMs: number };
 }
 
 export interface RecordedAttemptRow {
   attemptId: string;
   /** False when the row existed already (a retried record after a lost commit acknowledgement). */
   inserted: boolean;
+  /** Operational events this record committed (outbox rows waiting for a dispatcher). */
+  operationalEvents: OperationalEvent['type'][];
 }
 
 export interface AttemptStats {
@@ -116,6 +127,9 @@ export class AttemptRepository {
         completedAt: record.status === 'retrying' ? null : now,
       });
 
+      // A repeat after a lost commit acknowledgement changed nothing the first time did not.
+      if (inserted.length === 0) return { attemptId, inserted: false, operationalEvents: [] };
+
       const deadLetters = new DeadLetterRepository(tx);
       if (record.status === 'succeeded') {
         await deadLetters.deleteForDelivery(a.deliveryId);
@@ -139,7 +153,72 @@ export class AttemptRepository {
           now,
         );
       }
-      return { attemptId, inserted: inserted.length > 0 };
+
+      const operational: OperationalEvent[] = [];
+      if (record.status === 'dead_lettered' && reportsDeadLetter(delivery.eventType)) {
+        operational.push({
+          type: OPS.deliveryDeadLettered,
+          data: {
+            deliveryId: a.deliveryId,
+            subscriptionId: a.subscriptionId,
+            tenantId: delivery.tenantId,
+            eventId: record.eventId,
+            eventType: delivery.eventType,
+            attempts: attemptCount,
+            lastError: a.errorMessage ?? (a.statusCode === null ? null : `HTTP ${a.statusCode}`),
+          },
+        });
+      }
+      operational.push(...(await this.recordHealth(tx, record, now)));
+      if (operational.length > 0) {
+        await new EventRepository(tx).insertOperational(
+          operational.map((e) => ({ ...e, tenantId: e.data.tenantId })),
+          now,
+        );
+      }
+      return { attemptId, inserted: true, operationalEvents: operational.map((e) => e.type) };
     });
+  }
+
+  /** Moves the subscription's failing clock by this attempt; disables it when the rule says so. The events that reports. */
+  private async recordHealth(tx: EntityManager, record: DeliveryAttemptRecord, now: Date): Promise<OperationalEvent[]> {
+    const { attempt: a } = record;
+    const subscriptions = new SubscriptionRepository(tx);
+    const current = await subscriptions.lockHealth(a.subscriptionId, { onlyIfFailing: a.ok });
+    if (!current) return [];
+    const verdict = assessAttempt(
+      current,
+      { ok: a.ok, statusCode: a.statusCode, at: record.health.at, firstOfDelivery: a.number === 1 },
+      { autoDisableAfterMs: record.health.autoDisableAfterMs },
+    );
+    if (!verdict.changed) return [];
+    await subscriptions.setHealth(a.subscriptionId, verdict.health, verdict.disable?.reason ?? null, now);
+
+    const about = { subscriptionId: a.subscriptionId, tenantId: current.tenantId };
+    const events: OperationalEvent[] = [];
+    if (verdict.became === 'failing') {
+      events.push({
+        type: OPS.subscriptionFailing,
+        data: {
+          ...about,
+          failingSince: verdict.health.failingSince!.toISOString(),
+          consecutiveFailures: verdict.health.consecutiveFailures,
+          lastError: a.errorMessage,
+        },
+      });
+    }
+    if (verdict.became === 'recovered') {
+      events.push({
+        type: OPS.subscriptionRecovered,
+        data: { ...about, failingSince: (current.failingSince ?? record.health.at).toISOString(), consecutiveFailures: current.consecutiveFailures },
+      });
+    }
+    if (verdict.disable) {
+      events.push({
+        type: OPS.subscriptionDisabled,
+        data: { ...about, reason: verdict.disable.reason, failingSince: verdict.disable.failingSince.toISOString() },
+      });
+    }
+    return events;
   }
 }

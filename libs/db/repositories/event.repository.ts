@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { newId } from '../../domain/ids';
+import type { OperationalEvent } from '../../domain/operational-events';
 import { Event } from '../entities';
 
 /** Queries on events. */
@@ -82,5 +84,28 @@ export class EventRepository {
       if (started.length > 0) await tx.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = ANY($1)`, [started]);
       return { claimed: rows.length, started: started.length };
     });
+  }
+
+  /**
+   * Herald's own events, in the caller's transaction with the change they report: outbox rows
+   * (no workflow yet) for a dispatcher to start like any accepted event.
+   */
+  async insertOperational(events: readonly (OperationalEvent & { tenantId: string })[], now: Date): Promise<string[]> {
+    const rows = events.map((e) =>
+      this.repo.create({
+        id: newId('event'),
+        tenantId: e.tenantId,
+        type: e.type,
+        templateId: null,
+        data: e.data as unknown as Record<string, unknown>,
+        traceId: null,
+        traceparent: null,
+        idempotencyKey: null,
+        receivedAt: now,
+        workflowStartedAt: null,
+      }),
+    );
+    if (rows.length > 0) await this.repo.insert(rows as QueryDeepPartialEntity<Event>[]);
+    return rows.map((r) => r.id);
   }
 }

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { SEALED_PATTERN } from '../../delivery/secret-box';
-import { candidateFilters } from '../../domain/matching';
+import { candidateFilters, matchingTenants } from '../../domain/matching';
+import { subjectSubscriptionId } from '../../domain/operational-events';
+import type { SubscriptionHealth } from '../../domain/subscription-health';
 import { Subscription } from '../entities';
 import type { PageRequest, TenantScope } from './page';
 
@@ -11,6 +13,15 @@ export interface SubscriptionFilter extends TenantScope {
   anyEventTypeFilter?: readonly string[];
 }
 
+/** Written by the health verbs below only. */
+type HealthColumn = 'disabledReason' | 'failingSince' | 'consecutiveFailures' | 'failedDeliveries';
+
+/** A subscription's failing clock with what the health rule and its events need. */
+export interface SubscriptionHealthRow extends SubscriptionHealth {
+  tenantId: string;
+  enabled: boolean;
+}
+
 /** Queries on subscriptions. */
 export class SubscriptionRepository {
   constructor(private readonly db: EntityManager) {}
@@ -19,9 +30,9 @@ export class SubscriptionRepository {
     return this.db.getRepository(Subscription);
   }
 
-  /** Stores a new subscription; created/updated times are filled in. */
-  insert(fields: Omit<Subscription, 'createdAt' | 'updatedAt'>): Promise<Subscription> {
-    return this.repo.save(this.repo.create(fields));
+  /** Stores a new subscription, healthy; created/updated times are filled in. */
+  insert(fields: Omit<Subscription, 'createdAt' | 'updatedAt' | HealthColumn>): Promise<Subscription> {
+    return this.repo.save(this.repo.create({ ...fields, disabledReason: null, failingSince: null, consecutiveFailures: 0, failedDeliveries: 0 }));
   }
 
   /** Null when there is none, or when it belongs to another tenant than `scope`'s. */
@@ -85,17 +96,66 @@ export class SubscriptionRepository {
   }
 
   /**
-   * The enabled subscriptions of the event's tenant whose event types and templates it passes
-   * (libs/domain/matching.ts, as SQL), by id, with their payload filter: the caller applies it
-   * (`matchesFilter`).
+   * The enabled subscriptions of the event's matching tenants whose event types and templates it
+   * passes, but never the subject of an operational event (libs/domain/matching.ts, as SQL), by
+   * id, with their payload filter: the caller applies it (`matchesFilter`).
    */
-  findEnabledMatching(event: { tenantId: string; type: string; templateId: string | null }): Promise<Pick<Subscription, 'id' | 'url' | 'filter'>[]> {
+  findEnabledMatching(event: {
+    tenantId: string;
+    type: string;
+    templateId: string | null;
+    data?: Record<string, unknown>;
+  }): Promise<Pick<Subscription, 'id' | 'url' | 'filter'>[]> {
     return this.db.query(
       `SELECT id, url, filter FROM subscriptions
-        WHERE tenant_id = $1 AND enabled AND event_types && $2::text[]
+        WHERE tenant_id = ANY ($1::text[]) AND enabled AND event_types && $2::text[]
           AND (cardinality(template_ids) = 0 OR $3::text = ANY (template_ids))
+          AND ($4::text IS NULL OR id <> $4)
         ORDER BY id`,
-      [event.tenantId, candidateFilters(event.type), event.templateId],
+      [matchingTenants(event), candidateFilters(event.type), event.templateId, subjectSubscriptionId(event) ?? null],
+    );
+  }
+
+  /**
+   * The failing clock, row locked until the caller's transaction ends (attempts of one
+   * subscription update it one at a time). `onlyIfFailing`: null, and no lock, for a healthy
+   * subscription — a success there changes nothing, and most attempts are such successes.
+   */
+  async lockHealth(id: string, opts: { onlyIfFailing: boolean }): Promise<SubscriptionHealthRow | null> {
+    const rows: { tenant_id: string; enabled: boolean; failing_since: Date | null; consecutive_failures: number; failed_deliveries: number }[] =
+      await this.db.query(
+        `SELECT tenant_id, enabled, failing_since, consecutive_failures, failed_deliveries FROM subscriptions
+          WHERE id = $1 AND (NOT $2 OR consecutive_failures > 0 OR failing_since IS NOT NULL) FOR UPDATE`,
+        [id, opts.onlyIfFailing],
+      );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      tenantId: r.tenant_id,
+      enabled: r.enabled,
+      failingSince: r.failing_since,
+      consecutiveFailures: r.consecutive_failures,
+      failedDeliveries: r.failed_deliveries,
+    };
+  }
+
+  /** Writes the failing clock; with `disabledReason`, disables the subscription too. */
+  async setHealth(id: string, health: SubscriptionHealth, disabledReason: string | null, now: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE subscriptions SET failing_since = $2, consecutive_failures = $3, failed_deliveries = $4,
+              enabled = CASE WHEN $5::text IS NULL THEN enabled ELSE false END,
+              disabled_reason = coalesce($5::text, disabled_reason),
+              updated_at = CASE WHEN $5::text IS NULL THEN updated_at ELSE $6 END
+        WHERE id = $1`,
+      [id, health.failingSince, health.consecutiveFailures, health.failedDeliveries, disabledReason, now],
+    );
+  }
+
+  /** Re-enabled: no reason to show, and the failing clock starts again from nothing. */
+  async clearHealth(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE subscriptions SET disabled_reason = NULL, failing_since = NULL, consecutive_failures = 0, failed_deliveries = 0 WHERE id = $1`,
+      [id],
     );
   }
 }

@@ -172,3 +172,19 @@ export class DefaultTenantProtected extends DomainError {
     super('default_tenant_protected', 'The built-in tenant `default` cannot be deleted; delete its subscriptions instead', { id: 'default' });
   }
 }
+
+/** `herald.*` is Herald's own family (operational events): no producer posts it, no one defines it. */
+export class ReservedEventType extends DomainError {
+  readonly kind = 'invalid';
+  constructor(name: string, field = 'type') {
+    super('reserved_event_type', `${JSON.stringify(name)} is in the reserved herald.* family: Herald emits those events itself`, { field, name });
+  }
+}
+
+/** `_operator` receives operational events only: nothing is posted for it, and it subscribes to `herald.*` only. */
+export class OperatorTenantReserved extends DomainError {
+  readonly kind = 'invalid';
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('operator_tenant_reserved', message, details);
+  }
+}

@@ -3,7 +3,8 @@ import type { EventType } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { isValidEventTypeName } from '../../../../libs/domain/event-types';
 import { canonical } from '../common/canonical-json';
-import { Conflict, EventTypeExists, EventTypeNotFound, IncompatibleSchema, InvalidEventTypeSchema } from '../common/errors';
+import { isOperationalEventType } from '../../../../libs/domain/operational-events';
+import { Conflict, ReservedEventType, EventTypeExists, EventTypeNotFound, IncompatibleSchema, InvalidEventTypeSchema } from '../common/errors';
 import { STORES } from '../infrastructure/tokens';
 import type { CreateEventTypeDto } from './dto/create-event-type.dto';
 import { toEventTypeView, type EventTypeView } from './dto/event-type.view';
@@ -27,6 +28,7 @@ export class EventTypesService {
   ) {}
 
   async create(dto: CreateEventTypeDto): Promise<EventTypeView> {
+    if (isOperationalEventType(dto.name)) throw new ReservedEventType(dto.name, 'name');
     this.checkCompatible(dto.name, dto.schema, [['given', dto.example]]);
     const inserted = await this.stores.eventTypes.insertIfAbsent(
       { name: dto.name, description: dto.description, schema: dto.schema, example: dto.example, group: dto.group ?? null },

@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Event } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
 import { newId } from '../../../../libs/domain/ids';
-import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
+import { isOperationalEventType } from '../../../../libs/domain/operational-events';
+import { DEFAULT_TENANT_ID, OPERATOR_TENANT_ID } from '../../../../libs/domain/tenants';
 import type { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { parseTraceparent } from '../../../../libs/delivery/trace-context';
 import { canonical } from '../common/canonical-json';
-import { IdempotencyConflict, NotFound, ValidationFailed } from '../common/errors';
+import { IdempotencyConflict, NotFound, OperatorTenantReserved, ReservedEventType, ValidationFailed } from '../common/errors';
 import { EventCatalog } from '../event-types/event-catalog';
 import { DISPATCHER, STORES } from '../infrastructure/tokens';
 import { Metrics } from '../metrics/metrics.service';
@@ -41,6 +42,12 @@ export class EventsService {
         { header: 'idempotency-key' },
         'invalid_idempotency_key',
       );
+    }
+    if (isOperationalEventType(dto.type)) throw new ReservedEventType(dto.type);
+    if (dto.tenantId === OPERATOR_TENANT_ID) {
+      throw new OperatorTenantReserved(`No events are posted for ${OPERATOR_TENANT_ID}: it receives Herald's operational events of every tenant`, {
+        field: 'tenantId',
+      });
     }
     try {
       await this.catalog.checkEvent(dto.type, dto.data);

@@ -14,11 +14,12 @@ import { IMAGE_CREATED } from '../../../../libs/domain/builtin-event-types';
 import { parseEventTypeFilter } from '../../../../libs/domain/event-types';
 import { newId } from '../../../../libs/domain/ids';
 import { candidateFilters } from '../../../../libs/domain/matching';
-import { DEFAULT_TENANT_ID } from '../../../../libs/domain/tenants';
+import { isOperationalEventType } from '../../../../libs/domain/operational-events';
+import { DEFAULT_TENANT_ID, OPERATOR_TENANT_ID } from '../../../../libs/domain/tenants';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { HERALD_VERSION } from '../../../../libs/version';
 import { mapLimit } from '../common/concurrency';
-import { NotFound, TargetRefused, UnknownEventType, ValidationFailed } from '../common/errors';
+import { NotFound, OperatorTenantReserved, TargetRefused, UnknownEventType, ValidationFailed } from '../common/errors';
 import { EventCatalog } from '../event-types/event-catalog';
 import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/pagination';
 import { SECRET_BOX } from '../infrastructure/infrastructure.module';
@@ -67,6 +68,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     this.checkSecret(secret);
     const tenantId = scope.tenantId ?? DEFAULT_TENANT_ID;
     const url = this.checkUrl(dto.url);
+    checkOperatorFilters(tenantId, dto.eventTypes);
     await this.catalog.checkSubscriptionFilters(dto.eventTypes);
     // A subscription for a tenant the platform has not registered yet registers it.
     await this.stores.tenants.ensure(tenantId);
@@ -111,6 +113,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
     const s = await this.find(id, scope);
     if (dto.url !== undefined) s.url = this.checkUrl(dto.url);
     if (dto.eventTypes !== undefined) {
+      checkOperatorFilters(s.tenantId, dto.eventTypes);
       // Filters it lists already stay allowed (an archived type keeps its old subscribers); new ones are checked.
       await this.catalog.checkSubscriptionFilters(dto.eventTypes.filter((f) => !s.eventTypes.includes(f)));
       s.eventTypes = dto.eventTypes;
@@ -120,9 +123,15 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.headers !== undefined) s.headers = this.checkHeaders(dto.headers);
     if (dto.userDefined !== undefined) s.userDefined = this.checkUserDefined(dto.userDefined);
     if (dto.payloadFormat !== undefined) s.payloadFormat = dto.payloadFormat;
+    const reEnabled = dto.enabled === true && !s.enabled;
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     if (dto.filter !== undefined) s.filter = checkFilter(dto.filter);
     await this.stores.subscriptions.save(s);
+    if (reEnabled) {
+      // Back on: the reason goes, and the failing clock starts from nothing.
+      await this.stores.subscriptions.clearHealth(s.id);
+      Object.assign(s, { disabledReason: null, failingSince: null, consecutiveFailures: 0, failedDeliveries: 0 });
+    }
     return this.viewWithDeliveries(s);
   }
 
@@ -248,5 +257,20 @@ export class SubscriptionsService implements OnApplicationShutdown {
   private checkSecret(secret: string): void {
     if (!isValidSecret(secret))
       throw new ValidationFailed('secret must be `whsec_` followed by base64 of 24 to 64 random bytes', { field: 'secret' }, 'invalid_secret');
+  }
+}
+
+/** The operator's subscriptions receive operational events only: any other filter would never match. */
+function checkOperatorFilters(tenantId: string, eventTypes: readonly string[]): void {
+  if (tenantId !== OPERATOR_TENANT_ID) return;
+  const other = eventTypes.find((f) => !isOperationalEventType(f));
+  if (other !== undefined) {
+    throw new OperatorTenantReserved(
+      `A ${OPERATOR_TENANT_ID} subscription receives operational events only: list herald.* types or families, not ${JSON.stringify(other)}`,
+      {
+        field: 'eventTypes',
+        value: other,
+      },
+    );
   }
 }

@@ -9,7 +9,9 @@ export function CatalogPage() {
       <h1 id="catalog-title">Event catalog</h1>
       <p class="muted">
         What Herald can send. A webhook lists exact types, a family (<code>image.*</code>) or <code>*</code>. Each payload also carries the webhook's{' '}
-        <code>user_defined</code> values.
+        <code>user_defined</code> values. The <code>herald.*</code> types are Herald's own operational events (a webhook disabled, failing, recovered, a
+        delivery dead-lettered): <code>*</code> does not include them, list <code>herald.*</code> to receive them; the <code>_operator</code> tenant receives
+        those of every tenant.
       </p>
       {eventTypes.map((t) => {
         const example = t.example;

@@ -3,7 +3,7 @@ import { call, type ApiError, type Attempt, type PayloadFormat, type Subscriptio
 import { eventTypeFilters } from '../catalog';
 import { href, navigate } from '../router';
 import { ActionButton, asApiError, ConfirmButton, CopyButton, ErrorNote, Loading, tenantQuery, useLoad, useSession, When } from '../ui';
-import { TestResult } from './webhooks';
+import { HealthNote, TestResult } from './webhooks';
 
 interface HeaderRow {
   key: number;
@@ -374,6 +374,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
           <input type="checkbox" id="f-enabled" checked={d.enabled} onChange={(e) => set('enabled', (e.target as HTMLInputElement).checked)} />
           <label for="f-enabled">Enabled</label>
         </div>
+        <HealthNote sub={current} />
 
         {problem && (
           <div class="note error" role="alert">

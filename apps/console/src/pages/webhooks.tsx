@@ -86,6 +86,7 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
         </label>
       </div>
       <ErrorNote error={toggleError} />
+      <HealthNote sub={sub} />
       <dl class="facts">
         <div>
           <dt>URL</dt>
@@ -173,4 +174,25 @@ export function TestResult({ attempt }: { attempt: Attempt }) {
       )}
     </div>
   );
+}
+
+/** Why Herald disabled the webhook, or since when it has been failing; re-enabling clears both. */
+export function HealthNote({ sub }: { sub?: Subscription }) {
+  if (!sub) return null;
+  if (sub.disabledReason) {
+    return (
+      <div class="note error disabled-reason" role="status">
+        <strong>Disabled by Herald:</strong> <span>{sub.disabledReason}</span>. Enable it again once the endpoint is fixed: that clears the reason and restarts
+        the failing clock.
+      </div>
+    );
+  }
+  if (sub.failingSince) {
+    return (
+      <div class="note warning failing-since" role="status">
+        <strong>Failing:</strong> every attempt since <When iso={sub.failingSince} /> failed ({sub.consecutiveFailures} in a row).
+      </div>
+    );
+  }
+  return null;
 }

@@ -56,6 +56,27 @@ export class SubscriptionView {
   @ApiProperty({ example: true })
   enabled: boolean;
 
+  @ApiProperty({
+    description:
+      'Why Herald disabled it: `auto: failing since <ISO time>` (every attempt failed for HERALD_AUTO_DISABLE_AFTER_HOURS) or `gone: …` (its endpoint answered 410 Gone); null when enabled or disabled by hand. Re-enabling clears it.',
+    nullable: true,
+    type: String,
+    example: null,
+  })
+  disabledReason: string | null;
+
+  @ApiProperty({
+    description: 'When its current run of failed attempts began (the auto-disable clock); null while its last attempt succeeded',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: null,
+  })
+  failingSince: Date | null;
+
+  @ApiProperty({ description: 'Failed attempts in a row; 4 or more: failing', example: 0 })
+  consecutiveFailures: number;
+
   @ApiProperty({ description: 'Payload filter; null: none', type: 'object', additionalProperties: true, nullable: true, example: null })
   filter: Record<string, unknown> | null;
 
@@ -118,6 +139,9 @@ export function toSubscriptionView(s: Subscription, open: (sealed: string) => st
     userDefined: s.userDefined,
     payloadFormat: s.payloadFormat,
     enabled: s.enabled,
+    disabledReason: s.disabledReason ?? null,
+    failingSince: s.failingSince ?? null,
+    consecutiveFailures: s.consecutiveFailures ?? 0,
     filter: s.filter,
     previousSecretExpiresAt: s.previousSecretExpiresAt && s.previousSecretExpiresAt > new Date() ? s.previousSecretExpiresAt : null,
     createdAt: s.createdAt,
