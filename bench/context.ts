@@ -31,6 +31,8 @@ export interface BenchOptions {
   parked: number;
   /** Events of the ingest burst. */
   burst: number;
+  /** Events of the noisy tenant's burst in the noisy-neighbour run. */
+  noisy: number;
   label: string;
   /** `--profile DIR`: the worker writes a V8 CPU profile there when it stops. */
   profile?: string;
@@ -49,7 +51,7 @@ export interface Bench {
   rssAtStart: number;
   call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }>;
   /** A subscription to `receiver`, tagged with the `x-bench-sub` header the receiver counts by. */
-  subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[]): Promise<string>;
+  subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[], tenantId?: string): Promise<string>;
   unsubscribe(ids: string[]): Promise<void>;
   /** Posts n events; returns per-event 202 times and ingest latencies. */
   ingest(
@@ -61,6 +63,8 @@ export interface Bench {
   /** CPU time so far of each process of the stack. */
   cpu(): CpuComponents;
   workerRss(): number;
+  /** Where the worker's memory is, MiB, from its /metrics: V8 heap (used, reserved), external buffers, and RSS. */
+  workerMemory(): Promise<Record<string, number>>;
   log(m: string): void;
   stop(): Promise<void>;
 }
@@ -88,6 +92,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   emergencyStop = () => stack.stop();
   const ds = await createDataSource(stack.databaseUrl!).initialize();
   const apiPort = await freePort();
+  const workerMetricsPort = await freePort();
   const env = {
     PATH: process.env.PATH,
     DATABASE_URL: stack.databaseUrl,
@@ -99,9 +104,9 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     HERALD_ALLOWED_TARGETS: '127.0.0.1',
     HERALD_ALLOW_HTTP: 'true',
     HERALD_LOG_LEVEL: 'warn',
-    HERALD_WORKER_METRICS_PORT: String(await freePort()),
-    // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_'))),
+    HERALD_WORKER_METRICS_PORT: String(workerMetricsPort),
+    // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_ARENA_MAX)
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k === 'MALLOC_ARENA_MAX')),
   };
   // The worker runs the prebuilt workflow bundle, as in production (Dockerfile): no webpack in its heap.
   const bundle = join(stack.dir, 'workflow-bundle.js');
@@ -147,6 +152,17 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     worker,
     rssAtStart: workerRss(),
     workerRss,
+    async workerMemory() {
+      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http });
+      const text = await res.body.text();
+      const metric = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+      return {
+        rss: workerRss(),
+        v8_heap_used: metric('nodejs_heap_size_used_bytes'),
+        v8_heap_total: metric('nodejs_heap_size_total_bytes'),
+        external: metric('nodejs_external_memory_bytes'),
+      };
+    },
     log,
     call,
     results: {
@@ -160,8 +176,9 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         date: new Date().toISOString(),
       },
     },
-    async subscribe(receiver, tag, templateIds = []) {
+    async subscribe(receiver, tag, templateIds = [], tenantId) {
       const res = await call('POST', '/v1/subscriptions', {
+        tenantId,
         url: receiver.url,
         eventTypes: ['image.created'],
         templateIds,

@@ -12,7 +12,14 @@ export async function historyCost(client: Client, workflowIds: string[]): Promis
   let events = 0;
   let actions = 0;
   for (const id of workflowIds) {
-    const history = await client.workflow.getHandle(id).fetchHistory();
+    const history = await client.workflow
+      .getHandle(id)
+      .fetchHistory()
+      .catch((err: Error) => {
+        // A delivery the event workflow completed itself has no workflow of its own: it costs nothing more.
+        if (err.name === 'WorkflowNotFoundError') return { events: [] };
+        throw err;
+      });
     let markersInTask = false;
     for (const e of history.events ?? []) {
       events++;

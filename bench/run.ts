@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * Writes bench/results/latest.json and bench/results/latest.md.
@@ -13,12 +13,15 @@ import { measureDeadLetterCost } from './measurements/dead-letter-cost';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
+import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
 import { measureRetention } from './measurements/retention';
+import { measureTemporalCeilings } from './measurements/temporal-ceilings';
 import { measureTemporalFloor } from './measurements/temporal-floor';
 import { startTimerLateness } from './measurements/timer-lateness';
 import { round } from './stats';
+import { computeRatios, targetsTable } from './targets';
 
 const QUICK = process.argv.includes('--quick');
 const flag = (name: string): string | undefined => {
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     events: Number(flag('--events') ?? (QUICK ? 150 : 1500)),
     parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
     burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
+    noisy: Number(flag('--noisy') ?? (QUICK ? 300 : 5_000)),
     label: flag('--label') ?? 'after',
     profile: flag('--profile'),
   });
@@ -56,13 +60,10 @@ async function main(): Promise<void> {
   if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
-  const { e2e_x1: herald, temporal_floor: floor, raw_http: raw } = b.results;
-  if (herald && floor && raw) {
-    b.results.ratios = {
-      herald_x1_over_floor: round((herald.deliveries_per_s as number) / (floor.deliveries_per_s as number), 2),
-      herald_x1_over_raw: round((herald.deliveries_per_s as number) / (raw.requests_per_s as number), 3),
-    };
-  }
+  if (want('ceiling')) await measureTemporalCeilings(b);
+  const ratios = computeRatios(b.results);
+  if (Object.keys(ratios).length) b.results.ratios = ratios;
+  if (want('noisy')) await measureNoisyNeighbour(b);
   if (want('cost')) await measureCostPerEvent(b);
   if (want('dead-letter')) await measureDeadLetterCost(b);
   if (want('parked')) await measureParked(b);
@@ -90,7 +91,7 @@ function markdown(r: Results, baseline?: Results): string {
       baseline ? `| ${section} | ${k} | ${show(baseline[section]?.[k])} | ${show(v)} |` : `| ${section} | ${k} | ${show(v)} |`,
     ),
   );
-  return `# Herald benchmark (${r.meta.date})\n\n${head}\n${rows.join('\n')}\n`;
+  return `# Herald benchmark (${r.meta.date})\n\n## Targets (issue #14)\n\n${targetsTable(r)}\n\n## All figures\n\n${head}\n${rows.join('\n')}\n`;
 }
 
 main().catch(async (err: unknown) => {

@@ -22,12 +22,14 @@ export async function measureParked(b: Bench): Promise<void> {
   const parked = b.opts.parked;
   const failing = await startBenchReceiver(500);
   const sub = await b.subscribe(failing, 'parked');
+  const memoryBefore = await b.workerMemory();
   const t0 = Date.now();
   await b.ingest(parked, 'evt_park');
   // Two immediate failures each, then a 1-minute timer.
   await eventually(async () => (failing.requestsBy.get('parked') ?? 0) >= parked * 2, 900_000, 'parked deliveries');
   const parkedAfter = (Date.now() - t0) / 1000;
   const rss = b.workerRss();
+  const memory = await b.workerMemory();
   const apiLat: number[] = [];
   for (let i = 0; i < 200; i++) {
     const s = performance.now();
@@ -40,6 +42,9 @@ export async function measureParked(b: Bench): Promise<void> {
     seconds_to_park: round(parkedAfter),
     worker_rss_mib: rss,
     worker_rss_at_start_mib: b.rssAtStart,
+    // RSS beyond the V8 heap and external buffers is the native core's (its cache of runs, gRPC) and the allocator's.
+    worker_memory_mib: memory,
+    worker_memory_before_mib: memoryBefore,
     temporal_db_mib: round(fileMiB(join(b.stack.dir, 'temporal.db'))),
     postgres_db_mib: round(Number(size) / 2 ** 20),
     api_list_ms: mapRound(summary(apiLat)),

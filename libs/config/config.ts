@@ -58,9 +58,12 @@ const schema = z
     HERALD_SECRET_KEY_PREVIOUS: secretKey.optional(),
     // 0: any free port (logged at start), so several workers can share a host.
     HERALD_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-    // 100 cut worker RSS (bench/results) but stalled deliveries after a Postgres outage in
-    // test/faults/postgres-outage (local-activity retries under cache pressure): keep 500 until understood.
-    HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+    // Runs kept in the worker's memory. Each costs about 0.2–0.35 MiB of RSS, mostly native (bench
+    // parked, 700 parked: cache 20 → 323–381 MiB, 500 → 486–495 MiB). Waiting deliveries need no
+    // cache (a timer that fires replays a short history), so the cache only has to hold the runs in
+    // progress; 100 keeps its share of the 300 MiB budget near 30 MiB however many deliveries are
+    // parked. Small caches no longer stall: see workflowTaskSlots and bench/results/2026-12-02-cache.md.
+    HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
     HERALD_RETENTION_DAYS: retentionDaysField,
     // Endpoint health: a subscription whose every attempt failed this long is disabled (0: never).
@@ -98,7 +101,7 @@ export interface Config {
   api: { port: number; host: string; publicUrl: string; adminToken: string; ingestToken?: string; authFailures: { limit: number; windowMs: number } };
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
-  worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentActivities: number };
+  worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentWorkflowTasks?: number; maxConcurrentActivities: number };
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
   /** Endpoint health: the auto-disable window in ms (0: never). */
@@ -107,6 +110,26 @@ export interface Config {
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
+}
+
+/**
+ * How many workflow tasks the worker runs at once for a given cache size (undefined: no cache,
+ * the SDK's default of 40).
+ *
+ * A workflow task for a run that is not cached needs a cache slot, and the native core frees one
+ * by evicting the least recently used run even when that run is in the middle of a task waiting
+ * on its local activities (match, prepare, record). Such an eviction cancels the local activities
+ * and drops the task's commands; the task times out on the server (10 s) and is replayed from the
+ * start, and under load that replay evicts the next busy run: the stall seen with a 100-run cache
+ * during a Postgres outage, when every local activity is slow. The SDK only keeps the task slots
+ * within the cache when the option is set, and its default (40) is not. With at most a quarter of
+ * the cache busy, a new task only arrives when a slot frees, so the cache turns over no faster
+ * than tasks finish and the oldest entry is a run at rest, not one still waiting on Postgres
+ * (test/faults/postgres-outage, 20-run cache: none evicted mid-task).
+ */
+export function workflowTaskSlots(maxCachedWorkflows: number): number | undefined {
+  if (maxCachedWorkflows === 0) return undefined;
+  return Math.max(2, Math.min(40, Math.floor(maxCachedWorkflows / 4)));
 }
 
 export class ConfigError extends Error {}
@@ -146,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       metricsPort: e.HERALD_WORKER_METRICS_PORT,
       maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: workflowTaskSlots(e.HERALD_MAX_CACHED_WORKFLOWS),
       maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES,
     },
     retention: { days: e.HERALD_RETENTION_DAYS },

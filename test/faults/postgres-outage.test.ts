@@ -3,6 +3,12 @@
  * record is lost, no schedule slot is consumed, nothing is sent while Postgres is down, and the
  * API says so honestly meanwhile (/ready 503, writes 503 with Retry-After, never 500; /health 200).
  * The test runs a Postgres of its own: stopping the run's shared one would break other files.
+ *
+ * The worker runs with a 20-run workflow cache, far fewer than the ~600 runs of the load: every
+ * task of a run it does not hold evicts another, as a production worker does with 10,000 waiting
+ * deliveries. That is where the cache stall lived (libs/config/config.ts, workflowTaskSlots): an
+ * eviction that lands on a run still waiting on its local activities cancels them, the task is
+ * lost and replayed, and deliveries stopped finishing after the outage.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +28,9 @@ const EVENTS = 200;
 const OUTAGE_MS = 20_000;
 /** Sends already prepared when Postgres stops still go out; after this long nothing may. */
 const IN_FLIGHT_GRACE_MS = 5_000;
+const SMALL_CACHE = 20;
+/** What the native core logs when a local activity's result arrives for a run evicted mid-task. */
+const EVICTED_MID_TASK = 'Tried to complete untracked local activity';
 
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
@@ -38,7 +47,7 @@ describe('Postgres stopped for 20 s mid-run', () => {
     pg = await startEmbeddedPostgres({ dataDir: dir, port });
     stack = await startStack({}, { worker: false, postgres: pg });
     // The real worker process, with its own pool and its reconciler, rides out the outage.
-    worker = spawnHerald('worker', envFor(stack.config));
+    worker = spawnHerald('worker', envFor(stack.config, { HERALD_MAX_CACHED_WORKFLOWS: String(SMALL_CACHE) }));
     // Slow enough answers that many sends are on the wire when Postgres stops.
     ok = await startCountingReceiver({ delayMs: 200 });
     flaky = await startCountingReceiver({ failAttempts: 1, delayMs: 200 });
@@ -53,7 +62,7 @@ describe('Postgres stopped for 20 s mid-run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses no Attempt, consumes no schedule slot, and answers 503 meanwhile', { timeout: 180_000 }, async () => {
+  it('loses no Attempt, consumes no schedule slot, and answers 503 meanwhile', { timeout: 240_000 }, async () => {
     await createSubscription(stack, { url: ok.url });
     const flakySubscription = await createSubscription(stack, { url: flaky.url });
     await postEvents(stack, EVENTS);
@@ -137,7 +146,7 @@ describe('Postgres stopped for 20 s mid-run', () => {
       lost: expected - received,
       duplicated,
       notes:
-        `outage ${(outageMs / 1000).toFixed(1)} s with ${succeededAtStop} of ${EVENTS * 2} deliveries done and ${onTheWire} sends on the wire; ` +
+        `worker cache ${SMALL_CACHE} runs; outage ${(outageMs / 1000).toFixed(1)} s with ${succeededAtStop} of ${EVENTS * 2} deliveries done and ${onTheWire} sends on the wire; ` +
         `/ready 503 and writes 503 throughout (${seen.ready.length} probes), /ready again ${(readyAfterMs / 1000).toFixed(1)} s after the restart, ` +
         `all delivered ${(recoveredMs / 1000).toFixed(1)} s after it; flaky receiver: exactly 2 attempts per delivery`,
     });
@@ -147,6 +156,8 @@ describe('Postgres stopped for 20 s mid-run', () => {
     assert.equal(sentDuringOutage, 0, `nothing is sent while no attempt can be prepared (${sentAtStop} requests at the stop)`);
     assert.equal(received, expected, 'every delivery arrived');
     assert.equal(duplicated, 0, 'a Postgres outage never re-sends (the outcome waits in the workflow history)');
+    const evictedMidTask = worker.output().split(EVICTED_MID_TASK).length - 1;
+    assert.equal(evictedMidTask, 0, `no run was evicted while its local activities ran (${evictedMidTask} results dropped, cache ${SMALL_CACHE})`);
 
     // At the receivers: the flaky one saw each delivery exactly twice (500, then 200), the other once.
     assert.deepEqual([...new Set(flaky.requests.values())], [2], 'flaky receiver: two requests per delivery');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../libs/config/config';
+import { ConfigError, loadConfig, workflowTaskSlots } from '../../libs/config/config';
 
 const valid = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/herald',
@@ -44,6 +44,19 @@ describe('configuration', () => {
     assert.equal(c.api.port, 8080);
     assert.ok(c.temporal.tls, 'an API key implies TLS');
     assert.equal(c.secretKeys.current.toString('hex'), 'ab'.repeat(32));
+  });
+
+  it('keeps the workflow-task slots to a quarter of the workflow cache (the cache-stall fix)', () => {
+    for (const cache of [2, 3, 10, 37, 100, 160, 250, 500, 5000]) {
+      const slots = workflowTaskSlots(cache)!;
+      assert.ok(slots >= 2, `cache ${cache}: the SDK needs 2 slots with a cache`);
+      assert.ok(slots <= Math.max(2, cache / 4), `cache ${cache}: ${slots} slots leave the cache room for runs at rest`);
+      assert.ok(slots <= 40, `cache ${cache}: ${slots} slots`);
+      assert.equal(loadConfig({ ...valid, HERALD_MAX_CACHED_WORKFLOWS: String(cache) }).worker.maxConcurrentWorkflowTasks, slots);
+    }
+    assert.equal(workflowTaskSlots(0), undefined, 'no cache: every task replays anyway, the SDK default stands');
+    const d = loadConfig(valid).worker;
+    assert.equal(d.maxConcurrentWorkflowTasks, workflowTaskSlots(d.maxCachedWorkflows));
   });
 
   for (const [name, env, variable] of [

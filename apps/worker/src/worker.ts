@@ -67,8 +67,10 @@ export async function createHeraldWorker(opts: {
     taskQueue: config.temporal.taskQueue,
     activities,
     ...workflowSource(),
-    // Each cached workflow costs about 1 MB of heap; waiting deliveries are evicted and replayed.
+    // Waiting deliveries are evicted and replayed when their timer fires (sizes: libs/config/config.ts).
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    // Always set: the SDK's default (40 slots) ignores the cache size, and a cache-full eviction of a run mid-task stalls the worker (workflowTaskSlots).
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
   });
   let running: Promise<void> | undefined;
