@@ -81,3 +81,8 @@ export function subjectSubscriptionId(event: { type: string; data?: Record<strin
 export function reportsDeadLetter(eventType: string): boolean {
   return !isOperationalEventType(eventType);
 }
+
+/** The dead-letter event about a delivery, or none (deliveries of operational events: reportsDeadLetter). */
+export function deadLetteredEvent(data: DeliveryDeadLetteredData): OperationalEvent | null {
+  return reportsDeadLetter(data.eventType) ? { type: OPERATIONAL_EVENT_TYPES.deliveryDeadLettered, data } : null;
+}

@@ -177,6 +177,15 @@ describe('a paused subscription on the time-skipping server', () => {
     const dead = await db.dataSource.getRepository(DeadLetter).findOneByOrFail({ deliveryId: d.deliveryId });
     assert.equal(dead.reason, 'paused_too_long');
     assert.equal(dead.attemptCount, 0);
+    const told: { tenant_id: string; data: Record<string, unknown> }[] = await db.dataSource.query(
+      `SELECT tenant_id, data FROM events WHERE type = 'herald.delivery.dead_lettered' AND data->>'deliveryId' = $1`,
+      [d.deliveryId],
+    );
+    assert.deepEqual(
+      told.map((e) => [e.tenant_id, e.data.lastError, e.data.attempts]),
+      [[sub.tenantId, 'paused_too_long', 0]],
+      'the operational event is raised with the dead letter, like any other',
+    );
     await receiver.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AttemptRow } from '../../delivery/attempt';
 import type { AttemptStatus } from '../../domain/delivery-lifecycle';
-import { OPERATIONAL_EVENT_TYPES as OPS, reportsDeadLetter, type OperationalEvent } from '../../domain/operational-events';
+import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
 import { assessAttempt } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
@@ -155,20 +155,19 @@ export class AttemptRepository {
       }
 
       const operational: OperationalEvent[] = [];
-      if (record.status === 'dead_lettered' && reportsDeadLetter(delivery.eventType)) {
-        operational.push({
-          type: OPS.deliveryDeadLettered,
-          data: {
-            deliveryId: a.deliveryId,
-            subscriptionId: a.subscriptionId,
-            tenantId: delivery.tenantId,
-            eventId: record.eventId,
-            eventType: delivery.eventType,
-            attempts: attemptCount,
-            lastError: a.errorMessage ?? (a.statusCode === null ? null : `HTTP ${a.statusCode}`),
-          },
-        });
-      }
+      const deadLettered =
+        record.status === 'dead_lettered'
+          ? deadLetteredEvent({
+              deliveryId: a.deliveryId,
+              subscriptionId: a.subscriptionId,
+              tenantId: delivery.tenantId,
+              eventId: record.eventId,
+              eventType: delivery.eventType,
+              attempts: attemptCount,
+              lastError: a.errorMessage ?? (a.statusCode === null ? null : `HTTP ${a.statusCode}`),
+            })
+          : null;
+      if (deadLettered) operational.push(deadLettered);
       operational.push(...(await this.recordHealth(tx, record, now)));
       if (operational.length > 0) {
         await new EventRepository(tx).insertOperational(

@@ -1,8 +1,10 @@
 import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
+import { deadLetteredEvent } from '../../domain/operational-events';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
+import { EventRepository } from './event.repository';
 import { windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
 
 /** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
@@ -139,7 +141,8 @@ export class DeliveryRepository {
 
   /**
    * Dead-letters a delivery that made no further attempt (it waited in pause too long): the
-   * delivery and its DeadLetter in one transaction. False when it was not open any more.
+   * delivery, its DeadLetter and the `herald.delivery.dead_lettered` event in one transaction.
+   * False when it was not open any more.
    */
   async markDeadLettered(
     id: string,
@@ -170,6 +173,16 @@ export class DeliveryRepository {
         },
         now,
       );
+      const told = deadLetteredEvent({
+        deliveryId: id,
+        subscriptionId: delivery.subscriptionId,
+        tenantId: delivery.tenantId,
+        eventId: delivery.eventId,
+        eventType: delivery.eventType,
+        attempts: delivery.attemptCount,
+        lastError: reason,
+      });
+      if (told) await new EventRepository(tx).insertOperational([{ ...told, tenantId: delivery.tenantId }], now);
       return true;
     });
   }
