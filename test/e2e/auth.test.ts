@@ -15,7 +15,7 @@ import { reportSecurity } from '../support/load';
 import { startStack, type TestStack } from '../support/stack';
 
 /** Every operation of the OpenAPI document; a new route changes this number on purpose. */
-const EXPECTED_OPERATIONS = 35;
+const EXPECTED_OPERATIONS = 37;
 /** Documented as public (docs/architecture.md, "Admin API", and README): the probes, and the OpenAPI document itself. */
 const PUBLIC_OPERATIONS = ['GET /health', 'GET /ready'];
 
@@ -73,6 +73,8 @@ describe('every route but /health and /ready needs the right token', () => {
       'POST /v1/subscriptions',
       'PATCH /v1/subscriptions/x',
       'DELETE /v1/subscriptions/x',
+      'POST /v1/subscriptions/x/pause',
+      'POST /v1/subscriptions/x/resume',
       'POST /v1/subscriptions/x/rotate-secret',
       'POST /v1/subscriptions/x/test',
       'POST /v1/subscriptions/x/filter-test',

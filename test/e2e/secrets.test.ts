@@ -258,7 +258,15 @@ describe('secrets never leak', () => {
   });
 
   it('keeps every marker out of the Temporal histories, memo and search attributes of every run', async () => {
-    const ids = [...eventIds.map(eventWorkflowId), ...eventIds.map((e, i) => deliveryWorkflowId(e, i === 0 ? okSubId : failSubId))];
+    // The event workflows, and the delivery workflows of the two deliveries that had to retry (the
+    // successful one was delivered by its event workflow's first attempt, and has none).
+    const ids = [...eventIds.map(eventWorkflowId), deliveryWorkflowId(eventIds[1], failSubId), deliveryWorkflowId(eventIds[2], failSubId)];
+    const holders: { workflow_id: string }[] = await db.dataSource.query(`SELECT DISTINCT workflow_id FROM deliveries`);
+    assert.deepEqual(
+      holders.map((h) => h.workflow_id).sort(),
+      [eventWorkflowId(eventIds[0]), ids[3], ids[4]].sort(),
+      'every workflow holding a delivery is searched',
+    );
     let leaks = 0;
     let clean = 0;
     for (const id of ids) {
@@ -269,7 +277,11 @@ describe('secrets never leak', () => {
       if (id.startsWith('delivery:')) {
         // The search did look inside payloads: the decoded activity results and memo are there.
         assert.match(text, /"sealedRequest\\?":\\?"v1\./, `decoded payloads of ${id}`);
-        assert.ok(text.includes(`127.0.0.1:${id.endsWith(okSubId) ? ok.port : failing.port}`), `the memo's url in ${id}`);
+        assert.ok(text.includes(`127.0.0.1:${failing.port}`), `the memo's url in ${id}`);
+      } else {
+        // The inline first attempts' decoded results (their outcome and url) are there.
+        assert.match(text, /"kind\\?":\\?"sent/, `decoded payloads of ${id}`);
+        assert.ok(text.includes(`127.0.0.1:${id === eventWorkflowId(eventIds[0]) ? ok.port : failing.port}`), `the attempt's url in ${id}`);
       }
     }
     // The manual retry made a second run of the dead-lettered delivery, and it was searched too.
@@ -286,11 +298,14 @@ describe('secrets never leak', () => {
   });
 
   it('seals the prepared request in the history: the markers are inside, readable only with HERALD_SECRET_KEY', async () => {
-    const history = await client.workflow.getHandle(deliveryWorkflowId(eventIds[0], okSubId)).fetchHistory();
+    const history = await client.workflow.getHandle(deliveryWorkflowId(eventIds[2], failSubId)).fetchHistory();
     const sealed = searchable(history).match(/sealedRequest\\?":\\?"(v1\.[A-Za-z0-9_.-]+)/)?.[1];
     assert.ok(sealed, 'a sealed request in the history');
     const opened = testSecretBox().open(sealed);
     assert.equal(found(opened, [headerCanaries[0], headerCanaries[1], bodyCanary, userDefinedCanary]).length, 4);
+    // An inline first attempt prepares, sends and returns its outcome in one local activity: the request never enters the history.
+    const inline = searchable(await client.workflow.getHandle(eventWorkflowId(eventIds[0])).fetchHistory());
+    assert.doesNotMatch(inline, /sealedRequest/, 'no request in the event workflow that delivered inline');
   });
 
   it('shows a secret only in the create or rotate response that hands it out', () => {
@@ -362,7 +377,7 @@ describe('secrets never leak', () => {
     const workerLog = worker.output();
     // The capture works: records of this very run are there.
     assert.ok(apiLog.includes(`subscription ${okSubId} created`), 'api log captured');
-    assert.ok(workerLog.includes(deliveryWorkflowId(eventIds[0], okSubId)), 'worker log captured, with workflow ids');
+    assert.ok(workerLog.includes(deliveryWorkflowId(eventIds[1], failSubId)), 'worker log captured, with workflow ids');
     assert.deepEqual(found(apiLog, allCanaries()), [], 'api log');
     assert.deepEqual(found(workerLog, allCanaries()), [], 'worker log');
   });

@@ -148,7 +148,7 @@ describe('tenants', () => {
       const globexEvent = await postEvent(stack, imageCreated({ tenantId: globex, templateId: tpl }));
       assert.deepEqual(await delivered(globexEvent, 2), [subs.globexFamily.id, subs.globexScoped.id].sort());
       const defaultEvent = await postEvent(stack, imageCreated({ templateId: tpl }));
-      assert.deepEqual(await eventResult(defaultEvent), { deliveries: 0 }, 'none of these is the default tenant’s');
+      assert.deepEqual(await eventResult(defaultEvent), { deliveries: 0, finishedInline: 0 }, 'none of these is the default tenant’s');
 
       assert.deepEqual(
         [r.acmeExact.requests.length, r.acmeScoped.requests.length, r.globexFamily.requests.length, r.globexScoped.requests.length],
@@ -172,7 +172,7 @@ describe('tenants', () => {
     it('accepts an event for a tenant with no subscription (202) and delivers it nowhere; it registers no tenant', async () => {
       const lonely = `lonely_${suffix()}`;
       const eventId = await postEvent(stack, imageCreated({ tenantId: lonely }));
-      assert.deepEqual(await eventResult(eventId), { deliveries: 0 });
+      assert.deepEqual(await eventResult(eventId), { deliveries: 0, finishedInline: 0 });
       assert.equal(await stack.db.dataSource.getRepository(Delivery).countBy({ eventId }), 0);
       assertError(await stack.api(`/v1/tenants/${lonely}`), 404, 'tenant_not_found');
       assertError(await stack.api('/v1/events', { method: 'POST', json: imageCreated({ tenantId: 'not a tenant' }) }), 422, 'validation_failed');
