@@ -130,7 +130,15 @@ describe('Postgres stopped for 20 s mid-run', () => {
       },
       120_000,
       'every delivery to succeed',
-    );
+    ).catch(async (err: Error) => {
+      const statuses = await stack.db.dataSource.query(`SELECT status, count(*)::int AS n FROM deliveries GROUP BY status ORDER BY status`);
+      const errors = worker
+        .output()
+        .split('\n')
+        .filter((l) => /error|warn/i.test(l))
+        .slice(-15);
+      throw new Error(`${err.message}; deliveries ${JSON.stringify(statuses)}; last worker warnings:\n${errors.join('\n')}`);
+    });
     const recoveredMs = Date.now() - restartedAt.getTime();
 
     const received = ok.received.size + flaky.received.size;
