@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildBody } from '../libs/delivery/payload';
+import { deadLetterPayload } from '../libs/delivery/payload';
 import { OPERATIONAL_EVENT_TYPES } from '../libs/domain/operational-events';
 import { PAUSED_TOO_LONG } from '../libs/domain/pause';
 import { DEFAULT_RETENTION_DAYS, PURGE_BATCH_SIZE, PURGE_BATCHES_PER_CALL, retentionCutoff } from '../libs/domain/retention';
@@ -16,12 +16,7 @@ export function markDeliveryCancelled({ deliveries, clock = () => new Date(), on
 /** Dead-letters a delivery that waited in pause too long (reason `paused_too_long`); one no longer open keeps its status. */
 export function markDeliveryPausedTooLong({ deliveries, clock = () => new Date(), onDeliveryFinished, onOperationalEvents }: ActivityDeps) {
   return async (input: DeliveryRef): Promise<void> => {
-    const dead = await deliveries.markDeadLettered(
-      input.deliveryId,
-      PAUSED_TOO_LONG,
-      clock(),
-      (event, subscription) => JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>,
-    );
+    const dead = await deliveries.markDeadLettered(input.deliveryId, PAUSED_TOO_LONG, clock(), deadLetterPayload);
     if (!dead) return;
     onDeliveryFinished?.('dead_lettered');
     onOperationalEvents?.([OPERATIONAL_EVENT_TYPES.deliveryDeadLettered]);

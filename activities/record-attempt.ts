@@ -1,5 +1,5 @@
 import { attemptRow } from '../libs/delivery/attempt';
-import { buildBody } from '../libs/delivery/payload';
+import { deadLetterPayload } from '../libs/delivery/payload';
 import { newId } from '../libs/domain/ids';
 import { DEFAULT_AUTO_DISABLE_AFTER_MS } from '../libs/domain/subscription-health';
 import type { ActivityDeps } from './deps';
@@ -31,8 +31,7 @@ export function recordAttempt({ attempts, clock = () => new Date(), health, onAt
         eventId: input.eventId,
         status: input.status,
         nextAttemptAt,
-        deadLetterPayload: (event, subscription) =>
-          JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>,
+        deadLetterPayload,
         health: { at: new Date(input.at ?? outcome.finishedAt), autoDisableAfterMs },
       },
       clock,

@@ -82,6 +82,14 @@ export function buildBody(format: PayloadFormat, event: PayloadEvent, userDefine
   }
 }
 
+/** What a dead letter keeps: the body as the subscription received it, for inspection and replay. */
+export function deadLetterPayload(
+  event: PayloadEvent,
+  subscription: { payloadFormat: PayloadFormat; userDefined: Record<string, unknown> | null },
+): Record<string, unknown> {
+  return JSON.parse(buildBody(subscription.payloadFormat, event, subscription.userDefined)) as Record<string, unknown>;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const child of Object.values(value)) deepFreeze(child);
