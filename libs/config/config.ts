@@ -88,6 +88,9 @@ const schema = z
 
 type Env = z.infer<typeof schema>;
 
+/** Every variable Herald reads (deployments check theirs against it: a misspelled one would be ignored). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.innerType().shape);
+
 export interface Config {
   databaseUrl: string;
   temporal: {
