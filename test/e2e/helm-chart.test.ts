@@ -140,8 +140,12 @@ function heraldContainer(set: ValueSet, proc: 'migrate' | 'api' | 'worker'): { p
 }
 const envOf = (c: Container): Map<string, EnvVar> => new Map((c.env ?? []).map((e) => [e.name, e]));
 
+type ComposeServices = Record<string, { command: string[]; environment: Record<string, string | null> }>;
+let composeResolved: ComposeServices | undefined;
+
 /** docker-compose.yml resolved (as test/e2e/compose.test.ts does): each Herald service's command and variable names. */
-function composeServices(): Record<string, { command: string[]; environment: Record<string, string | null> }> {
+function composeServices(): ComposeServices {
+  if (composeResolved) return composeResolved;
   const { PATH, HOME } = process.env;
   const env = { PATH, HOME, HERALD_ADMIN_TOKEN: 'compose-admin-token-0123456789', HERALD_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') };
   const res = spawnSync('docker-compose', ['-f', join(ROOT, 'docker-compose.yml'), 'config'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
@@ -151,7 +155,8 @@ function composeServices(): Record<string, { command: string[]; environment: Rec
     encoding: 'utf8',
   });
   assert.equal(json.status, 0, json.stderr);
-  return (JSON.parse(json.stdout) as { services: ReturnType<typeof composeServices> }).services;
+  composeResolved = (JSON.parse(json.stdout) as { services: ComposeServices }).services;
+  return composeResolved;
 }
 
 /** What the kubelet hands the process: literal values, and the Secret's keys (present ones only). */
