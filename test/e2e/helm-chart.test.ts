@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFIG_VARIABLES, loadConfig } from '../../libs/config/config';
+import { temporalCliPath } from '../../libs/devstack/toolchain';
 import { SEARCH_ATTRIBUTES } from '../../libs/temporal/names';
+import { stopOwnTemporal, testTemporalAddress } from '../support/temporal';
 
 /**
  * deploy/helm/herald, validated offline (no cluster here): `helm lint --strict` and `helm
@@ -185,7 +187,10 @@ before(() => {
   assert.equal(res.status, 0, 'scripts/chart-check.sh could not build deploy/chart-check');
   tool = res.stdout.trim().split('\n').pop()!;
 });
-after(() => rmSync(helmHome, { recursive: true, force: true }));
+after(async () => {
+  rmSync(helmHome, { recursive: true, force: true });
+  await stopOwnTemporal();
+});
 
 describe('the Helm chart: helm lint and template, strictly decoded', () => {
   for (const set of VALUE_SETS) {
@@ -425,6 +430,44 @@ describe('the Helm chart runs what docker-compose.yml and deploy/processes.json 
       assert.match(c.args!.join('\n'), /temporal operator search-attribute create "\$@" --name "\$name" --type "\$\{sa#\*=\}"/);
       assert.equal(envOf(c).get('TEMPORAL_ADDRESS')?.value, envOf(heraldContainer(set, 'worker').container).get('TEMPORAL_ADDRESS')?.value);
     }
+  });
+});
+
+describe("the search-attribute hook's script, run against a Temporal server", () => {
+  it('registers every attribute with its type in a fresh namespace, and keeps them when run again', async () => {
+    const job = get('values-selfhosted.yaml', 'Job', 'herald-search-attributes').spec.template!.spec.containers[0];
+    const address = await testTemporalAddress();
+    const namespace = `helm-sa-${process.pid}-${Date.now()}`;
+    const cli = temporalCliPath();
+    const created = spawnSync(cli, ['operator', 'namespace', 'create', '--address', address, '--namespace', namespace], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(created.status, 0, created.stderr);
+    // The job's own command and variables, pointed at this server (the Temporal CLI of the admin-tools image here is the one npm test uses).
+    const env = {
+      ...kubeletEnv(job, {}),
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      HOME: helmHome,
+      PATH: `${dirname(cli)}:${process.env.PATH}`,
+    };
+    const runJob = () => spawnSync(job.command![0], [...job.command!.slice(1), ...job.args!], { env, encoding: 'utf8', timeout: 120_000 });
+    const first = runJob();
+    assert.equal(first.status, 0, first.stderr);
+    assert.doesNotMatch(first.stdout, / exists$/m, 'a fresh namespace has none of them yet');
+    const listed = spawnSync(cli, ['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '--output', 'json'], {
+      encoding: 'utf8',
+    });
+    assert.equal(listed.status, 0, listed.stderr);
+    const registered = JSON.stringify(JSON.parse(listed.stdout));
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
+      assert.match(
+        registered,
+        new RegExp(`"${name}":"(INDEXED_VALUE_TYPE_)?${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}"`),
+        `${name} registered as ${type}`,
+      );
+    }
+    const again = runJob();
+    assert.equal(again.status, 0, again.stderr);
+    for (const name of Object.keys(SEARCH_ATTRIBUTES)) assert.match(again.stdout, new RegExp(`^${name} exists$`, 'm'));
   });
 });
 
