@@ -287,6 +287,20 @@ describe('the Helm chart: helm lint and template, strictly decoded', () => {
     assert.match(decoded[1].error!, /unknown field "datta"/);
   });
 
+  it('refuses a misspelled value, and a grace period or root filesystem the chart promises otherwise (values.schema.json)', () => {
+    const cases: [string, RegExp][] = [
+      ['worker.replica=3', /at '\/worker': additional properties 'replica' not allowed/],
+      ['temporal.adress=x:7233', /at '\/temporal': additional properties 'adress' not allowed/],
+      ['worker.terminationGracePeriodSeconds=30', /at '\/worker\/terminationGracePeriodSeconds': minimum: got 30, want 46/],
+      ['containerSecurityContext.readOnlyRootFilesystem=false', /readOnlyRootFilesystem': value must be true/],
+    ];
+    for (const [set, error] of cases) {
+      const { status, stderr } = run(['helm', 'template', 'herald', CHART, '--set', set]);
+      assert.notEqual(status, 0, `--set ${set} was accepted`);
+      assert.match(stderr, error);
+    }
+  });
+
   it('fails `helm lint` on a template that does not parse', () => {
     const broken = mkdtempSync(join(tmpdir(), 'herald-chart-lint-'));
     try {
@@ -313,6 +327,12 @@ describe('the Helm chart runs what docker-compose.yml and deploy/processes.json 
         assert.equal(container.args, undefined, `${proc} takes no extra arguments`);
       }
     }
+  });
+
+  it("runs the image of Herald's own version by default (the chart's appVersion is package.json's)", () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.match(readFileSync(join(CHART, 'Chart.yaml'), 'utf8'), new RegExp(`^appVersion: "${version.replace(/\./g, '\\.')}"$`, 'm'));
+    assert.equal(heraldContainer('values.yaml', 'api').container.image, `herald:${version}`);
   });
 
   it("gives every Herald process compose's variables, its secrets only by reference, and no variable Herald does not read", () => {
