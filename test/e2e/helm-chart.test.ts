@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFIG_VARIABLES, loadConfig } from '../../libs/config/config';
+import { freePort } from '../../libs/devstack/ports';
 import { temporalCliPath } from '../../libs/devstack/toolchain';
 import { SEARCH_ATTRIBUTES } from '../../libs/temporal/names';
+import { imageCreated, uniqueTemplate } from '../support/admin-api';
+import { createTestDatabase, stopOwnPostgres } from '../support/database';
+import { startReceiver } from '../support/receivers';
 import { stopOwnTemporal, testTemporalAddress } from '../support/temporal';
 
 /**
@@ -190,6 +194,7 @@ before(() => {
 after(async () => {
   rmSync(helmHome, { recursive: true, force: true });
   await stopOwnTemporal();
+  await stopOwnPostgres();
 });
 
 describe('the Helm chart: helm lint and template, strictly decoded', () => {
@@ -488,6 +493,144 @@ describe("the search-attribute hook's script, run against a Temporal server", ()
     const again = runJob();
     assert.equal(again.status, 0, again.stderr);
     for (const name of Object.keys(SEARCH_ATTRIBUTES)) assert.match(again.stdout, new RegExp(`^${name} exists$`, 'm'));
+  });
+});
+
+/**
+ * A process as the chart's pods run it: the image's user (uid 1000), the root filesystem
+ * read-only, a fresh tmpfs its only writable directory (the pods' /tmp emptyDir; TMPDIR here, so
+ * a clone under /tmp stays visible), the clone bind-mounted read-only as the image's /app, in a
+ * mount namespace of its own (unshare), with the container's command and environment.
+ */
+function spawnAsPod(command: string[], env: Record<string, string>, scratch: string) {
+  const app = mkdtempSync(join(scratch, 'app-'));
+  const tmp = mkdtempSync(join(scratch, 'tmp-'));
+  for (const dir of [scratch, app, tmp]) chmodSync(dir, 0o755);
+  const script = [
+    'set -e',
+    'mount --bind "$HERALD_POD_ROOT" "$HERALD_POD_APP"',
+    'mount -o remount,ro,bind "$HERALD_POD_APP"',
+    'mount -o remount,ro,bind /',
+    'mount -t tmpfs -o size=64m,mode=1777 tmpfs "$HERALD_POD_TMP"',
+    'cd "$HERALD_POD_APP"',
+    'exec setpriv --reuid 1000 --regid 1000 --clear-groups -- "$@"',
+  ].join('\n');
+  const child = spawn(
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      'env',
+      '-i',
+      ...Object.entries({ ...env, TMPDIR: tmp }).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      ...command.slice(1),
+    ],
+    {
+      env: { PATH: process.env.PATH, HERALD_POD_ROOT: ROOT, HERALD_POD_APP: app, HERALD_POD_TMP: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => out };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, output: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms; processes said:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("the chart's processes, run as its pods run them", () => {
+  it('migrate, api and worker run as uid 1000 on a read-only root with a writable temp directory only, and deliver an event', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'herald-pod-'));
+    const db = await createTestDatabase({ migrate: false });
+    const receiver = await startReceiver();
+    const started: ReturnType<typeof spawnAsPod>[] = [];
+    try {
+      const [apiPort, metricsPort] = [await freePort(), await freePort()];
+      const adminToken = 'helm-pod-admin-token-0123456789';
+      const secrets = {
+        'herald/DATABASE_URL': db.url,
+        'herald/HERALD_ADMIN_TOKEN': adminToken,
+        'herald/HERALD_SECRET_KEY': Buffer.alloc(32, 5).toString('base64'),
+      };
+      // The rendered environment; this machine's addresses and free ports in place of the cluster's.
+      const local = {
+        TEMPORAL_ADDRESS: await testTemporalAddress(),
+        HERALD_TASK_QUEUE: `helm-pod-${process.pid}`,
+        HERALD_API_PORT: String(apiPort),
+        HERALD_WORKER_METRICS_PORT: String(metricsPort),
+        HERALD_ALLOWED_TARGETS: '127.0.0.1',
+        HERALD_ALLOW_HTTP: 'true',
+      };
+      const pod = (proc: 'migrate' | 'api' | 'worker') => {
+        const { container } = heraldContainer('values.yaml', proc);
+        return spawnAsPod(container.command!, { ...kubeletEnv(container, secrets), ...local }, scratch);
+      };
+
+      // The sandbox holds: uid 1000, the app and the root unwritable, the temp directory writable.
+      const probe = spawnAsPod(
+        [
+          'node',
+          '-e',
+          `const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+           const tryWrite = (p) => { try { fs.writeFileSync(p, 'x'); return 'written'; } catch (e) { return e.code; } };
+           console.log(JSON.stringify({ uid: process.getuid(), app: tryWrite('probe'), root: tryWrite('/probe'), tmp: tryWrite(path.join(os.tmpdir(), 'probe')) }));`,
+        ],
+        {},
+        scratch,
+      );
+      assert.equal(await probe.exited, 0, probe.output());
+      assert.deepEqual(JSON.parse(probe.output()), { uid: 1000, app: 'EROFS', root: 'EROFS', tmp: 'written' });
+
+      const migrate = pod('migrate');
+      started.push(migrate);
+      assert.equal(await migrate.exited, 0, migrate.output());
+      assert.match(migrate.output(), /applied /);
+
+      const api = pod('api');
+      const worker = pod('worker');
+      started.push(api, worker);
+      const output = () => started.map((p) => p.output()).join('\n');
+      const base = `http://127.0.0.1:${apiPort}`;
+      await until('the API /ready', async () => ((await fetch(`${base}/ready`)).status === 200 ? true : undefined), 90_000, output);
+      await until('the worker /metrics', async () => ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok ? true : undefined), 90_000, output);
+
+      const call = async (path: string, body: unknown) => {
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json()) as { id: string } };
+      };
+      const templateId = uniqueTemplate();
+      const sub = await call('/v1/subscriptions', { url: receiver.url, eventTypes: ['image.created'], templateIds: [templateId] });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      const event = await call('/v1/events', imageCreated({ templateId }));
+      assert.equal(event.status, 202, JSON.stringify(event.body));
+      await until('the delivery', async () => (receiver.requests.some((r) => r.headers['webhook-id']) ? true : undefined), 90_000, output);
+      assert.doesNotMatch(output(), /EROFS|read-only file system|EACCES/i);
+    } finally {
+      for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+      await Promise.all(started.map((p) => p.exited));
+      await receiver.close();
+      await db.drop();
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });
 
