@@ -660,7 +660,7 @@ describe('the Helm chart is locked down', () => {
     }
   });
 
-  it('selects the API and worker pods with NetworkPolicies: only their ports in, only DNS, Postgres, Temporal (and public receivers) out', () => {
+  it('selects the API and worker pods with NetworkPolicies: only their ports in; only DNS, Postgres, Temporal and public receivers out', () => {
     for (const set of VALUE_SETS) {
       for (const proc of ['api', 'worker'] as const) {
         const np = get(set, 'NetworkPolicy', `herald-${proc}`).spec as {
@@ -678,13 +678,17 @@ describe('the Helm chart is locked down', () => {
         );
         const ports = np.egress.flatMap((r) => (r.ports ?? []).map((p) => p.port));
         for (const p of [53, 5432, 7233]) assert.ok(ports.includes(p), `${proc} may reach port ${p}`);
+        // The one rule without ports: receivers (the worker's deliveries, the API's test sends), public addresses only.
         const open = np.egress.filter((r) => !r.ports);
-        if (proc === 'api') assert.deepEqual(open, [], 'the API reaches nothing beyond its ports');
-        else {
-          const v4 = open.flatMap((r) => r.to ?? []).find((t) => t.ipBlock?.cidr === '0.0.0.0/0');
-          for (const cidr of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'])
-            assert.ok(v4?.ipBlock?.except?.includes(cidr), `receivers exclude ${cidr}`);
-        }
+        assert.equal(open.length, 1, `${proc}: one portless egress rule`);
+        const blocks = open[0].to!.map((t) => t.ipBlock!);
+        assert.deepEqual(
+          blocks.map((b) => b.cidr),
+          ['0.0.0.0/0', '::/0'],
+        );
+        for (const cidr of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '127.0.0.0/8'])
+          assert.ok(blocks[0].except?.includes(cidr), `${proc}: receivers exclude ${cidr}`);
+        for (const cidr of ['fc00::/7', 'fe80::/10', '::1/128']) assert.ok(blocks[1].except?.includes(cidr), `${proc}: receivers exclude ${cidr}`);
       }
     }
   });

@@ -179,7 +179,7 @@ compares them).
 HeraldEventId=Keyword HeraldEventType=Keyword HeraldSubscriptionId=Keyword HeraldTemplateId=Keyword HeraldTenantId=Keyword HeraldDeliveryStatus=Keyword HeraldAttempts=Int HeraldDeliveredSubscriptionIds=KeywordList
 {{- end -}}
 
-{{/* NetworkPolicy egress every Herald pod needs: DNS, its Postgres, the Temporal frontend. Called with .Values.networkPolicy. */}}
+{{/* NetworkPolicy egress of the API and the worker: DNS, Postgres, the Temporal frontend and the receivers (deliveries; the API's test sends). Called with .Values.networkPolicy. */}}
 {{- define "herald.commonEgress" -}}
 - ports:
     - { port: 53, protocol: UDP }
@@ -200,4 +200,18 @@ HeraldEventId=Keyword HeraldEventType=Keyword HeraldSubscriptionId=Keyword Heral
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- if .receivers.enabled }}
+- to:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except:
+          {{- toYaml .receivers.exceptIPv4 | nindent 10 }}
+    - ipBlock:
+        cidr: ::/0
+        except:
+          {{- toYaml .receivers.exceptIPv6 | nindent 10 }}
+{{- end }}
+{{- with .extraEgress }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
