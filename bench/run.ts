@@ -13,6 +13,7 @@ import { measureDeadLetterCost } from './measurements/dead-letter-cost';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
+import { measureLogAtScale } from './measurements/log-scale';
 import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
@@ -33,9 +34,14 @@ const BASELINE = flag('--baseline');
 /** `--only e2e,floor`: run some sections (profiling); the default is all of them. */
 const ONLY = flag('--only')?.split(',');
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
+/** Sections on their own Postgres, run only when named (`--only log-scale`): the 5 M-row seed takes minutes. */
+const STANDALONE = ['log-scale'];
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const out = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  if (ONLY?.every((s) => STANDALONE.includes(s))) return standalone(started, out);
   // The full run's sizes fit its 15-minute budget on 2 cores (about 10 deliveries/s end to end);
   // `--events 5000 --parked 10000` on a bigger machine.
   const b = await startBench({
@@ -72,12 +78,24 @@ async function main(): Promise<void> {
 
   b.results.meta.total_seconds = round((Date.now() - started) / 1000);
   await b.stop();
-  const out = join(__dirname, '..', '..', 'bench', 'results');
-  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), JSON.stringify(b.results, null, 2) + '\n');
   const baseline = BASELINE ? (JSON.parse(readFileSync(BASELINE, 'utf8')) as Results) : undefined;
   writeFileSync(join(out, 'latest.md'), markdown(b.results, baseline));
   log(`done in ${b.results.meta.total_seconds} s → bench/results/latest.{json,md}`);
+}
+
+/**
+ * `--only log-scale [--deliveries N] [--log-scale-dir DIR]`: the delivery log at scale on its
+ * own Postgres; writes bench/results/latest-log-scale.{json,md}.
+ */
+async function standalone(started: number, out: string): Promise<void> {
+  const results: Results = { meta: { label: flag('--label') ?? 'after', quick: QUICK, node: process.version, date: new Date().toISOString() } };
+  const deliveries = Number(flag('--deliveries') ?? (QUICK ? 200_000 : 5_000_000));
+  const { markdown } = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), log });
+  results.meta.total_seconds = round((Date.now() - started) / 1000);
+  writeFileSync(join(out, 'latest-log-scale.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'latest-log-scale.md'), markdown);
+  log(`done in ${results.meta.total_seconds} s → bench/results/latest-log-scale.{json,md}`);
 }
 
 /** One row per figure; with a baseline, its value sits beside this run's. */
