@@ -14,6 +14,7 @@ import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
 import { measureLogAtScale } from './measurements/log-scale';
+import { measureWorkerStart } from './measurements/worker-start';
 import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
@@ -34,8 +35,8 @@ const BASELINE = flag('--baseline');
 /** `--only e2e,floor`: run some sections (profiling); the default is all of them. */
 const ONLY = flag('--only')?.split(',');
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
-/** Sections on their own Postgres, run only when named (`--only log-scale`): the 5 M-row seed takes minutes. */
-const STANDALONE = ['log-scale'];
+/** Sections without the stack, run only when named: `log-scale` (its own Postgres; the 5 M-row seed takes minutes), `worker-start`. */
+const STANDALONE = ['log-scale', 'worker-start'];
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -62,7 +63,13 @@ async function main(): Promise<void> {
     timerPhase.catch(() => undefined); // awaited (and its failure reported) at the end
     if (!QUICK) await timerPhase;
   }
-  if (want('e2e')) for (const fanout of [1, 5]) await measureEndToEnd(b, fanout);
+  if (want('e2e')) {
+    for (const fanout of [1, 5, 20]) await measureEndToEnd(b, fanout);
+    // How Herald's CPU per delivery falls as one event fans out to more subscriptions.
+    b.results.e2e_cpu_ms_per_delivery_by_fanout = Object.fromEntries(
+      [1, 5, 20].map((f) => [`x${f}`, (b.results[`e2e_x${f}`]?.cpu_ms_per_delivery as Record<string, number> | undefined)?.total]),
+    );
+  }
   if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
@@ -85,11 +92,18 @@ async function main(): Promise<void> {
 }
 
 /**
+ * `--only worker-start`: bundling at start against the prebuilt bundle, into bench/results/latest.json.
  * `--only log-scale [--deliveries N] [--log-scale-dir DIR]`: the delivery log at scale on its
  * own Postgres; writes bench/results/latest-log-scale.{json,md}.
  */
 async function standalone(started: number, out: string): Promise<void> {
   const results: Results = { meta: { label: flag('--label') ?? 'after', quick: QUICK, node: process.version, date: new Date().toISOString() } };
+  if (want('worker-start')) {
+    await measureWorkerStart(results);
+    log(`worker start: ${JSON.stringify(results.worker_start)}`);
+    writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  }
+  if (!want('log-scale')) return;
   const deliveries = Number(flag('--deliveries') ?? (QUICK ? 200_000 : 5_000_000));
   const { markdown } = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), log });
   results.meta.total_seconds = round((Date.now() - started) / 1000);

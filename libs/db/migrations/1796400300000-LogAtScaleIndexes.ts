@@ -25,10 +25,14 @@ export class LogAtScaleIndexes1796400300000 implements MigrationInterface {
     }
   }
 
+  /** A plain DROP INDEX (a brief exclusive lock, no rebuild): a revert runs in a transaction (`npm run migrate -- --revert`). */
   async down(q: QueryRunner): Promise<void> {
-    for (const [name] of [...INDEXES].reverse()) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+    for (const [name] of [...INDEXES].reverse()) await q.query(`DROP INDEX IF EXISTS ${name}`);
   }
 }
+
+/** The indexes this migration builds. */
+export const LOG_AT_SCALE_INDEXES = INDEXES.map(([name]) => name);
 
 /** The migrations the bench's log-at-scale section measures before and after. */
 export const LOG_AT_SCALE_MIGRATIONS: (new () => MigrationInterface)[] = [LogAtScaleIndexes1796400300000];
