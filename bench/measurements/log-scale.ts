@@ -216,11 +216,14 @@ async function measurePhase(c: Ctx, capture: ReturnType<typeof captureQueries>, 
   for (const k of CASES) {
     const tenants = k.once ? [tenantId(1)] : TENANTS.map(tenantId);
     const times: number[] = [];
+    let slowest = { tenant: tenantId(1), ms: 0 };
     for (let r = 0; r < (k.once ? ROUNDS * 5 : ROUNDS); r++)
       for (const t of tenants) {
         const t0 = performance.now();
         await k.run(c, t);
-        times.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        times.push(ms);
+        if (ms > slowest.ms) slowest = { tenant: t, ms };
       }
     const sum = summary(times);
     const target = TARGET_MS[k.kind];
@@ -244,10 +247,12 @@ async function measurePhase(c: Ctx, capture: ReturnType<typeof captureQueries>, 
       const distinct = [...new Map(queries.map((q) => [q.sql, q])).values()];
       for (const q of distinct) phase.plans[k.name].push(await explain(c.ds, q.sql, q.params, true));
     } else {
-      await k.run(c, tenantId(1));
-      const queries = capture.take();
+      // The largest tenant's plan, and the slowest run's tenant's when that was another.
       phase.plans[k.name] = [];
-      for (const q of queries) phase.plans[k.name].push(await explain(c.ds, q.sql, q.params, false));
+      for (const t of [...new Set([tenantId(1), slowest.tenant])]) {
+        await k.run(c, t);
+        for (const q of capture.take()) phase.plans[k.name].push(`-- ${t}${t === slowest.tenant ? ` (slowest run: ${round(slowest.ms)} ms)` : ''}\n${await explain(c.ds, q.sql, q.params, false)}`);
+      }
     }
     log(`log-scale: ${k.name}: p50 ${round(sum.p50)} ms, p99 ${round(sum.p99)} ms`);
   }
@@ -401,7 +406,7 @@ Milliseconds, p50 / p99 over ${ROUNDS * TENANTS.length} runs (${ROUNDS} × ${TEN
 |---|---|---|---|---|
 ${rows.join('\n')}
 
-## Plans (EXPLAIN ANALYZE, BUFFERS; the largest tenant)
+## Plans (EXPLAIN ANALYZE, BUFFERS; the largest tenant's, and the slowest run's tenant's)
 
 ${plans.join('\n')}`;
 }

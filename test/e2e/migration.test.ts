@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
-import { LOG_AT_SCALE_INDEXES, LogAtScaleIndexes1796400300000 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
+import { LOG_AT_SCALE_INDEXES, LOG_AT_SCALE_NEW_INDEXES, LogAtScaleIndexes1796400300000 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
@@ -239,25 +239,32 @@ describe('schema migration', () => {
     assert.deepEqual(await counts(db), before);
   });
 
-  it('builds the log-at-scale indexes outside a transaction (CONCURRENTLY), valid, and drops them on revert', async () => {
-    const valid = async (): Promise<Record<string, boolean>> => {
-      const rows: { name: string; valid: boolean }[] = await db.dataSource.query(
-        `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY ($1)`,
+  it('builds the log-at-scale indexes outside a transaction (CONCURRENTLY), valid, and takes them back on revert', async () => {
+    const indexes = async (): Promise<Record<string, { valid: boolean; covering: boolean }>> => {
+      const rows: { name: string; valid: boolean; def: string }[] = await db.dataSource.query(
+        `SELECT c.relname AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY ($1)`,
         [LOG_AT_SCALE_INDEXES],
       );
-      return Object.fromEntries(rows.map((r) => [r.name, r.valid]));
+      return Object.fromEntries(rows.map((r) => [r.name, { valid: r.valid, covering: r.def.includes(' INCLUDE (') }]));
     };
-    assert.deepEqual(await valid(), Object.fromEntries(LOG_AT_SCALE_INDEXES.map((n) => [n, true])));
+    const replaced = LOG_AT_SCALE_INDEXES.filter((n) => !LOG_AT_SCALE_NEW_INDEXES.includes(n));
+    const built = Object.fromEntries(LOG_AT_SCALE_INDEXES.map((n) => [n, { valid: true, covering: replaced.includes(n) }]));
+    assert.deepEqual(await indexes(), built);
     assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await valid(), {}, 'down drops them');
+    assert.deepEqual(
+      await indexes(),
+      Object.fromEntries(replaced.map((n) => [n, { valid: true, covering: false }])),
+      'down drops the new ones and puts the replaced ones back as they were',
+    );
     // A build that failed half-way leaves an invalid index behind: up builds it again.
-    const [first] = LOG_AT_SCALE_INDEXES;
+    const [first] = LOG_AT_SCALE_NEW_INDEXES;
     await db.dataSource.query(`CREATE INDEX ${first} ON deliveries (id)`);
     await db.dataSource.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass`, [first]);
-    assert.equal((await valid())[first], false);
+    assert.equal((await indexes())[first].valid, false);
     await db.dataSource.runMigrations({ transaction: 'each' });
-    assert.deepEqual(await valid(), Object.fromEntries(LOG_AT_SCALE_INDEXES.map((n) => [n, true])));
+    assert.deepEqual(await indexes(), built);
   });
 
   it('is reversible', async () => {
