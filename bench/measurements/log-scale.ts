@@ -5,7 +5,7 @@ import type { ActivityDeps } from '../../activities/deps';
 import { createDataSource, MIGRATIONS } from '../../libs/db/data-source';
 import { LOG_AT_SCALE_MIGRATIONS } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { AttemptRepository, createStores, DeadLetterRepository, DeliveryRepository, EventRepository, type Stores } from '../../libs/db/repositories';
-import { DEFAULT_RETENTION_DAYS, retentionCutoff } from '../../libs/domain/retention';
+import { DEFAULT_RETENTION_DAYS } from '../../libs/domain/retention';
 import { startStack } from '../../libs/devstack/stack';
 import type { Results } from '../context';
 import { round, summary } from '../stats';
@@ -60,7 +60,11 @@ const CASES: Case[] = [
     kind: 'list',
     run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, subscriptionId: s(c, t).subscriptionId }, PAGE),
   },
-  { name: 'deliveries: tenant + status dead_lettered', kind: 'list', run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, status: 'dead_lettered' }, PAGE) },
+  {
+    name: 'deliveries: tenant + status dead_lettered',
+    kind: 'list',
+    run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, status: 'dead_lettered' }, PAGE),
+  },
   { name: 'deliveries: tenant + status retrying', kind: 'list', run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, status: 'retrying' }, PAGE) },
   {
     name: 'deliveries: tenant + subscription + status dead_lettered',
@@ -68,7 +72,11 @@ const CASES: Case[] = [
     run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, subscriptionId: s(c, t).subscriptionId, status: 'dead_lettered' }, PAGE),
   },
   { name: 'deliveries: status dead_lettered (admin)', kind: 'list', once: true, run: (c) => c.stores.deliveries.listPage({ status: 'dead_lettered' }, PAGE) },
-  { name: 'deliveries: tenant + event type (15 %)', kind: 'list', run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, eventType: 'image.updated' }, PAGE) },
+  {
+    name: 'deliveries: tenant + event type (15 %)',
+    kind: 'list',
+    run: (c, t) => c.stores.deliveries.listPage({ tenantId: t, eventType: 'image.updated' }, PAGE),
+  },
   {
     name: 'deliveries: tenant + event type (0.5 %)',
     kind: 'list',
@@ -127,7 +135,12 @@ const CASES: Case[] = [
   },
   { name: 'tenant stats, 24 h (default)', kind: 'stats', run: (c, t) => tenantStats(c, t, ago(c, DAY)) },
   { name: 'tenant stats, 7 days', kind: 'stats', run: (c, t) => tenantStats(c, t, ago(c, 7 * DAY)) },
-  { name: 'metrics gauges (waiting, dead letters)', kind: 'stats', once: true, run: (c) => Promise.all([c.stores.deliveries.countWaiting(), c.stores.deadLetters.countRetained()]) },
+  {
+    name: 'metrics gauges (waiting, dead letters)',
+    kind: 'stats',
+    once: true,
+    run: (c) => Promise.all([c.stores.deliveries.countWaiting(), c.stores.deadLetters.countRetained()]),
+  },
   {
     name: 'retention purge: the hourly round (rolled back)',
     kind: 'purge',
@@ -251,7 +264,10 @@ async function measurePhase(c: Ctx, capture: ReturnType<typeof captureQueries>, 
       phase.plans[k.name] = [];
       for (const t of [...new Set([tenantId(1), slowest.tenant])]) {
         await k.run(c, t);
-        for (const q of capture.take()) phase.plans[k.name].push(`-- ${t}${t === slowest.tenant ? ` (slowest run: ${round(slowest.ms)} ms)` : ''}\n${await explain(c.ds, q.sql, q.params, false)}`);
+        for (const q of capture.take())
+          phase.plans[k.name].push(
+            `-- ${t}${t === slowest.tenant ? ` (slowest run: ${round(slowest.ms)} ms)` : ''}\n${await explain(c.ds, q.sql, q.params, false)}`,
+          );
       }
     }
     log(`log-scale: ${k.name}: p50 ${round(sum.p50)} ms, p99 ${round(sum.p99)} ms`);
@@ -285,8 +301,7 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
     try {
       // A reused cluster keeps its data; the indexes under test are taken off for the "before".
       const seeded = (await admin.query(`SELECT now, deliveries FROM log_scale_seed ORDER BY now DESC LIMIT 1`).catch(() => ({ rows: [] }))).rows[0] as
-        | { now: Date; deliveries: number }
-        | undefined;
+        { now: Date; deliveries: number } | undefined;
       await revert(url, before);
       if (seeded && seeded.deliveries === opts.deliveries) {
         seed = { ...(await figures(admin)), seconds: 0, now: seeded.now.toISOString() };

@@ -22,7 +22,11 @@ export const MIGRATIONS = [
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */
 export function createDataSource(
   databaseUrl: string,
-  options: { poolSize?: number; applicationName?: string; /** The bench's log-at-scale measures before a migration: all but it. */ migrations?: typeof MIGRATIONS } = {},
+  options: {
+    poolSize?: number;
+    applicationName?: string;
+    /** The bench's log-at-scale measures before a migration: all but it. */ migrations?: typeof MIGRATIONS;
+  } = {},
 ): DataSource {
   return new DataSource({
     type: 'postgres',

@@ -47,8 +47,7 @@ describe('the prebuilt workflow bundle', () => {
     appendFileSync(join(root, 'dist', 'workflows', 'delivery.workflow.js'), '\n// edited after the bundle was built\n');
     assert.throws(
       () => loadWorkflowBundle(bundle, root),
-      (err: Error) =>
-        err instanceof StaleWorkflowBundle && /dist\/workflows\/delivery\.workflow\.js/.test(err.message) && /npm run build/.test(err.message),
+      (err: Error) => err instanceof StaleWorkflowBundle && /dist\/workflows\/delivery\.workflow\.js/.test(err.message) && /npm run build/.test(err.message),
     );
   });
 
@@ -64,7 +63,10 @@ describe('the prebuilt workflow bundle', () => {
     const code = readFileSync(DEFAULT_WORKFLOW_BUNDLE, 'utf8');
     const file = 'dist/workflows/event.workflow.js';
     const stale = join(root, 'stale-bundle.js');
-    writeFileSync(stale, code.replace(JSON.stringify(stamp), JSON.stringify({ ...stamp, sources: '0'.repeat(64), files: { ...stamp.files, [file]: '0'.repeat(16) } })));
+    writeFileSync(
+      stale,
+      code.replace(JSON.stringify(stamp), JSON.stringify({ ...stamp, sources: '0'.repeat(64), files: { ...stamp.files, [file]: '0'.repeat(16) } })),
+    );
     const config = testConfig({ HERALD_WORKFLOW_BUNDLE: stale });
     assert.equal(config.worker.workflowBundle, stale);
     // No connection or database is reached.
