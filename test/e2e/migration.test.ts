@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
-import { LOG_AT_SCALE_INDEXES, LOG_AT_SCALE_NEW_INDEXES, LogAtScaleIndexes1796400300000 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
+import {
+  LOG_AT_SCALE_INDEXES,
+  LOG_AT_SCALE_NEW_INDEXES,
+  LOG_AT_SCALE_STATISTICS,
+  LogAtScaleIndexes1796400300000,
+} from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
@@ -251,6 +256,11 @@ describe('schema migration', () => {
     const replaced = LOG_AT_SCALE_INDEXES.filter((n) => !LOG_AT_SCALE_NEW_INDEXES.includes(n));
     const built = Object.fromEntries(LOG_AT_SCALE_INDEXES.map((n) => [n, { valid: true, covering: replaced.includes(n) }]));
     assert.deepEqual(await indexes(), built);
+    const statistics = async (): Promise<string[]> =>
+      ((await db.dataSource.query(`SELECT stxname FROM pg_statistic_ext WHERE stxname = $1`, [LOG_AT_SCALE_STATISTICS])) as { stxname: string }[]).map(
+        (r) => r.stxname,
+      );
+    assert.deepEqual(await statistics(), [LOG_AT_SCALE_STATISTICS], 'a subscription implies its tenant: the planner is told');
     assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
@@ -258,6 +268,7 @@ describe('schema migration', () => {
       Object.fromEntries(replaced.map((n) => [n, { valid: true, covering: false }])),
       'down drops the new ones and puts the replaced ones back as they were',
     );
+    assert.deepEqual(await statistics(), []);
     // A build that failed half-way leaves an invalid index behind: up builds it again.
     const [first] = LOG_AT_SCALE_NEW_INDEXES;
     await db.dataSource.query(`CREATE INDEX ${first} ON deliveries (id)`);

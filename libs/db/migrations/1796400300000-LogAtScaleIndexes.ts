@@ -14,6 +14,11 @@ interface LogIndex {
  *   with status and created_at in the (tenant, id) and (subscription, id) indexes they are
  *   index-only scans instead of one heap fetch per delivery;
  * - tenant stats' attempt count and duration percentiles: the same for (subscription, id) on attempts.
+ * And one statistics object (DEPENDENCIES_STATS): a subscription belongs to one tenant, so
+ * `tenant_id = … AND subscription_id = …` selects as many rows as the subscription alone. Without
+ * it the planner multiplied the two selectivities, expected a few hundred rows, and for a
+ * mid-sized tenant read all 21,000 of the subscription's deliveries (bitmap AND, then a sort:
+ * 0.9 s) instead of the newest 51 from the (subscription, id) index.
  */
 const INDEXES: LogIndex[] = [
   { name: 'deliveries_tenant_event_type_idx', on: 'deliveries (tenant_id, event_type, id DESC)' },
@@ -29,6 +34,8 @@ const INDEXES: LogIndex[] = [
     replaces: 'attempts (subscription_id, id DESC)',
   },
 ];
+
+const DEPENDENCIES_STATS = 'deliveries_subscription_tenant_stats';
 
 async function found(q: QueryRunner, name: string): Promise<{ valid: boolean; def: string } | undefined> {
   const [row]: { valid: boolean; def: string }[] = await q.query(
@@ -67,6 +74,9 @@ export class LogAtScaleIndexes1796400300000 implements MigrationInterface {
         await q.query(`ALTER INDEX ${building} RENAME TO ${ix.name}`);
       }
     }
+    await q.query(`CREATE STATISTICS IF NOT EXISTS ${DEPENDENCIES_STATS} (dependencies) ON subscription_id, tenant_id FROM deliveries`);
+    // Gathered now rather than at autovacuum's next analyze; a sample, so seconds at 5 M rows, and it blocks no reads or writes.
+    await q.query(`ANALYZE deliveries`);
   }
 
   /**
@@ -75,6 +85,7 @@ export class LogAtScaleIndexes1796400300000 implements MigrationInterface {
    * at 5 M rows): revert in a quiet moment.
    */
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP STATISTICS IF EXISTS ${DEPENDENCIES_STATS}`);
     for (const ix of [...INDEXES].reverse()) {
       await q.query(`DROP INDEX IF EXISTS ${ix.name}`);
       if (ix.replaces) await q.query(`CREATE INDEX ${ix.name} ON ${ix.replaces}`);
@@ -86,6 +97,9 @@ export class LogAtScaleIndexes1796400300000 implements MigrationInterface {
 export const LOG_AT_SCALE_INDEXES = INDEXES.map((ix) => ix.name);
 /** Those of them it adds (down drops them; the others it puts back as they were). */
 export const LOG_AT_SCALE_NEW_INDEXES = INDEXES.filter((ix) => !ix.replaces).map((ix) => ix.name);
+
+/** The extended statistics it creates. */
+export const LOG_AT_SCALE_STATISTICS = DEPENDENCIES_STATS;
 
 /** The migrations the bench's log-at-scale section measures before and after. */
 export const LOG_AT_SCALE_MIGRATIONS: (new () => MigrationInterface)[] = [LogAtScaleIndexes1796400300000];
