@@ -297,7 +297,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     );
     // uPlot drew the window: one canvas, the bucket count in the caption, the label summing up what it shows.
     assert.equal(await card.locator('.chart-box canvas').count(), 1);
-    assert.ok((await card.locator('.chart-box canvas').evaluate('(c) => c.width')) > 200, 'a canvas of the card’s width');
+    assert.ok((await card.locator('.chart-box canvas').boundingBox())!.width > 200, 'a canvas of the card’s width');
     assert.match(await card.locator('figcaption').innerText(), new RegExp(`^${day.latency.series.length} buckets of 1 hour;`));
     assert.match(
       (await card.locator('.chart-box').getAttribute('aria-label'))!,

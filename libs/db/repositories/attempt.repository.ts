@@ -78,6 +78,40 @@ function attemptsInWindow(w: StatsWindow): string {
 const PERCENTILES = (expr: string): string =>
   [0.5, 0.95, 0.99].map((p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${expr}) AS p${Math.round(p * 100)}`).join(', ');
 
+/**
+ * The three statements of `AttemptRepository.latency`, with their parameters: the bench EXPLAINs
+ * these very statements (bench/measurements/stats.ts).
+ */
+export function latencyQueries(
+  w: StatsWindow & { bucketSeconds: number },
+): Record<'durations' | 'outcomes' | 'firstSuccesses', { sql: string; params: unknown[] }> {
+  const params = [w.subscriptionId ?? w.tenantId, windowFloor('attempt', w.since), w.since, `${w.bucketSeconds} seconds`];
+  const bucket = `date_bin($4::interval, a.started_at, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
+  const outcome = `CASE WHEN a.ok THEN 'succeeded'
+                        WHEN a.error_kind IN ('http_status', 'redirect') AND a.status_code IS NOT NULL THEN 'http_' || (a.status_code / 100) || 'xx'
+                        ELSE coalesce(a.error_kind, 'network') END`;
+  return {
+    durations: {
+      sql: `SELECT bucket, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded, ${PERCENTILES('duration_ms')}
+              FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms FROM attempts a WHERE ${attemptsInWindow(w)}) t
+             GROUP BY GROUPING SETS ((bucket), ())`,
+      params,
+    },
+    outcomes: { sql: `SELECT ${outcome} AS outcome, count(*)::int AS n FROM attempts a WHERE ${attemptsInWindow(w)} GROUP BY 1`, params: params.slice(0, 3) },
+    firstSuccesses: {
+      sql: `SELECT bucket, count(*)::int AS n, ${PERCENTILES('ms')}
+              FROM (SELECT ${bucket} AS bucket, (extract(epoch FROM a.finished_at - e.received_at) * 1000)::float8 AS ms
+                      FROM attempts a
+                      JOIN deliveries d ON d.id = a.delivery_id
+                      JOIN events e ON e.id = d.event_id
+                     WHERE ${attemptsInWindow(w)} AND a.ok
+                       AND NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok)) t
+             GROUP BY GROUPING SETS ((bucket), ())`,
+      params,
+    },
+  };
+}
+
 /** Queries on attempts. */
 export class AttemptRepository {
   constructor(private readonly db: EntityManager) {}
@@ -111,31 +145,12 @@ export class AttemptRepository {
    * group by `date_bin` buckets and, with GROUPING SETS, the whole window in the same pass.
    */
   async latency(w: StatsWindow & { bucketSeconds: number }): Promise<LatencyStats> {
-    const params = [w.subscriptionId ?? w.tenantId, windowFloor('attempt', w.since), w.since, `${w.bucketSeconds} seconds`];
-    const bucket = `date_bin($4::interval, a.started_at, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
-    const outcome = `CASE WHEN a.ok THEN 'succeeded'
-                          WHEN a.error_kind IN ('http_status', 'redirect') AND a.status_code IS NOT NULL THEN 'http_' || (a.status_code / 100) || 'xx'
-                          ELSE coalesce(a.error_kind, 'network') END`;
     type Row = { bucket: Date | null; attempts: number; succeeded: number; p50: number | null; p95: number | null; p99: number | null };
+    const q = latencyQueries(w);
     const [durations, outcomes, firsts]: [Row[], { outcome: string; n: number }[], (Row & { n: number })[]] = await Promise.all([
-      this.db.query(
-        `SELECT bucket, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded, ${PERCENTILES('duration_ms')}
-           FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms FROM attempts a WHERE ${attemptsInWindow(w)}) t
-          GROUP BY GROUPING SETS ((bucket), ())`,
-        params,
-      ),
-      this.db.query(`SELECT ${outcome} AS outcome, count(*)::int AS n FROM attempts a WHERE ${attemptsInWindow(w)} GROUP BY 1`, params.slice(0, 3)),
-      this.db.query(
-        `SELECT bucket, count(*)::int AS n, ${PERCENTILES('ms')}
-           FROM (SELECT ${bucket} AS bucket, (extract(epoch FROM a.finished_at - e.received_at) * 1000)::float8 AS ms
-                   FROM attempts a
-                   JOIN deliveries d ON d.id = a.delivery_id
-                   JOIN events e ON e.id = d.event_id
-                  WHERE ${attemptsInWindow(w)} AND a.ok
-                    AND NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok)) t
-          GROUP BY GROUPING SETS ((bucket), ())`,
-        params,
-      ),
+      this.db.query(q.durations.sql, q.durations.params),
+      this.db.query(q.outcomes.sql, q.outcomes.params),
+      this.db.query(q.firstSuccesses.sql, q.firstSuccesses.params),
     ]);
     const pct = (r: { p50: number | null; p95: number | null; p99: number | null } | undefined): Percentiles => ({
       p50: r?.p50 ?? null,

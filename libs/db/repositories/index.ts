@@ -17,6 +17,7 @@ export {
   AttemptRepository,
   type AttemptStats,
   type DeliveryAttemptRecord,
+  latencyQueries,
   type LatencyBucket,
   type LatencyStats,
   type Percentiles,

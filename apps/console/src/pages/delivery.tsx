@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, FINAL_STATUSES, type Attempt, type DeliveryDetail, type SentRequest } from '../api';
 import { bodyFor, headersFor } from '../catalog';
 import { href } from '../router';
-import { ActionButton, CodeBadge, ErrorNote, formatTime, Json, Loading, relative, StatusBadge, useLoad, useSession, When } from '../ui';
+import { ActionButton, CodeBadge, ErrorNote, Json, Loading, relative, StatusBadge, useLoad, useSession, When } from '../ui';
 
 /** While a delivery runs its page follows it. */
 const REFRESH_MS = 2_000;
@@ -195,7 +195,7 @@ export function DeliveryPage({ id }: { id: string }) {
           <select value={shown?.id} onChange={(e) => setShownId((e.target as HTMLSelectElement).value)}>
             {d.attempts.map((a) => (
               <option key={a.id} value={a.id}>
-                {a.number} ({a.trigger}, {formatTime(a.startedAt)})
+                {a.number} ({a.trigger})
               </option>
             ))}
           </select>

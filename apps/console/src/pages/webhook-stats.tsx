@@ -129,7 +129,7 @@ function LatencyChart({ stats }: { stats: SubscriptionStats }) {
     const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.4, 40], align });
     const chart = new uPlot(
       {
-        width: Math.max(280, el.clientWidth),
+        width: Math.max(200, el.clientWidth),
         height: 220,
         legend: { show: false },
         cursor: { show: true, drag: { x: false, y: false } },
