@@ -296,6 +296,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       new RegExp(`^${day.latency.attempts} \\(2xx: ${day.latency.attemptsByOutcome.succeeded}\\)`),
     );
     // uPlot drew the window: one canvas, the bucket count in the caption, the label summing up what it shows.
+    await card.locator('.chart-box canvas').waitFor(); // uPlot is loaded with the first chart
     assert.equal(await card.locator('.chart-box canvas').count(), 1);
     assert.ok((await card.locator('.chart-box canvas').boundingBox())!.width > 200, 'a canvas of the card’s width');
     assert.match(await card.locator('figcaption').innerText(), new RegExp(`^${day.latency.series.length} buckets of 1 hour;`));
@@ -308,6 +309,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     // A wider window: the API picks 6-hour buckets, and the chart is drawn again.
     await card.getByLabel('Window').selectOption({ label: 'Last 7 days' });
     await card.locator('figcaption', { hasText: 'buckets of 6 hours' }).waitFor();
+    await card.locator('.chart-box canvas').waitFor();
     assert.equal(await card.locator('.chart-box canvas').count(), 1, 'the old chart was destroyed');
   });
 

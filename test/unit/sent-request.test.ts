@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { prepareRequest, sendRequest, type AttemptSubscription } from '../../libs/delivery/attempt';
 import type { HttpSender, OutgoingRequest } from '../../libs/delivery/http-sender';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { sentRequest } from '../../libs/delivery/sent-request';
+import { createSecretBox } from '../../libs/delivery/secret-box';
 import { generateSecret } from '../../libs/delivery/signing';
 
-const seal = (v: string) => `sealed:${v}`;
-const open = (v: string) => v.replace(/^sealed:/, '');
+const box = createSecretBox({ current: randomBytes(32) });
+const seal = (v: string) => box.seal(v);
+const open = (v: string) => box.open(v);
 
 function subscription(overrides: Partial<AttemptSubscription> = {}): AttemptSubscription {
   return {

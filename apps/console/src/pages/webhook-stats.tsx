@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type uPlot from 'uplot';
 import { call, type SubscriptionStats } from '../api';
 import { ErrorNote, Loading, useLoad, useSession } from '../ui';
 
@@ -121,32 +120,41 @@ function LatencyChart({ stats }: { stats: SubscriptionStats }) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const x = series.map((b) => Date.parse(b.start) / 1000);
-    const succeeded = series.map((b) => b.succeeded);
-    const failed = series.map((b) => b.attempts - b.succeeded);
-    const p95 = series.map((b) => b.attemptDurationMs.p95);
-    const firstP95 = series.map((b) => b.firstSuccessMs.p95);
-    const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.4, 40], align });
-    const chart = new uPlot(
-      {
-        width: Math.max(200, el.clientWidth),
-        height: 220,
-        legend: { show: false },
-        cursor: { show: true, drag: { x: false, y: false } },
-        scales: { x: { time: true }, n: { range: (_u, _min, max) => [0, Math.max(1, max)] }, ms: { range: (_u, _min, max) => [0, Math.max(10, max)] } },
-        axes: [{}, { scale: 'n', label: 'attempts', size: 50 }, { scale: 'ms', side: 1, label: 'p95 ms', size: 60, grid: { show: false } }],
-        series: [
-          {},
-          { label: 'Succeeded', scale: 'n', stroke: '#1a7f37', fill: '#1a7f37aa', paths: bars(-1), points: { show: false } },
-          { label: 'Failed', scale: 'n', stroke: '#cf222e', fill: '#cf222eaa', paths: bars(1), points: { show: false } },
-          { label: 'p95 attempt duration', scale: 'ms', stroke: '#0a58ca', width: 2, spanGaps: false },
-          { label: 'p95 202 → first success', scale: 'ms', stroke: '#8250df', width: 2, dash: [6, 4], spanGaps: false },
-        ],
-      },
-      [x, succeeded, failed, p95, firstP95],
-      el,
-    );
-    return () => chart.destroy();
+    let chart: uPlot | undefined;
+    let gone = false;
+    void import('../chart').then(({ default: UPlot }) => {
+      if (gone) return;
+      const x = series.map((b) => Date.parse(b.start) / 1000);
+      // An empty bucket draws no bar (null), not a flat one.
+      const succeeded = series.map((b) => b.succeeded || null);
+      const failed = series.map((b) => b.attempts - b.succeeded || null);
+      const p95 = series.map((b) => b.attemptDurationMs.p95);
+      const firstP95 = series.map((b) => b.firstSuccessMs.p95);
+      const bars = (align: -1 | 1) => UPlot.paths.bars!({ size: [0.4, 40], align });
+      chart = new UPlot(
+        {
+          width: Math.max(200, el.clientWidth),
+          height: 220,
+          legend: { show: false },
+          cursor: { show: true, drag: { x: false, y: false } },
+          scales: { x: { time: true }, n: { range: (_u, _min, max) => [0, Math.max(1, max)] }, ms: { range: (_u, _min, max) => [0, Math.max(10, max)] } },
+          axes: [{}, { scale: 'n', label: 'attempts', size: 50 }, { scale: 'ms', side: 1, label: 'p95 ms', size: 60, grid: { show: false } }],
+          series: [
+            {},
+            { label: 'Succeeded', scale: 'n', stroke: '#1a7f37', fill: '#1a7f37aa', paths: bars(-1), points: { show: false } },
+            { label: 'Failed', scale: 'n', stroke: '#cf222e', fill: '#cf222eaa', paths: bars(1), points: { show: false } },
+            { label: 'p95 attempt duration', scale: 'ms', stroke: '#0a58ca', width: 2, spanGaps: false },
+            { label: 'p95 202 → first success', scale: 'ms', stroke: '#8250df', width: 2, dash: [6, 4], spanGaps: false },
+          ],
+        },
+        [x, succeeded, failed, p95, firstP95],
+        el,
+      );
+    });
+    return () => {
+      gone = true;
+      chart?.destroy();
+    };
   }, [series]);
   const width = bucketWidth(bucketSeconds);
   const total = series.reduce((n, b) => n + b.attempts, 0);
