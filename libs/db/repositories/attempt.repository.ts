@@ -2,13 +2,14 @@ import type { EntityManager } from 'typeorm';
 import type { AttemptRow } from '../../delivery/attempt';
 import type { AttemptStatus } from '../../domain/delivery-lifecycle';
 import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
+import { ATTEMPT_OUTCOMES } from '../../domain/delivery-stats';
 import { assessAttempt } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { SubscriptionRepository } from './subscription.repository';
-import { windowFloor, type StatsWindow, type TenantScope } from './page';
+import { windowFloor, type StatsWindow } from './page';
 
 /** One attempt of a delivery, and where it leaves the delivery. */
 export interface DeliveryAttemptRecord {
@@ -79,33 +80,33 @@ const PERCENTILES = (expr: string): string =>
   [0.5, 0.95, 0.99].map((p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${expr}) AS p${Math.round(p * 100)}`).join(', ');
 
 /**
- * The three statements of `AttemptRepository.latency`, with their parameters: the bench EXPLAINs
+ * The two statements of `AttemptRepository.latency`, with their parameters: the bench EXPLAINs
  * these very statements (bench/measurements/stats.ts).
  */
-export function latencyQueries(
-  w: StatsWindow & { bucketSeconds: number },
-): Record<'durations' | 'outcomes' | 'firstSuccesses', { sql: string; params: unknown[] }> {
+export function latencyQueries(w: StatsWindow & { bucketSeconds: number }): Record<'durations' | 'firstSuccesses', { sql: string; params: unknown[] }> {
   const params = [w.subscriptionId ?? w.tenantId, windowFloor('attempt', w.since), w.since, `${w.bucketSeconds} seconds`];
   const bucket = `date_bin($4::interval, a.started_at, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
   const outcome = `CASE WHEN a.ok THEN 'succeeded'
                         WHEN a.error_kind IN ('http_status', 'redirect') AND a.status_code IS NOT NULL THEN 'http_' || (a.status_code / 100) || 'xx'
                         ELSE coalesce(a.error_kind, 'network') END`;
+  // Outcomes counted in the same pass (read for the whole window only).
+  const outcomes = ATTEMPT_OUTCOMES.map((o) => `count(*) FILTER (WHERE outcome = '${o}')::int AS "o_${o}"`).join(', ');
   return {
     durations: {
-      sql: `SELECT bucket, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded, ${PERCENTILES('duration_ms')}
-              FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms FROM attempts a WHERE ${attemptsInWindow(w)}) t
+      sql: `SELECT bucket, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded, ${PERCENTILES('duration_ms')}, ${outcomes}
+              FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms, ${outcome} AS outcome FROM attempts a WHERE ${attemptsInWindow(w)}) t
              GROUP BY GROUPING SETS ((bucket), ())`,
       params,
     },
-    outcomes: { sql: `SELECT ${outcome} AS outcome, count(*)::int AS n FROM attempts a WHERE ${attemptsInWindow(w)} GROUP BY 1`, params: params.slice(0, 3) },
     firstSuccesses: {
+      // Most first successes are attempt 1, which has nothing before it: no probe for those.
       sql: `SELECT bucket, count(*)::int AS n, ${PERCENTILES('ms')}
               FROM (SELECT ${bucket} AS bucket, (extract(epoch FROM a.finished_at - e.received_at) * 1000)::float8 AS ms
                       FROM attempts a
                       JOIN deliveries d ON d.id = a.delivery_id
                       JOIN events e ON e.id = d.event_id
                      WHERE ${attemptsInWindow(w)} AND a.ok
-                       AND NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok)) t
+                       AND (a.number = 1 OR NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok))) t
              GROUP BY GROUPING SETS ((bucket), ())`,
       params,
     },
@@ -122,22 +123,6 @@ export class AttemptRepository {
   }
 
   /**
-   * Every HTTP try (scheduled, manual and test) to a tenant's subscriptions started since
-   * `since`: how many, and the median and 95th percentile of their durations (null when none).
-   */
-  async stats(filter: Required<TenantScope> & { since: Date }): Promise<AttemptStats> {
-    const [row]: { attempts: number; p50: number | null; p95: number | null }[] = await this.db.query(
-      `SELECT count(*)::int AS attempts,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95
-         FROM attempts a JOIN subscriptions s ON s.id = a.subscription_id
-        WHERE s.tenant_id = $1 AND a.id >= $2 AND a.started_at >= $3`,
-      [filter.tenantId, windowFloor('attempt', filter.since), filter.since],
-    );
-    return { attempts: row.attempts, durationMs: { p50: row.p50, p95: row.p95 } };
-  }
-
-  /**
    * Latency figures of a tenant's or a subscription's attempts started in the window, in two
    * statements over the same index range: attempt durations and outcomes; then each delivery's
    * first success (an ok attempt with no ok one before it, through the unique (delivery_id,
@@ -147,9 +132,8 @@ export class AttemptRepository {
   async latency(w: StatsWindow & { bucketSeconds: number }): Promise<LatencyStats> {
     type Row = { bucket: Date | null; attempts: number; succeeded: number; p50: number | null; p95: number | null; p99: number | null };
     const q = latencyQueries(w);
-    const [durations, outcomes, firsts]: [Row[], { outcome: string; n: number }[], (Row & { n: number })[]] = await Promise.all([
+    const [durations, firsts]: [(Row & Record<string, unknown>)[], (Row & { n: number })[]] = await Promise.all([
       this.db.query(q.durations.sql, q.durations.params),
-      this.db.query(q.outcomes.sql, q.outcomes.params),
       this.db.query(q.firstSuccesses.sql, q.firstSuccesses.params),
     ]);
     const pct = (r: { p50: number | null; p95: number | null; p99: number | null } | undefined): Percentiles => ({
@@ -170,16 +154,14 @@ export class AttemptRepository {
         firstSuccessMs: pct(first),
       };
     };
+    const total = durations.find((r) => r.bucket === null);
     return {
-      total: toBucket(
-        durations.find((r) => r.bucket === null),
-        null,
-      ),
+      total: toBucket(total, null),
       buckets: durations
         .filter((r) => r.bucket !== null)
         .sort((x, y) => x.bucket!.getTime() - y.bucket!.getTime())
         .map((r) => toBucket(r, r.bucket)),
-      outcomes: Object.fromEntries(outcomes.map((o) => [o.outcome, o.n])),
+      outcomes: Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, Number(total?.[`o_${o}`] ?? 0)])),
     };
   }
 
