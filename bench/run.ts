@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * Writes bench/results/latest.json and bench/results/latest.md.
@@ -19,6 +19,7 @@ import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
 import { measureRetention } from './measurements/retention';
+import { measureStats } from './measurements/stats';
 import { measureTemporalCeilings } from './measurements/temporal-ceilings';
 import { measureTemporalFloor } from './measurements/temporal-floor';
 import { startTimerLateness } from './measurements/timer-lateness';
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
   if (want('dead-letter')) await measureDeadLetterCost(b);
   if (want('parked')) await measureParked(b);
   if (want('retention')) await measureRetention(b);
+  // Opt-in (it seeds a million attempts): `--only stats [--stats-attempts N]`.
+  if (ONLY?.includes('stats')) await measureStats(b, Number(flag('--stats-attempts') ?? (QUICK ? 60_000 : 1_000_000)));
   await timerPhase;
 
   b.results.meta.total_seconds = round((Date.now() - started) / 1000);

@@ -8,6 +8,7 @@ import { PauseAndThrottle1796300000000 } from './migrations/1796300000000-PauseA
 import { EndpointHealth1796300100000 } from './migrations/1796300100000-EndpointHealth';
 import { DeliverySendingAttempt1796300200000 } from './migrations/1796300200000-DeliverySendingAttempt';
 import { LogAtScaleIndexes1796400300000 } from './migrations/1796400300000-LogAtScaleIndexes';
+import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   EndpointHealth1796300100000,
   DeliverySendingAttempt1796300200000,
   LogAtScaleIndexes1796400300000,
+  AttemptRequest1796400600000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

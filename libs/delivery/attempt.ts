@@ -8,6 +8,7 @@ import { openHeaderValues } from './header-values';
 import { buildHeaders } from './headers';
 import type { HttpSender, SendOutcome } from './http-sender';
 import { buildBody, type PayloadEvent } from './payload';
+import { sentRequest, type SentRequest, type SignatureKeyId } from './sent-request';
 import { signatureHeaders } from './signing';
 
 /** Stored response bodies are cut to this many characters. */
@@ -17,6 +18,8 @@ export const EXCERPT_LIMIT = 4 * 1024;
 export interface AttemptOutcome extends SendOutcome {
   startedAt: string;
   finishedAt: string;
+  /** What went out (masked, body as hash and size). Absent when nothing did (an interruption) and in older histories. */
+  request?: SentRequest;
 }
 
 /** What an attempt needs from a Subscription (the entity satisfies it). */
@@ -35,15 +38,23 @@ export interface AttemptSubscription {
 export interface AttemptRequest {
   headers: Record<string, string>;
   body: string;
+  /** Which secrets signed, in signature order (absent in requests sealed before it was kept). */
+  signatureKeyIds?: SignatureKeyId[];
 }
 
 /** The secrets that sign now: the current one, plus a rotated-out one until it expires. */
 export function signingSecrets(subscription: AttemptSubscription, open: (sealed: string) => string, now: Date): string[] {
-  const secrets = [open(subscription.secretCiphertext)];
+  return signingKeys(subscription, open, now).map((k) => k.secret);
+}
+
+/** The signing secrets with their key ids; a previous secret equal to the current one signs once. */
+function signingKeys(subscription: AttemptSubscription, open: (sealed: string) => string, now: Date): { id: SignatureKeyId; secret: string }[] {
+  const keys: { id: SignatureKeyId; secret: string }[] = [{ id: 'current', secret: open(subscription.secretCiphertext) }];
   if (subscription.previousSecretCiphertext && subscription.previousSecretExpiresAt && subscription.previousSecretExpiresAt > now) {
-    secrets.push(open(subscription.previousSecretCiphertext));
+    const previous = open(subscription.previousSecretCiphertext);
+    if (previous !== keys[0].secret) keys.push({ id: 'previous', secret: previous });
   }
-  return secrets;
+  return keys;
 }
 
 /** Stage "prepare": the body in the subscription's format, its headers (custom values opened), signed at `now`. */
@@ -59,15 +70,16 @@ export function prepareRequest(input: {
 }): AttemptRequest {
   const { subscription, event, now } = input;
   const body = buildBody(subscription.payloadFormat, event, subscription.userDefined);
+  const keys = signingKeys(subscription, input.open, now);
   const headers = buildHeaders({
-    signature: signatureHeaders({ webhookId: input.webhookId, timestamp: now, body, secrets: signingSecrets(subscription, input.open, now) }),
+    signature: signatureHeaders({ webhookId: input.webhookId, timestamp: now, body, secrets: keys.map((k) => k.secret) }),
     eventType: event.type,
     attemptNumber: input.attemptNumber,
     customHeaders: openHeaderValues(subscription.headers, input.open),
     traceparent: event.traceparent,
     userAgentVersion: input.version,
   });
-  return { headers, body };
+  return { headers, body, signatureKeyIds: keys.map((k) => k.id) };
 }
 
 /** Stage "send": the HTTP call and nothing else; every result, good or bad, comes back as data. */
@@ -79,7 +91,12 @@ export async function sendRequest(
 ): Promise<AttemptOutcome> {
   const startedAt = (opts.clock ?? (() => new Date()))();
   const outcome = await sender.send({ url, headers: request.headers, body: request.body }, opts.signal);
-  return { ...outcome, startedAt: startedAt.toISOString(), finishedAt: new Date(startedAt.getTime() + outcome.durationMs).toISOString() };
+  return {
+    ...outcome,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date(startedAt.getTime() + outcome.durationMs).toISOString(),
+    request: sentRequest(request),
+  };
 }
 
 /** An Attempt row as stored (the entity satisfies it). */
@@ -98,6 +115,8 @@ export interface AttemptRow {
   durationMs: number;
   startedAt: Date;
   finishedAt: Date;
+  /** What was sent (libs/delivery/sent-request.ts); null when nothing was, or recorded before it was kept. */
+  request: SentRequest | null;
 }
 
 /** Stage "record": the Attempt row an outcome makes (response truncated, duration in whole ms). */
@@ -120,5 +139,6 @@ export function attemptRow(
     durationMs: Math.round(outcome.durationMs),
     startedAt: new Date(outcome.startedAt),
     finishedAt: new Date(outcome.finishedAt),
+    request: outcome.request ?? null,
   };
 }

@@ -8,7 +8,7 @@
  * metrics, and the database.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { Attempt, DeadLetter } from '../../libs/db/entities';
@@ -403,6 +403,30 @@ describe('secrets never leak', () => {
     );
     assert.equal(testSecretBox().open(row.secret_ciphertext), rotatedSecret.secret);
     assert.equal(testSecretBox().open(row.previous_secret_ciphertext), failSecret.secret);
+  });
+
+  it("keeps what each attempt sent with header values and signatures masked, the body as its hash: no marker in any attempt's record", async () => {
+    const attempts: Array<{ id: string; subscription_id: string; trigger: string; request: Record<string, any> | null }> = await db.dataSource.query(
+      `SELECT id, subscription_id, trigger, request FROM attempts ORDER BY id`,
+    );
+    assert.ok(attempts.length >= 6 + 1 + 2 + 2, `attempts looked at: ${attempts.length}`);
+    for (const a of attempts) {
+      assert.ok(a.request, `${a.id} (${a.trigger}) keeps its request`);
+      assert.deepEqual(found(JSON.stringify(a.request), allCanaries()), [], a.id);
+      assert.equal(a.request.headers.Authorization, `••••${headerCanaries[0].slice(-4)}`);
+      assert.equal(a.request.headers['X-Api-Key'], `••••${headerCanaries[1].slice(-4)}`);
+      for (const signature of String(a.request.headers['webhook-signature']).split(' ')) assert.match(signature, /^v1,••••[A-Za-z0-9+/=]{4}$/);
+      assert.match(a.request.headers['user-agent'], /^Herald\/\d+\.\d+\.\d+/);
+      assert.match(a.request.bodySha256, /^[0-9a-f]{64}$/);
+      assert.deepEqual(a.request.signatureKeyIds, a.subscription_id === failSubId ? ['current', 'previous'] : ['current'], a.id);
+    }
+    // The hash is of the very bytes a receiver got: the rotated subscription's last request.
+    const last = failing.requests.at(-1)!;
+    const sent = attempts.filter((a) => a.subscription_id === failSubId && a.request!.headers['webhook-timestamp'] === last.headers['webhook-timestamp']);
+    assert.ok(
+      sent.some((a) => a.request!.bodySha256 === createHash('sha256').update(last.body).digest('hex') && a.request!.bodyBytes === Buffer.byteLength(last.body)),
+      'an attempt row holds the hash and size of the body the receiver got',
+    );
   });
 
   it('stores custom header values sealed: no planted header value anywhere in the database', async () => {

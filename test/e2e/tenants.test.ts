@@ -305,6 +305,7 @@ describe('tenants', () => {
       'POST /v1/dead-letters/{id}/retry',
       'DELETE /v1/dead-letters/{id}',
       'GET /v1/tenants/{id}/stats',
+      'GET /v1/subscriptions/{id}/stats',
     ];
     const PUBLIC = ['GET /health', 'GET /ready'];
 

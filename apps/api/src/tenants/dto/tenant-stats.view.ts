@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { AttemptStats } from '../../../../../libs/db/repositories';
 import { successRate, type DeliveryCounts } from '../../../../../libs/domain/delivery-stats';
+import { LatencyStatsView } from '../../subscriptions/dto/latency-stats.view';
 
 export class DeliveryCountsView implements DeliveryCounts {
   @ApiProperty({ example: 0 }) pending: number;
@@ -52,6 +53,13 @@ export class TenantStatsView {
 
   @ApiProperty({ description: 'Dead letters made in the window and still held (not recovered by a retry, discarded or expired)', example: 4 })
   deadLetters: number;
+
+  @ApiProperty({
+    description:
+      "Latency of the tenant's endpoints (the block GET /v1/subscriptions/:id/stats gives per subscription): attempt duration and 202 → first success p50/p95/p99, attempts by outcome, bucket by bucket",
+    type: LatencyStatsView,
+  })
+  latency: LatencyStatsView;
 }
 
 export function toTenantStatsView(input: {
@@ -60,7 +68,7 @@ export function toTenantStatsView(input: {
   deliveries: DeliveryCounts;
   attempts: AttemptStats;
   deadLetters: number;
-}): TenantStatsView {
+}): Omit<TenantStatsView, 'latency'> {
   const ms = (v: number | null): number | null => (v === null ? null : Math.round(v));
   return {
     tenantId: input.tenantId,
