@@ -18,6 +18,7 @@ import { spawnHerald, type HeraldProcess } from '../test/support/processes';
 import { cpuSnapshot, type CpuComponents } from './cpu';
 import type { BenchReceiver } from './receiver';
 import { pool, round } from './stats';
+import { workflowBundleOptions } from '../libs/temporal/workflow-bundle';
 
 export interface Results {
   [section: string]: Record<string, unknown>;
@@ -110,7 +111,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   };
   // The worker runs the prebuilt workflow bundle, as in production (Dockerfile): no webpack in its heap.
   const bundle = join(stack.dir, 'workflow-bundle.js');
-  writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger })).code);
+  writeFileSync(bundle, (await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger })).code);
   const api = spawnHerald('api', env);
   const worker = spawnHerald('worker', { ...env, HERALD_WORKFLOW_BUNDLE: bundle }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
   stopOnSignal([api, worker], [stack.temporal!.process.pid], () => stack.stop());

@@ -8,6 +8,7 @@ import { createStores } from '../../libs/db/repositories';
 import { createHttpSender, type HttpSender } from '../../libs/delivery/http-sender';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../libs/delivery/ssrf';
+import { workflowBundleOptions } from '../../libs/temporal/workflow-bundle';
 import { TEST_SECRET_KEY } from './config';
 
 export const testSecretBox = (): SecretBox => createSecretBox({ current: Buffer.from(TEST_SECRET_KEY, 'base64') });
@@ -16,7 +17,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The real workflow code, bundled once per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
+    ...workflowBundleOptions(),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
   });
   return bundle;

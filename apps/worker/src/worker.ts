@@ -13,6 +13,9 @@ import type { WorkerMetrics } from '../../../libs/observability/metrics';
 import { PURGE_SCHEDULE_ID, RETENTION_SCHEDULE_ID } from '../../../libs/temporal/names';
 import { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from '../../../workflows/purge.workflow';
 import { HERALD_VERSION } from '../../../libs/version';
+import { NO_TRACING, type Tracing } from '../../../libs/observability/tracing';
+import { tracingWorkerOptions } from '../../../libs/temporal/tracing';
+import { workflowBundleOptions } from '../../../libs/temporal/workflow-bundle';
 
 export interface HeraldWorker {
   worker: Worker;
@@ -25,10 +28,11 @@ export interface HeraldWorker {
  * The workflow code: a bundle prebuilt by `npm run build:bundle` when present (fast start-up in
  * production), else bundled from source at start.
  */
-function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string; workflowModules: string[] } {
   const bundle = process.env.HERALD_WORKFLOW_BUNDLE ?? join(__dirname, '../../../workflow-bundle.js');
   if (existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
-  return { workflowsPath: require.resolve('../../../workflows') };
+  const { workflowsPath, workflowInterceptorModules } = workflowBundleOptions();
+  return { workflowsPath: workflowsPath!, workflowModules: workflowInterceptorModules ?? [] };
 }
 
 export async function createHeraldWorker(opts: {
@@ -41,6 +45,8 @@ export async function createHeraldWorker(opts: {
   metrics?: WorkerMetrics;
   /** After a commit that raised operational events (main.ts wakes a dispatcher with it). */
   onOperationalEvents?: () => void;
+  /** Workflow, activity and attempt spans go here (NO_TRACING: none). */
+  tracing?: Tracing;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
   const sender =
@@ -50,6 +56,8 @@ export async function createHeraldWorker(opts: {
       egressProxy: config.delivery.egressProxy,
     });
   const { metrics } = opts;
+  const tracing = opts.tracing ?? NO_TRACING;
+  const traced = tracingWorkerOptions(tracing);
   const activities = createActivities({
     ...createStores(dataSource),
     sender,
@@ -60,13 +68,17 @@ export async function createHeraldWorker(opts: {
     onOperationalEvents: opts.onOperationalEvents,
     onAttemptRecorded: metrics && ((e) => metrics.attemptRecorded(e)),
     onDeliveryFinished: metrics && ((outcome) => metrics.deliveryFinished(outcome)),
+    tracer: tracing.enabled ? tracing.tracer : undefined,
   });
+  const source = workflowSource();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
-    ...workflowSource(),
+    ...('workflowBundle' in source ? { workflowBundle: source.workflowBundle } : { workflowsPath: source.workflowsPath }),
+    interceptors: { ...traced.interceptors, workflowModules: 'workflowModules' in source ? source.workflowModules : undefined },
+    sinks: traced.sinks,
     // Waiting deliveries are evicted and replayed when their timer fires (sizes: libs/config/config.ts).
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     // Always set: the SDK's default (40 slots) ignores the cache size, and a cache-full eviction of a run mid-task stalls the worker (workflowTaskSlots).
