@@ -45,20 +45,26 @@ const producerTraceparent = (): { header: string; traceId: string; parentId: str
   return { header: `00-${traceId}-${parentId}-01`, traceId, parentId };
 };
 
-describe('traces exported to Jaeger', { timeout: 600_000 }, () => {
+// A cold cache builds Jaeger first (scripts/install-jaeger.sh, started in the background by `npm test`).
+const JAEGER_BUILD_MS = 45 * 60_000;
+
+describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, () => {
   let jaeger: RunningJaeger;
   let stack: TestStack;
   const receivers: Receiver[] = [];
 
-  before(async () => {
-    jaeger = await startJaeger();
-    stack = await startStack({
-      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=e2e',
-      HERALD_MAX_CACHED_WORKFLOWS: '0',
-    });
-  });
+  before(
+    async () => {
+      jaeger = await startJaeger();
+      stack = await startStack({
+        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=e2e',
+        HERALD_MAX_CACHED_WORKFLOWS: '0',
+      });
+    },
+    { timeout: JAEGER_BUILD_MS + 60_000 },
+  );
   after(async () => {
     await Promise.all(receivers.map((r) => r.close()));
     await stack?.stop();
