@@ -8,11 +8,7 @@
  * deterministic like the workflows: spans are made from workflow time and the seeded random ids,
  * and reach the exporter through a sink that is not called during replay.
  */
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type * as OtelWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import type { Headers } from '@temporalio/common';
 import type {
   WorkflowInboundCallsInterceptor,
@@ -20,6 +16,14 @@ import type {
   WorkflowInternalsInterceptor,
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+
+/**
+ * OpenTelemetry's modules, loaded by a traced run only. The reusable V8 context keeps a module
+ * cache per run, so every module a run imports is evaluated again for it: imported at the top,
+ * the OpenTelemetry SDK would be evaluated for every run, traced or not.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const otel = (): typeof OtelWorkflow => require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OtelWorkflow;
 
 /** The header Temporal's OpenTelemetry interceptors carry the context in. */
 const TRACE_HEADER = '_tracer-data';
@@ -29,10 +33,10 @@ const carriesTrace = (headers: Headers): boolean => TRACE_HEADER in headers;
 export const interceptors: WorkflowInterceptorsFactory = () => {
   // One per workflow run: set when its start carried a trace context.
   let traced = false;
-  let inbound: OpenTelemetryInboundInterceptor | undefined;
-  let outbound: OpenTelemetryOutboundInterceptor | undefined;
-  const otelIn = (): OpenTelemetryInboundInterceptor => (inbound ??= new OpenTelemetryInboundInterceptor());
-  const otelOut = (): OpenTelemetryOutboundInterceptor => (outbound ??= new OpenTelemetryOutboundInterceptor());
+  let inbound: OtelWorkflow.OpenTelemetryInboundInterceptor | undefined;
+  let outbound: OtelWorkflow.OpenTelemetryOutboundInterceptor | undefined;
+  const otelIn = (): OtelWorkflow.OpenTelemetryInboundInterceptor => (inbound ??= new (otel().OpenTelemetryInboundInterceptor)());
+  const otelOut = (): OtelWorkflow.OpenTelemetryOutboundInterceptor => (outbound ??= new (otel().OpenTelemetryOutboundInterceptor)());
 
   const gatedInbound: WorkflowInboundCallsInterceptor = {
     execute(input, next) {
@@ -56,7 +60,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
   };
 
   const internals: WorkflowInternalsInterceptor = {
-    dispose: (input, next) => (traced ? new OpenTelemetryInternalsInterceptor().dispose(input, next) : next(input)),
+    dispose: (input, next) => (traced ? new (otel().OpenTelemetryInternalsInterceptor)().dispose(input, next) : next(input)),
   };
 
   return { inbound: [gatedInbound], outbound: [gatedOutbound], internals: [internals] };

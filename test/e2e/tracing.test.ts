@@ -13,7 +13,11 @@ import { startJaeger, type RunningJaeger } from '../../libs/devstack/jaeger';
 import { MAX_ATTEMPTS } from '../../libs/domain/retry-schedule';
 import { createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
-import { eventually } from '../support/engine';
+import { eventually, workflowBundle } from '../support/engine';
+import { Worker } from '@temporalio/worker';
+import { NO_TRACING } from '../../libs/observability/tracing';
+import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
+import { tracingWorkerOptions } from '../../libs/temporal/tracing';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -205,6 +209,12 @@ describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, ()
       [first, second].map((a) => `00-${producer.traceId}-${a.id}-01`),
       'each attempt sent its own span as the parent',
     );
+
+    // Traced histories (trace context in every start and schedule header) replay without nondeterminism.
+    for (const workflowId of [eventWorkflowId(eventId), deliveryWorkflowId(eventId, delivery.subscriptionId)]) {
+      const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: 'traced', ...tracingWorkerOptions(NO_TRACING) }, history, workflowId);
+    }
   });
 
   it('traces a dead-lettered delivery: six failed attempts in one trace, the delivery workflow span in error', async () => {
