@@ -128,7 +128,9 @@ export function telemetryResource(telemetry: TelemetryConfig, service: HeraldSer
 export function startTracing(telemetry: TelemetryConfig, service: HeraldService, opts: { exporter?: SpanExporter } = {}): Tracing {
   if (!telemetry.traces) return NO_TRACING;
   installGlobals();
-  const resource = telemetryResource(telemetry, service);
+  // With the SDK's own attributes merged in, as the provider does: the workflow spans (exported
+  // through the worker's sink) then come from the same process as the activity spans.
+  const resource = Resource.default().merge(telemetryResource(telemetry, service));
   const spanProcessor = new BatchSpanProcessor(opts.exporter ?? traceExporter(telemetry.traces));
   const provider = new BasicTracerProvider({ resource, sampler: sampler(telemetry.traces), spanProcessors: [spanProcessor] });
   return {
