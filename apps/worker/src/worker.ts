@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
@@ -15,26 +13,13 @@ import { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from '../../../workflo
 import { HERALD_VERSION } from '../../../libs/version';
 import { NO_TRACING, type Tracing } from '../../../libs/observability/tracing';
 import { tracingWorkerOptions } from '../../../libs/temporal/tracing';
-import { workflowBundleOptions } from '../../../libs/temporal/workflow-bundle';
+import { loadWorkflowBundle } from '../../../libs/temporal/workflow-bundle';
 
 export interface HeraldWorker {
   worker: Worker;
   /** Resolves when the worker has stopped; rejects if it crashed. */
   run(): Promise<void>;
   shutdown(): Promise<void>;
-}
-
-/**
- * The workflow code: a bundle prebuilt by `npm run build:bundle` when present (fast start-up in
- * production; it holds the tracing interceptors), else bundled from source at start, with the
- * tracing interceptors only when this worker traces (OpenTelemetry's modules make the bundle a
- * third larger and webpack slower; a run without a trace context passes through them anyway).
- */
-function workflowSource(tracing: Tracing): { workflowBundle: { codePath: string } } | { workflowsPath: string; workflowModules: string[] } {
-  const bundle = process.env.HERALD_WORKFLOW_BUNDLE ?? join(__dirname, '../../../workflow-bundle.js');
-  if (existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
-  const { workflowsPath, workflowInterceptorModules } = workflowBundleOptions();
-  return { workflowsPath: workflowsPath!, workflowModules: tracing.enabled ? (workflowInterceptorModules ?? []) : [] };
 }
 
 export async function createHeraldWorker(opts: {
@@ -51,6 +36,9 @@ export async function createHeraldWorker(opts: {
   tracing?: Tracing;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
+  // The bundle built at build time, checked against the compiled workflow sources first: a stale
+  // or missing one stops the start with a StaleWorkflowBundle naming the files (no webpack here).
+  const { code } = loadWorkflowBundle(config.worker.workflowBundle);
   const sender =
     opts.sender ??
     createHttpSender({
@@ -72,14 +60,14 @@ export async function createHeraldWorker(opts: {
     onDeliveryFinished: metrics && ((outcome) => metrics.deliveryFinished(outcome)),
     tracer: tracing.enabled ? tracing.tracer : undefined,
   });
-  const source = workflowSource(tracing);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
-    ...('workflowBundle' in source ? { workflowBundle: source.workflowBundle } : { workflowsPath: source.workflowsPath }),
-    interceptors: { ...traced.interceptors, workflowModules: 'workflowModules' in source ? source.workflowModules : undefined },
+    // The bundle holds the tracing interceptors (libs/temporal/workflow-bundle.ts); the sink takes their spans.
+    workflowBundle: { code },
+    interceptors: traced.interceptors,
     sinks: traced.sinks,
     // Waiting deliveries are evicted and replayed when their timer fires (sizes: libs/config/config.ts).
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
