@@ -60,6 +60,8 @@ export interface Bench {
   ): Promise<{ accepted: Map<string, number>; latencies: number[]; seconds: number }>;
   /** CPU time so far of each process of the stack. */
   cpu(): CpuComponents;
+  /** Stops the API and the worker and starts them again with `extraEnv` added (the OTEL_* variables of the tracing run). */
+  restartHerald(extraEnv: Record<string, string>): Promise<void>;
   workerRss(): number;
   /** Where the worker's memory is, MiB, from its /metrics: V8 heap (used, reserved), external buffers, and RSS. */
   workerMemory(): Promise<Record<string, number>>;
@@ -105,10 +107,14 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_ARENA_MAX)
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k === 'MALLOC_ARENA_MAX')),
   };
-  const api = spawnHerald('api', env);
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
-  const worker = spawnHerald('worker', env, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
-  stopOnSignal([api, worker], [stack.temporal!.process.pid], () => stack.stop());
+  const spawnBoth = (extraEnv: Record<string, string> = {}): [HeraldProcess, HeraldProcess] => [
+    spawnHerald('api', { ...env, ...extraEnv }),
+    spawnHerald('worker', { ...env, ...extraEnv }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
+  ];
+  let [api, worker] = spawnBoth();
+  const children = [api, worker];
+  stopOnSignal(children, [stack.temporal!.process.pid], () => stack.stop());
 
   const base = `http://127.0.0.1:${apiPort}`;
   const http = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
@@ -122,15 +128,18 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     const text = await res.body.text();
     return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
   };
-  for (let i = 0; ; i++) {
-    try {
-      if ((await call('GET', '/ready')).status === 200) break;
-    } catch {
-      /* starting */
+  const ready = async (): Promise<void> => {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await call('GET', '/ready')).status === 200) break;
+      } catch {
+        /* starting */
+      }
+      if (i > 600) throw new Error(`API not ready:\n${api.output()}\n${worker.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (i > 600) throw new Error(`API not ready:\n${api.output()}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  await ready();
   const workerRss = (): number => {
     const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
     return round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -138,7 +147,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const client = new TemporalClient({ connection: await Connection.connect({ address: stack.temporal!.address }) });
   const pids = { temporal: stack.temporal!.process.pid, worker: worker.child.pid, api: api.child.pid, bench: process.pid };
 
-  return {
+  const bench: Bench = {
     opts,
     stack,
     ds,
@@ -203,6 +212,21 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     },
     // Postgres counts its postmaster and every backend.
     cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
+    async restartHerald(extraEnv) {
+      await worker.stop();
+      await api.stop();
+      [api, worker] = spawnBoth(extraEnv);
+      children.splice(0, children.length, api, worker);
+      Object.assign(pids, { api: api.child.pid, worker: worker.child.pid });
+      Object.assign(bench, { api, worker });
+      await ready();
+      // Start-up work (loading the bundle, connecting) must not count in what follows: wait until the worker idles.
+      for (let i = 0; i < 30; i++) {
+        const before = bench.cpu().worker;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (bench.cpu().worker - before < 50) break;
+      }
+    },
     async stop() {
       await client.connection.close();
       await http.close();
@@ -212,6 +236,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
       await stack.stop();
     },
   };
+  return bench;
 }
 
 /**

@@ -4,9 +4,10 @@
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * Writes bench/results/latest.json and bench/results/latest.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFailure } from '../libs/devstack/errors';
+import { jaegerPath } from '../libs/devstack/toolchain';
 import { log, startBench, stopEverything, type Results } from './context';
 import { measureCostPerEvent } from './measurements/cost-per-event';
 import { measureDeadLetterCost } from './measurements/dead-letter-cost';
@@ -23,6 +24,7 @@ import { measureStats } from './measurements/stats';
 import { measureTemporalCeilings } from './measurements/temporal-ceilings';
 import { measureTemporalFloor } from './measurements/temporal-floor';
 import { startTimerLateness } from './measurements/timer-lateness';
+import { measureTracing } from './measurements/tracing';
 import { round } from './stats';
 import { computeRatios, targetsTable } from './targets';
 
@@ -84,6 +86,10 @@ async function main(): Promise<void> {
   if (want('retention')) await measureRetention(b);
   // Opt-in (it seeds a million attempts): `--only stats [--stats-attempts N]`.
   if (ONLY?.includes('stats')) await measureStats(b, Number(flag('--stats-attempts') ?? (QUICK ? 60_000 : 1_000_000)));
+  // Tracing on and off needs Jaeger: the default run measures it when Jaeger is cached;
+  // `--only tracing` builds it first if need be (minutes, scripts/install-jaeger.sh).
+  if (ONLY?.includes('tracing') || (!ONLY && existsSync(jaegerPath()))) await measureTracing(b);
+  else if (!ONLY) log('tracing: skipped, Jaeger is not built (npm run bench -- --only tracing builds it)');
   await timerPhase;
 
   b.results.meta.total_seconds = round((Date.now() - started) / 1000);

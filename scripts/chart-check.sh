@@ -26,7 +26,7 @@ fi
 echo "herald chart-check: building $SRC (helm.sh/helm/v4 + Kubernetes API types) into $dir" >&2
 started=$(date +%s)
 # -trimpath and no VCS stamp: the binary depends on the sources alone.
-(cd "$SRC" && nice -n 10 go build -trimpath -buildvcs=false -o "$bin.tmp" .) >&2
+(cd "$SRC" && nice -n 19 go build -trimpath -buildvcs=false -o "$bin.tmp" .) >&2
 mv "$bin.tmp" "$bin"
 echo "herald chart-check: built in $(($(date +%s) - started)) s" >&2
 echo "$bin"

@@ -4,15 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERALD_BOOTSTRAP_TEST_TOOLS=1 bash scripts/bootstrap.sh
-# The Helm chart's validator is a Go build of minutes when cold: start it now, beside lint and the
-# tests before it, when this run includes test/e2e/helm-chart (the test waits for it).
-for f in "${@:-}"; do
-  if [ -z "$f" ] || [[ "e2e/helm-chart.test.js" == *"$f"* ]]; then
-    cache="${HERALD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/herald}"
-    mkdir -p "$cache"
-    bash scripts/chart-check.sh >/dev/null 2>"$cache/chart-check-build.log" &
-    break
-  fi
-done
+
+# Two tools are Go builds of minutes when cold: the Helm chart's validator (test/e2e/helm-chart)
+# and Jaeger (test/e2e/tracing). When this run includes their tests, build them now, one after
+# the other at the lowest CPU priority, beside lint and the tests before them; each test waits
+# for its tool (the scripts' locks). A filter is a substring of the test file's path.
+in_run() {
+  [ "$#" -gt 1 ] || return 0
+  local file=$1; shift
+  for filter in "$@"; do [[ "$file" == *"$filter"* ]] && return 0; done
+  return 1
+}
+cache="${HERALD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/herald}"
+mkdir -p "$cache/jaeger"
+tools=()
+in_run e2e/helm-chart.test.js "$@" && tools+=("scripts/chart-check.sh")
+in_run e2e/tracing.test.js "$@" && tools+=("scripts/install-jaeger.sh")
+if [ ${#tools[@]} -gt 0 ]; then
+  nohup nice -n 19 bash -c 'for t in "$@"; do bash "$t" >/dev/null 2>"'"$cache"'/$(basename "$t" .sh)-build.log" || true; done' tools "${tools[@]}" </dev/null >/dev/null 2>&1 &
+fi
 npm run -s lint
 exec node dist/test/run.js "$@"

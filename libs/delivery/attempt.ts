@@ -3,7 +3,9 @@
  * test attempt can never differ from a real one: prepare (build + sign) → send → record (the
  * Attempt row). Each stage is a function of its inputs; loading and storing are the callers'.
  */
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { AttemptTrigger, PayloadFormat } from '../domain/types';
+import { ATTR, refAttributes, traceparentOf, type TraceRefs } from '../observability/tracing';
 import { openHeaderValues } from './header-values';
 import { buildHeaders } from './headers';
 import type { HttpSender, SendOutcome } from './http-sender';
@@ -82,21 +84,74 @@ export function prepareRequest(input: {
   return { headers, body, signatureKeyIds: keys.map((k) => k.id) };
 }
 
+/** Whom an attempt is for: sealed with its request, so the send stage's span can name it. */
+export interface AttemptRefs extends TraceRefs {
+  attemptNumber: number;
+  trigger: AttemptTrigger;
+}
+
+/** The request as the prepare stage seals it for the workflow history (`refs` absent in requests sealed before tracing). */
+export interface SealedAttemptRequest extends AttemptRequest {
+  refs?: AttemptRefs;
+}
+
+/** The attempt's span, when the worker traces: its tracer and whom the attempt is for. */
+export interface AttemptTrace {
+  tracer: Tracer;
+  refs?: AttemptRefs;
+}
+
 /** Stage "send": the HTTP call and nothing else; every result, good or bad, comes back as data. */
 export async function sendRequest(
   sender: HttpSender,
   url: string,
   request: AttemptRequest,
-  opts: { clock?: () => Date; signal?: AbortSignal } = {},
+  opts: { clock?: () => Date; signal?: AbortSignal; trace?: AttemptTrace } = {},
 ): Promise<AttemptOutcome> {
-  const startedAt = (opts.clock ?? (() => new Date()))();
-  const outcome = await sender.send({ url, headers: request.headers, body: request.body }, opts.signal);
-  return {
-    ...outcome,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date(startedAt.getTime() + outcome.durationMs).toISOString(),
-    request: sentRequest(request),
+  const send = async (headers: Record<string, string>): Promise<AttemptOutcome> => {
+    const startedAt = (opts.clock ?? (() => new Date()))();
+    const outcome = await sender.send({ url, headers, body: request.body }, opts.signal);
+    return {
+      ...outcome,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date(startedAt.getTime() + outcome.durationMs).toISOString(),
+      request: sentRequest({ ...request, headers }),
+    };
   };
+  if (!opts.trace) return send(request.headers);
+  return tracedSend(opts.trace, url, request, send);
+}
+
+/**
+ * The attempt as an HTTP client span, whose context the receiver gets in `traceparent` (it
+ * replaces the producer's, which is this span's ancestor). Attributes are ids, the attempt's
+ * number, status code and outcome: never the URL's path or query, a header value or the body.
+ */
+function tracedSend(
+  { tracer, refs }: AttemptTrace,
+  url: string,
+  request: AttemptRequest,
+  send: (headers: Record<string, string>) => Promise<AttemptOutcome>,
+): Promise<AttemptOutcome> {
+  const target = new URL(url);
+  const attributes = {
+    ...(refs ? { ...refAttributes(refs), [ATTR.attempt]: refs.attemptNumber, [ATTR.trigger]: refs.trigger } : {}),
+    'http.request.method': 'POST',
+    'server.address': target.hostname,
+    'server.port': Number(target.port || (target.protocol === 'https:' ? 443 : 80)),
+  };
+  return tracer.startActiveSpan('POST', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      const outcome = await send({ ...request.headers, traceparent: traceparentOf(span.spanContext()) });
+      span.setAttribute(ATTR.outcome, outcome.ok ? 'succeeded' : 'failed');
+      if (outcome.statusCode !== null) span.setAttribute('http.response.status_code', outcome.statusCode);
+      if (outcome.errorKind) span.setAttribute('error.type', outcome.errorKind);
+      if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.errorKind ?? `HTTP ${outcome.statusCode}` });
+      return outcome;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** An Attempt row as stored (the entity satisfies it). */

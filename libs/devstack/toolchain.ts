@@ -16,3 +16,7 @@ function binary(envName: string, name: string): string {
 
 export const temporalCliPath = (): string => binary('HERALD_TEMPORAL_CLI', 'temporal');
 export const temporalTestServerPath = (): string => binary('HERALD_TEMPORAL_TEST_SERVER', 'temporal-test-server');
+
+/** The Jaeger version scripts/install-jaeger.sh builds (keep the two in step). */
+export const JAEGER_VERSION = 'v1.75.0';
+export const jaegerPath = (): string => process.env.HERALD_JAEGER ?? join(cacheDir(), 'jaeger', JAEGER_VERSION, 'jaeger');

@@ -6,6 +6,8 @@ import { eventWorkflow } from '../../workflows/event.workflow';
 import { isFinal, type DeliveryStatus } from '../domain/delivery-lifecycle';
 import { deliveryWorkflowId, eventWorkflowId } from './names';
 import { deliverySearchAttributes } from './search-attributes';
+import { ROOT_CONTEXT, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { ATTR, type PendingTraces } from '../observability/tracing';
 
 export interface DeliveryTarget {
   id: string;
@@ -30,6 +32,8 @@ export class DeliveryService {
     private readonly taskQueue: string,
     private readonly uiUrl: string,
     private readonly namespace: string,
+    /** Tracing on: an event's start continues its ingest request's trace (PendingTraces). */
+    private readonly traces?: { tracer: Tracer; pending?: PendingTraces },
   ) {}
 
   /**
@@ -44,11 +48,27 @@ export class DeliveryService {
         args: [{ eventId, firstAttempts: 'inline' }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
-    try {
-      await (opts.timeoutMs === undefined ? start() : this.client.withDeadline(Date.now() + opts.timeoutMs, start));
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    const dispatch = async (): Promise<void> => {
+      try {
+        await (opts.timeoutMs === undefined ? start() : this.client.withDeadline(Date.now() + opts.timeoutMs, start));
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    };
+    if (!this.traces) return dispatch();
+    // The dispatch span, child of the ingest span when this process accepted the event (else a
+    // trace of its own): the client interceptor carries it into the event workflow's headers.
+    const parent = this.traces.pending?.take(eventId) ?? ROOT_CONTEXT;
+    return this.traces.tracer.startActiveSpan('dispatch', { attributes: { [ATTR.eventId]: eventId } }, parent, async (span) => {
+      try {
+        await dispatch();
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
   }
 
   /** Resolves when the Temporal server answers within `timeoutMs` (the client's retries included). */
