@@ -70,7 +70,7 @@ export interface Bench {
 }
 
 export const CONCURRENCY = 32;
-const ADMIN = 'bench-admin-token-0123456789';
+export const ADMIN = 'bench-admin-token-0123456789';
 const quietLogger = new DefaultLogger('WARN');
 
 export const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -115,18 +115,8 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const worker = spawnHerald('worker', { ...env, HERALD_WORKFLOW_BUNDLE: bundle }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
   stopOnSignal([api, worker], [stack.temporal!.process.pid], () => stack.stop());
 
-  const base = `http://127.0.0.1:${apiPort}`;
-  const http = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
-  const call: Bench['call'] = async (method, path, body) => {
-    const res = await request(base + path, {
-      method,
-      dispatcher: http,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-  };
+  const http = heraldClient([`http://127.0.0.1:${apiPort}`]);
+  const call = http.call;
   for (let i = 0; ; i++) {
     try {
       if ((await call('GET', '/ready')).status === 200) break;
@@ -153,7 +143,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     rssAtStart: workerRss(),
     workerRss,
     async workerMemory() {
-      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http });
+      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http.agent });
       const text = await res.body.text();
       const metric = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
       return {
@@ -176,6 +166,45 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         date: new Date().toISOString(),
       },
     },
+    subscribe: http.subscribe,
+    unsubscribe: http.unsubscribe,
+    ingest: http.ingest,
+    // Postgres counts its postmaster and every backend.
+    cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
+    async stop() {
+      await client.connection.close();
+      await http.agent.close();
+      await worker.stop();
+      await api.stop();
+      await ds.destroy();
+      await stack.stop();
+    },
+  };
+}
+
+export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent };
+
+/**
+ * The admin API's calls the measurements make, spread round-robin over `bases` (the API replicas
+ * of a cluster, as a load balancer would; one base on the dev stack).
+ */
+export function heraldClient(bases: string[]): HeraldClient {
+  const agent = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
+  let next = 0;
+  const call: Bench['call'] = async (method, path, body) => {
+    const base = bases[next++ % bases.length];
+    const res = await request(base + path, {
+      method,
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    agent,
+    call,
     async subscribe(receiver, tag, templateIds = [], tenantId) {
       const res = await call('POST', '/v1/subscriptions', {
         tenantId,
@@ -205,16 +234,6 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         accepted.set(id, performance.timeOrigin + e);
       });
       return { accepted, latencies, seconds: (performance.now() - t0) / 1000 };
-    },
-    // Postgres counts its postmaster and every backend.
-    cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
-    async stop() {
-      await client.connection.close();
-      await http.close();
-      await worker.stop();
-      await api.stop();
-      await ds.destroy();
-      await stack.stop();
     },
   };
 }

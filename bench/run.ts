@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
- * Writes bench/results/latest.json and bench/results/latest.md.
+ * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
+ * dev server's: `--only e2e --cluster` compares the two. Writes bench/results/latest.json and latest.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { describeFailure } from '../libs/devstack/errors';
 import { log, startBench, stopEverything, type Results } from './context';
 import { measureCostPerEvent } from './measurements/cost-per-event';
 import { measureDeadLetterCost } from './measurements/dead-letter-cost';
+import { measureClusterEndToEnd } from './measurements/cluster';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
@@ -33,6 +35,8 @@ const BASELINE = flag('--baseline');
 /** `--only e2e,floor`: run some sections (profiling); the default is all of them. */
 const ONLY = flag('--only')?.split(',');
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
+/** Not in the default run: it needs the Temporal server built from source (scripts/cluster-tools.sh). */
+const CLUSTER = process.argv.includes('--cluster');
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
     if (!QUICK) await timerPhase;
   }
   if (want('e2e')) for (const fanout of [1, 5]) await measureEndToEnd(b, fanout);
+  if (CLUSTER) await measureClusterEndToEnd(b);
   if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
