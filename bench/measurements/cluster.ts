@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { startCluster } from '../../libs/devstack/cluster';
 import { ADMIN, heraldClient, type Bench, type Results } from '../context';
 import { cpuSnapshot } from '../cpu';
@@ -48,6 +49,24 @@ export async function measureClusterEndToEnd(b: Bench): Promise<void> {
         start_seconds: Math.round(upSeconds),
       };
     }
+    // Storage for the sizing notes: both runs' deliveries, in each database (histories are kept for the retention period).
+    const deliveries = [1, 5].reduce((n, f) => n + Number((scratch[`e2e_x${f}`] as { deliveries: number }).deliveries), 0);
+    const size = async (pg: { adminUrl: string }, db: string): Promise<number> => {
+      const c = new Client({ connectionString: pg.adminUrl });
+      await c.connect();
+      try {
+        return Number((await c.query('SELECT pg_database_size($1) AS n', [db])).rows[0].n);
+      } finally {
+        await c.end();
+      }
+    };
+    b.results.cluster_storage = {
+      deliveries,
+      herald_db_mib: Math.round((await size(cluster.heraldPostgres, 'herald')) / 2 ** 20),
+      temporal_db_mib: Math.round((await size(cluster.temporalPostgres, 'temporal')) / 2 ** 20),
+      temporal_visibility_db_mib: Math.round((await size(cluster.temporalPostgres, 'temporal_visibility')) / 2 ** 20),
+    };
+    b.log(`cluster storage: ${JSON.stringify(b.results.cluster_storage)}`);
   } finally {
     await http.agent.close();
     await cluster.stop();

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -75,6 +75,8 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   const defs = processDefinitions();
   const replicas = { api: opts.replicas?.api ?? defs.cluster.replicas.api, worker: opts.replicas?.worker ?? defs.cluster.replicas.worker };
   mkdirSync(opts.dir, { recursive: true });
+  // A throwaway directory: let the postgres user (as root) keep its data inside it, so removing it removes all.
+  if (!opts.persistent) chmodSync(opts.dir, 0o755);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
