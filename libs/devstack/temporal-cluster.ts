@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -58,10 +59,10 @@ export async function startTemporalCluster(opts: {
   await setUpSchemas(temporalSqlToolPath(version), opts.postgres);
 
   const ports = {
-    frontend: { grpc: opts.port ?? (await freePort()), membership: await freePort(), http: await freePort() },
-    history: { grpc: await freePort(), membership: await freePort() },
-    matching: { grpc: await freePort(), membership: await freePort() },
-    worker: { grpc: await freePort(), membership: await freePort() },
+    frontend: { grpc: opts.port ?? (await freePort()), membership: await membershipPort(), http: await freePort() },
+    history: { grpc: await freePort(), membership: await membershipPort() },
+    matching: { grpc: await freePort(), membership: await membershipPort() },
+    worker: { grpc: await freePort(), membership: await membershipPort() },
   };
   const configFile = join(opts.dir, 'temporal.yaml');
   const dynamicConfigFile = join(opts.dir, 'dynamicconfig.yaml');
@@ -131,6 +132,23 @@ export async function startTemporalCluster(opts: {
     },
     stop,
   };
+}
+
+/**
+ * A free port below 32768: Temporal's SQL schema keeps membership ports in a smallint column, and
+ * the OS hands out ephemeral ports above it.
+ */
+async function membershipPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new StackError('no free port between 20000 and 32000 for a Temporal service');
 }
 
 /** Both databases created when missing, versioned from 0.0 once, then upgraded to the tool's embedded schema (idempotent). */
