@@ -182,15 +182,16 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   };
 }
 
-export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent };
+export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent; retried503: () => number };
 
 /**
  * The admin API's calls the measurements make, spread round-robin over `bases` (the API replicas
  * of a cluster, as a load balancer would; one base on the dev stack).
  */
-export function heraldClient(bases: string[]): HeraldClient {
+export function heraldClient(bases: string[], opts: { retryUnavailable?: boolean } = {}): HeraldClient {
   const agent = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
   let next = 0;
+  let retried = 0;
   const call: Bench['call'] = async (method, path, body) => {
     const base = bases[next++ % bases.length];
     const res = await request(base + path, {
@@ -204,6 +205,7 @@ export function heraldClient(bases: string[]): HeraldClient {
   };
   return {
     agent,
+    retried503: () => retried,
     call,
     async subscribe(receiver, tag, templateIds = [], tenantId) {
       const res = await call('POST', '/v1/subscriptions', {
@@ -227,7 +229,13 @@ export function heraldClient(bases: string[]): HeraldClient {
       await pool(n, concurrency, async (i) => {
         const id = `${prefix}_${i}`;
         const s = performance.now();
-        const res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        let res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        // `retryUnavailable` (the cluster): a 503 says "retry the request", and a client behind a balancer does (counted).
+        for (let tries = 0; opts.retryUnavailable && res.status === 503 && tries < 10; tries++) {
+          retried++;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** Math.min(tries, 4)));
+          res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        }
         if (res.status !== 202) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.json)}`);
         const e = performance.now();
         latencies.push(e - s);

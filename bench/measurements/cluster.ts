@@ -28,7 +28,10 @@ export async function measureClusterEndToEnd(b: Bench): Promise<void> {
     },
   });
   const upSeconds = (Date.now() - started) / 1000;
-  const http = heraldClient(cluster.apis.map((a) => `http://127.0.0.1:${a.port}`));
+  const http = heraldClient(
+    cluster.apis.map((a) => `http://127.0.0.1:${a.port}`),
+    { retryUnavailable: true },
+  );
   const scratch: Results = { meta: b.results.meta };
   const onCluster: Bench = {
     ...b,
@@ -42,11 +45,13 @@ export async function measureClusterEndToEnd(b: Bench): Promise<void> {
   };
   try {
     for (const fanout of [1, 5]) {
+      const retriedBefore = http.retried503();
       await measureEndToEnd(onCluster, fanout);
       b.results[`cluster_e2e_x${fanout}`] = {
         ...scratch[`e2e_x${fanout}`],
         topology: '4 Temporal services on Postgres, 2 APIs, 3 workers',
         start_seconds: Math.round(upSeconds),
+        ingest_503_retried: http.retried503() - retriedBefore,
       };
     }
     // Storage for the sizing notes: both runs' deliveries, in each database (histories are kept for the retention period).
