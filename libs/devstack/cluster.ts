@@ -115,18 +115,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
       logs.push(file);
       return (chunk) => void file.write(chunk);
     };
-    // Workers start from a prebuilt workflow bundle, as the image's do: this clone's is built here,
-    // into the cluster's directory (a bundle in dist/ would outlive the next rebuild).
-    const bundles = new Map<string, string>();
-    const bundleOf = async (release: string): Promise<string | undefined> => {
-      if (release !== REPO_ROOT) return existsSync(join(release, 'dist', 'workflow-bundle.js')) ? join(release, 'dist', 'workflow-bundle.js') : undefined;
-      if (!bundles.has(release)) {
-        const file = join(opts.dir, 'workflow-bundle.js');
-        await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'bundle-workflows.js'), file], { cwd: REPO_ROOT });
-        bundles.set(release, file);
-      }
-      return bundles.get(release);
-    };
+    // Each release's worker loads its own prebuilt bundle (dist/workflow-bundle.js), as the image's does.
 
     const migrate = async (release = opts.release ?? REPO_ROOT): Promise<void> => {
       const child = spawnProcess(defs, 'migrate', release, heraldEnv(defs, env, {}), sink('migrate'));
@@ -152,8 +141,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
         pid: () => replica.child?.pid,
         async start(release = replica.release) {
           replica.release = release;
-          const bundle = kind === 'worker' ? await bundleOf(release) : undefined;
-          replica.child = spawnProcess(defs, kind, release, heraldEnv(defs, env, { ...local, ...(bundle ? { HERALD_WORKFLOW_BUNDLE: bundle } : {}) }), write);
+          replica.child = spawnProcess(defs, kind, release, heraldEnv(defs, env, local), write);
           await (kind === 'api' ? waitForHttp(`http://127.0.0.1:${port}${defs.herald.processes.api.readiness}`, 180_000) : waitForPort(port, 180_000));
         },
         stop: () => signal(replica.child, 'SIGTERM', kind === 'worker' ? defs.herald.processes.worker.stopGracePeriodSeconds * 1000 : 15_000),
