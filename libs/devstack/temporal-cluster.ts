@@ -78,12 +78,29 @@ export async function startTemporalCluster(opts: {
     child.stderr?.pipe(out, { end: false });
     return child;
   };
-  const services = Object.fromEntries(
-    defs.temporal.services.map((service) => {
-      const entry: TemporalServiceProcess = { service, child: launch(service), pid: () => entry.child.pid };
-      return [service, entry];
-    }),
-  ) as Record<TemporalService, TemporalServiceProcess>;
+  const start = (service: TemporalService): TemporalServiceProcess => {
+    const entry: TemporalServiceProcess = { service, child: launch(service), pid: () => entry.child.pid };
+    return entry;
+  };
+  // Every service writes the cluster's metadata record as it starts; on a fresh database four at
+  // once race for it and the losers exit. The history service goes first, alone, until it listens.
+  const history = start('history');
+  const historyExited = new Promise<never>((_, reject) =>
+    history.child.once('exit', (code) =>
+      reject(new StackError(`the Temporal history service exited at start (code ${code}): see ${join(opts.dir, 'temporal-history.log')}`)),
+    ),
+  );
+  historyExited.catch(() => undefined); // an exit after start-up is not this wait's concern
+  try {
+    await Promise.race([waitForPort(ports.history.grpc, 120_000), historyExited]);
+  } catch (err) {
+    history.child.kill('SIGKILL');
+    throw err;
+  }
+  const services = Object.fromEntries(defs.temporal.services.map((service) => [service, service === 'history' ? history : start(service)])) as Record<
+    TemporalService,
+    TemporalServiceProcess
+  >;
 
   const stopService = async (s: TemporalServiceProcess): Promise<void> => {
     const c = s.child;
