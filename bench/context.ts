@@ -70,7 +70,7 @@ export interface Bench {
 }
 
 export const CONCURRENCY = 32;
-const ADMIN = 'bench-admin-token-0123456789';
+export const ADMIN = 'bench-admin-token-0123456789';
 
 export const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -116,18 +116,8 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const children = [api, worker];
   stopOnSignal(children, [stack.temporal!.process.pid], () => stack.stop());
 
-  const base = `http://127.0.0.1:${apiPort}`;
-  const http = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
-  const call: Bench['call'] = async (method, path, body) => {
-    const res = await request(base + path, {
-      method,
-      dispatcher: http,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-  };
+  const http = heraldClient([`http://127.0.0.1:${apiPort}`]);
+  const call = http.call;
   const ready = async (): Promise<void> => {
     for (let i = 0; ; i++) {
       try {
@@ -157,7 +147,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     rssAtStart: workerRss(),
     workerRss,
     async workerMemory() {
-      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http });
+      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http.agent });
       const text = await res.body.text();
       const metric = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
       return {
@@ -180,6 +170,63 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         date: new Date().toISOString(),
       },
     },
+    subscribe: http.subscribe,
+    unsubscribe: http.unsubscribe,
+    ingest: http.ingest,
+    // Postgres counts its postmaster and every backend.
+    cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
+    async restartHerald(extraEnv) {
+      await worker.stop();
+      await api.stop();
+      [api, worker] = spawnBoth(extraEnv);
+      children.splice(0, children.length, api, worker);
+      Object.assign(pids, { api: api.child.pid, worker: worker.child.pid });
+      Object.assign(bench, { api, worker });
+      await ready();
+      // Start-up work (loading the bundle, connecting) must not count in what follows: wait until the worker idles.
+      for (let i = 0; i < 30; i++) {
+        const before = bench.cpu().worker;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (bench.cpu().worker - before < 50) break;
+      }
+    },
+    async stop() {
+      await client.connection.close();
+      await http.agent.close();
+      await worker.stop();
+      await api.stop();
+      await ds.destroy();
+      await stack.stop();
+    },
+  };
+  return bench;
+}
+
+export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent; retried503: () => number };
+
+/**
+ * The admin API's calls the measurements make, spread round-robin over `bases` (the API replicas
+ * of a cluster, as a load balancer would; one base on the dev stack).
+ */
+export function heraldClient(bases: string[], opts: { retryUnavailable?: boolean } = {}): HeraldClient {
+  const agent = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
+  let next = 0;
+  let retried = 0;
+  const call: Bench['call'] = async (method, path, body) => {
+    const base = bases[next++ % bases.length];
+    const res = await request(base + path, {
+      method,
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    agent,
+    retried503: () => retried,
+    call,
     async subscribe(receiver, tag, templateIds = [], tenantId) {
       const res = await call('POST', '/v1/subscriptions', {
         tenantId,
@@ -202,7 +249,13 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
       await pool(n, concurrency, async (i) => {
         const id = `${prefix}_${i}`;
         const s = performance.now();
-        const res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        let res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        // `retryUnavailable` (the cluster): a 503 says "retry the request", and a client behind a balancer does (counted).
+        for (let tries = 0; opts.retryUnavailable && res.status === 503 && tries < 10; tries++) {
+          retried++;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** Math.min(tries, 4)));
+          res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        }
         if (res.status !== 202) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.json)}`);
         const e = performance.now();
         latencies.push(e - s);
@@ -210,33 +263,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
       });
       return { accepted, latencies, seconds: (performance.now() - t0) / 1000 };
     },
-    // Postgres counts its postmaster and every backend.
-    cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
-    async restartHerald(extraEnv) {
-      await worker.stop();
-      await api.stop();
-      [api, worker] = spawnBoth(extraEnv);
-      children.splice(0, children.length, api, worker);
-      Object.assign(pids, { api: api.child.pid, worker: worker.child.pid });
-      Object.assign(bench, { api, worker });
-      await ready();
-      // Start-up work (loading the bundle, connecting) must not count in what follows: wait until the worker idles.
-      for (let i = 0; i < 30; i++) {
-        const before = bench.cpu().worker;
-        await new Promise((r) => setTimeout(r, 1000));
-        if (bench.cpu().worker - before < 50) break;
-      }
-    },
-    async stop() {
-      await client.connection.close();
-      await http.close();
-      await worker.stop();
-      await api.stop();
-      await ds.destroy();
-      await stack.stop();
-    },
   };
-  return bench;
 }
 
 /**

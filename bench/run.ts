@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
- * Writes bench/results/latest.json and bench/results/latest.md.
+ * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
+ * dev server's: `--only e2e --cluster` compares the two. Writes bench/results/latest.json and latest.md.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { jaegerPath } from '../libs/devstack/toolchain';
 import { log, startBench, stopEverything, type Results } from './context';
 import { measureCostPerEvent } from './measurements/cost-per-event';
 import { measureDeadLetterCost } from './measurements/dead-letter-cost';
+import { measureClusterEndToEnd } from './measurements/cluster';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
@@ -38,6 +40,8 @@ const BASELINE = flag('--baseline');
 /** `--only e2e,floor`: run some sections (profiling); the default is all of them. */
 const ONLY = flag('--only')?.split(',');
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
+/** Not in the default run: it needs the Temporal server built from source (scripts/cluster-tools.sh). */
+const CLUSTER = process.argv.includes('--cluster');
 /** Sections without the stack, run only when named: `log-scale` (its own Postgres; the 5 M-row seed takes minutes), `worker-start`. */
 const STANDALONE = ['log-scale', 'worker-start'];
 
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
       [1, 5, 20].map((f) => [`x${f}`, (b.results[`e2e_x${f}`]?.cpu_ms_per_delivery as Record<string, number> | undefined)?.total]),
     );
   }
+  if (CLUSTER) await measureClusterEndToEnd(b);
   if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
