@@ -66,6 +66,7 @@ describe('schema migration', () => {
         'PauseAndThrottle1796300000000',
         'EndpointHealth1796300100000',
         'DeliverySendingAttempt1796300200000',
+        'TenantFairness1796400100000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -85,6 +86,7 @@ describe('schema migration', () => {
       'events_received_at_idx',
       'attempts_test_started_at_idx',
       'dead_letters_event_idx',
+      'events_unstarted_tenant_idx',
     ]) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
@@ -158,6 +160,23 @@ describe('schema migration', () => {
     await q(`DELETE FROM events WHERE id = 'evt_2'`);
   });
 
+  it('gives tenants a weight of 1 to 100, default 1, and indexes the outbox by tenant', async () => {
+    await db.dataSource.query(`INSERT INTO tenants (id, name) VALUES ('heavy', 'Heavy')`);
+    assert.deepEqual(await db.dataSource.query(`SELECT weight FROM tenants WHERE id = 'heavy'`), [{ weight: 1 }]);
+    await db.dataSource.query(`UPDATE tenants SET weight = 100 WHERE id = 'heavy'`);
+    await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 101 WHERE id = 'heavy'`), /check constraint/);
+    await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 0 WHERE id = 'heavy'`), /check constraint/);
+    await db.dataSource.undoLastMigration();
+    const columns: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' AND column_name = 'weight'`,
+    );
+    assert.deepEqual(columns, [], 'down removes the weight');
+    assert.deepEqual(await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE indexname = 'events_unstarted_tenant_idx'`), [], 'and the index');
+    await db.dataSource.runMigrations();
+    assert.deepEqual(await db.dataSource.query(`SELECT weight FROM tenants WHERE id = 'heavy'`), [{ weight: 1 }], 'up again: the default');
+    await db.dataSource.query(`DELETE FROM tenants WHERE id = 'heavy'`);
+  });
+
   it('gives deliveries a send claim and lets one event workflow hold several deliveries', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.query(
@@ -170,6 +189,7 @@ describe('schema migration', () => {
     const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
     assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied after the send claim
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
@@ -198,6 +218,7 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied after the send claim
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration();
     const columns: unknown[] = await db.dataSource.query(
@@ -210,6 +231,7 @@ describe('schema migration', () => {
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied after the send claim
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
     await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
@@ -228,11 +250,7 @@ describe('schema migration', () => {
       assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
     }
 
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
+    for (let i = 0; i < 6; i++) await db.dataSource.undoLastMigration(); // back to before the tenants
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations();
     assert.deepEqual(await counts(db), before);
@@ -240,6 +258,8 @@ describe('schema migration', () => {
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'tenant fairness adds a column and an index, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES, 'the send claim adds a column, no table');
     await db.dataSource.undoLastMigration();
