@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--weights N] [--partitions N]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * Writes bench/results/latest.json and bench/results/latest.md.
@@ -19,6 +19,7 @@ import { measureRawHttp } from './measurements/raw-http';
 import { measureRetention } from './measurements/retention';
 import { measureTemporalCeilings } from './measurements/temporal-ceilings';
 import { measureTemporalFloor } from './measurements/temporal-floor';
+import { measureWeights } from './measurements/weights';
 import { startTimerLateness } from './measurements/timer-lateness';
 import { round } from './stats';
 import { computeRatios, targetsTable } from './targets';
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
     parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
     burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
     noisy: Number(flag('--noisy') ?? (QUICK ? 300 : 5_000)),
+    weights: Number(flag('--weights') ?? (QUICK ? 50 : 400)),
+    partitions: flag('--partitions') === undefined ? undefined : Number(flag('--partitions')),
     label: flag('--label') ?? 'after',
     profile: flag('--profile'),
   });
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
   const ratios = computeRatios(b.results);
   if (Object.keys(ratios).length) b.results.ratios = ratios;
   if (want('noisy')) await measureNoisyNeighbour(b);
+  if (want('weights')) await measureWeights(b);
   if (want('cost')) await measureCostPerEvent(b);
   if (want('dead-letter')) await measureDeadLetterCost(b);
   if (want('parked')) await measureParked(b);
