@@ -62,9 +62,38 @@ export class EventRepository {
     return (result.raw as unknown[]).length > 0;
   }
 
-  /** Notes that the event's workflow exists; the first time wins. */
+  /** Notes that the event's workflow exists (the first time wins) and has matched it (no longer waiting for a worker). */
   async markWorkflowStarted(id: string, at: Date = new Date()): Promise<void> {
-    await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [id, at]);
+    await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched = true WHERE id = $1`, [id, at]);
+  }
+
+  /**
+   * A tenant's backlog (or every tenant's, without `tenantId`): events accepted and not
+   * dispatched yet (no workflow), and events dispatched whose workflow waits for a worker (not
+   * matched yet). Both read partial indexes that hold only the backlog.
+   */
+  async backlog(filter: { tenantId?: string } = {}): Promise<{ undispatched: number; waiting: number }> {
+    const [row]: { undispatched: number; waiting: number }[] = await this.db.query(
+      `SELECT (SELECT count(*) FROM events WHERE workflow_started_at IS NULL AND ($1::text IS NULL OR tenant_id = $1))::int AS undispatched,
+              (SELECT count(*) FROM events WHERE NOT matched AND workflow_started_at IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1))::int AS waiting`,
+      [filter.tenantId ?? null],
+    );
+    return row;
+  }
+
+  /**
+   * The backlog of each of the `limit` most backlogged tenants, largest first (the console's
+   * tenant list, the largest-share gauge).
+   */
+  async backlogByTenant(filter: { tenantIds?: readonly string[]; limit?: number } = {}): Promise<Map<string, { undispatched: number; waiting: number }>> {
+    const rows: { tenant_id: string; undispatched: number; waiting: number }[] = await this.db.query(
+      `SELECT tenant_id, count(*) FILTER (WHERE workflow_started_at IS NULL)::int AS undispatched,
+              count(*) FILTER (WHERE workflow_started_at IS NOT NULL)::int AS waiting
+         FROM events WHERE NOT matched AND ($1::text[] IS NULL OR tenant_id = ANY($1))
+        GROUP BY tenant_id ORDER BY count(*) DESC LIMIT $2`,
+      [filter.tenantIds ? [...filter.tenantIds] : null, filter.limit ?? null],
+    );
+    return new Map(rows.map((r) => [r.tenant_id, { undispatched: r.undispatched, waiting: r.waiting }]));
   }
 
   /**

@@ -15,7 +15,7 @@ export const DEFAULT_STATS_WINDOW_MS = 24 * 60 * 60 * 1000;
  */
 @Injectable()
 export class TenantStatsService {
-  constructor(@Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'deliveries' | 'attempts' | 'deadLetters'>) {}
+  constructor(@Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'events' | 'deliveries' | 'attempts' | 'deadLetters'>) {}
 
   /** `scope`: a tenant session's own tenant; any other tenant is not found, exactly like one that does not exist. */
   async stats(tenantId: string, q: TenantStatsQuery, scope: TenantScope = {}, now = new Date()): Promise<TenantStatsView> {
@@ -23,12 +23,15 @@ export class TenantStatsService {
     if (scope.tenantId !== undefined && scope.tenantId !== tenantId) throw new NotFound('tenant', tenantId);
     if (!(await this.stores.tenants.exists(tenantId))) throw new NotFound('tenant', tenantId);
     const window = { tenantId, since };
-    const [deliveries, attempts, deadLetters] = await Promise.all([
+    const [deliveries, attempts, deadLetters, events, pending] = await Promise.all([
       this.stores.deliveries.stats(window),
       this.stores.attempts.stats(window),
       this.stores.deadLetters.countSince(window),
+      this.stores.events.backlog({ tenantId }),
+      this.stores.deliveries.countPending({ tenantId }),
     ]);
-    return toTenantStatsView({ tenantId, since, deliveries: deliveryCounts(deliveries), attempts, deadLetters });
+    const backlog = { eventsNotDispatched: events.undispatched, eventsWaitingForWorker: events.waiting, deliveriesWaitingForWorker: pending };
+    return toTenantStatsView({ tenantId, since, deliveries: deliveryCounts(deliveries), attempts, deadLetters, backlog });
   }
 
   private since(q: TenantStatsQuery, now: Date): Date {
