@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { MAX_TENANT_WEIGHT, MIN_TENANT_WEIGHT } from '../../../../../libs/domain/tenants';
 
 export const TENANT_NAME_MAX_LENGTH = 200;
@@ -29,7 +29,7 @@ export class PutTenantDto {
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: WEIGHT_DESCRIPTION, minimum: MIN_TENANT_WEIGHT, maximum: MAX_TENANT_WEIGHT, default: 1, example: 4 })
-  @IsOptional()
+  @ValidateIf((_, v) => v !== undefined) // absent is 1; null is refused
   @IsInt()
   @Min(MIN_TENANT_WEIGHT)
   @Max(MAX_TENANT_WEIGHT)
