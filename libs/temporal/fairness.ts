@@ -9,7 +9,7 @@
  * the namespace's settings.
  */
 export const FAIRNESS_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number>> = {
-  // The matcher that knows priority and fairness (the default from server 1.29 on; set for older ones).
+  // The matcher that knows priority and fairness.
   'matching.useNewMatcher': true,
   // Round-robin over fairness keys, by weight, within each task-queue partition.
   'matching.enableFairness': true,
