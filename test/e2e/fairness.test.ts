@@ -104,14 +104,11 @@ describe('fair under bursts: real Temporal with fairness on, real Postgres', { t
       assert.equal(s.webhookIds.size, 1, `${what}: ${id} is one delivery`);
       assert.equal(new Set(s.attempts).size, s.attempts.length, `${what}: ${id}: no attempt sent twice (${s.attempts.join(', ')})`);
     }
-    const rows: { event_id: string; status: string }[] = await stack.db.dataSource.query(`SELECT event_id, status FROM deliveries WHERE event_id = ANY($1)`, [
-      eventIds,
-    ]);
-    assert.equal(rows.length, eventIds.length, `${what}: one delivery row per event`);
-    assert.ok(
-      rows.every((r) => r.status === 'succeeded'),
-      `${what}: all succeeded`,
-    );
+    // The POST arrives before its attempt is recorded: wait for the rows.
+    const succeeded = async (): Promise<{ event_id: string; status: string }[]> =>
+      stack.db.dataSource.query(`SELECT event_id, status FROM deliveries WHERE event_id = ANY($1)`, [eventIds]);
+    await eventually(async () => (await succeeded()).filter((r) => r.status === 'succeeded').length === eventIds.length, 60_000, `${what}: all succeeded`);
+    assert.equal((await succeeded()).length, eventIds.length, `${what}: one delivery row per event`);
     if (repeated.length > 0) process.stderr.write(`fairness: ${what}: ${repeated.length} deliveries needed a second attempt (an inline attempt interrupted)\n`);
   }
 
