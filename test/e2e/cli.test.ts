@@ -314,7 +314,8 @@ describe('the herald CLI and tenants', () => {
     assert.match(show.stdout, /^Metadata:\s+\{"plan":"pro"\}$/m);
     assert.match(show.stdout, /^Subscriptions:\s+1$/m);
     assert.match(show.stdout, /^Weight:\s+1$/m);
-    assert.match(show.stdout, /^Backlog:\s+0 events not dispatched, 0 waiting for a worker, 0 deliveries waiting for a worker$/m);
+    // The figures themselves are test/e2e/tenant-stats's (an operational event of the failing endpoint may be waiting here).
+    assert.match(show.stdout, /^Backlog:\s+\d+ events not dispatched, \d+ waiting for a worker, \d+ deliveries waiting for a worker$/m);
     const missing = await herald(['tenants', 'show', 'nobody'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /tenant_not_found \(HTTP 404\)/);
