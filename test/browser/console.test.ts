@@ -682,7 +682,7 @@ describe('the console: an operator manages webhooks and follows deliveries in th
         await axe('tenants');
         await first.getByRole('link').click();
         await page.getByRole('heading', { name: `Tenant ${B}` }).waitFor();
-        await page.getByLabel('Weight', { exact: true }).fill('4');
+        await page.getByRole('spinbutton', { name: 'Weight' }).fill('4');
         await page.getByRole('button', { name: 'Save weight' }).click();
         await page.getByRole('status').filter({ hasText: 'Weight saved: 4.' }).waitFor();
         assert.equal((await stack.api(`/v1/tenants/${B}`)).body.weight, 4);

@@ -125,7 +125,7 @@ export function TenantPage({ id }: { id: string }) {
             <dt>Deliveries waiting for a worker</dt>
             <dd>{loaded.data.backlog.deliveriesWaitingForWorker}</dd>
           </dl>
-          <form class="card" aria-label="Weight" onSubmit={save}>
+          <form class="card" aria-label="Set the weight" onSubmit={save}>
             <label for="tenant-weight">Weight</label>
             <input
               id="tenant-weight"
