@@ -16,6 +16,7 @@ import { spawnHerald, type HeraldProcess } from '../test/support/processes';
 import { cpuSnapshot, type CpuComponents } from './cpu';
 import type { BenchReceiver } from './receiver';
 import { pool, round } from './stats';
+import { DEV_SERVER_TASK_QUEUE_PARTITIONS } from '../libs/temporal/fairness';
 
 export interface Results {
   [section: string]: Record<string, unknown>;
@@ -31,6 +32,10 @@ export interface BenchOptions {
   burst: number;
   /** Events of the noisy tenant's burst in the noisy-neighbour run. */
   noisy: number;
+  /** Events of each tenant in the weights run (three tenants, weights 1, 1 and 4). */
+  weights: number;
+  /** `--partitions N`: task-queue partitions of the dev server (libs/temporal/fairness.ts). */
+  partitions?: number;
   label: string;
   /** `--profile DIR`: the worker writes a V8 CPU profile there when it stops. */
   profile?: string;
@@ -47,7 +52,7 @@ export interface Bench {
   results: Results;
   /** Worker RSS when the stack came up, MiB. */
   rssAtStart: number;
-  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }>;
   /** A subscription to `receiver`, tagged with the `x-bench-sub` header the receiver counts by. */
   subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[], tenantId?: string): Promise<string>;
   unsubscribe(ids: string[]): Promise<void>;
@@ -87,7 +92,9 @@ export const stopEverything = async (): Promise<void> => emergencyStop?.();
  * is a figure), the API and the worker as real processes, ready to take events.
  */
 export async function startBench(opts: BenchOptions): Promise<Bench> {
-  const stack = await startStack({ postgres: {}, temporal: { persist: true }, database: 'herald' });
+  // A variable, not a literal: a --baseline checkout's stack (before partitions were an option) still compiles.
+  const temporal = { persist: true, partitions: opts.partitions };
+  const stack = await startStack({ postgres: {}, temporal, database: 'herald' });
   emergencyStop = () => stack.stop();
   const ds = await createDataSource(stack.databaseUrl!).initialize();
   const apiPort = await freePort();
@@ -164,6 +171,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         label: opts.label,
         quick: opts.quick,
         events: opts.events,
+        partitions: opts.partitions ?? DEV_SERVER_TASK_QUEUE_PARTITIONS,
         concurrency: CONCURRENCY,
         cores: cpus().length,
         node: process.version,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N] [--cluster]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
@@ -25,6 +25,7 @@ import { measureRetention } from './measurements/retention';
 import { measureStats } from './measurements/stats';
 import { measureTemporalCeilings } from './measurements/temporal-ceilings';
 import { measureTemporalFloor } from './measurements/temporal-floor';
+import { measureWeights } from './measurements/weights';
 import { startTimerLateness } from './measurements/timer-lateness';
 import { measureTracing } from './measurements/tracing';
 import { round } from './stats';
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
     parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
     burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
     noisy: Number(flag('--noisy') ?? (QUICK ? 300 : 5_000)),
+    weights: Number(flag('--weights') ?? (QUICK ? 50 : 400)),
+    partitions: flag('--partitions') === undefined ? undefined : Number(flag('--partitions')),
     label: flag('--label') ?? 'after',
     profile: flag('--profile'),
   });
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
   const ratios = computeRatios(b.results);
   if (Object.keys(ratios).length) b.results.ratios = ratios;
   if (want('noisy')) await measureNoisyNeighbour(b);
+  if (want('weights')) await measureWeights(b);
   if (want('cost')) await measureCostPerEvent(b);
   if (want('dead-letter')) await measureDeadLetterCost(b);
   if (want('parked')) await measureParked(b);

@@ -548,6 +548,12 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Its share under contention (docs/architecture.md, *Fairness*): while tenants are backlogged, one of weight 4 gets about four times the deliveries per second of one of weight 1
+             * @default 1
+             * @example 4
+             */
+            weight: number;
         };
         TenantView: {
             /**
@@ -565,6 +571,11 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Its share under contention, 1 to 100 (docs/architecture.md, *Fairness*)
+             * @example 1
+             */
+            weight: number;
             /**
              * Format: date-time
              * @example 2025-11-23T10:00:00.000Z
@@ -596,6 +607,11 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Its share under contention (docs/architecture.md, *Fairness*): while tenants are backlogged, one of weight 4 gets about four times the deliveries per second of one of weight 1
+             * @example 4
+             */
+            weight?: number;
         };
         CreatePortalSessionDto: {
             /**
@@ -643,6 +659,23 @@ export interface components {
             p50: number | null;
             /** @example 412 */
             p95: number | null;
+        };
+        TenantBacklogView: {
+            /**
+             * @description Events accepted (202) and not yet dispatched: no workflow started yet
+             * @example 0
+             */
+            eventsNotDispatched: number;
+            /**
+             * @description Events dispatched whose workflow waits for a worker: not matched to subscriptions yet
+             * @example 1200
+             */
+            eventsWaitingForWorker: number;
+            /**
+             * @description Deliveries created and waiting for a worker to make their first attempt (status pending)
+             * @example 3
+             */
+            deliveriesWaitingForWorker: number;
         };
         AttemptOutcomeCountsView: {
             /**
@@ -767,6 +800,8 @@ export interface components {
              * @example 4
              */
             deadLetters: number;
+            /** @description Its backlog now, whatever the window */
+            backlog: components["schemas"]["TenantBacklogView"];
             /** @description Latency of the tenant's endpoints (the block GET /v1/subscriptions/:id/stats gives per subscription): attempt duration and 202 → first success p50/p95/p99, attempts by outcome, bucket by bucket */
             latency: components["schemas"]["LatencyStatsView"];
         };

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy, type Priority } from '@temporalio/common';
 import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
 import { cancelSignal, deliveryWorkflow, resumeSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { eventWorkflow } from '../../workflows/event.workflow';
@@ -22,6 +22,17 @@ export interface DeliveryTarget {
 
 export type RetryOutcome = 'signalled' | 'restarted';
 
+/** A tenant as Temporal's task-queue fairness sees it: its key and its weight. */
+export interface TenantShare {
+  id: string;
+  weight?: number;
+}
+
+/** The priority of a tenant's workflows: fairness key the tenant id, weight its weight. */
+export function fairness(tenant: TenantShare): Priority {
+  return { fairnessKey: tenant.id, ...(tenant.weight !== undefined && { fairnessWeight: tenant.weight }) };
+}
+
 /**
  * The client side of the delivery engine, used by the admin API and the CLI: starts event
  * workflows, retries, cancels and inspects delivery workflows. Everything here is idempotent.
@@ -39,14 +50,17 @@ export class DeliveryService {
   /**
    * Starts the event's fan-out workflow; a second start for the same event is a no-op.
    * `timeoutMs` bounds the call, the client's own retries included (the dispatcher's deadline).
+   * `tenant` makes its tasks take their turn on the task queue by tenant (docs/architecture.md,
+   * *Fairness*): set at the start, inherited by its activities and delivery workflows.
    */
-  async startEvent(eventId: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  async startEvent(eventId: string, opts: { timeoutMs?: number; tenant?: TenantShare } = {}): Promise<void> {
     const start = () =>
       this.client.workflow.start(eventWorkflow, {
         workflowId: eventWorkflowId(eventId),
         taskQueue: this.taskQueue,
         args: [{ eventId, firstAttempts: 'inline' }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        priority: opts.tenant && fairness(opts.tenant),
       });
     const dispatch = async (): Promise<void> => {
       try {
@@ -102,6 +116,8 @@ export class DeliveryService {
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       memo: { eventType: delivery.eventType, deliveryId: delivery.id, trigger: 'manual' },
+      // The tenant's turn on the task queue; its weight is the server's default (1) here, a manual retry being one workflow.
+      priority: fairness({ id: delivery.tenantId }),
       typedSearchAttributes: deliverySearchAttributes(delivery),
     });
     return 'restarted';

@@ -21,6 +21,7 @@ import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
 import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
+import { seedEvent } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -707,6 +708,33 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       assert.equal(await page.locator(`tr[data-id="${deliveryIds[A]}"]`).count(), 0, 'the default tenant has its own log');
       await page.getByLabel('Tenant').selectOption({ label: 'All tenants' });
       await page.locator(`tr[data-id="${deliveryIds[B]}"]`).waitFor();
+    });
+
+    it('lists tenants with their weight and backlog, the one bursting first, and sets a weight', async () => {
+      // Two events of B waiting for a worker (started, not matched: rows only, no workflow behind them).
+      const waiting = [
+        await seedEvent(stack.db.dataSource, { tenantId: B, matched: false }),
+        await seedEvent(stack.db.dataSource, { tenantId: B, matched: false }),
+      ];
+      try {
+        await go('#/tenants');
+        const first = page.locator('table[aria-label="Tenants"] tbody tr').first();
+        await first.waitFor();
+        assert.equal(await first.getAttribute('data-id'), B, 'the tenant with the largest backlog first');
+        assert.equal(await first.locator('td[data-label="Events waiting for a worker"]').innerText(), '2');
+        assert.equal(await first.locator('td[data-label="Weight"]').innerText(), '1');
+        await axe('tenants');
+        await first.getByRole('link').click();
+        await page.getByRole('heading', { name: `Tenant ${B}` }).waitFor();
+        await page.getByRole('spinbutton', { name: 'Weight' }).fill('4');
+        await page.getByRole('button', { name: 'Save weight' }).click();
+        await page.getByRole('status').filter({ hasText: 'Weight saved: 4.' }).waitFor();
+        assert.equal((await stack.api(`/v1/tenants/${B}`)).body.weight, 4);
+        await axe('tenant');
+      } finally {
+        await stack.db.dataSource.query(`DELETE FROM events WHERE id = ANY($1)`, [waiting.map((e) => e.id)]);
+        await stack.api(`/v1/tenants/${B}`, { method: 'PATCH', json: { weight: 1 } });
+      }
     });
   });
 

@@ -72,6 +72,7 @@ describe('schema migration', () => {
         'PauseAndThrottle1796300000000',
         'EndpointHealth1796300100000',
         'DeliverySendingAttempt1796300200000',
+        'TenantFairness1796400100000',
         'LogAtScaleIndexes1796400300000',
         'AttemptRequest1796400600000',
       ],
@@ -93,6 +94,7 @@ describe('schema migration', () => {
       'events_received_at_idx',
       'attempts_test_started_at_idx',
       'dead_letters_event_idx',
+      'events_unstarted_tenant_idx',
     ]) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
@@ -166,6 +168,24 @@ describe('schema migration', () => {
     await q(`DELETE FROM events WHERE id = 'evt_2'`);
   });
 
+  it('gives tenants a weight of 1 to 100, default 1, and indexes the outbox by tenant', async () => {
+    await db.dataSource.query(`INSERT INTO tenants (id, name) VALUES ('heavy', 'Heavy')`);
+    assert.deepEqual(await db.dataSource.query(`SELECT weight FROM tenants WHERE id = 'heavy'`), [{ weight: 1 }]);
+    await db.dataSource.query(`UPDATE tenants SET weight = 100 WHERE id = 'heavy'`);
+    await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 101 WHERE id = 'heavy'`), /check constraint/);
+    await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 0 WHERE id = 'heavy'`), /check constraint/);
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration();
+    const columns: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' AND column_name = 'weight'`,
+    );
+    assert.deepEqual(columns, [], 'down removes the weight');
+    assert.deepEqual(await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE indexname = 'events_unstarted_tenant_idx'`), [], 'and the index');
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await db.dataSource.query(`SELECT weight FROM tenants WHERE id = 'heavy'`), [{ weight: 1 }], 'up again: the default');
+    await db.dataSource.query(`DELETE FROM tenants WHERE id = 'heavy'`);
+  });
+
   it('gives deliveries a send claim and lets one event workflow hold several deliveries', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.query(
@@ -180,6 +200,7 @@ describe('schema migration', () => {
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
     await db.dataSource.undoLastMigration(); // the attempt's request, applied last
     await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
@@ -210,6 +231,7 @@ describe('schema migration', () => {
     );
     await db.dataSource.undoLastMigration(); // the attempt's request, applied last
     await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration();
     const columns: unknown[] = await db.dataSource.query(
@@ -224,6 +246,7 @@ describe('schema migration', () => {
     await db.dataSource.query(`DELETE FROM events`);
     await db.dataSource.undoLastMigration(); // the attempt's request, applied last
     await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
     await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
@@ -314,6 +337,8 @@ describe('schema migration', () => {
     assert.deepEqual(await tables(db), TABLES, "the attempt's request adds a column, no table");
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES, 'the log-at-scale migration adds indexes, no table');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'tenant fairness adds a column and an index, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES, 'the send claim adds a column, no table');
     await db.dataSource.undoLastMigration();

@@ -256,6 +256,15 @@ export class DeliveryRepository {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
+  /** Deliveries created and not yet attempted (`pending`): waiting for a worker. A tenant's, or all. */
+  async countPending(scope: TenantScope = {}): Promise<number> {
+    const [row]: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending' AND ($1::text IS NULL OR tenant_id = $1)`,
+      [scope.tenantId ?? null],
+    );
+    return row.n;
+  }
+
   /**
    * For a page of subscriptions, in one query: each one's newest delivery (its status, and when
    * that status was reached) and how its deliveries created since `since` ended.

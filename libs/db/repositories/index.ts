@@ -25,7 +25,7 @@ export {
 } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
 export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
-export { EventRepository } from './event.repository';
+export { EventRepository, interleave, type ClaimedEvent } from './event.repository';
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
 export type { CreatedRange, PageRequest, StatsWindow, TenantScope } from './page';
 export { SendSlotRepository, type SendSlot } from './send-slot.repository';
