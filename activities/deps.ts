@@ -32,9 +32,11 @@ export interface ActivityDeps {
     | 'markDeadLettered'
     | 'purgeFinishedBefore'
     | 'claimSend'
+    | 'claimSends'
+    | 'loadForAttempts'
     | 'setWorkflow'
   >;
-  attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
+  attempts: Pick<AttemptRepository, 'recordAttempts' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   /** Throttled subscriptions' send slots. */
   sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;

@@ -15,7 +15,7 @@ import { TenantRepository } from './tenant.repository';
 
 export { AttemptRepository, type AttemptStats, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
-export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
+export { DeliveryRepository, type AttemptSubject, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
 export { EventRepository } from './event.repository';
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
 export type { CreatedRange, PageRequest, TenantScope } from './page';
