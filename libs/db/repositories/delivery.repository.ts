@@ -181,7 +181,8 @@ export class DeliveryRepository {
    */
   async claimSends(claims: readonly { id: string; number: number }[], now: Date): Promise<Set<string>> {
     if (claims.length === 0) return new Set();
-    const rows: { id: string }[] = await this.db.query(
+    // An UPDATE answers [rows, affected] through TypeORM.
+    const [rows]: [{ id: string }[], number] = await this.db.query(
       `UPDATE deliveries d
           SET sending_attempt = c.number, updated_at = $3,
               status = CASE WHEN d.status = ANY ($4::text[]) THEN 'delivering' ELSE d.status END
