@@ -20,12 +20,11 @@ export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & P
  */
 export interface ActivityDeps {
   subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
-  events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
+  events: Pick<EventRepository, 'find' | 'findForMatching' | 'purgeReceivedBefore'>;
   deliveries: Pick<
     DeliveryRepository,
     | 'find'
-    | 'insertPending'
-    | 'listMatched'
+    | 'insertMatched'
     | 'markDelivering'
     | 'markCancelled'
     | 'markPaused'

@@ -108,30 +108,34 @@ export class DeliveryRepository {
     });
   }
 
-  /** Creates `pending` deliveries of an event; one per subscription, so a repeat creates nothing. */
-  async insertPending(
+  /**
+   * Creates the `pending` deliveries of an event (one per subscription, so a repeat creates
+   * nothing), marks the event's workflow started, and answers all of the event's deliveries with
+   * their subscription's URL, by id — one statement, so the deliveries and the mark commit
+   * together (an event is never taken for started without them) in one round trip.
+   */
+  async insertMatched(
     event: { id: string; tenantId: string; type: string; templateId: string | null },
     rows: { id: string; subscriptionId: string; workflowId: string }[],
     now: Date,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db.query(
-      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
-       SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
-         FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
-       ON CONFLICT (event_id, subscription_id) DO NOTHING`,
+  ): Promise<MatchedDeliveryRow[]> {
+    const found: { id: string; subscription_id: string; url: string }[] = await this.db.query(
+      `WITH inserted AS (
+         INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
+         SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
+           FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
+         ON CONFLICT (event_id, subscription_id) DO NOTHING
+         RETURNING id, subscription_id
+       ), started AS (
+         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5) WHERE id = $1
+       )
+       SELECT d.id, d.subscription_id, s.url
+         FROM (SELECT id, subscription_id FROM inserted UNION SELECT id, subscription_id FROM deliveries WHERE event_id = $1) d
+         JOIN subscriptions s ON s.id = d.subscription_id
+        ORDER BY d.id`,
       [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
     );
-  }
-
-  /** An event's deliveries with their subscription's URL, by id. */
-  async listMatched(eventId: string): Promise<MatchedDeliveryRow[]> {
-    const rows: { id: string; subscription_id: string; url: string }[] = await this.db.query(
-      `SELECT d.id, d.subscription_id, s.url FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-        WHERE d.event_id = $1 ORDER BY d.id`,
-      [eventId],
-    );
-    return rows.map((d) => ({ deliveryId: d.id, subscriptionId: d.subscription_id, url: d.url }));
+    return found.map((d) => ({ deliveryId: d.id, subscriptionId: d.subscription_id, url: d.url }));
   }
 
   /**
