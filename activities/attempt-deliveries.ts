@@ -34,7 +34,12 @@ export function attemptDeliveries(deps: ActivityDeps) {
     const began = clock();
     const subjects = new Map((await deliveries.loadForAttempts(input.deliveries.map((d) => d.deliveryId))).map((s) => [s.delivery.id, s]));
     const now = clock();
-    const prepared = await Promise.all(input.deliveries.map((target) => prepare(target, subjects.get(target.deliveryId), now)));
+    const settled = await Promise.allSettled(input.deliveries.map((target) => prepare(target, subjects.get(target.deliveryId), now)));
+    // One delivery that cannot be prepared (Postgres away, a secret sealed with a key no longer
+    // configured) must not hold the others: it is reported `unprepared` and its delivery workflow
+    // retries it. When none could be, the activity fails, and the caller retries or hands over.
+    if (settled.every((p) => p.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
+    const prepared = settled.map((p) => (p.status === 'fulfilled' ? p.value : ({ kind: 'unprepared' } as const)));
     const ready = input.deliveries.flatMap((t, i) =>
       prepared[i].kind === 'ready' ? [{ id: t.deliveryId, number: (prepared[i] as Ready).attemptNumber }] : [],
     );

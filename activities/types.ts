@@ -97,7 +97,7 @@ export interface AttemptDeliveriesInput {
  * What one delivery's attempt in an `attemptDeliveries` batch came to: made and recorded
  * (`attempted`: where the delivery stands now), made but not recorded (`sent`: Postgres failed
  * at the record; the workflow records it with `recordAttempt`), or — nothing sent — already
- * recorded by an earlier run, throttled, or prepareAttempt's answer when it was not `ready`.
+ * recorded by an earlier run, throttled, not prepared, or prepareAttempt's answer when it was not `ready`.
  */
 export type AttemptReport =
   | {
@@ -111,6 +111,8 @@ export type AttemptReport =
       lastError: string | null;
     }
   | { kind: 'sent'; attemptNumber: number; url: string; outcome: AttemptOutcome }
+  /** Nothing sent: it could not be prepared (the others of its batch went on); its delivery workflow retries it. */
+  | { kind: 'unprepared' }
   | Exclude<InlineAttempt, { kind: 'sent' }>;
 
 export interface RecordAttemptInput extends DeliveryRef {

@@ -251,6 +251,7 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
           if (await waitWhilePaused(pausedSince)) continue;
           return pausedTooLong();
         case 'throttled':
+        case 'unprepared': // only in a batch of several: alone, its failure fails the activity, retried
           return attemptInStages(scheduled);
       }
     }
