@@ -38,7 +38,7 @@ export function attemptDeliveries(deps: ActivityDeps) {
     // One delivery that cannot be prepared (Postgres away, a secret sealed with a key no longer
     // configured) must not hold the others: it is reported `unprepared` and its delivery workflow
     // retries it. When none could be, the activity fails, and the caller retries or hands over.
-    if (settled.every((p) => p.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
+    if (settled.length > 0 && settled.every((p) => p.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
     const prepared = settled.map((p) => (p.status === 'fulfilled' ? p.value : ({ kind: 'unprepared' } as const)));
     const ready = input.deliveries.flatMap((t, i) =>
       prepared[i].kind === 'ready' ? [{ id: t.deliveryId, number: (prepared[i] as Ready).attemptNumber }] : [],
