@@ -124,9 +124,7 @@ describe('endpoint health and operational events on the time-skipping server', (
     const handle = await env.client.workflow.start(deliveryWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: deliveryWorkflowId(event.id, sub.id),
-      // As the event workflow hands over since batching: each attempt one local activity, the
-      // failing clock on the workflow time it was asked at (plus the attempt's own duration).
-      args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id, retries: 'local' }],
+      args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }],
     });
     return { handle, deliveryId: delivery.id };
   }
