@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { AttemptSubject } from '../libs/db/repositories';
-import { prepareRequest, sendRequest, type AttemptOutcome, type AttemptRequest } from '../libs/delivery/attempt';
+import { prepareRequest, sendRequest, type AttemptOutcome, type AttemptRefs, type AttemptRequest } from '../libs/delivery/attempt';
 import { interruptedOutcome } from '../libs/delivery/interrupted';
 import { afterAttempt } from '../libs/domain/after-attempt';
 import type { ActivityDeps } from './deps';
@@ -8,7 +8,7 @@ import { recordAttempts } from './record-attempt';
 import type { AttemptDeliveriesInput, AttemptReport, AttemptTarget, RecordAttemptInput, RecordedAttempt } from './types';
 
 /** A prepared attempt: the request, built and signed, that only this activity ever holds in clear. */
-type Ready = { kind: 'ready'; attemptNumber: number; url: string; request: AttemptRequest };
+type Ready = { kind: 'ready'; attemptNumber: number; url: string; request: AttemptRequest; refs: AttemptRefs };
 
 /**
  * Scheduled attempts of one or more deliveries as ONE local activity — the event workflow's first
@@ -28,7 +28,7 @@ type Ready = { kind: 'ready'; attemptNumber: number; url: string; request: Attem
  * `recordAttempt`, retried until Postgres answers: an infrastructure fault costs no attempt.
  */
 export function attemptDeliveries(deps: ActivityDeps) {
-  const { deliveries, sender, version, secretBox, clock = () => new Date() } = deps;
+  const { deliveries, sender, version, secretBox, tracer, clock = () => new Date() } = deps;
   const record = recordAttempts(deps);
   return async (input: AttemptDeliveriesInput): Promise<AttemptReport[]> => {
     const began = clock();
@@ -52,7 +52,7 @@ export function attemptDeliveries(deps: ActivityDeps) {
         const p = prepared[i];
         if (p.kind !== 'ready') return p;
         const outcome: AttemptOutcome = claimed.has(target.deliveryId)
-          ? await sendRequest(sender, p.url, p.request, { clock, signal: cancellationSignal })
+          ? await sendRequest(sender, p.url, p.request, { clock, signal: cancellationSignal, trace: tracer && { tracer, refs: p.refs } })
           : interruptedOutcome('its worker stopped before the answer was recorded', clock());
         const { status, delayMs } = afterAttempt(outcome, 'scheduled', p.attemptNumber);
         const attempt: RecordAttemptInput = {
@@ -107,7 +107,16 @@ export function attemptDeliveries(deps: ActivityDeps) {
     if (subscription.rateLimitPerSecond !== null) return { kind: 'throttled' };
     const attemptNumber = delivery.attemptCount + 1;
     const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version });
-    return { kind: 'ready', attemptNumber, url: subscription.url, request };
+    // The ids the attempt's span carries (libs/delivery/attempt.ts, tracedSend).
+    const refs: AttemptRefs = {
+      tenantId: delivery.tenantId,
+      eventId: event.id,
+      subscriptionId: subscription.id,
+      deliveryId: delivery.id,
+      attemptNumber,
+      trigger: 'scheduled',
+    };
+    return { kind: 'ready', attemptNumber, url: subscription.url, request, refs };
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   SendSlotRepository,
   SubscriptionRepository,
 } from '../libs/db/repositories';
+import type { Tracer } from '@opentelemetry/api';
 import type { HttpSender } from '../libs/delivery/http-sender';
 import type { SecretBox } from '../libs/delivery/secret-box';
 import type { AttemptOutcome, RecordAttemptInput } from './types';
@@ -54,4 +55,6 @@ export interface ActivityDeps {
   onAttemptRecorded?(e: AttemptRecorded): void;
   /** Called after the commit, once per delivery that reached a final status. */
   onDeliveryFinished?(outcome: 'succeeded' | 'dead_lettered' | 'cancelled'): void;
+  /** Tracing on: each attempt is an HTTP client span of this tracer. */
+  tracer?: Tracer;
 }

@@ -7,7 +7,7 @@ import type { PayloadEvent } from '../../delivery/payload';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { EventRepository } from './event.repository';
-import { windowCeiling, windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
+import { windowCeiling, windowFloor, type CreatedRange, type PageRequest, type StatsWindow, type TenantScope } from './page';
 
 /** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
 export interface SubscriptionDeliverySummary {
@@ -32,13 +32,14 @@ export interface MatchedDeliveryRow {
 
 /** A delivery about to be attempted, with what its attempt is built from (`loadForAttempts`). */
 export interface AttemptSubject {
-  delivery: Pick<Delivery, 'id' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError'>;
+  delivery: Pick<Delivery, 'id' | 'tenantId' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError'>;
   subscription: (AttemptSubscription & Pick<Subscription, 'id' | 'enabled' | 'pausedAt' | 'rateLimitPerSecond'>) | null;
   event: PayloadEvent | null;
 }
 
 interface AttemptSubjectRow {
   id: string;
+  tenant_id: string;
   status: DeliveryStatus;
   attempt_count: number;
   next_attempt_at: Date | null;
@@ -129,7 +130,7 @@ export class DeliveryRepository {
          ON CONFLICT (event_id, subscription_id) DO NOTHING
          RETURNING id, subscription_id
        ), started AS (
-         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5) WHERE id = $1
+         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5), matched = true WHERE id = $1
        )
        SELECT d.id, d.subscription_id, s.url
          FROM (SELECT id, subscription_id FROM inserted UNION SELECT id, subscription_id FROM deliveries WHERE event_id = $1) d
@@ -148,7 +149,7 @@ export class DeliveryRepository {
   async loadForAttempts(ids: readonly string[]): Promise<AttemptSubject[]> {
     if (ids.length === 0) return [];
     const rows: AttemptSubjectRow[] = await this.db.query(
-      `SELECT d.id, d.status, d.attempt_count, d.next_attempt_at, d.last_error,
+      `SELECT d.id, d.tenant_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error,
               s.id AS s_id, s.url, s.enabled, s.paused_at, s.rate_limit_per_second, s.payload_format, s.user_defined, s.headers,
               s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
               e.id AS e_id, e.type, e.received_at, e.trace_id, e.traceparent, e.data
@@ -159,7 +160,7 @@ export class DeliveryRepository {
       [[...ids]],
     );
     return rows.map((r) => ({
-      delivery: { id: r.id, status: r.status, attemptCount: r.attempt_count, nextAttemptAt: r.next_attempt_at, lastError: r.last_error },
+      delivery: { id: r.id, tenantId: r.tenant_id, status: r.status, attemptCount: r.attempt_count, nextAttemptAt: r.next_attempt_at, lastError: r.last_error },
       subscription:
         r.s_id === null
           ? null
@@ -341,15 +342,26 @@ export class DeliveryRepository {
   }
 
   /**
-   * A tenant's deliveries created since `since`, counted by status (a status with none is absent).
-   * The id floor lets the (tenant_id, id) index start at the window (ids sort by creation).
+   * A tenant's (or one subscription's) deliveries created since `since`, counted by status (a
+   * status with none is absent). The id floor lets the (tenant_id, id) or (subscription_id, id)
+   * index start at the window (ids sort by creation).
    */
-  async stats(filter: Required<TenantScope> & { since: Date }): Promise<Partial<Record<DeliveryStatus, number>>> {
+  async stats(filter: StatsWindow): Promise<Partial<Record<DeliveryStatus, number>>> {
+    const column = filter.subscriptionId !== undefined ? 'subscription_id' : 'tenant_id';
     const rows: { status: DeliveryStatus; n: number }[] = await this.db.query(
-      `SELECT status, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 AND id >= $2 AND created_at >= $3 GROUP BY status`,
-      [filter.tenantId, windowFloor('delivery', filter.since), filter.since],
+      `SELECT status, count(*)::int AS n FROM deliveries WHERE ${column} = $1 AND id >= $2 AND created_at >= $3 GROUP BY status`,
+      [filter.subscriptionId ?? filter.tenantId, windowFloor('delivery', filter.since), filter.since],
     );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /** Deliveries created and not yet attempted (`pending`): waiting for a worker. A tenant's, or all. */
+  async countPending(scope: TenantScope = {}): Promise<number> {
+    const [row]: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending' AND ($1::text IS NULL OR tenant_id = $1)`,
+      [scope.tenantId ?? null],
+    );
+    return row.n;
   }
 
   /**
