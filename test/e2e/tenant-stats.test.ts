@@ -112,7 +112,17 @@ describe('tenant and subscription figures', () => {
     const res = await stack.api(`/v1/tenants/${tenant}/stats`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const stats = res.body;
-    assert.deepEqual(Object.keys(stats), ['tenantId', 'since', 'deliveries', 'successRate', 'attempts', 'attemptDurationMs', 'deadLetters', 'backlog', 'latency']);
+    assert.deepEqual(Object.keys(stats), [
+      'tenantId',
+      'since',
+      'deliveries',
+      'successRate',
+      'attempts',
+      'attemptDurationMs',
+      'deadLetters',
+      'backlog',
+      'latency',
+    ]);
     assert.equal(stats.tenantId, tenant);
     assert.ok(Math.abs(Date.parse(stats.since) - (before - DAY)) < 5_000, `since defaults to 24 hours ago: ${stats.since}`);
     assert.deepEqual(stats.deliveries, { pending: 0, delivering: 0, retrying: 1, paused: 0, succeeded: 3, dead_lettered: 1, cancelled: 0 });
