@@ -80,6 +80,7 @@ export function attemptDeliveries(deps: ActivityDeps) {
           nextAttemptAt: recorded.nextAttemptAt,
           lastStatusCode: outcome.statusCode,
           lastError: outcome.error,
+          durationMs: outcome.durationMs,
         };
       }),
     );

@@ -109,6 +109,8 @@ export type AttemptReport =
       nextAttemptAt: string | null;
       lastStatusCode: number | null;
       lastError: string | null;
+      /** How long the POST took (absent in reports from before it was kept): a slow one's retry is not sent locally. */
+      durationMs?: number;
     }
   | { kind: 'sent'; attemptNumber: number; url: string; outcome: AttemptOutcome }
   /** Nothing sent: it could not be prepared (the others of its batch went on); its delivery workflow retries it. */

@@ -42,6 +42,8 @@ export interface DeliveryResume {
   nextAttemptAt: string | null;
   lastStatusCode: number | null;
   lastError: string | null;
+  /** How long the last attempt's POST took (absent in inputs from before it was kept): see LOCAL_SEND_MAX_MS. */
+  lastDurationMs?: number;
 }
 
 export interface DeliveryState {
@@ -62,6 +64,17 @@ export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
 /** Sent by the API when the subscription is resumed: a delivery waiting in `paused` tries again now. */
 export const resumeSignal = defineSignal('resume');
 export const stateQuery = defineQuery<DeliveryState>('state');
+
+/**
+ * A retry whose last attempt's POST took this long or longer (a receiver that hangs to the
+ * sender's 30 s budget) is sent in stages, by the send activity, not by a local activity: a
+ * local activity holds one of the worker's few workflow-task slots for as long as its POST is on
+ * the wire, and hanging receivers must not take the slots healthy events need (an activity slot
+ * is what the send stage is for). A fast failure (the usual dead letter: 500s) still retries at
+ * once, in one local activity. Decided on recorded results only, so replay takes the same path;
+ * histories from before the duration was kept have none and replay locally, as they ran.
+ */
+export const LOCAL_SEND_MAX_MS = 5_000;
 
 /** Histories recorded before a 410 Gone stopped retries retried it: they replay that way. */
 export const GONE_STOPS_RETRIES_PATCH = 'gone-stops-retries';
@@ -211,7 +224,15 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
       // Workflow time: the failing clock must run on the time the schedule runs on.
       at: new Date().toISOString(),
     });
-    return { attemptNumber, status, delay, nextAttemptAt: recorded.nextAttemptAt, lastStatusCode: outcome.statusCode, lastError: outcome.error };
+    return {
+      attemptNumber,
+      status,
+      delay,
+      nextAttemptAt: recorded.nextAttemptAt,
+      lastStatusCode: outcome.statusCode,
+      lastError: outcome.error,
+      durationMs: outcome.durationMs,
+    };
   };
 
   /**
@@ -258,9 +279,12 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   };
 
   const atOnce = input.retries === 'local' && trigger === 'scheduled';
+  let lastDurationMs = resume?.lastDurationMs;
   for (let scheduled = (resume?.attempts ?? 0) + 1; ; scheduled++) {
-    const attempt = atOnce ? await attemptAtOnce(scheduled) : await attemptInStages(scheduled);
+    const slowBefore = lastDurationMs !== undefined && lastDurationMs >= LOCAL_SEND_MAX_MS;
+    const attempt = atOnce && !slowBefore ? await attemptAtOnce(scheduled) : await attemptInStages(scheduled);
     if (!('attemptNumber' in attempt)) return attempt;
+    lastDurationMs = attempt.durationMs;
     const { status, delay } = attempt;
 
     state.status = status;
@@ -297,6 +321,8 @@ interface Attempted {
   nextAttemptAt: string | null;
   lastStatusCode: number | null;
   lastError: string | null;
+  /** How long its POST took (absent when the report did not say): whether the next goes locally. */
+  durationMs?: number;
 }
 
 /** Workflow time: the sandbox's Date is Temporal's deterministic clock (the current task's time), replayed as recorded. */

@@ -101,6 +101,7 @@ async function deliverAllFirst(match: EventMatch): Promise<FirstAttemptEnd[]> {
         nextAttemptAt: report.nextAttemptAt,
         lastStatusCode: report.lastStatusCode,
         lastError: report.lastError,
+        ...(report.durationMs !== undefined ? { lastDurationMs: report.durationMs } : {}),
       });
       return 'handed over';
     }),
@@ -174,7 +175,7 @@ async function afterFirst(
 }
 
 function resumeAfter(attempts: number, delayMs: number, nextAttemptAt: string | null, outcome: AttemptOutcome): DeliveryResume {
-  return { attempts, delayMs, nextAttemptAt, lastStatusCode: outcome.statusCode, lastError: outcome.error };
+  return { attempts, delayMs, nextAttemptAt, lastStatusCode: outcome.statusCode, lastError: outcome.error, lastDurationMs: outcome.durationMs };
 }
 
 async function handOver(match: EventMatch, d: MatchedDelivery, resume?: DeliveryResume): Promise<void> {

@@ -27,7 +27,15 @@ import { afterAttempt } from '../../libs/domain/after-attempt';
 import { RETRY_DELAYS } from '../../libs/domain/retry-schedule';
 import type { AttemptTrigger } from '../../libs/domain/types';
 import { DELIVERY_EXHAUSTED } from '../../libs/temporal/names';
-import { cancelSignal, deliveryWorkflow, resumeSignal, retryNowSignal, stateQuery, type DeliveryInput } from '../../workflows/delivery.workflow';
+import {
+  cancelSignal,
+  deliveryWorkflow,
+  LOCAL_SEND_MAX_MS,
+  resumeSignal,
+  retryNowSignal,
+  stateQuery,
+  type DeliveryInput,
+} from '../../workflows/delivery.workflow';
 import { workflowBundle } from '../support/engine';
 import { createTimeSkippingEnv } from '../support/temporal';
 
@@ -120,6 +128,7 @@ function fakeActivities(script: {
           nextAttemptAt: null,
           lastStatusCode: result.statusCode,
           lastError: result.error,
+          durationMs: result.durationMs,
         },
       ];
     },
@@ -421,6 +430,59 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
           assert.deepEqual([state.status, state.attempts, state.lastStatusCode], ['dead_lettered', 6, 500]);
         },
         local,
+      );
+    });
+
+    /** A receiver that hung to the sender's 30 s budget. */
+    const hung = async (): Promise<AttemptOutcome> => ({
+      ...outcome(500),
+      statusCode: null,
+      errorKind: 'timeout',
+      error: 'timed out after 30000 ms',
+      durationMs: 30_000,
+    });
+
+    it('sends the retry after a hanging attempt by the send activity (an activity slot, not a workflow-task slot), then locally again after a fast one', async () => {
+      assert.ok(LOCAL_SEND_MAX_MS <= 30_000);
+      const { activities, calls } = fakeActivities({ sends: [hung, 500, 200] });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 3 });
+          assert.deepEqual(
+            calls.attempted.map((a) => a.attemptNumber),
+            [1, 3],
+            'attempts 1 and 3 local',
+          );
+          assert.deepEqual(
+            calls.prepared.map((p) => p.trigger),
+            ['scheduled'],
+            'attempt 2 in stages',
+          );
+          assert.equal(await scheduledActivities(handle), 1, 'one sendAttempt activity: attempt 2');
+          assert.deepEqual(
+            calls.recorded.map((r) => [r.attemptNumber, r.status]),
+            [
+              [1, 'retrying'],
+              [2, 'retrying'],
+              [3, 'succeeded'],
+            ],
+          );
+        },
+        local,
+      );
+    });
+
+    it('sends the first retry by the send activity when the event workflow hands over after a hanging first attempt', async () => {
+      const { activities, calls } = fakeActivities({ sends: [200], firstAttemptNumber: 2 });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 2 });
+          assert.equal(calls.attempted.length, 0, 'no local send');
+          assert.equal(await scheduledActivities(handle), 1);
+        },
+        { ...local, resume: { attempts: 1, delayMs: 0, nextAttemptAt: null, lastStatusCode: null, lastError: 'timed out', lastDurationMs: 30_000 } },
       );
     });
 
