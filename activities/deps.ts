@@ -21,21 +21,22 @@ export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & P
  */
 export interface ActivityDeps {
   subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
-  events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
+  events: Pick<EventRepository, 'find' | 'findForMatching' | 'purgeReceivedBefore'>;
   deliveries: Pick<
     DeliveryRepository,
     | 'find'
-    | 'insertPending'
-    | 'listMatched'
+    | 'insertMatched'
     | 'markDelivering'
     | 'markCancelled'
     | 'markPaused'
     | 'markDeadLettered'
     | 'purgeFinishedBefore'
     | 'claimSend'
+    | 'claimSends'
+    | 'loadForAttempts'
     | 'setWorkflow'
   >;
-  attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
+  attempts: Pick<AttemptRepository, 'recordAttempts' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   /** Throttled subscriptions' send slots. */
   sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;

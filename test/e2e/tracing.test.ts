@@ -150,8 +150,8 @@ describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, ()
     assert.equal(attempt.service, 'herald-worker');
     assert.deepEqual(ancestry(spans, attempt), [
       'POST',
-      'RunActivity:attemptInline',
-      'StartActivity:attemptInline',
+      'RunActivity:attemptDeliveries',
+      'StartActivity:attemptDeliveries',
       'RunWorkflow:eventWorkflow',
       'StartWorkflow:eventWorkflow',
       'dispatch',
@@ -202,7 +202,7 @@ describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, ()
     );
     assert.equal(first.tags['otel.status_code'], 'ERROR');
     const secondChain = ancestry(spans, second);
-    assert.deepEqual(secondChain.slice(0, 4), ['POST', 'RunActivity:sendAttempt', 'StartActivity:sendAttempt', 'RunWorkflow:deliveryWorkflow']);
+    assert.deepEqual(secondChain.slice(0, 4), ['POST', 'RunActivity:attemptDeliveries', 'StartActivity:attemptDeliveries', 'RunWorkflow:deliveryWorkflow']);
     assert.ok(secondChain.includes('RunWorkflow:eventWorkflow') && secondChain.at(-1) === 'POST /v1/events', secondChain.join(' ← '));
     assert.deepEqual(
       flaky.requests.map((r) => r.headers.traceparent),
