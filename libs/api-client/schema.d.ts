@@ -765,7 +765,7 @@ export interface components {
             /** @description 202 → first success: from the event's acceptance (its 202) to the end of the delivery's first successful attempt, whole milliseconds; null without one */
             firstSuccessMs: components["schemas"]["PercentilesView"];
             /**
-             * @description How the percentiles were computed: `exact` (percentile_cont over the attempts) for windows up to 24 hours; `histogram` for longer ones, read from hourly latency histograms whose buckets are 5 % wide (each percentile within 5 % of the exact one, 1 ms below 20 ms; counts stay exact)
+             * @description How the percentiles were computed: `exact` (percentile_cont over the attempts) for windows up to 25 hours (the default 24); `histogram` for longer ones, read from hourly latency histograms whose buckets are 5 % wide (each percentile within 5 % of the exact one, 1 ms below 20 ms; counts stay exact)
              * @example exact
              * @enum {string}
              */

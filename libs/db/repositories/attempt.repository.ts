@@ -123,8 +123,11 @@ function addLongRow(b: HistogramBucket, kind: string, key: string, n: number): v
   else if (kind === 'f') mergeHistogram(b.firsts, { [Number(key)]: n });
 }
 
-/** The exact statements answer windows up to this long; longer ones read the hourly rollup. */
-export const EXACT_LATENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * The exact statements answer windows up to this long; longer ones read the hourly rollup. A day
+ * and an hour: "the last 24 hours" asked by a client a moment ago is still a day when it arrives.
+ */
+export const EXACT_LATENCY_WINDOW_MS = 25 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 const floorHour = (t: number): number => Math.floor(t / HOUR_MS) * HOUR_MS;
 /** An attempt is recorded up to its 60 s budget (more through a Postgres outage) after it started: hours are rolled up this long after they end, and the last few again. */

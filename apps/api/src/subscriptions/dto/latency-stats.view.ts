@@ -66,7 +66,7 @@ export class LatencyStatsView {
 
   @ApiProperty({
     description:
-      'How the percentiles were computed: `exact` (percentile_cont over the attempts) for windows up to 24 hours; `histogram` for longer ones, read from hourly latency histograms whose buckets are 5 % wide (each percentile within 5 % of the exact one, 1 ms below 20 ms; counts stay exact)',
+      'How the percentiles were computed: `exact` (percentile_cont over the attempts) for windows up to 25 hours (the default 24); `histogram` for longer ones, read from hourly latency histograms whose buckets are 5 % wide (each percentile within 5 % of the exact one, 1 ms below 20 ms; counts stay exact)',
     enum: ['exact', 'histogram'],
     example: 'exact',
   })
