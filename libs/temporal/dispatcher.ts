@@ -27,7 +27,10 @@ export interface DispatcherOptions {
    * matched yet (their workflow task still queued on Temporal); undefined: no bound.
    */
   window?: number;
-  /** While every backlogged tenant's window is full, claim again this often. */
+  /**
+   * While every backlogged tenant's window is full, claim again this often; after a second of
+   * that (no worker is taking tasks), every 500 ms.
+   */
   windowPollMs?: number;
   /** First and longest wait after a failed round; the wait doubles in between. */
   backoffMs?: { initial: number; max: number };
@@ -87,6 +90,8 @@ export class Dispatcher {
   private failures = 0;
   private stopped = false;
   /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
+  /** Consecutive claims that found every window full. */
+  private fullRounds = 0;
   private readonly inFlight = new Map<string, { tenantId: string; at: number }>();
 
   constructor(
@@ -164,6 +169,13 @@ export class Dispatcher {
     return taken;
   }
 
+  /** A pause before claiming again into full windows: short while workers take tasks, longer once none seem to. */
+  private async waitForRoom(): Promise<void> {
+    const poll = this.opts.windowPollMs ?? 20;
+    this.fullRounds++;
+    await sleep(this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500));
+  }
+
   /** Claims until nothing is left or a round fails; the number of workflows started. */
   async drain(): Promise<number> {
     let total = 0;
@@ -172,7 +184,8 @@ export class Dispatcher {
       total += round.started;
       if (round.error !== undefined) throw round.error;
       if (!round.more) return total;
-      if (round.full) await sleep(this.opts.windowPollMs ?? 20);
+      if (round.full) await this.waitForRoom();
+      else this.fullRounds = 0;
     }
   }
 
@@ -211,7 +224,8 @@ export class Dispatcher {
       }
       this.failures = 0;
       if (!round.more && !this.pending) return;
-      if (round.full) await sleep(this.opts.windowPollMs ?? 20);
+      if (round.full) await this.waitForRoom();
+      else this.fullRounds = 0;
     }
   }
 

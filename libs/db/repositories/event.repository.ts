@@ -134,6 +134,12 @@ export class EventRepository {
    * (tenant_id, received_at), one probe per tenant, however long the backlog; with one tenant
    * the claim is its `limit` oldest events, as before.
    *
+   * Windowed (the API's dispatcher, `window`): a tenant gets at most `size × weight` less the
+   * events of it the dispatcher started that are not matched yet (`taken`), so a burst stays in
+   * this table, where tenants take turns, rather than in Temporal's and the worker's queues, which
+   * serve first come, first served. A tenant with no room takes no part; `full` says events wait
+   * and no tenant had room: claim again shortly.
+   *
    * `more` says a claim may have left events behind (a tenant filled its quota, or more tenants
    * were waiting than took part): claim again. A dispatcher that dies mid-claim drops its
    * connection and with it the locks, so its events are claimed again at once. `minAgeMs`
@@ -165,7 +171,7 @@ export class EventRepository {
          room AS (
            SELECT h.tenant_id, h.weight, count(*) OVER ()::int AS tenants,
                   CASE WHEN $3::int IS NULL THEN $2::int
-                       ELSE $3::int - coalesce((SELECT f.n FROM unnest($4::text[], $5::int[]) AS f(tenant_id, n) WHERE f.tenant_id = h.tenant_id), 0)
+                       ELSE $3::int * h.weight - coalesce((SELECT f.n FROM unnest($4::text[], $5::int[]) AS f(tenant_id, n) WHERE f.tenant_id = h.tenant_id), 0)
                   END AS room
              FROM heads h
          ),
