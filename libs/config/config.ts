@@ -77,7 +77,7 @@ const schema = z
     HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
     // The API dispatcher's admission window: a tenant's events started and not matched yet, at most
     // this × its weight; the rest of a burst waits in the outbox, where tenants take turns (0: none).
-    HERALD_DISPATCH_WINDOW: z.coerce.number().int().min(0).default(50),
+    HERALD_DISPATCH_WINDOW: z.coerce.number().int().min(0).default(20),
     // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
     HERALD_CONSOLE_FRAME_ANCESTORS: z
       .string()
