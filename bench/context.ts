@@ -111,8 +111,10 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     HERALD_ALLOW_HTTP: 'true',
     HERALD_LOG_LEVEL: 'warn',
     HERALD_WORKER_METRICS_PORT: String(workerMetricsPort),
-    // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_ARENA_MAX)
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k === 'MALLOC_ARENA_MAX')),
+    // Worker and dispatcher tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 or HERALD_DISPATCH_WINDOW=0 npm run bench (or glibc's MALLOC_ARENA_MAX)
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k.startsWith('HERALD_DISPATCH_') || k === 'MALLOC_ARENA_MAX'),
+    ),
   };
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
   const spawnBoth = (extraEnv: Record<string, string> = {}): [HeraldProcess, HeraldProcess] => [

@@ -83,6 +83,9 @@ const schema = z
     HERALD_AUTO_DISABLE_AFTER_HOURS: z.coerce.number().min(0).max(87_600).default(120),
     // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
     HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
+    // The API dispatcher's admission window: a tenant's events started and not matched yet, at most
+    // this × its weight; the rest of a burst waits in the outbox, where tenants take turns (0: none).
+    HERALD_DISPATCH_WINDOW: z.coerce.number().int().min(0).default(20),
     // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
     HERALD_CONSOLE_FRAME_ANCESTORS: z
       .string()
@@ -188,7 +191,7 @@ export interface Config {
   retention: { days: number };
   /** Endpoint health: the auto-disable window in ms (0: never). */
   health: { autoDisableAfterMs: number };
-  dispatch: { sweepMs: number };
+  dispatch: { sweepMs: number; window?: number };
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
@@ -257,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     retention: { days: e.HERALD_RETENTION_DAYS },
     health: { autoDisableAfterMs: Math.round(e.HERALD_AUTO_DISABLE_AFTER_HOURS * 3_600_000) },
-    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000 },
+    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000, window: e.HERALD_DISPATCH_WINDOW || undefined },
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,

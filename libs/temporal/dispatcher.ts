@@ -2,7 +2,7 @@ import type { EventRepository } from '../db/repositories';
 import type { TenantShare } from './delivery-service';
 
 /** The events table as an outbox: the claim verb of the event repository. */
-export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted'>;
+export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unmatched'>;
 
 /** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
 export interface EventStarter {
@@ -22,6 +22,16 @@ export interface DispatcherOptions {
   sweepMs?: number;
   /** Only events older than this; the worker leaves fresh events to the API that accepted them. */
   minAgeMs?: number;
+  /**
+   * Admission window: at most this many of a tenant's events started by this dispatcher and not
+   * matched yet (their workflow task still queued on Temporal); undefined: no bound.
+   */
+  window?: number;
+  /**
+   * While every backlogged tenant's window is full, claim again this often; after a second of
+   * that (no worker is taking tasks), every 500 ms.
+   */
+  windowPollMs?: number;
   /** First and longest wait after a failed round; the wait doubles in between. */
   backoffMs?: { initial: number; max: number };
   onStarted?: (count: number) => void;
@@ -40,6 +50,8 @@ export interface DispatchRound {
   /** The claim may have left events behind: claim again before resting. */
   more?: boolean;
   started: number;
+  /** The admission window was full: nothing claimed, claim again shortly. */
+  full?: boolean;
   /** The first start that failed; the rest of the claim was left for the next round. */
   error?: unknown;
 }
@@ -59,6 +71,11 @@ export interface DispatchRound {
  * but the claim's commit did not, and then the workflow id (`event:<id>`, REJECT_DUPLICATE)
  * turns the second start into a no-op.
  */
+/** How long an event started by a dispatcher counts against its tenant's window at most. */
+export const WINDOW_HORIZON_MS = 30_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class Dispatcher {
   private readonly batch: number;
   private readonly concurrency: number;
@@ -72,6 +89,10 @@ export class Dispatcher {
   private pending = false;
   private failures = 0;
   private stopped = false;
+  /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
+  /** Consecutive claims that found every window full. */
+  private fullRounds = 0;
+  private readonly inFlight = new Map<string, { tenantId: string; at: number }>();
 
   constructor(
     private readonly outbox: DispatchOutbox,
@@ -106,7 +127,8 @@ export class Dispatcher {
   /** Claims once and starts what it claimed. */
   async dispatchOnce(): Promise<DispatchRound> {
     let error: unknown;
-    const { claimed, started, more } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs }, async (events) => {
+    const window = this.opts.window === undefined ? undefined : { size: this.opts.window, taken: await this.windowTaken() };
+    const { claimed, started, more, full } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs, window }, async (events) => {
       const done: string[] = [];
       let next = 0;
       const lane = async (): Promise<void> => {
@@ -116,6 +138,7 @@ export class Dispatcher {
           try {
             await this.starter.startEvent(id, { timeoutMs: this.startTimeoutMs, tenant: { id: tenantId, weight } });
             done.push(id);
+            if (window) this.inFlight.set(id, { tenantId, at: Date.now() });
           } catch (err) {
             error ??= err;
           }
@@ -125,7 +148,32 @@ export class Dispatcher {
       return done;
     });
     if (started > 0) this.opts.onStarted?.(started);
-    return { claimed, started, more, error };
+    return { claimed, started, more, full, error };
+  }
+
+  /**
+   * Per tenant, how many of the events this dispatcher started are not matched yet. One lookup
+   * by primary key of at most a window per backlogged tenant. An event not matched within
+   * WINDOW_HORIZON_MS (its workflow terminated, or no worker for that long) stops counting, so a
+   * window never stays closed.
+   */
+  private async windowTaken(): Promise<Map<string, number>> {
+    const horizon = Date.now() - WINDOW_HORIZON_MS;
+    for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
+    const waiting = new Set(await this.outbox.unmatched([...this.inFlight.keys()]));
+    const taken = new Map<string, number>();
+    for (const [id, e] of this.inFlight) {
+      if (!waiting.has(id)) this.inFlight.delete(id);
+      else taken.set(e.tenantId, (taken.get(e.tenantId) ?? 0) + 1);
+    }
+    return taken;
+  }
+
+  /** A pause before claiming again into full windows: short while workers take tasks, longer once none seem to. */
+  private async waitForRoom(): Promise<void> {
+    const poll = this.opts.windowPollMs ?? 20;
+    this.fullRounds++;
+    await sleep(this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500));
   }
 
   /** Claims until nothing is left or a round fails; the number of workflows started. */
@@ -136,6 +184,8 @@ export class Dispatcher {
       total += round.started;
       if (round.error !== undefined) throw round.error;
       if (!round.more) return total;
+      if (round.full) await this.waitForRoom();
+      else this.fullRounds = 0;
     }
   }
 
@@ -174,6 +224,8 @@ export class Dispatcher {
       }
       this.failures = 0;
       if (!round.more && !this.pending) return;
+      if (round.full) await this.waitForRoom();
+      else this.fullRounds = 0;
     }
   }
 

@@ -243,6 +243,47 @@ describe('dispatchers racing over the outbox', () => {
     exactlyOnce(starter, ids);
   });
 
+  it("admits at most a window of a tenant's events not yet matched, starts another tenant's event beside a full one, and drains as matching frees room", async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const burst = await backlog('burst', 50, 60_000);
+    const unmatched = async (): Promise<string[]> =>
+      (await db.dataSource.query(`SELECT id FROM events WHERE workflow_started_at IS NOT NULL AND NOT matched ORDER BY id`)).map((r: { id: string }) => r.id);
+    const dispatcher = new Dispatcher(createStores(pools[0]).events, starter, { batch: 20, concurrency: 1, sweepMs: 0, window: 8, windowPollMs: 5 });
+    const first = await dispatcher.dispatchOnce();
+    assert.deepEqual([first.claimed, first.more], [8, true], 'the first claim fills the window and no more');
+    assert.deepEqual(await unmatched(), burst.slice(0, 8));
+    const second = await dispatcher.dispatchOnce();
+    assert.deepEqual([second.claimed, second.more, second.full], [0, true, true], 'full while none of them is matched: nothing claimed, claim again soon');
+    // Another tenant's event is not held by the burst's window: its own is empty.
+    const fresh = await backlog('fresh', 1, 0);
+    assert.equal((await dispatcher.dispatchOnce()).claimed, 1);
+    assert.deepEqual(starter.order.slice(8), [{ id: fresh[0], tenant: 'fresh', weight: 1 }]);
+    // A worker matches three of the burst's events: three more are admitted.
+    await db.dataSource.query(`UPDATE events SET matched = true WHERE id = ANY($1)`, [[...burst.slice(0, 3), fresh[0]]]);
+    assert.equal((await dispatcher.dispatchOnce()).claimed, 3);
+    // Woken once, the dispatcher drains the rest by itself as a "worker" matches what it started,
+    // and never has more than the window of them waiting.
+    let most = 0;
+    const worker = setInterval(() => {
+      void unmatched().then(async (ids) => {
+        most = Math.max(most, ids.length);
+        await db.dataSource.query(`UPDATE events SET matched = true WHERE id = ANY($1)`, [ids.slice(0, 2)]);
+      });
+    }, 10);
+    dispatcher.start();
+    await eventually(async () => starter.starts.size === 51, 30_000, 'every event started');
+    clearInterval(worker);
+    await dispatcher.stop();
+    assert.ok(most <= 8, `at most the window waited unmatched (${most})`);
+    exactlyOnce(starter, [...burst, ...fresh]);
+    assert.deepEqual(
+      starter.order.filter((s) => s.tenant === 'burst').map((s) => s.id),
+      burst,
+      'oldest first',
+    );
+  });
+
   it('claims a lone tenant in full batches, oldest first', async () => {
     await db.dataSource.query(`DELETE FROM events`);
     const starter = countingStarter();

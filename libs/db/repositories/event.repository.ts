@@ -113,6 +113,13 @@ export class EventRepository {
     return deleted;
   }
 
+  /** Of these events, the ones whose workflow has not run its matching yet (the dispatcher's admission window). */
+  async unmatched(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string }[] = await this.db.query(`SELECT id FROM events WHERE id = ANY($1) AND NOT matched`, [ids]);
+    return rows.map((r) => r.id);
+  }
+
   /**
    * The outbox claim (docs/architecture.md, *Dispatch* and *Fairness*): in one short
    * transaction, takes the backlogged tenants in turn and locks each one's oldest events without
@@ -127,18 +134,24 @@ export class EventRepository {
    * (tenant_id, received_at), one probe per tenant, however long the backlog; with one tenant
    * the claim is its `limit` oldest events, as before.
    *
+   * Windowed (the API's dispatcher, `window`): a tenant gets at most `size × weight` less the
+   * events of it the dispatcher started that are not matched yet (`taken`), so a burst stays in
+   * this table, where tenants take turns, rather than in Temporal's and the worker's queues, which
+   * serve first come, first served. A tenant with no room takes no part; `full` says events wait
+   * and no tenant had room: claim again shortly.
+   *
    * `more` says a claim may have left events behind (a tenant filled its quota, or more tenants
    * were waiting than took part): claim again. A dispatcher that dies mid-claim drops its
    * connection and with it the locks, so its events are claimed again at once. `minAgeMs`
    * leaves events younger than that to the dispatcher of the API that accepted them.
    */
   async dispatchUnstarted(
-    filter: { limit: number; minAgeMs: number },
+    filter: { limit: number; minAgeMs: number; window?: { size: number; taken: ReadonlyMap<string, number> } },
     start: (events: ClaimedEvent[]) => Promise<string[]>,
-  ): Promise<{ claimed: number; started: number; more: boolean }> {
+  ): Promise<{ claimed: number; started: number; more: boolean; full?: boolean }> {
     return this.db.transaction(async (tx) => {
       const old = `($1::float8 = 0 OR e.received_at < now() - make_interval(secs => $1::float8))`;
-      const rows: { id: string; tenant_id: string; weight: number; quota: number; tenants: number }[] = await tx.query(
+      const rows: { id: string; tenant_id: string; weight: number; quota: number; tenants: number; blocked: number }[] = await tx.query(
         `WITH RECURSIVE backlogged AS (
            (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL ORDER BY e.tenant_id LIMIT 1)
            UNION ALL
@@ -155,21 +168,44 @@ export class EventRepository {
             WHERE b.tenant_id IS NOT NULL
             ORDER BY h.received_at LIMIT $2
          ),
+         room AS (
+           SELECT h.tenant_id, h.weight, count(*) OVER ()::int AS tenants,
+                  CASE WHEN $3::int IS NULL THEN $2::int
+                       ELSE $3::int * h.weight - coalesce((SELECT f.n FROM unnest($4::text[], $5::int[]) AS f(tenant_id, n) WHERE f.tenant_id = h.tenant_id), 0)
+                  END AS room
+             FROM heads h
+         ),
          quotas AS (
-           SELECT tenant_id, weight, greatest(1, ceil($2 * weight::float8 / sum(weight) OVER ()))::int AS quota, count(*) OVER ()::int AS tenants FROM heads
+           SELECT tenant_id, weight, least(room, greatest(1, ceil($2 * weight::float8 / sum(weight) OVER ())))::int AS quota, tenants,
+                  (SELECT count(*) FROM room WHERE room <= 0)::int AS blocked
+             FROM room WHERE room > 0
          )
-         SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants
+         SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants, q.blocked
            FROM quotas q
            CROSS JOIN LATERAL (SELECT e.id, e.received_at FROM events e
                                 WHERE e.tenant_id = q.tenant_id AND e.workflow_started_at IS NULL AND ${old}
                                 ORDER BY e.received_at LIMIT q.quota FOR UPDATE SKIP LOCKED) c
           ORDER BY q.tenant_id, c.received_at`,
-        [filter.minAgeMs / 1000, filter.limit],
+        [
+          filter.minAgeMs / 1000,
+          filter.limit,
+          filter.window?.size ?? null,
+          [...(filter.window?.taken.keys() ?? [])],
+          [...(filter.window?.taken.values() ?? [])],
+        ],
       );
-      if (rows.length === 0) return { claimed: 0, started: 0, more: false };
+      if (rows.length === 0) {
+        // Nothing claimable: with a window, events may still wait for their tenant's room to free.
+        if (filter.window === undefined) return { claimed: 0, started: 0, more: false };
+        const [{ waiting }]: { waiting: boolean }[] = await tx.query(
+          `SELECT EXISTS (SELECT 1 FROM events e WHERE e.workflow_started_at IS NULL AND ${old}) AS waiting`,
+          [filter.minAgeMs / 1000],
+        );
+        return { claimed: 0, started: 0, more: waiting, full: waiting };
+      }
       const perTenant = new Map<string, number>();
       for (const r of rows) perTenant.set(r.tenant_id, (perTenant.get(r.tenant_id) ?? 0) + 1);
-      const more = rows[0].tenants >= filter.limit || rows.some((r) => perTenant.get(r.tenant_id) === r.quota);
+      const more = rows[0].tenants >= filter.limit || rows[0].blocked > 0 || rows.some((r) => perTenant.get(r.tenant_id) === r.quota);
       const started = await start(interleave(rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, weight: r.weight }))));
       if (started.length > 0) await tx.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = ANY($1)`, [started]);
       return { claimed: rows.length, started: started.length, more };

@@ -63,6 +63,7 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
             const log = new Logger('Dispatcher');
             return new Dispatcher(stores.events, deliveries, {
               sweepMs: config.dispatch.sweepMs,
+              window: config.dispatch.window,
               onError: (err) => log.warn(`event workflows not started, retrying with backoff: ${(err as Error).message}`),
             }).start();
           },
