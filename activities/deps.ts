@@ -4,6 +4,7 @@ import type {
   DeliveryRepository,
   EventRepository,
   SendSlotRepository,
+  StreamRepository,
   SubscriptionRepository,
 } from '../libs/db/repositories';
 import type { HttpSender } from '../libs/delivery/http-sender';
@@ -38,6 +39,8 @@ export interface ActivityDeps {
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   /** Throttled subscriptions' send slots. */
   sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;
+  /** Ordered delivery's streams: creation in acceptance order, turns and releases. */
+  streams: Pick<StreamRepository, 'fanOutInOrder' | 'turn' | 'release'>;
   sender: HttpSender;
   secretBox: SecretBox;
   /** Herald's version, sent in the user-agent. */

@@ -1,6 +1,14 @@
 import type { ActivityDeps } from './deps';
 import { attemptInline } from './attempt-inline';
-import { assignDeliveryWorkflow, markDeliveryCancelled, markDeliveryPausedTooLong, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
+import {
+  assignDeliveryWorkflow,
+  markDeliveryCancelled,
+  markDeliveryPausedTooLong,
+  purgeExpiredDeadLetters,
+  purgeExpiredHistory,
+  releaseStreamTurn,
+  streamTurn,
+} from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
 import { recordAttempt } from './record-attempt';
@@ -21,6 +29,8 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     recordAttempt: recordAttempt(deps),
     markDeliveryCancelled: markDeliveryCancelled(deps),
     markDeliveryPausedTooLong: markDeliveryPausedTooLong(deps),
+    streamTurn: streamTurn(deps),
+    releaseStreamTurn: releaseStreamTurn(deps),
     purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
     purgeExpiredHistory: purgeExpiredHistory(deps),
   };

@@ -15,6 +15,7 @@ import { deliveryWorkflowId } from '../libs/temporal/names';
 import { deliverySearchAttributes, inlineDeliverySearchAttributes } from '../libs/temporal/search-attributes';
 import { deliveryWorkflow, type DeliveryResume } from './delivery.workflow';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
+import { deliverInTurn } from './sequencer';
 
 const { matchSubscriptions, recordAttempt, markDeliveryCancelled, assignDeliveryWorkflow } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
@@ -55,7 +56,8 @@ export async function eventWorkflow(input: EventInput): Promise<EventResult> {
     await Promise.all(match.deliveries.map((d) => startDelivery(match, d)));
     return { deliveries: match.deliveries.length };
   }
-  const finished = await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)));
+  // A `fifo` delivery waits for its turn in its stream first (workflows/sequencer.ts).
+  const finished = await Promise.all(match.deliveries.map((d) => (d.stream ? deliverInTurn(d.deliveryId, () => deliverFirst(match, d)) : deliverFirst(match, d))));
   const delivered = match.deliveries.filter((_, i) => finished[i] === 'succeeded').map((d) => d.subscriptionId);
   if (delivered.length > 0) upsertSearchAttributes(inlineDeliverySearchAttributes(match, delivered));
   return { deliveries: match.deliveries.length, finishedInline: finished.filter((f) => f !== 'handed over').length };
@@ -129,14 +131,16 @@ async function handOver(match: EventMatch, d: MatchedDelivery, resume?: Delivery
 function startDelivery(match: EventMatch, d: MatchedDelivery, resume?: DeliveryResume) {
   return startChild(deliveryWorkflow, {
     workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId),
-    args: [{ deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId, ...(resume ? { resume } : {}) }],
+    args: [
+      { deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId, ...(resume ? { resume } : {}), ...(d.stream ? { stream: d.stream } : {}) },
+    ],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     // A delivery already started (this workflow replayed after a crash) is not started twice.
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
     typedSearchAttributes: deliverySearchAttributes(
       { eventId: match.eventId, tenantId: match.tenantId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId },
-      resume ? { attempts: resume.attempts, status: 'retrying' } : { attempts: 0 },
+      resume ? { attempts: resume.attempts, status: 'retrying', stream: d.stream } : { attempts: 0, stream: d.stream },
     ),
   });
 }

@@ -7,6 +7,7 @@ import { EventCatalog1796167800000 } from './migrations/1796167800000-EventCatal
 import { PauseAndThrottle1796300000000 } from './migrations/1796300000000-PauseAndThrottle';
 import { EndpointHealth1796300100000 } from './migrations/1796300100000-EndpointHealth';
 import { DeliverySendingAttempt1796300200000 } from './migrations/1796300200000-DeliverySendingAttempt';
+import { OrderedDelivery1796400400000 } from './migrations/1796400400000-OrderedDelivery';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   PauseAndThrottle1796300000000,
   EndpointHealth1796300100000,
   DeliverySendingAttempt1796300200000,
+  OrderedDelivery1796400400000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

@@ -3,6 +3,7 @@
  * test attempt can never differ from a real one: prepare (build + sign) → send → record (the
  * Attempt row). Each stage is a function of its inputs; loading and storing are the callers'.
  */
+import type { StreamPlace } from '../domain/ordering';
 import type { AttemptTrigger, PayloadFormat } from '../domain/types';
 import { openHeaderValues } from './header-values';
 import { buildHeaders } from './headers';
@@ -56,6 +57,8 @@ export function prepareRequest(input: {
   now: Date;
   open: (sealed: string) => string;
   version: string;
+  /** A `fifo` delivery's place in its stream, sent as headers. */
+  stream?: StreamPlace;
 }): AttemptRequest {
   const { subscription, event, now } = input;
   const body = buildBody(subscription.payloadFormat, event, subscription.userDefined);
@@ -66,6 +69,7 @@ export function prepareRequest(input: {
     customHeaders: openHeaderValues(subscription.headers, input.open),
     traceparent: event.traceparent,
     userAgentVersion: input.version,
+    stream: input.stream,
   });
   return { headers, body };
 }

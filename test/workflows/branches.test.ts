@@ -70,6 +70,12 @@ function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => Skippe
     async assignDeliveryWorkflow() {
       throw new Error('not used by deliveryWorkflow');
     },
+    async streamTurn() {
+      throw new Error('not used by an unordered deliveryWorkflow');
+    },
+    async releaseStreamTurn() {
+      throw new Error('not used by an unordered deliveryWorkflow');
+    },
     async prepareAttempt(input): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt> {
       calls.prepared.push(input);
       const skipped = script.prepare?.(calls.prepared.length);

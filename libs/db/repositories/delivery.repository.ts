@@ -2,6 +2,7 @@ import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
 import { deadLetteredEvent } from '../../domain/operational-events';
+import type { StreamPlace } from '../../domain/ordering';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { EventRepository } from './event.repository';
@@ -26,6 +27,8 @@ export interface MatchedDeliveryRow {
   deliveryId: string;
   subscriptionId: string;
   url: string;
+  /** A `fifo` delivery's place in its stream; absent for an unordered one. */
+  stream?: StreamPlace;
 }
 
 /**
@@ -92,12 +95,18 @@ export class DeliveryRepository {
 
   /** An event's deliveries with their subscription's URL, by id. */
   async listMatched(eventId: string): Promise<MatchedDeliveryRow[]> {
-    const rows: { id: string; subscription_id: string; url: string }[] = await this.db.query(
-      `SELECT d.id, d.subscription_id, s.url FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+    const rows: { id: string; subscription_id: string; url: string; ordering_key: string | null; sequence: string | null }[] = await this.db.query(
+      `SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
         WHERE d.event_id = $1 ORDER BY d.id`,
       [eventId],
     );
-    return rows.map((d) => ({ deliveryId: d.id, subscriptionId: d.subscription_id, url: d.url }));
+    // An unordered delivery's row has no `stream` key at all: the recorded result stays as it was before ordering.
+    return rows.map((d) => ({
+      deliveryId: d.id,
+      subscriptionId: d.subscription_id,
+      url: d.url,
+      ...(d.sequence === null ? {} : { stream: { key: d.ordering_key ?? '', sequence: Number(d.sequence) } }),
+    }));
   }
 
   /** An attempt is under way. */

@@ -21,8 +21,11 @@ export class EventRepository {
   }
 
   /** What matching needs of an event: what the SQL prefilter and the payload filter read. */
-  findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data'> | null> {
-    return this.repo.findOne({ select: { id: true, tenantId: true, type: true, templateId: true, data: true }, where: { id } });
+  findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data' | 'orderingKey' | 'acceptSeq'> | null> {
+    return this.repo.findOne({
+      select: { id: true, tenantId: true, type: true, templateId: true, data: true, orderingKey: true, acceptSeq: true },
+      where: { id },
+    });
   }
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */
@@ -38,9 +41,12 @@ export class EventRepository {
     return (result.raw as unknown[]).length > 0;
   }
 
-  /** Notes that the event's workflow exists; the first time wins. */
+  /** Notes that the event's workflow exists and its deliveries were created (matched); the first time wins. */
   async markWorkflowStarted(id: string, at: Date = new Date()): Promise<void> {
-    await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [id, at]);
+    await this.db.query(
+      `UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched_at = coalesce(matched_at, $2) WHERE id = $1`,
+      [id, at],
+    );
   }
 
   /**

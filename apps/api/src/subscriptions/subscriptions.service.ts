@@ -89,6 +89,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
       filter: checkFilter(dto.filter),
       pausedAt: null,
       rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
+      ordering: dto.ordering ?? 'none',
     });
     this.logger.log(`subscription ${subscription.id} created for tenant ${tenantId}`);
     return { ...this.view(subscription), secret };
@@ -129,6 +130,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     if (dto.filter !== undefined) s.filter = checkFilter(dto.filter);
     if (dto.rateLimitPerSecond !== undefined) s.rateLimitPerSecond = dto.rateLimitPerSecond;
+    // Deliveries already created keep their mode (docs/architecture.md, *Ordered delivery*).
+    if (dto.ordering !== undefined) s.ordering = dto.ordering;
     await this.stores.subscriptions.save(s);
     if (reEnabled) {
       // Back on: the reason goes, and the failing clock starts from nothing.
