@@ -15,7 +15,7 @@ import { deliveryWorkflowId } from '../libs/temporal/names';
 import { deliverySearchAttributes, inlineDeliverySearchAttributes } from '../libs/temporal/search-attributes';
 import { deliveryWorkflow, type DeliveryResume } from './delivery.workflow';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
-import { deliverInTurn } from './sequencer';
+import { StreamTurns } from './sequencer';
 
 const { matchSubscriptions, recordAttempt, markDeliveryCancelled, assignDeliveryWorkflow } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
@@ -57,7 +57,10 @@ export async function eventWorkflow(input: EventInput): Promise<EventResult> {
     return { deliveries: match.deliveries.length };
   }
   // A `fifo` delivery waits for its turn in its stream first (workflows/sequencer.ts).
-  const finished = await Promise.all(match.deliveries.map((d) => (d.stream ? deliverInTurn(d.deliveryId, () => deliverFirst(match, d)) : deliverFirst(match, d))));
+  const turns = match.deliveries.some((d) => d.stream) ? new StreamTurns() : undefined;
+  const finished = await Promise.all(
+    match.deliveries.map((d) => (d.stream && turns ? turns.deliverInTurn(d.deliveryId, () => deliverFirst(match, d)) : deliverFirst(match, d))),
+  );
   const delivered = match.deliveries.filter((_, i) => finished[i] === 'succeeded').map((d) => d.subscriptionId);
   if (delivered.length > 0) upsertSearchAttributes(inlineDeliverySearchAttributes(match, delivered));
   return { deliveries: match.deliveries.length, finishedInline: finished.filter((f) => f !== 'handed over').length };
@@ -132,7 +135,13 @@ function startDelivery(match: EventMatch, d: MatchedDelivery, resume?: DeliveryR
   return startChild(deliveryWorkflow, {
     workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId),
     args: [
-      { deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId, ...(resume ? { resume } : {}), ...(d.stream ? { stream: d.stream } : {}) },
+      {
+        deliveryId: d.deliveryId,
+        eventId: match.eventId,
+        subscriptionId: d.subscriptionId,
+        ...(resume ? { resume } : {}),
+        ...(d.stream ? { stream: d.stream } : {}),
+      },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     // A delivery already started (this workflow replayed after a crash) is not started twice.

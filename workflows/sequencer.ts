@@ -8,7 +8,16 @@
  * Workflow code: the waits and wake-ups are recorded in the history, so a worker that dies
  * loses neither a turn nor a wake-up.
  */
-import { CancellationScope, CancelledFailure, condition, defineSignal, getExternalWorkflowHandle, proxyLocalActivities, setHandler, TemporalFailure } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyLocalActivities,
+  setHandler,
+  TemporalFailure,
+} from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/types';
 import { STREAM_RECHECK_MS } from '../libs/domain/ordering';
 import type { DeliveryStatus } from '../libs/domain/types';
@@ -19,37 +28,39 @@ export const streamTurnSignal = defineSignal<[{ deliveryId: string }]>('streamTu
 
 const { streamTurn, releaseStreamTurn } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
-// Per workflow execution: the SDK gives each run its own module state.
-const woken = new Set<string>();
-let listening = false;
-
 /**
- * Runs `deliver` (the delivery's first attempt and what follows it in this workflow) once the
- * delivery's turn has come, and releases its stream when it ends here; a delivery `handed over`
- * to a delivery workflow is released by that workflow when it ends.
+ * The waits for turns of one workflow's `fifo` deliveries (an event workflow may hold several,
+ * one per `fifo` subscription it matched). Made once per run, so its `streamTurn` handler and
+ * what it was woken for belong to that run (and to its replay after an eviction).
  */
-export async function deliverInTurn(
-  deliveryId: string,
-  deliver: () => Promise<DeliveryStatus | 'handed over'>,
-): Promise<DeliveryStatus | 'handed over'> {
-  const turn = await awaitTurn(deliveryId);
-  const result = turn === 'cancelled' ? 'cancelled' : await deliver();
-  if (result !== 'handed over') await releaseTurn(deliveryId);
-  return result;
-}
+export class StreamTurns {
+  private readonly woken = new Set<string>();
 
-/** Waits until no earlier delivery of the stream is still to end; `cancelled` when this one was cancelled (or deleted) meanwhile. */
-async function awaitTurn(deliveryId: string): Promise<'turn' | 'cancelled'> {
-  if (!listening) {
-    setHandler(streamTurnSignal, ({ deliveryId: id }) => void woken.add(id));
-    listening = true;
+  constructor() {
+    setHandler(streamTurnSignal, ({ deliveryId }) => void this.woken.add(deliveryId));
   }
-  for (;;) {
-    woken.delete(deliveryId);
-    const answer = await streamTurn({ deliveryId });
-    if (answer.kind === 'turn') return 'turn';
-    if (answer.kind === 'cancelled') return 'cancelled';
-    await condition(() => woken.has(deliveryId), STREAM_RECHECK_MS, { summary: `waiting for ${answer.headId}` });
+
+  /**
+   * Runs `deliver` (the delivery's first attempt and what follows it in this workflow) once the
+   * delivery's turn has come, and releases its stream when it ends here; a delivery `handed over`
+   * to a delivery workflow is released by that workflow when it ends.
+   */
+  async deliverInTurn(deliveryId: string, deliver: () => Promise<DeliveryStatus | 'handed over'>): Promise<DeliveryStatus | 'handed over'> {
+    const turn = await this.awaitTurn(deliveryId);
+    const result = turn === 'cancelled' ? 'cancelled' : await deliver();
+    if (result !== 'handed over') await releaseTurn(deliveryId);
+    return result;
+  }
+
+  /** Waits until no earlier delivery of the stream is still to end; `cancelled` when this one was cancelled (or deleted) meanwhile. */
+  private async awaitTurn(deliveryId: string): Promise<'turn' | 'cancelled'> {
+    for (;;) {
+      this.woken.delete(deliveryId);
+      const answer = await streamTurn({ deliveryId });
+      if (answer.kind === 'turn') return 'turn';
+      if (answer.kind === 'cancelled') return 'cancelled';
+      await condition(() => this.woken.has(deliveryId), STREAM_RECHECK_MS, { summary: `waiting for ${answer.headId}` });
+    }
   }
 }
 

@@ -70,9 +70,9 @@ export class DeliveryRepository {
   }
 
   /** Deliveries not in a final status, e.g. a subscription's before it is deleted. */
-  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
+  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId' | 'workflowId' | 'sequence' | 'turnAt'>[]> {
     return this.repo.find({
-      select: { id: true, eventId: true, subscriptionId: true },
+      select: { id: true, eventId: true, subscriptionId: true, workflowId: true, sequence: true, turnAt: true },
       where: { subscriptionId: filter.subscriptionId, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
     });
   }

@@ -55,15 +55,16 @@ export class StreamRepository {
   async fanOutInOrder(event: OrderedEvent, match: (e: OrderedEvent) => Promise<StreamDeliveryRow[]>, now: Date): Promise<void> {
     await this.db.transaction(async (tx) => {
       const key = streamKey(event.orderingKey);
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [`${event.tenantId}\u0000${key}`]);
+      // A tenant id never holds '/', so `<tenant>/<key>` names one stream of the tenant (a hash collision only serialises two of them).
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 23))`, [`${event.tenantId}/${key}`]);
       const due: OrderedEvent[] = await tx.query(
         event.acceptSeq === null
           ? `SELECT id, tenant_id AS "tenantId", type, template_id AS "templateId", data, ordering_key AS "orderingKey", accept_seq AS "acceptSeq"
                FROM events WHERE id = $1 AND matched_at IS NULL`
           : `SELECT id, tenant_id AS "tenantId", type, template_id AS "templateId", data, ordering_key AS "orderingKey", accept_seq AS "acceptSeq"
-               FROM events WHERE tenant_id = $2 AND coalesce(ordering_key, '') = $3 AND accept_seq <= $4 AND accept_seq IS NOT NULL AND matched_at IS NULL
+               FROM events WHERE tenant_id = $1 AND coalesce(ordering_key, '') = $2 AND accept_seq <= $3 AND accept_seq IS NOT NULL AND matched_at IS NULL
               ORDER BY accept_seq`,
-        event.acceptSeq === null ? [event.id] : [event.id, event.tenantId, key, event.acceptSeq],
+        event.acceptSeq === null ? [event.id] : [event.tenantId, key, event.acceptSeq],
       );
       for (const e of due) {
         for (const row of await match(e)) {
@@ -112,7 +113,8 @@ export class StreamRepository {
    * not ended) with the workflow that holds it, to be woken; null when none waits.
    */
   async release(deliveryId: string, now: Date): Promise<{ deliveryId: string; workflowId: string } | null> {
-    const [d]: { subscription_id: string; ordering_key: string }[] = await this.db.query(
+    // An UPDATE answers [rows, count].
+    const [[d]]: [{ subscription_id: string; ordering_key: string }[], number] = await this.db.query(
       `UPDATE deliveries SET released_at = coalesce(released_at, $2) WHERE id = $1 AND sequence IS NOT NULL RETURNING subscription_id, ordering_key`,
       [deliveryId, now],
     );

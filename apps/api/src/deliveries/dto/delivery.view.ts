@@ -121,6 +121,11 @@ export class StreamView {
   blocked: boolean;
 }
 
+export class StreamList {
+  @ApiProperty({ type: [StreamView] })
+  data: StreamView[];
+}
+
 export function toStreamView(h: StreamHead): StreamView {
   return { ...h, blocked: h.headStatus === 'retrying' || h.headStatus === 'paused' };
 }
