@@ -3,11 +3,9 @@
  * and worker processes on it, an HTTP client for the admin API, and the run's sizes. Each
  * measurement in bench/measurements/ writes its figures into `results`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { Agent, request } from 'undici';
 import { createDataSource } from '../libs/db/data-source';
@@ -71,7 +69,6 @@ export interface Bench {
 
 export const CONCURRENCY = 32;
 const ADMIN = 'bench-admin-token-0123456789';
-const quietLogger = new DefaultLogger('WARN');
 
 export const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -108,11 +105,9 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_ARENA_MAX)
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k === 'MALLOC_ARENA_MAX')),
   };
-  // The worker runs the prebuilt workflow bundle, as in production (Dockerfile): no webpack in its heap.
-  const bundle = join(stack.dir, 'workflow-bundle.js');
-  writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger })).code);
   const api = spawnHerald('api', env);
-  const worker = spawnHerald('worker', { ...env, HERALD_WORKFLOW_BUNDLE: bundle }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
+  // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
+  const worker = spawnHerald('worker', env, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
   stopOnSignal([api, worker], [stack.temporal!.process.pid], () => stack.stop());
 
   const base = `http://127.0.0.1:${apiPort}`;

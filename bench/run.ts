@@ -13,6 +13,8 @@ import { measureDeadLetterCost } from './measurements/dead-letter-cost';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
+import { measureLogAtScale } from './measurements/log-scale';
+import { measureWorkerStart } from './measurements/worker-start';
 import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
@@ -33,9 +35,14 @@ const BASELINE = flag('--baseline');
 /** `--only e2e,floor`: run some sections (profiling); the default is all of them. */
 const ONLY = flag('--only')?.split(',');
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
+/** Sections without the stack, run only when named: `log-scale` (its own Postgres; the 5 M-row seed takes minutes), `worker-start`. */
+const STANDALONE = ['log-scale', 'worker-start'];
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const out = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  if (ONLY?.every((s) => STANDALONE.includes(s))) return standalone(started, out);
   // The full run's sizes fit its 15-minute budget on 2 cores (about 10 deliveries/s end to end);
   // `--events 5000 --parked 10000` on a bigger machine.
   const b = await startBench({
@@ -56,7 +63,13 @@ async function main(): Promise<void> {
     timerPhase.catch(() => undefined); // awaited (and its failure reported) at the end
     if (!QUICK) await timerPhase;
   }
-  if (want('e2e')) for (const fanout of [1, 5]) await measureEndToEnd(b, fanout);
+  if (want('e2e')) {
+    for (const fanout of [1, 5, 20]) await measureEndToEnd(b, fanout);
+    // How Herald's CPU per delivery falls as one event fans out to more subscriptions.
+    b.results.e2e_cpu_ms_per_delivery_by_fanout = Object.fromEntries(
+      [1, 5, 20].map((f) => [`x${f}`, (b.results[`e2e_x${f}`]?.cpu_ms_per_delivery as Record<string, number> | undefined)?.total]),
+    );
+  }
   if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
@@ -72,12 +85,31 @@ async function main(): Promise<void> {
 
   b.results.meta.total_seconds = round((Date.now() - started) / 1000);
   await b.stop();
-  const out = join(__dirname, '..', '..', 'bench', 'results');
-  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.json'), JSON.stringify(b.results, null, 2) + '\n');
   const baseline = BASELINE ? (JSON.parse(readFileSync(BASELINE, 'utf8')) as Results) : undefined;
   writeFileSync(join(out, 'latest.md'), markdown(b.results, baseline));
   log(`done in ${b.results.meta.total_seconds} s → bench/results/latest.{json,md}`);
+}
+
+/**
+ * `--only worker-start`: bundling at start against the prebuilt bundle, into bench/results/latest.json.
+ * `--only log-scale [--deliveries N] [--log-scale-dir DIR]`: the delivery log at scale on its
+ * own Postgres; writes bench/results/latest-log-scale.{json,md}.
+ */
+async function standalone(started: number, out: string): Promise<void> {
+  const results: Results = { meta: { label: flag('--label') ?? 'after', quick: QUICK, node: process.version, date: new Date().toISOString() } };
+  if (want('worker-start')) {
+    await measureWorkerStart(results);
+    log(`worker start: ${JSON.stringify(results.worker_start)}`);
+    writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  }
+  if (!want('log-scale')) return;
+  const deliveries = Number(flag('--deliveries') ?? (QUICK ? 200_000 : 5_000_000));
+  const { markdown } = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), log });
+  results.meta.total_seconds = round((Date.now() - started) / 1000);
+  writeFileSync(join(out, 'latest-log-scale.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'latest-log-scale.md'), markdown);
+  log(`done in ${results.meta.total_seconds} s → bench/results/latest-log-scale.{json,md}`);
 }
 
 /** One row per figure; with a baseline, its value sits beside this run's. */

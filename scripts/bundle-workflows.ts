@@ -1,16 +1,19 @@
 /**
- * Prebuilds the workflow bundle (dist/workflow-bundle.js) so production workers start without
- * running webpack. The worker uses it when present (HERALD_WORKFLOW_BUNDLE overrides the path).
+ * `node dist/scripts/bundle-workflows.js [--force] [out]`: builds the stamped workflow bundle
+ * (dist/workflow-bundle.js, libs/temporal/workflow-bundle.ts) that the worker loads, after tsc.
+ * Skipped while the bundle matches the compiled sources; run by `npm run build`, bootstrap and
+ * the Dockerfile.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { buildWorkflowBundle, DEFAULT_WORKFLOW_BUNDLE, isBundleFresh } from '../libs/temporal/workflow-bundle';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
-  const out = process.argv[2] ?? join(__dirname, '..', 'workflow-bundle.js');
-  writeFileSync(out, code);
-  process.stdout.write(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)\n`);
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  const out = args.find((a) => !a.startsWith('--')) ?? DEFAULT_WORKFLOW_BUNDLE;
+  if (!force && isBundleFresh(out)) return;
+  const t0 = performance.now();
+  const { bytes, files } = await buildWorkflowBundle(out);
+  process.stderr.write(`workflow bundle: ${out} (${(bytes / 1024).toFixed(0)} KiB from ${files} files) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
 main().catch((err: unknown) => {

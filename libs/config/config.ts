@@ -65,6 +65,8 @@ const schema = z
     // parked. Small caches no longer stall: see workflowTaskSlots and bench/results/2026-12-02-cache.md.
     HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+    // The prebuilt workflow bundle the worker loads (unset: dist/workflow-bundle.js); checked against the sources at start.
+    HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     HERALD_RETENTION_DAYS: retentionDaysField,
     // Endpoint health: a subscription whose every attempt failed this long is disabled (0: never).
     HERALD_AUTO_DISABLE_AFTER_HOURS: z.coerce.number().min(0).max(87_600).default(120),
@@ -101,7 +103,14 @@ export interface Config {
   api: { port: number; host: string; publicUrl: string; adminToken: string; ingestToken?: string; authFailures: { limit: number; windowMs: number } };
   delivery: { allowedTargets: string[]; allowHttp: boolean; egressProxy?: string };
   secretKeys: { current: Buffer; previous?: Buffer };
-  worker: { metricsPort: number; maxCachedWorkflows: number; maxConcurrentWorkflowTasks?: number; maxConcurrentActivities: number };
+  worker: {
+    metricsPort: number;
+    maxCachedWorkflows: number;
+    maxConcurrentWorkflowTasks?: number;
+    maxConcurrentActivities: number;
+    /** The prebuilt workflow bundle; absent: dist/workflow-bundle.js (libs/temporal/workflow-bundle.ts). */
+    workflowBundle?: string;
+  };
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
   /** Endpoint health: the auto-disable window in ms (0: never). */
@@ -171,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCachedWorkflows: e.HERALD_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTasks: workflowTaskSlots(e.HERALD_MAX_CACHED_WORKFLOWS),
       maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES,
+      ...(e.HERALD_WORKFLOW_BUNDLE ? { workflowBundle: e.HERALD_WORKFLOW_BUNDLE } : {}),
     },
     retention: { days: e.HERALD_RETENTION_DAYS },
     health: { autoDisableAfterMs: Math.round(e.HERALD_AUTO_DISABLE_AFTER_HOURS * 3_600_000) },

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
+import {
+  LOG_AT_SCALE_INDEXES,
+  LOG_AT_SCALE_NEW_INDEXES,
+  LOG_AT_SCALE_STATISTICS,
+  LogAtScaleIndexes1796400300000,
+} from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
@@ -56,7 +62,7 @@ describe('schema migration', () => {
 
   it('creates the whole schema on an empty database', async () => {
     assert.deepEqual(await tables(db), []);
-    const applied = await db.dataSource.runMigrations();
+    const applied = await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(
       applied.map((m) => m.name),
       [
@@ -66,6 +72,7 @@ describe('schema migration', () => {
         'PauseAndThrottle1796300000000',
         'EndpointHealth1796300100000',
         'DeliverySendingAttempt1796300200000',
+        'LogAtScaleIndexes1796400300000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -93,7 +100,7 @@ describe('schema migration', () => {
       [{ id: 'default', name: 'Default', metadata: {} }],
       'the built-in tenant',
     );
-    assert.deepEqual(await db.dataSource.runMigrations(), [], 'a second run applies nothing');
+    assert.deepEqual(await db.dataSource.runMigrations({ transaction: 'each' }), [], 'a second run applies nothing');
   });
 
   it('seeds the built-in image.created with its documented schema and example', async () => {
@@ -170,6 +177,7 @@ describe('schema migration', () => {
     const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
     assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
@@ -180,7 +188,7 @@ describe('schema migration', () => {
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'deliveries' AND column_name = 'sending_attempt'`,
     );
     assert.deepEqual(claim, [], 'down removes the send claim');
-    await db.dataSource.runMigrations();
+    await db.dataSource.runMigrations({ transaction: 'each' });
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
   });
 
@@ -198,6 +206,7 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration();
     const columns: unknown[] = await db.dataSource.query(
@@ -205,11 +214,12 @@ describe('schema migration', () => {
     );
     assert.deepEqual(columns, [], 'down removes the health columns');
     assert.deepEqual(await db.dataSource.query(`SELECT name FROM event_types WHERE "group" = 'herald'`), [], 'and the operational types');
-    await db.dataSource.runMigrations();
+    await db.dataSource.runMigrations({ transaction: 'each' });
   });
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
     await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
@@ -221,25 +231,57 @@ describe('schema migration', () => {
     const before = await counts(db);
     assert.deepEqual(before, { attempts: 1, dead_letters: 1, deliveries: 1, events: 1, subscriptions: 1 });
 
-    await db.dataSource.runMigrations();
+    await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await tablesWithTenantId(db), TENANT_COLUMNS);
     assert.deepEqual(await counts(db), before, 'up keeps every row');
     for (const t of TENANT_COLUMNS) {
       assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
     }
 
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
-    await db.dataSource.undoLastMigration();
+    for (let i = 0; i < 6; i++) await db.dataSource.undoLastMigration(); // back to the first schema
     assert.deepEqual(await counts(db), before, 'down keeps every row');
-    await db.dataSource.runMigrations();
+    await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await counts(db), before);
+  });
+
+  it('builds the log-at-scale indexes outside a transaction (CONCURRENTLY), valid, and takes them back on revert', async () => {
+    const indexes = async (): Promise<Record<string, { valid: boolean; covering: boolean }>> => {
+      const rows: { name: string; valid: boolean; def: string }[] = await db.dataSource.query(
+        `SELECT c.relname AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY ($1)`,
+        [LOG_AT_SCALE_INDEXES],
+      );
+      return Object.fromEntries(rows.map((r) => [r.name, { valid: r.valid, covering: r.def.includes(' INCLUDE (') }]));
+    };
+    const replaced = LOG_AT_SCALE_INDEXES.filter((n) => !LOG_AT_SCALE_NEW_INDEXES.includes(n));
+    const built = Object.fromEntries(LOG_AT_SCALE_INDEXES.map((n) => [n, { valid: true, covering: replaced.includes(n) }]));
+    assert.deepEqual(await indexes(), built);
+    const statistics = async (): Promise<string[]> =>
+      ((await db.dataSource.query(`SELECT stxname FROM pg_statistic_ext WHERE stxname = $1`, [LOG_AT_SCALE_STATISTICS])) as { stxname: string }[]).map(
+        (r) => r.stxname,
+      );
+    assert.deepEqual(await statistics(), [LOG_AT_SCALE_STATISTICS], 'a subscription implies its tenant: the planner is told');
+    assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(
+      await indexes(),
+      Object.fromEntries(replaced.map((n) => [n, { valid: true, covering: false }])),
+      'down drops the new ones and puts the replaced ones back as they were',
+    );
+    assert.deepEqual(await statistics(), []);
+    // A build that failed half-way leaves an invalid index behind: up builds it again.
+    const [first] = LOG_AT_SCALE_NEW_INDEXES;
+    await db.dataSource.query(`CREATE INDEX ${first} ON deliveries (id)`);
+    await db.dataSource.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass`, [first]);
+    assert.equal((await indexes())[first].valid, false);
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await indexes(), built);
   });
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'the log-at-scale migration adds indexes, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES, 'the send claim adds a column, no table');
     await db.dataSource.undoLastMigration();
@@ -256,7 +298,7 @@ describe('schema migration', () => {
     assert.deepEqual(await tables(db), TABLES_BEFORE_TENANTS);
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), []);
-    await db.dataSource.runMigrations();
+    await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await tables(db), TABLES);
   });
 });

@@ -68,7 +68,7 @@ export async function createTestDatabase(opts: { migrate?: boolean; postgres?: P
   const { urlFor } = opts.postgres ?? (await testPostgres());
   const url = urlFor(name);
   const dataSource = await createDataSource(url, { poolSize: 10, applicationName: 'herald-test' }).initialize();
-  if (opts.migrate ?? true) await dataSource.runMigrations();
+  if (opts.migrate ?? true) await dataSource.runMigrations({ transaction: 'each' });
   return {
     url,
     dataSource,

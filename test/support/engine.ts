@@ -1,4 +1,4 @@
-import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -8,17 +8,18 @@ import { createStores } from '../../libs/db/repositories';
 import { createHttpSender, type HttpSender } from '../../libs/delivery/http-sender';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../libs/delivery/ssrf';
+import { loadWorkflowBundle } from '../../libs/temporal/workflow-bundle';
 import { TEST_SECRET_KEY } from './config';
 
 export const testSecretBox = (): SecretBox => createSecretBox({ current: Buffer.from(TEST_SECRET_KEY, 'base64') });
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The real workflow code, bundled once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
-  });
+let bundle: WorkflowBundle | undefined;
+/**
+ * The real workflow code: the prebuilt bundle the worker runs (dist/workflow-bundle.js, built by
+ * bootstrap), checked against the compiled workflows, so no test process runs webpack.
+ */
+export async function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= { code: loadWorkflowBundle().code };
   return bundle;
 }
 

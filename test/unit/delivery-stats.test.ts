@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deliveryCounts, successRate } from '../../libs/domain/delivery-stats';
 import { idFloor, newId } from '../../libs/domain/ids';
+import { windowCeiling, windowFloor } from '../../libs/db/repositories/page';
 
 describe('delivery figures', () => {
   it('fills every status, 0 where none were found', () => {
@@ -35,5 +36,17 @@ describe('idFloor', () => {
     assert.ok(id < idFloor('delivery', new Date(t + 1000)), 'made before t + 1 s');
     assert.equal(id.slice(0, 14) >= floor.slice(0, 14), true, 'the time part decides');
     assert.ok(idFloor('attempt', new Date(0)) === `atm_${'0'.repeat(26)}`);
+  });
+});
+
+describe('windowFloor and windowCeiling', () => {
+  it('bound the ids of rows made in a time range, an hour wide either side', () => {
+    const now = Date.now();
+    const id = newId('delivery');
+    const hour = 60 * 60 * 1000;
+    assert.ok(windowFloor('delivery', new Date(now)) <= id && id < windowCeiling('delivery', new Date(now)), 'a row made now is inside [now, now]');
+    assert.ok(id < windowCeiling('delivery', new Date(now - hour + 1000)), 'an hour late: a row made within the hour after until is still inside');
+    assert.ok(id >= windowCeiling('delivery', new Date(now - hour - 1000)), 'more than an hour after until: outside');
+    assert.ok(id < windowFloor('delivery', new Date(now + hour + 1000)), 'more than an hour before since: outside');
   });
 });

@@ -30,7 +30,7 @@ describe('a Postgres outage during an attempt', () => {
     await admin.query('CREATE DATABASE herald');
     await admin.end();
     const dataSource = await createDataSource(pg.urlFor('herald'), { poolSize: 4 }).initialize();
-    await dataSource.runMigrations();
+    await dataSource.runMigrations({ transaction: 'each' });
     const env = await createTimeSkippingEnv();
     // The first attempt takes 3 s and fails; the second succeeds.
     const r = await startReceiver({

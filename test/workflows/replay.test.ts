@@ -17,7 +17,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { workflowBundle } from '../support/engine';
 import { historyFromJSON } from '../support/history-json';
 
@@ -56,7 +56,7 @@ const fixtures = (): { name: string; json: any }[] =>
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap, histories: { name: string; json: any }[]): Promise<Map<string, Error | undefined>> {
+async function replayAll(bundle: WorkflowBundle, histories: { name: string; json: any }[]): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
   const replays = Worker.runReplayHistories(
     { workflowBundle: bundle, replayName: 'herald-fixtures' },

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
@@ -13,22 +11,13 @@ import type { WorkerMetrics } from '../../../libs/observability/metrics';
 import { PURGE_SCHEDULE_ID, RETENTION_SCHEDULE_ID } from '../../../libs/temporal/names';
 import { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from '../../../workflows/purge.workflow';
 import { HERALD_VERSION } from '../../../libs/version';
+import { loadWorkflowBundle } from '../../../libs/temporal/workflow-bundle';
 
 export interface HeraldWorker {
   worker: Worker;
   /** Resolves when the worker has stopped; rejects if it crashed. */
   run(): Promise<void>;
   shutdown(): Promise<void>;
-}
-
-/**
- * The workflow code: a bundle prebuilt by `npm run build:bundle` when present (fast start-up in
- * production), else bundled from source at start.
- */
-function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const bundle = process.env.HERALD_WORKFLOW_BUNDLE ?? join(__dirname, '../../../workflow-bundle.js');
-  if (existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
-  return { workflowsPath: require.resolve('../../../workflows') };
 }
 
 export async function createHeraldWorker(opts: {
@@ -43,6 +32,9 @@ export async function createHeraldWorker(opts: {
   onOperationalEvents?: () => void;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
+  // The bundle built at build time, checked against the compiled workflow sources first: a stale
+  // or missing one stops the start with a StaleWorkflowBundle naming the files (no webpack here).
+  const { code } = loadWorkflowBundle(config.worker.workflowBundle);
   const sender =
     opts.sender ??
     createHttpSender({
@@ -66,7 +58,7 @@ export async function createHeraldWorker(opts: {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
-    ...workflowSource(),
+    workflowBundle: { code },
     // Waiting deliveries are evicted and replayed when their timer fires (sizes: libs/config/config.ts).
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     // Always set: the SDK's default (40 slots) ignores the cache size, and a cache-full eviction of a run mid-task stalls the worker (workflowTaskSlots).

@@ -6,7 +6,7 @@ import type { StreamPlace } from '../../domain/ordering';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { EventRepository } from './event.repository';
-import { windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
+import { windowCeiling, windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
 
 /** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
 export interface SubscriptionDeliverySummary {
@@ -59,8 +59,10 @@ export class DeliveryRepository {
     if (filter.eventId) qb.andWhere('d.event_id = :eventId', { eventId: filter.eventId });
     if (filter.eventType) qb.andWhere('d.event_type = :eventType', { eventType: filter.eventType });
     if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
-    if (filter.since) qb.andWhere('d.created_at >= :since', { since: filter.since });
-    if (filter.until) qb.andWhere('d.created_at <= :until', { until: filter.until });
+    // The id bounds let the index walk start and stop at the time range (ids sort by creation):
+    // without them a range days back scanned every newer row of the tenant first.
+    if (filter.since) qb.andWhere('d.created_at >= :since AND d.id >= :idFloor', { since: filter.since, idFloor: windowFloor('delivery', filter.since) });
+    if (filter.until) qb.andWhere('d.created_at <= :until AND d.id < :idCeiling', { until: filter.until, idCeiling: windowCeiling('delivery', filter.until) });
     return qb.getMany();
   }
 

@@ -26,3 +26,12 @@ export interface TenantScope {
 export function windowFloor(kind: IdKind, since: Date): string {
   return idFloor(kind, new Date(since.getTime() - 60 * 60 * 1000));
 }
+
+/**
+ * An id above every row of `kind` made until `until`, for `id < …` beside the exact time
+ * condition: a time range far back is then read from its own end of the index instead of from
+ * the newest row down. An hour late, for the same reason as windowFloor.
+ */
+export function windowCeiling(kind: IdKind, until: Date): string {
+  return idFloor(kind, new Date(until.getTime() + 60 * 60 * 1000));
+}
