@@ -9,7 +9,8 @@ import {
 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
-const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
+const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'ordering_streams', 'subscription_send_slots', 'subscriptions', 'tenants'];
+const TABLES_BEFORE_ORDERING = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_PAUSE = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_CATALOG = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_TENANTS = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions'];
@@ -73,6 +74,7 @@ describe('schema migration', () => {
         'EndpointHealth1796300100000',
         'DeliverySendingAttempt1796300200000',
         'LogAtScaleIndexes1796400300000',
+        'OrderedDelivery1796400400000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -177,7 +179,8 @@ describe('schema migration', () => {
     const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
     assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied last
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
@@ -206,7 +209,8 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied last
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration();
     const columns: unknown[] = await db.dataSource.query(
@@ -219,7 +223,8 @@ describe('schema migration', () => {
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied last
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
     await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
@@ -238,7 +243,7 @@ describe('schema migration', () => {
       assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
     }
 
-    for (let i = 0; i < 6; i++) await db.dataSource.undoLastMigration(); // back to the first schema
+    for (let i = 0; i < 7; i++) await db.dataSource.undoLastMigration(); // back to the first schema
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await counts(db), before);
@@ -262,6 +267,7 @@ describe('schema migration', () => {
       );
     assert.deepEqual(await statistics(), [LOG_AT_SCALE_STATISTICS], 'a subscription implies its tenant: the planner is told');
     assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied after
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await indexes(),
@@ -278,14 +284,58 @@ describe('schema migration', () => {
     assert.deepEqual(await indexes(), built);
   });
 
+  it('orders deliveries: acceptance numbers for new events only, stream columns, the streams table, and back', async () => {
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    await db.dataSource.query(`INSERT INTO events (id, type, data) VALUES ('evt_old', 'image.created', '{}')`);
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.dataSource.query(
+      `INSERT INTO events (id, type, data, ordering_key) VALUES ('evt_new1', 'image.created', '{}', 'k'), ('evt_new2', 'image.created', '{}', 'k')`,
+    );
+    const seqs: { id: string; accept_seq: string | null; matched_at: Date | null }[] = await db.dataSource.query(
+      `SELECT id, accept_seq, matched_at FROM events ORDER BY id`,
+    );
+    const byId = Object.fromEntries(seqs.map((r) => [r.id, r.accept_seq === null ? null : Number(r.accept_seq)]));
+    assert.equal(byId.evt_old, null, 'an event from before precedes nothing');
+    assert.ok(byId.evt_new1! < byId.evt_new2!, 'drawn in insert order');
+    await db.dataSource.query(
+      `INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_o', 'https://x.test', '{image.created}', 'v1.x')`,
+    );
+    assert.deepEqual(await db.dataSource.query(`SELECT ordering FROM subscriptions`), [{ ordering: 'none' }]);
+    await assert.rejects(db.dataSource.query(`UPDATE subscriptions SET ordering = 'lifo'`), /check constraint/);
+    await db.dataSource.query(`INSERT INTO ordering_streams (subscription_id, ordering_key, last_sequence) VALUES ('sub_o', 'k', 1)`);
+    await db.dataSource.query(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id, ordering_key, sequence) VALUES ('dlv_o', 'evt_new1', 'sub_o', 'default', 'image.created', 'pending', 'event:evt_new1', 'k', 1)`,
+    );
+    await assert.rejects(
+      db.dataSource.query(
+        `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id, ordering_key, sequence) VALUES ('dlv_o2', 'evt_new2', 'sub_o', 'default', 'image.created', 'pending', 'event:evt_new2', 'k', 1)`,
+      ),
+      /duplicate key/,
+      'one delivery per place in a stream',
+    );
+    await db.dataSource.query(`DELETE FROM subscriptions WHERE id = 'sub_o'`);
+    assert.deepEqual(await db.dataSource.query(`SELECT * FROM ordering_streams`), [], 'a stream goes with its subscription');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING);
+    const left: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE column_name IN ('ordering', 'ordering_key', 'accept_seq', 'matched_at', 'sequence', 'turn_at', 'released_at')`,
+    );
+    assert.deepEqual(left, [], 'down removes every ordering column');
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+  });
+
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'the log-at-scale migration adds indexes, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'ordered delivery adds the streams table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'the send claim adds a column, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'the log-at-scale migration adds indexes, no table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'endpoint health adds columns and rows, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'the send claim adds a column, no table');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'endpoint health adds columns and rows, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_PAUSE, 'pause and throttle add the send-slot table');
     const paused: unknown[] = await db.dataSource.query(
