@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { sendRequest, type AttemptRequest } from '../libs/delivery/attempt';
+import { sendRequest, type SealedAttemptRequest } from '../libs/delivery/attempt';
 import { interruptedOutcome } from '../libs/delivery/interrupted';
 import type { ActivityDeps } from './deps';
 import { prepareAttempt } from './prepare-attempt';
@@ -16,7 +16,7 @@ import type { DeliveryRef, InlineAttempt } from './types';
  */
 export function attemptInline(deps: ActivityDeps) {
   const prepare = prepareAttempt(deps);
-  const { deliveries, sender, secretBox, clock = () => new Date() } = deps;
+  const { deliveries, sender, secretBox, tracer, clock = () => new Date() } = deps;
   return async (ref: DeliveryRef): Promise<InlineAttempt> => {
     const delivery = await deliveries.find(ref.deliveryId);
     if (delivery && delivery.attemptCount > 0) {
@@ -30,8 +30,8 @@ export function attemptInline(deps: ActivityDeps) {
     if (!(await deliveries.claimSend(ref.deliveryId, attemptNumber))) {
       return { kind: 'sent', attemptNumber, url, outcome: interruptedOutcome('its worker stopped before the answer was recorded', clock()) };
     }
-    const request = JSON.parse(secretBox.open(prepared.sealedRequest)) as AttemptRequest;
-    const outcome = await sendRequest(sender, url, request, { clock, signal: Context.current().cancellationSignal });
+    const { refs, ...request } = JSON.parse(secretBox.open(prepared.sealedRequest)) as SealedAttemptRequest;
+    const outcome = await sendRequest(sender, url, request, { clock, signal: Context.current().cancellationSignal, trace: tracer && { tracer, refs } });
     return { kind: 'sent', attemptNumber, url, outcome };
   };
 }

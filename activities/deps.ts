@@ -7,6 +7,7 @@ import type {
   StreamRepository,
   SubscriptionRepository,
 } from '../libs/db/repositories';
+import type { Tracer } from '@opentelemetry/api';
 import type { HttpSender } from '../libs/delivery/http-sender';
 import type { SecretBox } from '../libs/delivery/secret-box';
 import type { AttemptOutcome, RecordAttemptInput } from './types';
@@ -56,4 +57,6 @@ export interface ActivityDeps {
   onAttemptRecorded?(e: AttemptRecorded): void;
   /** Called after the commit, once per delivery that reached a final status. */
   onDeliveryFinished?(outcome: 'succeeded' | 'dead_lettered' | 'cancelled'): void;
+  /** Tracing on: each attempt is an HTTP client span of this tracer. */
+  tracer?: Tracer;
 }

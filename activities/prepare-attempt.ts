@@ -1,4 +1,4 @@
-import { prepareRequest } from '../libs/delivery/attempt';
+import { prepareRequest, type AttemptRefs, type SealedAttemptRequest } from '../libs/delivery/attempt';
 import type { AttemptTrigger } from '../libs/domain/types';
 import type { ActivityDeps } from './deps';
 import type { DeliveryRef, PausedAttempt, PreparedAttempt, SkippedAttempt } from './types';
@@ -26,7 +26,17 @@ export function prepareAttempt({ subscriptions, deliveries, events, secretBox, v
     const stream = delivery.sequence === null ? undefined : { key: delivery.orderingKey ?? '', sequence: delivery.sequence };
     const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version, stream });
     await deliveries.markDelivering(delivery.id, now);
-    const ready: PreparedAttempt = { kind: 'ready', attemptNumber, url: subscription.url, sealedRequest: secretBox.seal(JSON.stringify(request)) };
+    // Sealed with the ids the attempt's span carries (libs/delivery/attempt.ts, tracedSend).
+    const refs: AttemptRefs = {
+      tenantId: event.tenantId,
+      eventId: event.id,
+      subscriptionId: subscription.id,
+      deliveryId: delivery.id,
+      attemptNumber,
+      trigger: input.trigger,
+    };
+    const sealed: SealedAttemptRequest = { ...request, refs };
+    const ready: PreparedAttempt = { kind: 'ready', attemptNumber, url: subscription.url, sealedRequest: secretBox.seal(JSON.stringify(sealed)) };
     // Only a throttled subscription's result carries the field: an unlimited one's stays as it was.
     if (subscription.rateLimitPerSecond !== null) ready.rateLimitPerSecond = subscription.rateLimitPerSecond;
     return ready;

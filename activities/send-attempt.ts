@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
-import { sendRequest, type AttemptRequest } from '../libs/delivery/attempt';
+import { sendRequest, type SealedAttemptRequest } from '../libs/delivery/attempt';
 import { THROTTLE_IN_PROCESS_MS, THROTTLE_LATE_MS } from '../libs/domain/throttle';
 import type { ActivityDeps } from './deps';
 import type { SendSlot } from '../libs/db/repositories';
@@ -13,10 +13,10 @@ const SLOT_READ_MAX_RTT_MS = 10;
  * Stage 2: the HTTP call and nothing else. Every result, good or bad, is returned as data; the
  * call is aborted when Temporal cancels the activity.
  */
-export function sendAttempt({ sender, secretBox, clock }: ActivityDeps) {
+export function sendAttempt({ sender, secretBox, clock, tracer }: ActivityDeps) {
   return async ({ url, sealedRequest }: { url: string; sealedRequest: string }): Promise<AttemptOutcome> => {
-    const request = JSON.parse(secretBox.open(sealedRequest)) as AttemptRequest;
-    return sendRequest(sender, url, request, { clock, signal: Context.current().cancellationSignal });
+    const { refs, ...request } = JSON.parse(secretBox.open(sealedRequest)) as SealedAttemptRequest;
+    return sendRequest(sender, url, request, { clock, signal: Context.current().cancellationSignal, trace: tracer && { tracer, refs } });
   };
 }
 

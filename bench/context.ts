@@ -16,6 +16,7 @@ import { spawnHerald, type HeraldProcess } from '../test/support/processes';
 import { cpuSnapshot, type CpuComponents } from './cpu';
 import type { BenchReceiver } from './receiver';
 import { pool, round } from './stats';
+import { DEV_SERVER_TASK_QUEUE_PARTITIONS } from '../libs/temporal/fairness';
 
 export interface Results {
   [section: string]: Record<string, unknown>;
@@ -31,6 +32,10 @@ export interface BenchOptions {
   burst: number;
   /** Events of the noisy tenant's burst in the noisy-neighbour run. */
   noisy: number;
+  /** Events of each tenant in the weights run (three tenants, weights 1, 1 and 4). */
+  weights: number;
+  /** `--partitions N`: task-queue partitions of the dev server (libs/temporal/fairness.ts). */
+  partitions?: number;
   label: string;
   /** `--profile DIR`: the worker writes a V8 CPU profile there when it stops. */
   profile?: string;
@@ -47,7 +52,7 @@ export interface Bench {
   results: Results;
   /** Worker RSS when the stack came up, MiB. */
   rssAtStart: number;
-  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }>;
   /** A subscription to `receiver`, tagged with the `x-bench-sub` header the receiver counts by. */
   subscribe(receiver: BenchReceiver, tag: string, templateIds?: string[], tenantId?: string): Promise<string>;
   unsubscribe(ids: string[]): Promise<void>;
@@ -60,6 +65,8 @@ export interface Bench {
   ): Promise<{ accepted: Map<string, number>; latencies: number[]; seconds: number }>;
   /** CPU time so far of each process of the stack. */
   cpu(): CpuComponents;
+  /** Stops the API and the worker and starts them again with `extraEnv` added (the OTEL_* variables of the tracing run). */
+  restartHerald(extraEnv: Record<string, string>): Promise<void>;
   workerRss(): number;
   /** Where the worker's memory is, MiB, from its /metrics: V8 heap (used, reserved), external buffers, and RSS. */
   workerMemory(): Promise<Record<string, number>>;
@@ -68,7 +75,7 @@ export interface Bench {
 }
 
 export const CONCURRENCY = 32;
-const ADMIN = 'bench-admin-token-0123456789';
+export const ADMIN = 'bench-admin-token-0123456789';
 
 export const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -85,7 +92,9 @@ export const stopEverything = async (): Promise<void> => emergencyStop?.();
  * is a figure), the API and the worker as real processes, ready to take events.
  */
 export async function startBench(opts: BenchOptions): Promise<Bench> {
-  const stack = await startStack({ postgres: {}, temporal: { persist: true }, database: 'herald' });
+  // A variable, not a literal: a --baseline checkout's stack (before partitions were an option) still compiles.
+  const temporal = { persist: true, partitions: opts.partitions };
+  const stack = await startStack({ postgres: {}, temporal, database: 'herald' });
   emergencyStop = () => stack.stop();
   const ds = await createDataSource(stack.databaseUrl!).initialize();
   const apiPort = await freePort();
@@ -105,32 +114,29 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_ARENA_MAX)
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k === 'MALLOC_ARENA_MAX')),
   };
-  const api = spawnHerald('api', env);
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
-  const worker = spawnHerald('worker', env, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
-  stopOnSignal([api, worker], [stack.temporal!.process.pid], () => stack.stop());
+  const spawnBoth = (extraEnv: Record<string, string> = {}): [HeraldProcess, HeraldProcess] => [
+    spawnHerald('api', { ...env, ...extraEnv }),
+    spawnHerald('worker', { ...env, ...extraEnv }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
+  ];
+  let [api, worker] = spawnBoth();
+  const children = [api, worker];
+  stopOnSignal(children, [stack.temporal!.process.pid], () => stack.stop());
 
-  const base = `http://127.0.0.1:${apiPort}`;
-  const http = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
-  const call: Bench['call'] = async (method, path, body) => {
-    const res = await request(base + path, {
-      method,
-      dispatcher: http,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
-  };
-  for (let i = 0; ; i++) {
-    try {
-      if ((await call('GET', '/ready')).status === 200) break;
-    } catch {
-      /* starting */
+  const http = heraldClient([`http://127.0.0.1:${apiPort}`]);
+  const call = http.call;
+  const ready = async (): Promise<void> => {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await call('GET', '/ready')).status === 200) break;
+      } catch {
+        /* starting */
+      }
+      if (i > 600) throw new Error(`API not ready:\n${api.output()}\n${worker.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (i > 600) throw new Error(`API not ready:\n${api.output()}\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  await ready();
   const workerRss = (): number => {
     const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
     return round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -138,7 +144,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   const client = new TemporalClient({ connection: await Connection.connect({ address: stack.temporal!.address }) });
   const pids = { temporal: stack.temporal!.process.pid, worker: worker.child.pid, api: api.child.pid, bench: process.pid };
 
-  return {
+  const bench: Bench = {
     opts,
     stack,
     ds,
@@ -148,7 +154,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     rssAtStart: workerRss(),
     workerRss,
     async workerMemory() {
-      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http });
+      const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http.agent });
       const text = await res.body.text();
       const metric = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
       return {
@@ -165,12 +171,70 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         label: opts.label,
         quick: opts.quick,
         events: opts.events,
+        partitions: opts.partitions ?? DEV_SERVER_TASK_QUEUE_PARTITIONS,
         concurrency: CONCURRENCY,
         cores: cpus().length,
         node: process.version,
         date: new Date().toISOString(),
       },
     },
+    subscribe: http.subscribe,
+    unsubscribe: http.unsubscribe,
+    ingest: http.ingest,
+    // Postgres counts its postmaster and every backend.
+    cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
+    async restartHerald(extraEnv) {
+      await worker.stop();
+      await api.stop();
+      [api, worker] = spawnBoth(extraEnv);
+      children.splice(0, children.length, api, worker);
+      Object.assign(pids, { api: api.child.pid, worker: worker.child.pid });
+      Object.assign(bench, { api, worker });
+      await ready();
+      // Start-up work (loading the bundle, connecting) must not count in what follows: wait until the worker idles.
+      for (let i = 0; i < 30; i++) {
+        const before = bench.cpu().worker;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (bench.cpu().worker - before < 50) break;
+      }
+    },
+    async stop() {
+      await client.connection.close();
+      await http.agent.close();
+      await worker.stop();
+      await api.stop();
+      await ds.destroy();
+      await stack.stop();
+    },
+  };
+  return bench;
+}
+
+export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent; retried503: () => number };
+
+/**
+ * The admin API's calls the measurements make, spread round-robin over `bases` (the API replicas
+ * of a cluster, as a load balancer would; one base on the dev stack).
+ */
+export function heraldClient(bases: string[], opts: { retryUnavailable?: boolean } = {}): HeraldClient {
+  const agent = new Agent({ connections: 128 }); // the ingest burst keeps 64 in flight
+  let next = 0;
+  let retried = 0;
+  const call: Bench['call'] = async (method, path, body) => {
+    const base = bases[next++ % bases.length];
+    const res = await request(base + path, {
+      method,
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    agent,
+    retried503: () => retried,
+    call,
     async subscribe(receiver, tag, templateIds = [], tenantId) {
       const res = await call('POST', '/v1/subscriptions', {
         tenantId,
@@ -193,23 +257,19 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
       await pool(n, concurrency, async (i) => {
         const id = `${prefix}_${i}`;
         const s = performance.now();
-        const res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        let res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        // `retryUnavailable` (the cluster): a 503 says "retry the request", and a client behind a balancer does (counted).
+        for (let tries = 0; opts.retryUnavailable && res.status === 503 && tries < 10; tries++) {
+          retried++;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** Math.min(tries, 4)));
+          res = await call('POST', '/v1/events', { id, type: 'image.created', templateId, data: SAMPLE_IMAGE_CREATED });
+        }
         if (res.status !== 202) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.json)}`);
         const e = performance.now();
         latencies.push(e - s);
         accepted.set(id, performance.timeOrigin + e);
       });
       return { accepted, latencies, seconds: (performance.now() - t0) / 1000 };
-    },
-    // Postgres counts its postmaster and every backend.
-    cpu: () => cpuSnapshot(pids, stack.postgres!.pid),
-    async stop() {
-      await client.connection.close();
-      await http.close();
-      await worker.stop();
-      await api.stop();
-      await ds.destroy();
-      await stack.stop();
     },
   };
 }

@@ -29,10 +29,12 @@ function childrenOf(parent: number): number[] {
     .map(Number);
 }
 
-export function cpuSnapshot(pids: Record<string, number | undefined>, postmaster?: number): CpuComponents {
+/** `postmaster`: Postgres's main process (as `postgres`), or several by name (a cluster's two instances). */
+export function cpuSnapshot(pids: Record<string, number | undefined>, postmaster?: number | Record<string, number>): CpuComponents {
   const out: CpuComponents = {};
   for (const [name, pid] of Object.entries(pids)) out[name] = pid ? processCpuMs(pid) : 0;
-  if (postmaster) out.postgres = [postmaster, ...childrenOf(postmaster)].reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const postmasters = typeof postmaster === 'number' ? { postgres: postmaster } : (postmaster ?? {});
+  for (const [name, pid] of Object.entries(postmasters)) out[name] = [pid, ...childrenOf(pid)].reduce((sum, p) => sum + processCpuMs(p), 0);
   return out;
 }
 

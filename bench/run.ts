@@ -1,15 +1,18 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
- * Writes bench/results/latest.json and bench/results/latest.md.
+ * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
+ * dev server's: `--only e2e --cluster` compares the two. Writes bench/results/latest.json and latest.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFailure } from '../libs/devstack/errors';
+import { jaegerPath } from '../libs/devstack/toolchain';
 import { log, startBench, stopEverything, type Results } from './context';
 import { measureCostPerEvent } from './measurements/cost-per-event';
 import { measureDeadLetterCost } from './measurements/dead-letter-cost';
+import { measureClusterEndToEnd } from './measurements/cluster';
 import { measureEndToEnd } from './measurements/end-to-end';
 import { measureIdleLatency } from './measurements/idle-latency';
 import { measureIngestBurst } from './measurements/ingest-burst';
@@ -19,9 +22,12 @@ import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
 import { measureRetention } from './measurements/retention';
+import { measureStats } from './measurements/stats';
 import { measureTemporalCeilings } from './measurements/temporal-ceilings';
 import { measureTemporalFloor } from './measurements/temporal-floor';
+import { measureWeights } from './measurements/weights';
 import { startTimerLateness } from './measurements/timer-lateness';
+import { measureTracing } from './measurements/tracing';
 import { round } from './stats';
 import { computeRatios, targetsTable } from './targets';
 
@@ -35,6 +41,8 @@ const BASELINE = flag('--baseline');
 /** `--only e2e,floor`: run some sections (profiling); the default is all of them. */
 const ONLY = flag('--only')?.split(',');
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
+/** Not in the default run: it needs the Temporal server built from source (scripts/cluster-tools.sh). */
+const CLUSTER = process.argv.includes('--cluster');
 /** Sections without the stack, run only when named: `log-scale` (its own Postgres; the 5 M-row seed takes minutes), `worker-start`. */
 const STANDALONE = ['log-scale', 'worker-start'];
 
@@ -51,6 +59,8 @@ async function main(): Promise<void> {
     parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
     burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
     noisy: Number(flag('--noisy') ?? (QUICK ? 300 : 5_000)),
+    weights: Number(flag('--weights') ?? (QUICK ? 50 : 400)),
+    partitions: flag('--partitions') === undefined ? undefined : Number(flag('--partitions')),
     label: flag('--label') ?? 'after',
     profile: flag('--profile'),
   });
@@ -70,6 +80,7 @@ async function main(): Promise<void> {
       [1, 5, 20].map((f) => [`x${f}`, (b.results[`e2e_x${f}`]?.cpu_ms_per_delivery as Record<string, number> | undefined)?.total]),
     );
   }
+  if (CLUSTER) await measureClusterEndToEnd(b);
   if (want('ingest-burst')) await measureIngestBurst(b);
   if (want('raw')) await measureRawHttp(b);
   if (want('floor')) await measureTemporalFloor(b);
@@ -77,10 +88,17 @@ async function main(): Promise<void> {
   const ratios = computeRatios(b.results);
   if (Object.keys(ratios).length) b.results.ratios = ratios;
   if (want('noisy')) await measureNoisyNeighbour(b);
+  if (want('weights')) await measureWeights(b);
   if (want('cost')) await measureCostPerEvent(b);
   if (want('dead-letter')) await measureDeadLetterCost(b);
   if (want('parked')) await measureParked(b);
   if (want('retention')) await measureRetention(b);
+  // Opt-in (it seeds a million attempts): `--only stats [--stats-attempts N]`.
+  if (ONLY?.includes('stats')) await measureStats(b, Number(flag('--stats-attempts') ?? (QUICK ? 60_000 : 1_000_000)));
+  // Tracing on and off needs Jaeger: the default run measures it when Jaeger is cached;
+  // `--only tracing` builds it first if need be (minutes, scripts/install-jaeger.sh).
+  if (ONLY?.includes('tracing') || (!ONLY && existsSync(jaegerPath()))) await measureTracing(b);
+  else if (!ONLY) log('tracing: skipped, Jaeger is not built (npm run bench -- --only tracing builds it)');
   await timerPhase;
 
   b.results.meta.total_seconds = round((Date.now() - started) / 1000);

@@ -3,9 +3,12 @@
  *   - Postgres: embedded (data in .herald/postgres) unless DATABASE_URL is set
  *   - Temporal: `temporal server start-dev` (SQLite .herald/temporal.db, UI :8233) unless TEMPORAL_ADDRESS is set
  *   - migrations, then the API and the worker as child processes
+ *   - HERALD_DEV_TRACING=1: Jaeger v2 (built into the cache on first use), and the API and the
+ *     worker export their traces to it (unless OTEL_EXPORTER_OTLP_ENDPOINT points elsewhere)
  * Ctrl-C / SIGTERM stops everything; a second start reuses the data and the generated tokens.
  * Ports: HERALD_DEV_PG_PORT, HERALD_DEV_TEMPORAL_PORT, HERALD_DEV_TEMPORAL_UI_PORT,
- * HERALD_API_PORT, HERALD_WORKER_METRICS_PORT; state: HERALD_STATE_DIR.
+ * HERALD_API_PORT, HERALD_WORKER_METRICS_PORT, HERALD_DEV_JAEGER_PORT (query API, 16686) and
+ * HERALD_DEV_OTLP_PORT (OTLP over HTTP, 4318); state: HERALD_STATE_DIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -13,6 +16,8 @@ import { join } from 'node:path';
 import { loadRetentionDays } from '../libs/config/config';
 import { ensureDevEnv, REPO_ROOT, stateDir } from '../libs/devstack/dev-env';
 import { describeFailure, StackError } from '../libs/devstack/errors';
+import { startJaeger, type RunningJaeger } from '../libs/devstack/jaeger';
+import { freePort } from '../libs/devstack/ports';
 import { startStack, type RunningStack } from '../libs/devstack/stack';
 import { createLogger } from '../libs/observability/logger';
 
@@ -68,9 +73,13 @@ async function main(): Promise<void> {
     temporalUi: Number(env.HERALD_DEV_TEMPORAL_UI_PORT ?? 8233),
     api: Number(env.HERALD_API_PORT ?? 3000),
     workerMetrics: Number(env.HERALD_WORKER_METRICS_PORT ?? 9464),
+    jaeger: Number(env.HERALD_DEV_JAEGER_PORT ?? 16686),
+    otlp: Number(env.HERALD_DEV_OTLP_PORT ?? 4318),
   };
+  const tracing = ['1', 'true', 'yes'].includes(env.HERALD_DEV_TRACING ?? '');
   const children: ChildProcess[] = [];
   let stack: RunningStack | undefined = undefined;
+  let jaeger: RunningJaeger | undefined = undefined;
   let stopping = false;
 
   // A second signal while stopping (Ctrl-C twice, or a supervisor repeating SIGTERM) must not
@@ -92,6 +101,7 @@ async function main(): Promise<void> {
       ),
     );
     await stack?.stop();
+    await jaeger?.stop();
     if (started) say('herald: stopped');
     process.exit(code);
   };
@@ -108,6 +118,13 @@ async function main(): Promise<void> {
   }
   await assertPortFree(ports.api, 'HERALD_API_PORT');
   await assertPortFree(ports.workerMetrics, 'HERALD_WORKER_METRICS_PORT');
+  if (tracing) {
+    await assertPortFree(ports.jaeger, 'HERALD_DEV_JAEGER_PORT');
+    await assertPortFree(ports.otlp, 'HERALD_DEV_OTLP_PORT');
+    say('herald: starting Jaeger (the first time, it is built from its Go module: minutes)…');
+    jaeger = await startJaeger({ queryPort: ports.jaeger, otlpHttpPort: ports.otlp, otlpGrpcPort: await freePort() });
+    env.OTEL_EXPORTER_OTLP_ENDPOINT ??= jaeger.otlpHttpUrl;
+  }
 
   say(
     `herald: starting ${[embeddedPg && 'Postgres', devTemporal && 'the Temporal dev server'].filter(Boolean).join(' and ') || 'against DATABASE_URL and TEMPORAL_ADDRESS'}…`,
@@ -175,10 +192,16 @@ async function main(): Promise<void> {
 Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)
   API            ${api}/v1
   OpenAPI        ${api}/docs  (JSON: ${api}/docs-json)
+  Console        ${api}/console
   Health         ${api}/health   Ready ${api}/ready   Metrics ${api}/metrics (admin token)
   Worker metrics http://localhost:${ports.workerMetrics}/metrics
   Temporal UI    ${env.TEMPORAL_UI_URL ?? 'http://localhost:8233'}  (namespace ${env.TEMPORAL_NAMESPACE ?? 'default'})
-  Temporal       ${env.TEMPORAL_ADDRESS}
+  Temporal       ${env.TEMPORAL_ADDRESS}${
+    jaeger
+      ? `
+  Jaeger         ${jaeger.queryUrl}/api/traces?service=herald-api  (query API; traces exported to ${env.OTEL_EXPORTER_OTLP_ENDPOINT})`
+      : ''
+  }
   Postgres       ${pg ? `embedded, ${pg.urlFor('herald')} (data in ${pg.dataDir})` : 'DATABASE_URL'}
   Admin token    ${env.HERALD_ADMIN_TOKEN}
   Ingest token   ${env.HERALD_INGEST_TOKEN}

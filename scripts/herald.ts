@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import { readDevEnv, stateDir } from '../libs/devstack/dev-env';
 import { createHeraldClient, dataOf, HeraldApiError, type HeraldClient, type Schemas } from '../libs/api-client/client';
+import { MAX_TENANT_WEIGHT, MIN_TENANT_WEIGHT } from '../libs/domain/tenants';
 
 const ENVIRONMENT = `Environment:
   HERALD_API_URL       the API's base URL (default http://localhost:3000)
@@ -104,6 +105,12 @@ const subscriptionOption = (description: string): Option => new Option('--subscr
 const sinceOption = (): Option => new Option('--since <ISO>', 'dead-lettered at or after this time (ISO 8601)').argParser(isoTime);
 const untilOption = (): Option => new Option('--until <ISO>', 'dead-lettered at or before this time (ISO 8601)').argParser(isoTime);
 const jsonOption = (): Option => new Option('--json', "print the API's answer as JSON");
+const weightArg = (v: string): number => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < MIN_TENANT_WEIGHT || n > MAX_TENANT_WEIGHT)
+    throw new InvalidArgumentError(`must be an integer from ${MIN_TENANT_WEIGHT} to ${MAX_TENANT_WEIGHT}`);
+  return n;
+};
 const tenantOption = (description: string): Option => new Option('--tenant <tenant_id>', description).argParser(tenantId);
 const limitOption = (): Option => new Option('--limit <N>', 'list at most N').argParser(positiveInt).default(100);
 
@@ -222,8 +229,8 @@ async function tenantsList(api: AdminApi, io: Io, opts: { namePrefix?: string; l
   if (rows.length === 0) return io.out('no tenants\n');
   io.out(
     table(
-      ['ID', 'NAME', 'CREATED', 'METADATA'],
-      rows.map((t) => [cell(t.id), cell(t.name), cell(t.createdAt), oneLine(JSON.stringify(t.metadata), 50)]),
+      ['ID', 'NAME', 'WEIGHT', 'CREATED', 'METADATA'],
+      rows.map((t) => [cell(t.id), cell(t.name), cell(t.weight), cell(t.createdAt), oneLine(JSON.stringify(t.metadata), 50)]),
     ),
   );
   io.out(`${rows.length} tenant(s)${more ? ' (more: raise --limit)' : ''}\n`);
@@ -233,15 +240,27 @@ async function tenantsShow(api: AdminApi, io: Io, id: string, opts: { json?: boo
   const t = await api.call((c) => c.GET('/v1/tenants/{id}', { params: { path: { id } } }));
   if (opts.json) return io.out(`${JSON.stringify(t, null, 2)}\n`);
   const subscriptions = await api.call((c) => c.GET('/v1/subscriptions', { params: { query: { tenantId: id, limit: 100 } } }));
+  const { backlog } = await api.call((c) => c.GET('/v1/tenants/{id}/stats', { params: { path: { id } } }));
   const fields: [string, unknown][] = [
     ['Tenant', t.id],
     ['Name', t.name],
+    ['Weight', t.weight],
+    [
+      'Backlog',
+      `${backlog.eventsNotDispatched} events not dispatched, ${backlog.eventsWaitingForWorker} waiting for a worker, ${backlog.deliveriesWaitingForWorker} deliveries waiting for a worker`,
+    ],
     ['Created', t.createdAt],
     ['Updated', t.updatedAt],
     ['Metadata', JSON.stringify(t.metadata)],
     ['Subscriptions', `${subscriptions.data.length}${subscriptions.nextCursor ? '+' : ''}`],
   ];
   io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(15)}${cell(v)}`).join('\n') + '\n');
+}
+
+async function tenantsSetWeight(api: AdminApi, io: Io, id: string, weight: number, opts: { json?: boolean }): Promise<void> {
+  const t = await api.call((c) => c.PATCH('/v1/tenants/{id}', { params: { path: { id } }, body: { weight } }));
+  if (opts.json) return io.out(`${JSON.stringify(t, null, 2)}\n`);
+  io.out(`tenant ${t.id} now has weight ${t.weight}: its share under contention\n`);
 }
 
 async function tenantsDelete(api: AdminApi, io: Io, id: string, opts: { yes?: boolean }): Promise<void> {
@@ -469,6 +488,14 @@ function cli(io: Io, api: AdminApi): Command {
     .addArgument(new Argument('<tenant_id>', 'the tenant').argParser(tenantId))
     .addOption(jsonOption())
     .action((id: string, opts: { json?: boolean }) => tenantsShow(api, io, id, opts));
+  tenants
+    .command('set-weight')
+    .description("set a tenant's weight (1–100, default 1): under contention, weight 4 gets about four times the deliveries per second of weight 1")
+    .usage('<tenant_id> <weight> [--json]')
+    .addArgument(new Argument('<tenant_id>', 'the tenant').argParser(tenantId))
+    .addArgument(new Argument('<weight>', 'an integer from 1 to 100').argParser(weightArg))
+    .addOption(jsonOption())
+    .action((id: string, weight: number, opts: { json?: boolean }) => tenantsSetWeight(api, io, id, weight, opts));
   tenants
     .command('delete')
     .description('delete a tenant with its subscriptions, their delivery logs and dead letters; their running deliveries stop')

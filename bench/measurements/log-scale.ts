@@ -5,6 +5,7 @@ import type { ActivityDeps } from '../../activities/deps';
 import { createDataSource, MIGRATIONS } from '../../libs/db/data-source';
 import { LOG_AT_SCALE_MIGRATIONS } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { AttemptRepository, createStores, DeadLetterRepository, DeliveryRepository, EventRepository, type Stores } from '../../libs/db/repositories';
+import { seriesBucketSeconds } from '../../libs/domain/delivery-stats';
 import { DEFAULT_RETENTION_DAYS } from '../../libs/domain/retention';
 import { startStack } from '../../libs/devstack/stack';
 import type { Results } from '../context';
@@ -155,10 +156,11 @@ const CASES: Case[] = [
   },
 ];
 
-/** What TenantStatsService.stats reads, as it reads it (in parallel). */
+/** What TenantStatsService.stats reads, as it reads it (in parallel): its attempts figures are the latency block's. */
 function tenantStats(c: Ctx, tenantId: string, since: Date): Promise<unknown> {
   const window = { tenantId, since };
-  return Promise.all([c.stores.deliveries.stats(window), c.stores.attempts.stats(window), c.stores.deadLetters.countSince(window)]);
+  const bucketSeconds = seriesBucketSeconds(c.now.getTime() - since.getTime());
+  return Promise.all([c.stores.deliveries.stats(window), c.stores.attempts.latency({ ...window, bucketSeconds }), c.stores.deadLetters.countSince(window)]);
 }
 
 /** The retention activity itself (activities/lifecycle.ts) on one transaction's repositories, at the seed's "now". */

@@ -247,6 +247,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscription's deliveries by status, success rate, attempt duration and 202 → first success p50/p95/p99, attempts by outcome, bucket by bucket, since an instant (default: the last 24 hours) */
+        get: operations["SubscriptionStatsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/event-types": {
         parameters: {
             query?: never;
@@ -531,6 +548,12 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Its share under contention (docs/architecture.md, *Fairness*): while tenants are backlogged, one of weight 4 gets about four times the deliveries per second of one of weight 1
+             * @default 1
+             * @example 4
+             */
+            weight: number;
         };
         TenantView: {
             /**
@@ -548,6 +571,11 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Its share under contention, 1 to 100 (docs/architecture.md, *Fairness*)
+             * @example 1
+             */
+            weight: number;
             /**
              * Format: date-time
              * @example 2025-11-23T10:00:00.000Z
@@ -579,6 +607,11 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Its share under contention (docs/architecture.md, *Fairness*): while tenants are backlogged, one of weight 4 gets about four times the deliveries per second of one of weight 1
+             * @example 4
+             */
+            weight?: number;
         };
         CreatePortalSessionDto: {
             /**
@@ -627,6 +660,118 @@ export interface components {
             /** @example 412 */
             p95: number | null;
         };
+        TenantBacklogView: {
+            /**
+             * @description Events accepted (202) and not yet dispatched: no workflow started yet
+             * @example 0
+             */
+            eventsNotDispatched: number;
+            /**
+             * @description Events dispatched whose workflow waits for a worker: not matched to subscriptions yet
+             * @example 1200
+             */
+            eventsWaitingForWorker: number;
+            /**
+             * @description Deliveries created and waiting for a worker to make their first attempt (status pending)
+             * @example 3
+             */
+            deliveriesWaitingForWorker: number;
+        };
+        AttemptOutcomeCountsView: {
+            /**
+             * @description A 2xx within 30 s
+             * @example 1520
+             */
+            succeeded: number;
+            /**
+             * @description A redirect (never followed)
+             * @example 0
+             */
+            http_3xx: number;
+            /** @example 12 */
+            http_4xx: number;
+            /** @example 31 */
+            http_5xx: number;
+            /** @example 5 */
+            timeout: number;
+            /** @example 0 */
+            dns: number;
+            /** @example 3 */
+            connect: number;
+            /** @example 0 */
+            tls: number;
+            /** @example 0 */
+            ssrf_blocked: number;
+            /** @example 0 */
+            invalid_url: number;
+            /**
+             * @description Another network failure, or a try interrupted by its worker stopping
+             * @example 0
+             */
+            network: number;
+            /** @example 0 */
+            response_too_large: number;
+        };
+        PercentilesView: {
+            /** @example 84 */
+            p50: number | null;
+            /** @example 412 */
+            p95: number | null;
+            /** @example 1630 */
+            p99: number | null;
+        };
+        LatencyBucketView: {
+            /**
+             * Format: date-time
+             * @description Start of the bucket (it lasts bucketSeconds)
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            start: string;
+            /**
+             * @description Attempts started in the bucket
+             * @example 65
+             */
+            attempts: number;
+            /**
+             * @description Of those, the ones that succeeded
+             * @example 63
+             */
+            succeeded: number;
+            /** @description Their durations, whole milliseconds */
+            attemptDurationMs: components["schemas"]["PercentilesView"];
+            /**
+             * @description Deliveries whose first successful attempt started in the bucket
+             * @example 60
+             */
+            firstSuccesses: number;
+            /** @description Their time from the event's 202 to that success, whole milliseconds */
+            firstSuccessMs: components["schemas"]["PercentilesView"];
+        };
+        LatencyStatsView: {
+            /**
+             * @description HTTP tries started in the window (scheduled, manual and test sends)
+             * @example 1571
+             */
+            attempts: number;
+            /** @description Those tries by how they ended */
+            attemptsByOutcome: components["schemas"]["AttemptOutcomeCountsView"];
+            /** @description Their durations, whole milliseconds (percentile_cont); null without tries */
+            attemptDurationMs: components["schemas"]["PercentilesView"];
+            /**
+             * @description Deliveries whose first successful attempt started in the window
+             * @example 1520
+             */
+            firstSuccesses: number;
+            /** @description 202 → first success: from the event's acceptance (its 202) to the end of the delivery's first successful attempt, whole milliseconds; null without one */
+            firstSuccessMs: components["schemas"]["PercentilesView"];
+            /**
+             * @description Width of each bucket of the series: 1 minute to 1 week, so that the window makes at most 60
+             * @example 3600
+             */
+            bucketSeconds: number;
+            /** @description The window bucket by bucket, oldest first, every bucket present (empty ones with zeros and nulls) */
+            series: components["schemas"]["LatencyBucketView"][];
+        };
         TenantStatsView: {
             /** @example ws_4821 */
             tenantId: string;
@@ -655,6 +800,10 @@ export interface components {
              * @example 4
              */
             deadLetters: number;
+            /** @description Its backlog now, whatever the window */
+            backlog: components["schemas"]["TenantBacklogView"];
+            /** @description Latency of the tenant's endpoints (the block GET /v1/subscriptions/:id/stats gives per subscription): attempt duration and 202 → first success p50/p95/p99, attempts by outcome, bucket by bucket */
+            latency: components["schemas"]["LatencyStatsView"];
         };
         CreateSubscriptionDto: {
             /**
@@ -1056,6 +1205,41 @@ export interface components {
              */
             secret?: string;
         };
+        SentRequestView: {
+            /**
+             * @description Every header sent, by name. Herald's own public headers (content-type, user-agent, webhook-id, webhook-timestamp, x-herald-*, traceparent) as sent; custom header values and the signatures masked: `••••` and the last 4 characters
+             * @example {
+             *       "x-api-key": "••••a1b2",
+             *       "content-type": "application/json",
+             *       "user-agent": "Herald/0.1.0",
+             *       "webhook-id": "dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K",
+             *       "webhook-timestamp": "1763892000",
+             *       "webhook-signature": "v1,••••Xk0=",
+             *       "x-herald-event-type": "image.created",
+             *       "x-herald-attempt": "1"
+             *     }
+             */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * @description Hex SHA-256 of the body's bytes
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            bodySha256: string;
+            /**
+             * @description The body's size in bytes
+             * @example 512
+             */
+            bodyBytes: number;
+            /**
+             * @description Which of the subscription's secrets signed, in the order of webhook-signature: `current`, and `previous` while a rotated-out secret still signs
+             * @example [
+             *       "current"
+             *     ]
+             */
+            signatureKeyIds: ("current" | "previous")[];
+        };
         AttemptView: {
             /** @example atm_01JD7X8M5Q4R2Z3TR3V19H6X7K */
             id: string;
@@ -1109,6 +1293,8 @@ export interface components {
              * @example 2025-11-23T10:00:00.042Z
              */
             finishedAt: string;
+            /** @description The request this try sent (what left, or was refused at connect time); null for an interrupted try and for tries recorded before requests were kept */
+            request: components["schemas"]["SentRequestView"] | null;
         };
         FilterTestEventDto: {
             /** @example image.created */
@@ -1178,6 +1364,32 @@ export interface components {
              */
             matches: boolean;
             checks: components["schemas"]["FilterTestChecks"];
+        };
+        SubscriptionStatsView: {
+            /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
+            subscriptionId: string;
+            /** @example ws_4821 */
+            tenantId: string;
+            /**
+             * Format: date-time
+             * @description Start of the window: deliveries and dead letters created, attempts started, at or after it
+             * @example 2025-11-23T00:00:00.000Z
+             */
+            since: string;
+            /** @description Deliveries created in the window, by their status now */
+            deliveries: components["schemas"]["DeliveryCountsView"];
+            /**
+             * @description succeeded / (succeeded + dead_lettered) of those deliveries, 0–1; null when none reached an outcome
+             * @example 0.9974
+             */
+            successRate: number | null;
+            /**
+             * @description Dead letters made in the window and still held
+             * @example 4
+             */
+            deadLetters: number;
+            /** @description Attempt durations, 202 → first success, outcomes, and the same bucket by bucket */
+            latency: components["schemas"]["LatencyStatsView"];
         };
         CreateEventTypeDto: {
             /**
@@ -2483,6 +2695,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FilterTestResult"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    SubscriptionStatsController_get: {
+        parameters: {
+            query?: {
+                /** @description Start of the window (ISO 8601 instant, not in the future); default 24 hours ago */
+                since?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionStatsView"];
                 };
             };
             /** @description An error, in the shape every error has */

@@ -22,6 +22,9 @@ const secretKey = z.string().refine((v) => decodeKey(v) !== undefined, 'must be 
 // the dev server's namespace retention follows it.
 const retentionDaysField = z.coerce.number().int().min(1).max(3650).default(30);
 
+const otlpEndpoint = z.string().url({ message: 'must be a URL (http://collector:4318, or http://collector:4317 for grpc)' });
+const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { message: 'must be http/protobuf, http/json or grpc' });
+
 const schema = z
   .object({
     DATABASE_URL: z
@@ -81,6 +84,41 @@ const schema = z
     HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // auto: human-readable lines when stdout is a terminal, JSON lines otherwise.
     HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    // OpenTelemetry, by the standard OTEL_* names (docs/architecture.md, *Tracing*). No endpoint: no SDK starts.
+    OTEL_SDK_DISABLED: bool.default('false'),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+    OTEL_RESOURCE_ATTRIBUTES: z
+      .string()
+      .transform((v, ctx) => {
+        const attrs = parseKeyValues(v);
+        if (!attrs) ctx.addIssue({ code: 'custom', message: 'must be key=value pairs, comma separated' });
+        return attrs ?? {};
+      })
+      .default(''),
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint.optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint.optional(),
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: otlpEndpoint.optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.default('http/protobuf'),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: otlpProtocol.optional(),
+    OTEL_EXPORTER_OTLP_HEADERS: z
+      .string()
+      .transform((v, ctx) => {
+        const headers = parseKeyValues(v);
+        if (!headers) ctx.addIssue({ code: 'custom', message: 'must be key=value pairs, comma separated' });
+        return headers ?? {};
+      })
+      .default(''),
+    OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { message: 'must be otlp or none' }).default('otlp'),
+    // prometheus: the /metrics endpoints only (they are always served).
+    OTEL_METRICS_EXPORTER: z.enum(['otlp', 'prometheus', 'none'], { message: 'must be otlp, prometheus or none' }).default('otlp'),
+    OTEL_TRACES_SAMPLER: z
+      .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], {
+        message: 'must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+      })
+      .default('parentbased_always_on'),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1, 'must be a ratio between 0 and 1').optional(),
+    OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(100).default(60_000),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.TEMPORAL_TLS_CERT) !== Boolean(c.TEMPORAL_TLS_KEY)) {
@@ -89,6 +127,33 @@ const schema = z
   });
 
 type Env = z.infer<typeof schema>;
+
+/** Every variable Herald reads (deployments check theirs against it: a misspelled one would be ignored). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.innerType().shape);
+
+export type OtlpProtocol = z.infer<typeof otlpProtocol>;
+export type TraceSampler = Env['OTEL_TRACES_SAMPLER'];
+
+/** Where one OTLP signal goes. */
+export interface OtlpExport {
+  /** The full URL (http: …/v1/traces or …/v1/metrics; grpc: the collector's address). */
+  url: string;
+  protocol: OtlpProtocol;
+  headers: Record<string, string>;
+}
+
+/**
+ * OpenTelemetry export, from the standard OTEL_* variables. `traces` and `metrics` are absent
+ * when no endpoint is set (or OTEL_SDK_DISABLED, or the signal's exporter is `none`): then no
+ * SDK is started at all.
+ */
+export interface TelemetryConfig {
+  /** OTEL_SERVICE_NAME; else each process names itself (herald-api, herald-worker). */
+  serviceName?: string;
+  resourceAttributes: Record<string, string>;
+  traces?: OtlpExport & { sampler: TraceSampler; samplerRatio: number };
+  metrics?: OtlpExport & { intervalMs: number };
+}
 
 export interface Config {
   databaseUrl: string;
@@ -119,6 +184,7 @@ export interface Config {
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
+  telemetry: TelemetryConfig;
 }
 
 /**
@@ -188,7 +254,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,
+    telemetry: telemetryConfig(e),
   };
+}
+
+function telemetryConfig(e: Env): TelemetryConfig {
+  const signal = (specific: string | undefined, protocol: OtlpProtocol, path: string): OtlpExport | undefined => {
+    if (e.OTEL_SDK_DISABLED) return undefined;
+    // A signal's own endpoint is used as given; the shared one gets the signal's path (OTLP exporter spec).
+    const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const url = specific ?? (base === undefined ? undefined : protocol === 'grpc' ? base : `${base.replace(/\/+$/, '')}/${path}`);
+    return url === undefined ? undefined : { url, protocol, headers: e.OTEL_EXPORTER_OTLP_HEADERS };
+  };
+  const traces =
+    e.OTEL_TRACES_EXPORTER === 'none'
+      ? undefined
+      : signal(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL, 'v1/traces');
+  const metrics =
+    e.OTEL_METRICS_EXPORTER === 'otlp'
+      ? signal(e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, e.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL, 'v1/metrics')
+      : undefined;
+  return {
+    serviceName: e.OTEL_SERVICE_NAME,
+    resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES,
+    traces: traces && { ...traces, sampler: e.OTEL_TRACES_SAMPLER, samplerRatio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
+    metrics: metrics && { ...metrics, intervalMs: e.OTEL_METRIC_EXPORT_INTERVAL },
+  };
+}
+
+/** `k1=v1,k2=v2` (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS; values percent-decoded), or undefined when malformed. */
+function parseKeyValues(value: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return undefined;
+    try {
+      out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
 }
 
 /**

@@ -7,8 +7,10 @@ import { EventCatalog1796167800000 } from './migrations/1796167800000-EventCatal
 import { PauseAndThrottle1796300000000 } from './migrations/1796300000000-PauseAndThrottle';
 import { EndpointHealth1796300100000 } from './migrations/1796300100000-EndpointHealth';
 import { DeliverySendingAttempt1796300200000 } from './migrations/1796300200000-DeliverySendingAttempt';
+import { TenantFairness1796400100000 } from './migrations/1796400100000-TenantFairness';
 import { LogAtScaleIndexes1796400300000 } from './migrations/1796400300000-LogAtScaleIndexes';
 import { OrderedDelivery1796400400000 } from './migrations/1796400400000-OrderedDelivery';
+import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -17,8 +19,10 @@ export const MIGRATIONS = [
   PauseAndThrottle1796300000000,
   EndpointHealth1796300100000,
   DeliverySendingAttempt1796300200000,
+  TenantFairness1796400100000,
   LogAtScaleIndexes1796400300000,
   OrderedDelivery1796400400000,
+  AttemptRequest1796400600000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

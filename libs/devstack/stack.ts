@@ -19,7 +19,7 @@ export interface StackOptions {
   /** An embedded Postgres (port: a free one when absent), or `false` to start none (DATABASE_URL). */
   postgres?: { port?: number; portVariable?: string } | false;
   /** A Temporal dev server, or `false` to start none (TEMPORAL_ADDRESS). `persist`: its SQLite file in the state dir (else in memory). */
-  temporal?: { port?: number; uiPort?: number; persist?: boolean; portVariable?: string; retentionDays?: number } | false;
+  temporal?: { port?: number; uiPort?: number; persist?: boolean; portVariable?: string; retentionDays?: number; partitions?: number } | false;
   /**
    * The database to migrate: a name on the embedded Postgres (created when missing) or the URL
    * of an existing one. Absent: none (the test runner makes one per test file).
@@ -76,6 +76,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
             dbFile: t.persist ? join(dir, 'temporal.db') : undefined,
             portVariable: t.portVariable,
             retentionDays: t.retentionDays,
+            partitions: t.partitions,
             log: opts.log,
           });
           // Temporal stops before Postgres whatever order they came up in.

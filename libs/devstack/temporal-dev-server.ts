@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
+import { devServerDynamicConfig } from '../temporal/fairness';
 import { SEARCH_ATTRIBUTES } from '../temporal/names';
 import { StackError } from './errors';
 import { temporalCliPath } from './toolchain';
@@ -13,7 +14,8 @@ export interface RunningTemporal {
 }
 
 /**
- * `temporal server start-dev` on a SQLite file with Herald's search attributes registered.
+ * `temporal server start-dev` on a SQLite file with Herald's search attributes registered and
+ * task-queue fairness on.
  * Without `dbFile` the server keeps its state in memory (tests). `retentionDays` sets the
  * namespace's retention of closed workflow histories (start-dev has no flag for it: it is
  * updated once the server is up), so Temporal keeps histories as long as Postgres keeps the
@@ -27,6 +29,8 @@ export async function startTemporalDevServer(opts: {
   log?: (chunk: string) => void;
   portVariable?: string;
   retentionDays?: number;
+  /** Task-queue partitions (libs/temporal/fairness.ts); the bench compares counts. */
+  partitions?: number;
 }): Promise<RunningTemporal> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   // WAL with synchronous=NORMAL survives a kill -9 of the server (only an OS crash can lose the
@@ -35,6 +39,8 @@ export async function startTemporalDevServer(opts: {
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // Task-queue fairness on: each tenant's tasks take their turn (docs/architecture.md, *Fairness*).
+  args.push(...devServerDynamicConfig(opts.partitions));
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log ?? ((): void => undefined);
   let output = '';

@@ -15,3 +15,11 @@ export function isTenantId(value: string): boolean {
  * (`herald.*`) of every tenant, and nothing else; no producer posts events for it.
  */
 export const OPERATOR_TENANT_ID = '_operator';
+
+/**
+ * A tenant's weight is its share under contention (docs/architecture.md, *Fairness*): at the
+ * dispatcher's claim and as its fairness weight on Temporal's task queue. 1 to 100, default 1.
+ */
+export const DEFAULT_TENANT_WEIGHT = 1;
+export const MIN_TENANT_WEIGHT = 1;
+export const MAX_TENANT_WEIGHT = 100;

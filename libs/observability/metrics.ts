@@ -44,8 +44,12 @@ const render = (registry: Registry) => (): Promise<string> => registry.metrics()
 
 /** The store verbs the Postgres-backed gauges read (libs/db/repositories). */
 export interface GaugeStores {
-  deliveries: { countWaiting(): Promise<number> };
+  deliveries: { countWaiting(): Promise<number>; countPending(): Promise<number> };
   deadLetters: { countRetained(): Promise<number> };
+  events: {
+    backlog(): Promise<{ undispatched: number; waiting: number }>;
+    backlogByTenant(filter: { limit: number }): Promise<Map<string, { undispatched: number; waiting: number }>>;
+  };
 }
 
 export interface ApiMetrics extends MetricsRegistry {
@@ -78,6 +82,35 @@ export function createApiMetrics(opts: { stores: GaugeStores; defaultMetrics?: b
     });
   countGauge('herald_deliveries_waiting', 'Deliveries waiting on a retry timer (status retrying)', () => opts.stores.deliveries.countWaiting());
   countGauge('herald_dead_letters', 'Dead letters currently retained', () => opts.stores.deadLetters.countRetained());
+  // The backlog across tenants, without a tenant label (one series per tenant would grow without
+  // bound): its size by stage, and how much of it one tenant holds (a burst). Per tenant: GET /v1/tenants/:id/stats.
+  new Gauge({
+    name: 'herald_backlog',
+    help: 'What waits now, by stage: events_not_dispatched (accepted, no workflow yet), events_waiting_for_worker (workflow started, not matched yet), deliveries_waiting_for_worker (pending)',
+    labelNames: ['stage'],
+    registers: [registry],
+    async collect() {
+      try {
+        const [events, pending] = await Promise.all([opts.stores.events.backlog(), opts.stores.deliveries.countPending()]);
+        this.set({ stage: 'events_not_dispatched' }, events.undispatched);
+        this.set({ stage: 'events_waiting_for_worker' }, events.waiting);
+        this.set({ stage: 'deliveries_waiting_for_worker' }, pending);
+      } catch (err) {
+        for (const stage of ['events_not_dispatched', 'events_waiting_for_worker', 'deliveries_waiting_for_worker']) this.set({ stage }, Number.NaN);
+        opts.onError?.(err);
+      }
+    },
+  });
+  countGauge(
+    'herald_backlog_largest_tenant_share',
+    "The largest single tenant's share (0–1) of the events backlog (not dispatched or waiting for a worker); 0 when there is none",
+    async () => {
+      const [total, top] = await Promise.all([opts.stores.events.backlog(), opts.stores.events.backlogByTenant({ limit: 1 })]);
+      const all = total.undispatched + total.waiting;
+      const [largest] = [...top.values()];
+      return all === 0 || !largest ? 0 : Math.min(1, (largest.undispatched + largest.waiting) / all);
+    },
+  );
 
   return {
     registry,

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy, type Priority } from '@temporalio/common';
 import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
 import { cancelSignal, deliveryWorkflow, resumeSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { eventWorkflow } from '../../workflows/event.workflow';
@@ -7,6 +7,8 @@ import { streamTurnSignal } from '../../workflows/sequencer';
 import { isFinal, type DeliveryStatus } from '../domain/delivery-lifecycle';
 import { deliveryWorkflowId, eventWorkflowId } from './names';
 import { deliverySearchAttributes } from './search-attributes';
+import { ROOT_CONTEXT, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { ATTR, type PendingTraces } from '../observability/tracing';
 
 export interface DeliveryTarget {
   id: string;
@@ -21,6 +23,17 @@ export interface DeliveryTarget {
 
 export type RetryOutcome = 'signalled' | 'restarted';
 
+/** A tenant as Temporal's task-queue fairness sees it: its key and its weight. */
+export interface TenantShare {
+  id: string;
+  weight?: number;
+}
+
+/** The priority of a tenant's workflows: fairness key the tenant id, weight its weight. */
+export function fairness(tenant: TenantShare): Priority {
+  return { fairnessKey: tenant.id, ...(tenant.weight !== undefined && { fairnessWeight: tenant.weight }) };
+}
+
 /**
  * The client side of the delivery engine, used by the admin API and the CLI: starts event
  * workflows, retries, cancels and inspects delivery workflows. Everything here is idempotent.
@@ -31,25 +44,46 @@ export class DeliveryService {
     private readonly taskQueue: string,
     private readonly uiUrl: string,
     private readonly namespace: string,
+    /** Tracing on: an event's start continues its ingest request's trace (PendingTraces). */
+    private readonly traces?: { tracer: Tracer; pending?: PendingTraces },
   ) {}
 
   /**
    * Starts the event's fan-out workflow; a second start for the same event is a no-op.
    * `timeoutMs` bounds the call, the client's own retries included (the dispatcher's deadline).
+   * `tenant` makes its tasks take their turn on the task queue by tenant (docs/architecture.md,
+   * *Fairness*): set at the start, inherited by its activities and delivery workflows.
    */
-  async startEvent(eventId: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  async startEvent(eventId: string, opts: { timeoutMs?: number; tenant?: TenantShare } = {}): Promise<void> {
     const start = () =>
       this.client.workflow.start(eventWorkflow, {
         workflowId: eventWorkflowId(eventId),
         taskQueue: this.taskQueue,
         args: [{ eventId, firstAttempts: 'inline' }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        priority: opts.tenant && fairness(opts.tenant),
       });
-    try {
-      await (opts.timeoutMs === undefined ? start() : this.client.withDeadline(Date.now() + opts.timeoutMs, start));
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    const dispatch = async (): Promise<void> => {
+      try {
+        await (opts.timeoutMs === undefined ? start() : this.client.withDeadline(Date.now() + opts.timeoutMs, start));
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    };
+    if (!this.traces) return dispatch();
+    // The dispatch span, child of the ingest span when this process accepted the event (else a
+    // trace of its own): the client interceptor carries it into the event workflow's headers.
+    const parent = this.traces.pending?.take(eventId) ?? ROOT_CONTEXT;
+    return this.traces.tracer.startActiveSpan('dispatch', { attributes: { [ATTR.eventId]: eventId } }, parent, async (span) => {
+      try {
+        await dispatch();
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
   }
 
   /** Resolves when the Temporal server answers within `timeoutMs` (the client's retries included). */
@@ -83,6 +117,8 @@ export class DeliveryService {
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       memo: { eventType: delivery.eventType, deliveryId: delivery.id, trigger: 'manual' },
+      // The tenant's turn on the task queue; its weight is the server's default (1) here, a manual retry being one workflow.
+      priority: fairness({ id: delivery.tenantId }),
       typedSearchAttributes: deliverySearchAttributes(delivery),
     });
     return 'restarted';

@@ -1,11 +1,12 @@
 import type { EventRepository } from '../db/repositories';
+import type { TenantShare } from './delivery-service';
 
 /** The events table as an outbox: the claim verb of the event repository. */
 export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted'>;
 
 /** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
 export interface EventStarter {
-  startEvent(eventId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  startEvent(eventId: string, opts?: { timeoutMs?: number; tenant?: TenantShare }): Promise<void>;
   /** Resolves when Temporal answers; asked after a failed round, before claiming again. */
   ping?(opts: { timeoutMs: number }): Promise<void>;
 }
@@ -36,6 +37,8 @@ export const WORKER_DISPATCH: DispatcherOptions = { sweepMs: 15_000, minAgeMs: 3
 
 export interface DispatchRound {
   claimed: number;
+  /** The claim may have left events behind: claim again before resting. */
+  more?: boolean;
   started: number;
   /** The first start that failed; the rest of the claim was left for the next round. */
   error?: unknown;
@@ -45,6 +48,10 @@ export interface DispatchRound {
  * Starts the event workflows of accepted events: the dispatcher of the transactional outbox
  * (docs/architecture.md, *Dispatch*). The API wakes it after each commit; a sweep catches up
  * whatever is left (a Temporal outage, a crashed API), backing off while Temporal fails.
+ *
+ * A claim takes the backlogged tenants in turn, by weight (EventRepository.dispatchUnstarted),
+ * and starts its events interleaved, each with its tenant as fairness key: one tenant's burst is
+ * dispatched beside, not before, another tenant's fresh event.
  *
  * Several dispatchers (API and worker replicas) share the events table safely: a claim locks
  * its rows (`FOR UPDATE SKIP LOCKED`), so one dispatcher at a time starts an event and a
@@ -99,26 +106,26 @@ export class Dispatcher {
   /** Claims once and starts what it claimed. */
   async dispatchOnce(): Promise<DispatchRound> {
     let error: unknown;
-    const { claimed, started } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs }, async (ids) => {
+    const { claimed, started, more } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs }, async (events) => {
       const done: string[] = [];
       let next = 0;
       const lane = async (): Promise<void> => {
         // After a failure the remaining ids are not tried: the claim stays short, and they wait for the next round.
-        while (next < ids.length && error === undefined) {
-          const id = ids[next++];
+        while (next < events.length && error === undefined) {
+          const { id, tenantId, weight } = events[next++];
           try {
-            await this.starter.startEvent(id, { timeoutMs: this.startTimeoutMs });
+            await this.starter.startEvent(id, { timeoutMs: this.startTimeoutMs, tenant: { id: tenantId, weight } });
             done.push(id);
           } catch (err) {
             error ??= err;
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, ids.length) }, lane));
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, events.length) }, lane));
       return done;
     });
     if (started > 0) this.opts.onStarted?.(started);
-    return { claimed, started, error };
+    return { claimed, started, more, error };
   }
 
   /** Claims until nothing is left or a round fails; the number of workflows started. */
@@ -128,7 +135,7 @@ export class Dispatcher {
       const round = await this.dispatchOnce();
       total += round.started;
       if (round.error !== undefined) throw round.error;
-      if (round.claimed < this.batch) return total;
+      if (!round.more) return total;
     }
   }
 
@@ -166,7 +173,7 @@ export class Dispatcher {
         return;
       }
       this.failures = 0;
-      if (round.claimed < this.batch && !this.pending) return;
+      if (!round.more && !this.pending) return;
     }
   }
 

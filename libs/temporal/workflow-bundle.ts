@@ -18,6 +18,19 @@ import { join, relative, resolve } from 'node:path';
 export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 export const DEFAULT_WORKFLOW_BUNDLE = join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 const WORKFLOWS_ENTRY = join(PROJECT_ROOT, 'dist', 'workflows', 'index.js');
+
+/**
+ * Workflow interceptor modules, bundled with the workflows: tracing
+ * (workflows/tracing.interceptors.ts, inert in a run started without a trace context). The one
+ * list every bundle is made with: the worker's (buildWorkflowBundle), the tests' and the bench's.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [join(PROJECT_ROOT, 'dist', 'workflows', 'tracing.interceptors.js')];
+
+/** The bundler's options for Herald's workflows, for the few places that bundle on their own (tests). */
+export const workflowBundleOptions = (): { workflowsPath: string; workflowInterceptorModules: string[] } => ({
+  workflowsPath: WORKFLOWS_ENTRY,
+  workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+});
 const STAMP = '// herald-workflow-bundle ';
 
 export interface BundleStamp {
@@ -60,7 +73,7 @@ export async function buildWorkflowBundle(out = DEFAULT_WORKFLOW_BUNDLE, root = 
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const inputs = new Set<string>();
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_ENTRY,
+    ...workflowBundleOptions(),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
     // Records every module webpack read: the inputs the stamp covers.
     webpackConfigHook: (config) => ({

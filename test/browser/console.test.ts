@@ -6,6 +6,7 @@
  * every page passes axe-core; the CSP holds. A tenant's portal-session link shows that tenant only. Screenshots of each page go to docs/console/.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,11 +15,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { PortalTokens } from '../../apps/api/src/common/portal-token';
 import { PORTAL_TOKENS } from '../../apps/api/src/infrastructure/tokens';
 import { Attempt } from '../../libs/db/entities';
+import { HERALD_VERSION } from '../../libs/version';
 import { createSubscription, imageCreated, postEvent, type CreatedSubscription } from '../support/admin-api';
 import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
 import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
+import { seedEvent } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -264,9 +267,51 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     assert.match(headers, /x-customer-id\s+••••/, 'custom header values masked');
     assert.doesNotMatch(headers, /v1,[A-Za-z0-9+/]{20,}/, 'no signature shown');
     assert.ok(await page.getByRole('link', { name: 'Open in the Temporal UI' }).isVisible(), 'operators get the Temporal UI link');
+    // What attempt 1 sent, as its record keeps it: not rebuilt from today's settings.
+    const received = ok.requests.find((r) => r.headers['webhook-id'] === delivery.id)!;
+    assert.equal(await page.locator('[data-figure="body-sha256"]').innerText(), createHash('sha256').update(received.body).digest('hex'));
+    assert.equal(await page.locator('[data-figure="body-bytes"]').innerText(), `${Buffer.byteLength(received.body)} bytes`);
+    assert.equal(await page.locator('[data-figure="signed-with"]').innerText(), 'the current secret');
+    assert.match(headers, new RegExp(`user-agent\\s+Herald/${HERALD_VERSION.replace(/\./g, '\\.')}`), 'the User-Agent literally');
+    assert.match(headers, new RegExp(`webhook-timestamp\\s+${received.headers['webhook-timestamp']}`));
+    assert.match(headers, /webhook-signature\s+v1,••••/, 'the signature masked');
     assert.equal(await page.evaluate('window.__xss'), undefined);
     await axe('delivery');
     await shot('06-delivery');
+  });
+
+  it("shows the webhook's attempt duration and 202 → first success percentiles, outcomes and a chart over time", async () => {
+    await go(`#/webhooks/${hook.id}`);
+    const card = page.locator('section.stats');
+    await card.getByRole('heading', { name: 'Latency and outcomes' }).waitFor();
+    await card.locator('[data-figure="attempt-duration"]').waitFor();
+    const day = (await stack.api(`/v1/subscriptions/${hook.id}/stats`)).body;
+    const ms = (v: number | null) => (v === null ? '—' : v < 10_000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
+    const { attemptDurationMs: d, firstSuccessMs: f } = day.latency;
+    assert.equal(await card.locator('[data-figure="attempt-duration"]').innerText(), `p50 ${ms(d.p50)} · p95 ${ms(d.p95)} · p99 ${ms(d.p99)}`);
+    assert.equal(await card.locator('[data-figure="first-success"]').innerText(), `p50 ${ms(f.p50)} · p95 ${ms(f.p95)} · p99 ${ms(f.p99)}`);
+    assert.ok(day.latency.attempts >= 2 && day.latency.firstSuccesses >= 1, JSON.stringify(day.latency));
+    assert.match(await card.locator('[data-figure="success-rate"]').innerText(), /^100\.0 %/);
+    assert.match(
+      await card.locator('[data-figure="outcomes"]').innerText(),
+      new RegExp(`^${day.latency.attempts} \\(2xx: ${day.latency.attemptsByOutcome.succeeded}\\)`),
+    );
+    // uPlot drew the window: one canvas, the bucket count in the caption, the label summing up what it shows.
+    await card.locator('.chart-box canvas').waitFor(); // uPlot is loaded with the first chart
+    assert.equal(await card.locator('.chart-box canvas').count(), 1);
+    assert.ok((await card.locator('.chart-box canvas').boundingBox())!.width > 200, 'a canvas of the card’s width');
+    assert.match(await card.locator('figcaption').innerText(), new RegExp(`^${day.latency.series.length} buckets of 1 hour;`));
+    assert.match(
+      (await card.locator('.chart-box').getAttribute('aria-label'))!,
+      new RegExp(`^Chart of ${day.latency.attempts} attempts in ${day.latency.series.length} buckets of 1 hour:`),
+    );
+    await axe('webhook latency');
+    await card.screenshot({ path: join(SCREENSHOTS, '15-webhook-latency.png') });
+    // A wider window: the API picks 6-hour buckets, and the chart is drawn again.
+    await card.getByLabel('Window').selectOption({ label: 'Last 7 days' });
+    await card.locator('figcaption', { hasText: 'buckets of 6 hours' }).waitFor();
+    await card.locator('.chart-box canvas').waitFor();
+    assert.equal(await card.locator('.chart-box canvas').count(), 1, 'the old chart was destroyed');
   });
 
   it('toggles the webhook off from the keyboard, and the next event makes no request', async () => {
@@ -663,6 +708,33 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       assert.equal(await page.locator(`tr[data-id="${deliveryIds[A]}"]`).count(), 0, 'the default tenant has its own log');
       await page.getByLabel('Tenant').selectOption({ label: 'All tenants' });
       await page.locator(`tr[data-id="${deliveryIds[B]}"]`).waitFor();
+    });
+
+    it('lists tenants with their weight and backlog, the one bursting first, and sets a weight', async () => {
+      // Two events of B waiting for a worker (started, not matched: rows only, no workflow behind them).
+      const waiting = [
+        await seedEvent(stack.db.dataSource, { tenantId: B, matched: false }),
+        await seedEvent(stack.db.dataSource, { tenantId: B, matched: false }),
+      ];
+      try {
+        await go('#/tenants');
+        const first = page.locator('table[aria-label="Tenants"] tbody tr').first();
+        await first.waitFor();
+        assert.equal(await first.getAttribute('data-id'), B, 'the tenant with the largest backlog first');
+        assert.equal(await first.locator('td[data-label="Events waiting for a worker"]').innerText(), '2');
+        assert.equal(await first.locator('td[data-label="Weight"]').innerText(), '1');
+        await axe('tenants');
+        await first.getByRole('link').click();
+        await page.getByRole('heading', { name: `Tenant ${B}` }).waitFor();
+        await page.getByRole('spinbutton', { name: 'Weight' }).fill('4');
+        await page.getByRole('button', { name: 'Save weight' }).click();
+        await page.getByRole('status').filter({ hasText: 'Weight saved: 4.' }).waitFor();
+        assert.equal((await stack.api(`/v1/tenants/${B}`)).body.weight, 4);
+        await axe('tenant');
+      } finally {
+        await stack.db.dataSource.query(`DELETE FROM events WHERE id = ANY($1)`, [waiting.map((e) => e.id)]);
+        await stack.api(`/v1/tenants/${B}`, { method: 'PATCH', json: { weight: 1 } });
+      }
     });
   });
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../libs/config/config';
+import { processDefinitions } from '../../libs/devstack/processes';
 import { SEARCH_ATTRIBUTES } from '../../libs/temporal/names';
 
 /**
@@ -29,6 +30,7 @@ interface Service {
   command?: string[] | string;
   environment?: Record<string, string | null>;
   depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
 }
 
 /**
@@ -116,5 +118,22 @@ describe('docker-compose.yml (validated, not run)', () => {
     const user = users[users.length - 1];
     assert.ok(!['root', '0', '0:0'].includes(user) && !user.startsWith('root:') && !user.startsWith('0:'), `runtime USER is ${user}`);
     assert.doesNotMatch(runtime, /npm install|devDependencies/, 'the runtime stage installs nothing');
+  });
+
+  // deploy/processes.json is the one source `npm run cluster` starts its processes from: compose
+  // (and the Helm chart) must run the same commands with the same variables.
+  it('runs migrate, api and worker with the commands and variables of deploy/processes.json', () => {
+    const { services } = resolvedConfig();
+    const defs = processDefinitions();
+    for (const [name, process] of Object.entries(defs.herald.processes)) {
+      const s = services[name];
+      assert.ok(s, `deploy/processes.json names ${name}, compose has no such service`);
+      assert.deepEqual(s.command, process.command, `${name}'s command`);
+      assert.equal(s.image, defs.herald.image, `${name}'s image`);
+      assert.deepEqual(Object.keys(s.environment ?? {}).sort(), [...defs.herald.environment].sort(), `${name}'s variables`);
+    }
+    assert.equal(services.worker.stop_grace_period, `${defs.herald.processes.worker.stopGracePeriodSeconds}s`, "the worker's grace period");
+    assert.equal(services.worker.environment?.HERALD_WORKER_METRICS_PORT, String(defs.herald.processes.worker.metricsPort));
+    for (const variable of defs.herald.secrets) assert.ok(defs.herald.environment.includes(variable), `secret ${variable} is not among the variables`);
   });
 });

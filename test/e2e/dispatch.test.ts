@@ -2,7 +2,9 @@
  * The outbox's dispatchers (libs/temporal/dispatcher.ts) share the events table: two of them,
  * each on its own pool like two API replicas, race over the same events, and every event's
  * workflow is started exactly once, none skipped; a starter that fails (Temporal away) makes
- * them back off and catch up afterwards, still once per event.
+ * them back off and catch up afterwards, still once per event. Claims are fair (issue #21): a
+ * tenant's burst does not hold up another tenant's fresh event, weights set the shares, and a
+ * tenant beyond the claim's size is never starved.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +24,7 @@ const EVENTS = 200;
  */
 function countingStarter(
   opts: { hangs?: boolean; starts?: Map<string, number> } = {},
-): EventStarter & { starts: Map<string, number>; failures: number; down(v: boolean): void } {
+): EventStarter & { starts: Map<string, number>; order: { id: string; tenant?: string; weight?: number }[]; failures: number; down(v: boolean): void } {
   let isDown = false;
   const unreachable = async (timeoutMs = 0): Promise<never> => {
     if (opts.hangs) await new Promise((r) => setTimeout(r, timeoutMs));
@@ -32,13 +34,16 @@ function countingStarter(
     starts: opts.starts ?? new Map<string, number>(),
     failures: 0,
     down: (v: boolean) => void (isDown = v),
-    async startEvent(id: string, o: { timeoutMs?: number } = {}) {
+    /** Each successful start in order, with the tenant it was started for. */
+    order: [] as { id: string; tenant?: string; weight?: number }[],
+    async startEvent(id: string, o: { timeoutMs?: number; tenant?: { id: string; weight?: number } } = {}) {
       await new Promise((r) => setTimeout(r, Math.random() * 4)); // a start's round trip
       if (isDown) {
         s.failures++;
         await unreachable(o.timeoutMs);
       }
       s.starts.set(id, (s.starts.get(id) ?? 0) + 1);
+      s.order.push({ id, tenant: o.tenant?.id, weight: o.tenant?.weight });
     },
     async ping(o: { timeoutMs: number }) {
       if (isDown) await unreachable(o.timeoutMs);
@@ -145,5 +150,118 @@ describe('dispatchers racing over the outbox', () => {
       ids.filter((id) => !starts.has(id)),
       [],
     );
+  });
+  /** `n` unstarted events of `tenantId`, received `ageMs` ago, 1 ms apart (oldest first); their ids. */
+  async function backlog(tenantId: string, n: number, ageMs: number): Promise<string[]> {
+    await db.dataSource.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING`, [tenantId]);
+    const rows: { id: string }[] = await db.dataSource.query(
+      `INSERT INTO events (id, tenant_id, type, data, received_at)
+       SELECT 'evt_' || $1 || '_' || lpad(i::text, 5, '0'), $1, 'image.created', '{}', now() - make_interval(secs => ($3::float8 - i) / 1000)
+         FROM generate_series(1, $2) AS i
+       RETURNING id`,
+      [tenantId, n, ageMs],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  const exactlyOnce = (starter: { starts: Map<string, number> }, ids: string[]): void => {
+    assert.deepEqual(
+      [...starter.starts].filter(([, n]) => n !== 1),
+      [],
+      'no event started twice',
+    );
+    assert.deepEqual(
+      ids.filter((id) => !starter.starts.has(id)),
+      [],
+      'no event skipped',
+    );
+  };
+
+  it("starts another tenant's fresh event in the next claim, not after a burst; two dispatchers, each event once", async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const burst = await backlog('burst', 600, 60_000);
+    const fresh = await backlog('fresh', 1, 0);
+    const batch = 20;
+    const dispatchers = pools.map((p) => new Dispatcher(createStores(p).events, starter, { batch, concurrency: 4, sweepMs: 0 }));
+    for (const d of dispatchers) d.start();
+    await eventually(async () => starter.starts.size === 601, 30_000, 'every event started');
+    for (const d of dispatchers) await d.stop();
+    exactlyOnce(starter, [...burst, ...fresh]);
+    // Oldest first over the whole table (before issue #21) started it 601st. Fair: each claim of
+    // a dispatcher gives the two backlogged tenants half of it each, so it is in the first claims.
+    const at = starter.order.findIndex((s) => s.id === fresh[0]);
+    assert.ok(at < 2 * batch, `the fresh event was started ${at + 1}th of 601`);
+    assert.deepEqual(starter.order[at], { id: fresh[0], tenant: 'fresh', weight: 1 }, 'started with its tenant as fairness key');
+    // Each tenant's own events start oldest first, claim by claim (lanes may swap neighbours within one claim).
+    const burstOrder = starter.order.filter((s) => s.tenant === 'burst').map((s) => burst.indexOf(s.id));
+    assert.ok(
+      burstOrder.every((n, i) => Math.abs(n - i) < 2 * batch),
+      'the burst is started in the order it was received',
+    );
+  });
+
+  it('shares claims by weight while tenants are backlogged: weights 1 and 4 get 1:4 of the starts', async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const light = await backlog('light', 400, 60_000);
+    const heavy = await backlog('heavy', 400, 30_000);
+    await db.dataSource.query(`UPDATE tenants SET weight = 4 WHERE id = 'heavy'`);
+    const dispatchers = pools.map((p) => new Dispatcher(createStores(p).events, starter, { batch: 20, concurrency: 4, sweepMs: 0 }));
+    for (const d of dispatchers) d.start();
+    await eventually(async () => starter.starts.size === 800, 30_000, 'every event started');
+    for (const d of dispatchers) await d.stop();
+    exactlyOnce(starter, [...light, ...heavy]);
+    // While both are backlogged: up to the heavy tenant's last start (it drains first at 4:1).
+    const lastHeavy = starter.order.map((s) => s.tenant).lastIndexOf('heavy');
+    const window = starter.order.slice(0, lastHeavy + 1);
+    const lightShare = window.filter((s) => s.tenant === 'light').length / window.length;
+    assert.ok(Math.abs(lightShare / 0.2 - 1) <= 0.25, `light's share ${lightShare.toFixed(3)} of the starts while both were backlogged (expected 0.2 ± 25 %)`);
+    assert.ok(
+      starter.order.filter((s) => s.tenant === 'heavy').every((s) => s.weight === 4),
+      "the heavy tenant's starts carry its weight",
+    );
+  });
+
+  it('never starves a tenant when more tenants are backlogged than a claim holds: the oldest heads go first', async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const ids: string[] = [];
+    // 30 tenants; the one last in id order has the oldest events, the first in id order the newest.
+    for (let t = 29; t >= 0; t--) ids.push(...(await backlog(`t${String(t).padStart(2, '0')}`, 5, 10_000 + t * 100)));
+    const dispatcher = new Dispatcher(createStores(pools[0]).events, starter, { batch: 10, concurrency: 1, sweepMs: 0 });
+    const first = await dispatcher.dispatchOnce();
+    assert.equal(first.claimed, 10);
+    assert.equal(first.more, true, 'more tenants were waiting than took part');
+    assert.deepEqual(
+      [...new Set(starter.order.map((s) => s.tenant))].sort(),
+      ['t20', 't21', 't22', 't23', 't24', 't25', 't26', 't27', 't28', 't29'],
+      'the ten tenants whose oldest event is oldest, one event each',
+    );
+    assert.equal(await dispatcher.drain(), 140);
+    await dispatcher.stop();
+    exactlyOnce(starter, ids);
+  });
+
+  it('claims a lone tenant in full batches, oldest first', async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const ids = await backlog('alone', 45, 5_000);
+    const dispatcher = new Dispatcher(createStores(pools[0]).events, starter, { batch: 20, concurrency: 1, sweepMs: 0 });
+    const rounds = [await dispatcher.dispatchOnce(), await dispatcher.dispatchOnce(), await dispatcher.dispatchOnce()];
+    assert.deepEqual(
+      rounds.map((r) => [r.claimed, r.more]),
+      [
+        [20, true],
+        [20, true],
+        [5, false],
+      ],
+    );
+    assert.deepEqual(
+      starter.order.map((s) => s.id),
+      ids,
+      'in the order received',
+    );
+    await dispatcher.stop();
   });
 });

@@ -73,8 +73,10 @@ describe('schema migration', () => {
         'PauseAndThrottle1796300000000',
         'EndpointHealth1796300100000',
         'DeliverySendingAttempt1796300200000',
+        'TenantFairness1796400100000',
         'LogAtScaleIndexes1796400300000',
         'OrderedDelivery1796400400000',
+        'AttemptRequest1796400600000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -94,6 +96,7 @@ describe('schema migration', () => {
       'events_received_at_idx',
       'attempts_test_started_at_idx',
       'dead_letters_event_idx',
+      'events_unstarted_tenant_idx',
     ]) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
@@ -167,6 +170,26 @@ describe('schema migration', () => {
     await q(`DELETE FROM events WHERE id = 'evt_2'`);
   });
 
+  it('gives tenants a weight of 1 to 100, default 1, and indexes the outbox by tenant', async () => {
+    await db.dataSource.query(`INSERT INTO tenants (id, name) VALUES ('heavy', 'Heavy')`);
+    assert.deepEqual(await db.dataSource.query(`SELECT weight FROM tenants WHERE id = 'heavy'`), [{ weight: 1 }]);
+    await db.dataSource.query(`UPDATE tenants SET weight = 100 WHERE id = 'heavy'`);
+    await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 101 WHERE id = 'heavy'`), /check constraint/);
+    await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 0 WHERE id = 'heavy'`), /check constraint/);
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied before it
+    await db.dataSource.undoLastMigration();
+    const columns: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' AND column_name = 'weight'`,
+    );
+    assert.deepEqual(columns, [], 'down removes the weight');
+    assert.deepEqual(await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE indexname = 'events_unstarted_tenant_idx'`), [], 'and the index');
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await db.dataSource.query(`SELECT weight FROM tenants WHERE id = 'heavy'`), [{ weight: 1 }], 'up again: the default');
+    await db.dataSource.query(`DELETE FROM tenants WHERE id = 'heavy'`);
+  });
+
   it('gives deliveries a send claim and lets one event workflow hold several deliveries', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.query(
@@ -179,8 +202,10 @@ describe('schema migration', () => {
     const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
     assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
@@ -209,8 +234,10 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration();
     const columns: unknown[] = await db.dataSource.query(
@@ -223,8 +250,10 @@ describe('schema migration', () => {
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
+    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
+    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
     await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
     await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
     await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
@@ -243,10 +272,35 @@ describe('schema migration', () => {
       assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
     }
 
-    for (let i = 0; i < 7; i++) await db.dataSource.undoLastMigration(); // back to the first schema
+    for (let i = 0; i < 9; i++) await db.dataSource.undoLastMigration(); // back to the first schema
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await counts(db), before);
+  });
+
+  it("gives attempts a record of the request they sent, null for the attempts before it, kept by down's other columns", async () => {
+    const q = (sql: string): Promise<unknown> => db.dataSource.query(sql);
+    await q(`INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_4', 'https://x.test', '{image.created}', 'v1.x')`);
+    await q(`INSERT INTO events (id, type, data) VALUES ('evt_4', 'image.created', '{}')`);
+    await q(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id) VALUES ('dlv_4', 'evt_4', 'sub_4', 'default', 'image.created', 'succeeded', 'event:evt_4')`,
+    );
+    await q(
+      `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, duration_ms, started_at, finished_at) VALUES ('atm_4', 'dlv_4', 'sub_4', 1, 'scheduled', 'https://x.test', true, 5, now(), now())`,
+    );
+    assert.deepEqual(await db.dataSource.query(`SELECT request FROM attempts WHERE id = 'atm_4'`), [{ request: null }]);
+    const sent = { headers: { 'user-agent': 'Herald/1.0.0' }, bodySha256: 'ab'.repeat(32), bodyBytes: 2, signatureKeyIds: ['current'] };
+    await db.dataSource.query(`UPDATE attempts SET request = $1 WHERE id = 'atm_4'`, [JSON.stringify(sent)]);
+    assert.deepEqual(await db.dataSource.query(`SELECT request FROM attempts WHERE id = 'atm_4'`), [{ request: sent }]);
+    await db.dataSource.undoLastMigration();
+    const column: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'attempts' AND column_name = 'request'`,
+    );
+    assert.deepEqual(column, [], 'down removes the column');
+    assert.deepEqual(await db.dataSource.query(`SELECT id FROM attempts WHERE id = 'atm_4'`), [{ id: 'atm_4' }], 'and keeps the row');
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await db.dataSource.query(`SELECT request FROM attempts WHERE id = 'atm_4'`), [{ request: null }]);
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
   });
 
   it('builds the log-at-scale indexes outside a transaction (CONCURRENTLY), valid, and takes them back on revert', async () => {
@@ -267,7 +321,8 @@ describe('schema migration', () => {
       );
     assert.deepEqual(await statistics(), [LOG_AT_SCALE_STATISTICS], 'a subscription implies its tenant: the planner is told');
     assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied after
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied after these indexes
+    await db.dataSource.undoLastMigration(); // ordered delivery, applied after these indexes
     await db.dataSource.undoLastMigration();
     assert.deepEqual(
       await indexes(),
@@ -286,6 +341,7 @@ describe('schema migration', () => {
 
   it('orders deliveries: acceptance numbers for new events only, stream columns, the streams table, and back', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
     await db.dataSource.undoLastMigration();
     await db.dataSource.query(`INSERT INTO events (id, type, data) VALUES ('evt_old', 'image.created', '{}')`);
     await db.dataSource.runMigrations({ transaction: 'each' });
@@ -316,6 +372,7 @@ describe('schema migration', () => {
     );
     await db.dataSource.query(`DELETE FROM subscriptions WHERE id = 'sub_o'`);
     assert.deepEqual(await db.dataSource.query(`SELECT * FROM ordering_streams`), [], 'a stream goes with its subscription');
+    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING);
     const left: unknown[] = await db.dataSource.query(
@@ -329,9 +386,13 @@ describe('schema migration', () => {
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, "the attempt's request adds a column, no table");
+    await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'ordered delivery adds the streams table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'the log-at-scale migration adds indexes, no table');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'tenant fairness adds a column and an index, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'the send claim adds a column, no table');
     await db.dataSource.undoLastMigration();

@@ -5,10 +5,11 @@
  * that fails until a delivery is dead-lettered, retried by hand, or left retrying. Then every
  * place an operator or an attacker with read access could look is searched for the markers:
  * Temporal histories (payloads decoded), memo and search attributes, API responses, logs,
- * metrics, and the database.
+ * metrics, and the database. Both processes trace and push metrics over OTLP (to a stand-in
+ * collector): every exported span and metric is searched too.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { Attempt, DeadLetter } from '../../libs/db/entities';
@@ -24,6 +25,7 @@ import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliv
 import { eventually, testSecretBox } from '../support/engine';
 import { reportSecurity } from '../support/load';
 import { envFor, spawnHerald, type HeraldProcess } from '../support/processes';
+import { startOtlpCollector, type OtlpCollector } from '../support/otlp-collector';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { testTemporalAddress } from '../support/temporal';
 
@@ -97,6 +99,7 @@ describe('secrets never leak', () => {
   let workerMetricsUrl: string;
   let ok: Receiver;
   let failing: Receiver;
+  let collector: OtlpCollector;
 
   // The markers. Secrets: the two given at create, the one a rotation generated.
   const okSecret = knownSecret();
@@ -155,9 +158,17 @@ describe('secrets never leak', () => {
     client = await connectClient(config);
     deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
     const [apiPort, metricsPort] = [await freePort(), await freePort()];
+    collector = await startOtlpCollector();
+    // Traces and metrics over OTLP (JSON, so the export is searchable as text), exported often.
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+    };
     // The production entry points, at the most verbose level: whatever they log is captured.
-    api = spawnHerald('api', envFor(config, { HERALD_API_PORT: String(apiPort), HERALD_API_HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'trace' }));
-    worker = spawnHerald('worker', envFor(config, { HERALD_WORKER_METRICS_PORT: String(metricsPort), HERALD_LOG_LEVEL: 'trace' }));
+    api = spawnHerald('api', envFor(config, { HERALD_API_PORT: String(apiPort), HERALD_API_HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'trace', ...otel }));
+    worker = spawnHerald('worker', envFor(config, { HERALD_WORKER_METRICS_PORT: String(metricsPort), HERALD_LOG_LEVEL: 'trace', ...otel }));
     await waitForPort(apiPort, 30_000).catch((err: Error) => assert.fail(`${err.message}; api output:\n${api.output()}`));
     await waitForPort(metricsPort, 30_000).catch((err: Error) => assert.fail(`${err.message}; worker output:\n${worker.output()}`));
     apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -240,6 +251,7 @@ describe('secrets never leak', () => {
     await ok?.close();
     await failing?.close();
     await client?.connection.close();
+    await collector?.close();
     await db?.drop();
   });
 
@@ -390,6 +402,37 @@ describe('secrets never leak', () => {
     assert.deepEqual(found(apiMetrics + workerMetrics, allCanaries()), []);
   });
 
+  it('keeps every marker out of the exported spans and OTLP metrics, which carry ids only', async () => {
+    // The export works: every delivery's attempts are there, named by ids.
+    const spans = await eventually(
+      async () => {
+        const s = collector.spans();
+        return s.filter((x) => x.name === 'POST' && x.attributes['herald.subscription_id'] === failSubId).length >= 6 + 1 + 2 && s;
+      },
+      30_000,
+      'the attempt spans of the failing subscription',
+    );
+    assert.ok(spans.some((s) => s.service === 'herald-api' && s.name === 'POST /v1/events'));
+    assert.ok(spans.some((s) => s.service === 'herald-worker' && s.name === 'RunWorkflow:deliveryWorkflow'));
+    assert.ok(spans.some((s) => s.name === 'POST' && s.attributes['herald.subscription_id'] === okSubId && s.attributes['herald.outcome'] === 'succeeded'));
+    await eventually(
+      async () => collector.metricPoints().some((p) => p.name === 'herald_attempts_total' && p.attributes.trigger === 'manual'),
+      30_000,
+      'OTLP metrics',
+    );
+    const exported = [...collector.raw('/v1/traces'), ...collector.raw('/v1/metrics')].join('\n');
+    assert.deepEqual(found(exported, allCanaries()), []);
+    // Only Herald's own attribute names on its spans (plus Temporal's and OpenTelemetry's conventions).
+    const keys = new Set(spans.flatMap((s) => Object.keys(s.attributes)));
+    const allowed =
+      /^(herald\.(tenant_id|event_id|subscription_id|delivery_id|attempt|trigger|outcome)|http\.(request\.method|route|response\.status_code)|server\.(address|port)|error\.type|workflowId|runId|workflowType|taskQueue|namespace|attempt|run_id|temporalWorkflowId|temporalActivityId)$/;
+    assert.deepEqual(
+      [...keys].filter((k) => !allowed.test(k)),
+      [],
+      'span attribute names',
+    );
+  });
+
   it('stores secrets encrypted: no form of any secret anywhere in the database', async () => {
     const tables: Array<{ table_name: string }> = await db.dataSource.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
     assert.ok(tables.some((t) => t.table_name === 'subscriptions'));
@@ -403,6 +446,30 @@ describe('secrets never leak', () => {
     );
     assert.equal(testSecretBox().open(row.secret_ciphertext), rotatedSecret.secret);
     assert.equal(testSecretBox().open(row.previous_secret_ciphertext), failSecret.secret);
+  });
+
+  it("keeps what each attempt sent with header values and signatures masked, the body as its hash: no marker in any attempt's record", async () => {
+    const attempts: Array<{ id: string; subscription_id: string; trigger: string; request: Record<string, any> | null }> = await db.dataSource.query(
+      `SELECT id, subscription_id, trigger, request FROM attempts ORDER BY id`,
+    );
+    assert.ok(attempts.length >= 6 + 1 + 2 + 2, `attempts looked at: ${attempts.length}`);
+    for (const a of attempts) {
+      assert.ok(a.request, `${a.id} (${a.trigger}) keeps its request`);
+      assert.deepEqual(found(JSON.stringify(a.request), allCanaries()), [], a.id);
+      assert.equal(a.request.headers.Authorization, `••••${headerCanaries[0].slice(-4)}`);
+      assert.equal(a.request.headers['X-Api-Key'], `••••${headerCanaries[1].slice(-4)}`);
+      for (const signature of String(a.request.headers['webhook-signature']).split(' ')) assert.match(signature, /^v1,••••[A-Za-z0-9+/=]{4}$/);
+      assert.match(a.request.headers['user-agent'], /^Herald\/\d+\.\d+\.\d+/);
+      assert.match(a.request.bodySha256, /^[0-9a-f]{64}$/);
+      assert.deepEqual(a.request.signatureKeyIds, a.subscription_id === failSubId ? ['current', 'previous'] : ['current'], a.id);
+    }
+    // The hash is of the very bytes a receiver got: the rotated subscription's last request.
+    const last = failing.requests.at(-1)!;
+    const sent = attempts.filter((a) => a.subscription_id === failSubId && a.request!.headers['webhook-timestamp'] === last.headers['webhook-timestamp']);
+    assert.ok(
+      sent.some((a) => a.request!.bodySha256 === createHash('sha256').update(last.body).digest('hex') && a.request!.bodyBytes === Buffer.byteLength(last.body)),
+      'an attempt row holds the hash and size of the body the receiver got',
+    );
   });
 
   it('stores custom header values sealed: no planted header value anywhere in the database', async () => {

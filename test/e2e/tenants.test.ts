@@ -72,7 +72,7 @@ describe('tenants', () => {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.deepEqual(
         { ...created.body, createdAt: undefined, updatedAt: undefined },
-        { id, name: 'Acme Studio', metadata: { plan: 'pro' }, createdAt: undefined, updatedAt: undefined },
+        { id, name: 'Acme Studio', metadata: { plan: 'pro' }, weight: 1, createdAt: undefined, updatedAt: undefined },
       );
       const replaced = await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name: 'Acme Studio EU' } });
       assert.equal(replaced.status, 200);
@@ -98,6 +98,21 @@ describe('tenants', () => {
         'the built-in tenant is listed',
       );
       assert.equal(new Set(all.items.map((t) => t.id)).size, all.items.length, 'no tenant twice across pages');
+    });
+
+    it('takes a weight of 1 to 100 by PUT and PATCH (default 1); anything else is 422 in the error shape and changes nothing', async () => {
+      const id = `weighted_${suffix()}`;
+      assert.equal((await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name: 'Premium', weight: 4 } })).body.weight, 4);
+      assert.equal((await stack.api(`/v1/tenants/${id}`, { method: 'PATCH', json: { weight: 100 } })).body.weight, 100);
+      assert.equal((await stack.api(`/v1/tenants/${id}`, { method: 'PATCH', json: { name: 'Premium plan' } })).body.weight, 100, 'PATCH keeps it');
+      for (const weight of [0, 101, 2.5, -1, '4', null, true]) {
+        for (const method of ['PUT', 'PATCH'] as const) {
+          const error = assertError(await stack.api(`/v1/tenants/${id}`, { method, json: { weight } }), 422, 'validation_failed');
+          assert.match(JSON.stringify(error), /weight/, `${method} ${JSON.stringify(weight)} names the field`);
+        }
+      }
+      assert.equal((await stack.api(`/v1/tenants/${id}`)).body.weight, 100, 'refused changes change nothing');
+      assert.equal((await stack.api(`/v1/tenants/${id}`, { method: 'PUT', json: { name: 'Premium plan' } })).body.weight, 1, 'PUT replaces it: absent is 1');
     });
 
     it('takes the name from the id when none is given; refuses a bad id, a bad cursor and deleting `default`', async () => {
@@ -305,6 +320,7 @@ describe('tenants', () => {
       'POST /v1/dead-letters/{id}/retry',
       'DELETE /v1/dead-letters/{id}',
       'GET /v1/tenants/{id}/stats',
+      'GET /v1/subscriptions/{id}/stats',
     ];
     const PUBLIC = ['GET /health', 'GET /ready'];
 

@@ -50,6 +50,8 @@ export async function seedEvent(ds: DataSource, fields: Partial<Event> = {}): Pr
     idempotencyKey: null,
     receivedAt: new Date(),
     workflowStartedAt: new Date(),
+    // A seeded event with a workflow is one already matched (not in the backlog); one without waits for a dispatcher.
+    matched: fields.workflowStartedAt !== null,
     ...fields,
   });
   await ds.getRepository(Event).save(event);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApi } from '../../apps/api/src/app';
 import { createHeraldWorker, type HeraldWorker } from '../../apps/worker/src/worker';
 import type { Config } from '../../libs/config/config';
+import { startTracing } from '../../libs/observability/tracing';
 import { connectClient } from '../../libs/temporal/connection';
 import { DeliveryService } from '../../libs/temporal/delivery-service';
 import type { Client } from '@temporalio/client';
@@ -39,7 +40,9 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = opts.worker === false ? undefined : await createHeraldWorker({ config, connection, dataSource: db.dataSource });
+  // As in apps/worker/src/main.ts: tracing when the OTEL_* variables of `env` say so (none by default).
+  const tracing = startTracing(config.telemetry, 'herald-worker');
+  const worker = opts.worker === false ? undefined : await createHeraldWorker({ config, connection, dataSource: db.dataSource, tracing });
   const running = worker ? worker.run() : Promise.resolve();
   const client = await connectClient(config);
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -77,6 +80,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { worke
       await app.close();
       await connection.close();
       await client.connection.close();
+      await tracing.shutdown();
       await db.drop();
     },
   };

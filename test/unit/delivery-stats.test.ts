@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deliveryCounts, successRate } from '../../libs/domain/delivery-stats';
+import {
+  ATTEMPT_OUTCOMES,
+  attemptOutcomeCounts,
+  deliveryCounts,
+  MAX_SERIES_BUCKETS,
+  seriesBucketSeconds,
+  seriesBucketStarts,
+  successRate,
+} from '../../libs/domain/delivery-stats';
 import { idFloor, newId } from '../../libs/domain/ids';
 import { windowCeiling, windowFloor } from '../../libs/db/repositories/page';
 
@@ -23,6 +31,42 @@ describe('delivery figures', () => {
     assert.equal(successRate({ succeeded: 2, dead_lettered: 1 }), 0.6667, 'four decimals');
     assert.equal(successRate({ succeeded: 0, dead_lettered: 0 }), null, 'nothing decided yet');
     assert.equal(successRate({ ...deliveryCounts({ retrying: 5, cancelled: 2, succeeded: 1 }) }), 1, 'open and cancelled ones do not count');
+  });
+});
+
+describe('latency series buckets', () => {
+  const HOUR = 3600_000;
+  it('picks the narrowest width that cuts the window into at most 60 buckets', () => {
+    assert.equal(seriesBucketSeconds(HOUR), 60);
+    assert.equal(seriesBucketSeconds(2 * HOUR), 300, '120 one-minute buckets would be too many');
+    assert.equal(seriesBucketSeconds(24 * HOUR), 3600);
+    assert.equal(seriesBucketSeconds(7 * 24 * HOUR), 6 * 3600);
+    assert.equal(seriesBucketSeconds(30 * 24 * HOUR), 86_400);
+    assert.equal(seriesBucketSeconds(365 * 24 * HOUR), 7 * 86_400, 'a week at most, however long the window');
+    for (const hours of [1, 3, 13, 24, 48, 24 * 7, 24 * 30])
+      assert.ok((hours * HOUR) / (seriesBucketSeconds(hours * HOUR) * 1000) <= MAX_SERIES_BUCKETS, `${hours} h`);
+  });
+
+  it('lists every bucket from the one holding since to the one holding now, on whole hours', () => {
+    const since = new Date('2025-11-23T10:17:00Z');
+    const starts = seriesBucketStarts(since, new Date('2025-11-24T10:17:00Z'), 3600);
+    assert.equal(starts.length, 25);
+    assert.equal(starts[0].toISOString(), '2025-11-23T10:00:00.000Z');
+    assert.equal(starts.at(-1)!.toISOString(), '2025-11-24T10:00:00.000Z');
+    assert.deepEqual(
+      seriesBucketStarts(new Date('2025-11-23T00:00:00Z'), new Date('2025-11-25T23:59:59Z'), 86_400).map((d) => d.toISOString()),
+      ['2025-11-23T00:00:00.000Z', '2025-11-24T00:00:00.000Z', '2025-11-25T00:00:00.000Z'],
+      'days start at midnight UTC',
+    );
+  });
+
+  it('fills every attempt outcome, 0 where none were found, and drops names it does not know', () => {
+    const counts = attemptOutcomeCounts({ succeeded: 4, http_5xx: 1, bogus: 9 });
+    assert.deepEqual(Object.keys(counts), [...ATTEMPT_OUTCOMES]);
+    assert.equal(counts.succeeded, 4);
+    assert.equal(counts.http_5xx, 1);
+    assert.equal(counts.timeout, 0);
+    assert.ok(!('bogus' in counts));
   });
 });
 

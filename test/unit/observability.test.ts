@@ -259,6 +259,9 @@ describe('Prometheus metrics', () => {
           async query(sql: string) {
             queries.push(sql);
             if (down) throw new Error('connect ECONNREFUSED');
+            if (sql.includes('GROUP BY tenant_id')) return [{ tenant_id: 'burst', undispatched: 10, waiting: 50 }];
+            if (sql.includes('AS undispatched')) return [{ undispatched: 20, waiting: 60 }];
+            if (sql.includes(`status = 'pending'`)) return [{ n: 4 }];
             return [{ count: sql.includes('dead_letters') ? '3' : '7' }];
           },
         },
@@ -270,12 +273,19 @@ describe('Prometheus metrics', () => {
     assert.equal(sample(text, 'herald_events_accepted_total'), 2);
     assert.equal(sample(text, 'herald_deliveries_waiting'), 7);
     assert.equal(sample(text, 'herald_dead_letters'), 3);
+    assert.equal(sample(text, 'herald_backlog{stage="events_not_dispatched"}'), 20);
+    assert.equal(sample(text, 'herald_backlog{stage="events_waiting_for_worker"}'), 60);
+    assert.equal(sample(text, 'herald_backlog{stage="deliveries_waiting_for_worker"}'), 4);
+    assert.equal(sample(text, 'herald_backlog_largest_tenant_share'), 0.75, 'one tenant holds 60 of the 80 events waiting');
+    assert.doesNotMatch(text, /tenant=/, 'no tenant label');
     assert.ok(queries.some((q) => /FROM deliveries WHERE status = 'retrying'/.test(q)));
     down = true;
     text = await m.render();
     assert.equal(sample(text, 'herald_events_accepted_total'), 2, 'the scrape still succeeds');
     assert.ok(Number.isNaN(sample(text, 'herald_deliveries_waiting')));
-    assert.equal(errors.length, 2);
+    assert.ok(Number.isNaN(sample(text, 'herald_backlog{stage="events_waiting_for_worker"}')));
+    assert.ok(Number.isNaN(sample(text, 'herald_backlog_largest_tenant_share')));
+    assert.equal(errors.length, 4);
   });
 
   it('serves GET /metrics over plain HTTP (the worker endpoint), 404 elsewhere', async () => {

@@ -24,6 +24,8 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 export type Tenant = Schemas['TenantView'];
+export type SubscriptionStats = Schemas['SubscriptionStatsView'];
+export type SentRequest = Schemas['SentRequestView'];
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivering', 'succeeded', 'retrying', 'paused', 'dead_lettered', 'cancelled'];
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'dead_lettered', 'cancelled'];

@@ -6,6 +6,7 @@ import { DeliveriesPage } from './pages/deliveries';
 import { DeliveryPage } from './pages/delivery';
 import { SignaturePage } from './pages/signature';
 import { SignIn } from './pages/sign-in';
+import { TenantPage, TenantsPage } from './pages/tenants';
 import { WebhookFormPage } from './pages/webhook-form';
 import { WebhooksPage } from './pages/webhooks';
 import { href, useRoute, type Route } from './router';
@@ -113,7 +114,7 @@ export function App() {
         </a>
         <nav aria-label="Console">
           <ul>
-            {NAV.map(([path, label]) => (
+            {NAV.filter(([path]) => path !== 'tenants' || session.who.kind === 'admin').map(([path, label]) => (
               <li key={path}>
                 <a href={href(path)} aria-current={route.path[0] === path ? 'page' : undefined}>
                   {label}
@@ -170,6 +171,8 @@ const NAV: [string, string][] = [
   ['dead-letters', 'Dead letters'],
   ['event-types', 'Event catalog'],
   ['signatures', 'Signatures'],
+  // Operators only (a tenant session may not list tenants): weights and who is bursting.
+  ['tenants', 'Tenants'],
 ];
 
 function Page({ route }: { route: Route }) {
@@ -195,6 +198,8 @@ function Page({ route }: { route: Route }) {
       return <CatalogPage />;
     case 'signatures':
       return <SignaturePage />;
+    case 'tenants':
+      return id ? <TenantPage id={id} /> : <TenantsPage />;
     default:
       return (
         <section>

@@ -5,6 +5,8 @@ import { createDataSource } from '../../../libs/db/data-source';
 import { createStores } from '../../../libs/db/repositories';
 import { createLogger, temporalLevel, temporalLogger } from '../../../libs/observability/logger';
 import { createWorkerMetrics, serveMetrics } from '../../../libs/observability/metrics';
+import { startOtlpMetrics } from '../../../libs/observability/otlp-metrics';
+import { startTracing } from '../../../libs/observability/tracing';
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
 import { DeliveryService } from '../../../libs/temporal/delivery-service';
 import { Dispatcher, WORKER_DISPATCH } from '../../../libs/temporal/dispatcher';
@@ -27,20 +29,31 @@ async function main(): Promise<void> {
     },
   });
   const metrics = createWorkerMetrics();
+  // OTLP export of traces and metrics, when configured by the OTEL_* variables (else nothing starts).
+  const tracing = startTracing(config.telemetry, 'herald-worker');
+  const otlpMetrics = startOtlpMetrics(config.telemetry, 'herald-worker', metrics.registry, {
+    onError: (err) => log.warn({ err }, 'OTLP metrics export failed'),
+  });
   const metricsServer = await serveMetrics(metrics, { port: config.worker.metricsPort, onError: (err) => log.warn({ err }, 'metrics scrape failed') });
   const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'herald-worker', poolSize: 30 }).initialize();
   const connection = await connectWorker(config);
-  const client = await connectClient(config);
+  const client = await connectClient(config, { tracing });
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
   await ensureRetentionSchedule(client, config.temporal.taskQueue);
-  const deliveries = new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace);
+  const deliveries = new DeliveryService(
+    client,
+    config.temporal.taskQueue,
+    config.temporal.uiUrl,
+    config.temporal.namespace,
+    tracing.enabled ? { tracer: tracing.tracer } : undefined,
+  );
   // Operational events (herald.*) are committed by this worker's activities: it dispatches them
   // at once, as an API does the events it accepts, instead of leaving them to the 30 s sweep.
   const raised = new Dispatcher(createStores(dataSource).events, deliveries, {
     sweepMs: 0,
     onError: (err) => log.error({ err }, 'dispatching operational events failed; the sweep will start them'),
   });
-  const herald = await createHeraldWorker({ config, connection, dataSource, metrics, onOperationalEvents: () => raised.wake() });
+  const herald = await createHeraldWorker({ config, connection, dataSource, metrics, tracing, onOperationalEvents: () => raised.wake() });
   // The outbox's safety net (docs/architecture.md, *Dispatch*).
   const dispatcher = new Dispatcher(createStores(dataSource).events, deliveries, {
     ...WORKER_DISPATCH,
@@ -68,6 +81,8 @@ async function main(): Promise<void> {
     await dispatcher.stop();
     await raised.stop();
     await metricsServer.close();
+    await otlpMetrics.shutdown();
+    await tracing.shutdown();
     await connection.close();
     await client.connection.close();
     await dataSource.destroy();

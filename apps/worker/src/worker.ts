@@ -11,6 +11,8 @@ import type { WorkerMetrics } from '../../../libs/observability/metrics';
 import { PURGE_SCHEDULE_ID, RETENTION_SCHEDULE_ID } from '../../../libs/temporal/names';
 import { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from '../../../workflows/purge.workflow';
 import { HERALD_VERSION } from '../../../libs/version';
+import { NO_TRACING, type Tracing } from '../../../libs/observability/tracing';
+import { tracingWorkerOptions } from '../../../libs/temporal/tracing';
 import { loadWorkflowBundle } from '../../../libs/temporal/workflow-bundle';
 
 export interface HeraldWorker {
@@ -30,6 +32,8 @@ export async function createHeraldWorker(opts: {
   metrics?: WorkerMetrics;
   /** After a commit that raised operational events (main.ts wakes a dispatcher with it). */
   onOperationalEvents?: () => void;
+  /** Workflow, activity and attempt spans go here (NO_TRACING: none). */
+  tracing?: Tracing;
 }): Promise<HeraldWorker> {
   const { config, connection, dataSource } = opts;
   // The bundle built at build time, checked against the compiled workflow sources first: a stale
@@ -42,6 +46,8 @@ export async function createHeraldWorker(opts: {
       egressProxy: config.delivery.egressProxy,
     });
   const { metrics } = opts;
+  const tracing = opts.tracing ?? NO_TRACING;
+  const traced = tracingWorkerOptions(tracing);
   const activities = createActivities({
     ...createStores(dataSource),
     sender,
@@ -52,13 +58,17 @@ export async function createHeraldWorker(opts: {
     onOperationalEvents: opts.onOperationalEvents,
     onAttemptRecorded: metrics && ((e) => metrics.attemptRecorded(e)),
     onDeliveryFinished: metrics && ((outcome) => metrics.deliveryFinished(outcome)),
+    tracer: tracing.enabled ? tracing.tracer : undefined,
   });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
+    // The bundle holds the tracing interceptors (libs/temporal/workflow-bundle.ts); the sink takes their spans.
     workflowBundle: { code },
+    interceptors: traced.interceptors,
+    sinks: traced.sinks,
     // Waiting deliveries are evicted and replayed when their timer fires (sizes: libs/config/config.ts).
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     // Always set: the SDK's default (40 slots) ignores the cache size, and a cache-full eviction of a run mid-task stalls the worker (workflowTaskSlots).

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { SentRequest } from '../../delivery/sent-request';
 import type { AttemptErrorKind, AttemptTrigger } from '../../domain/types';
 
 /** One HTTP try. Test sends belong to a subscription but to no delivery. */
@@ -19,4 +20,6 @@ export class Attempt {
   @Column('int', { name: 'duration_ms' }) durationMs: number;
   @Column('timestamptz', { name: 'started_at' }) startedAt: Date;
   @Column('timestamptz', { name: 'finished_at' }) finishedAt: Date;
+  /** What this try sent: headers masked, the body's SHA-256 and size, the signing key ids. Null before it was kept. */
+  @Column('jsonb', { nullable: true }) request: SentRequest | null;
 }

@@ -22,4 +22,6 @@ export class Event {
   @Column('timestamptz', { name: 'matched_at', nullable: true }) matchedAt: Date | null;
   /** Set once the event workflow is known to exist; the dispatcher (libs/temporal/dispatcher.ts) starts every event still without one. */
   @Column('timestamptz', { name: 'workflow_started_at', nullable: true }) workflowStartedAt: Date | null;
+  /** Its workflow has matched it (made its deliveries): no longer waiting for a worker. Backlog figures only. */
+  @Column('boolean', { default: false }) matched?: boolean;
 }

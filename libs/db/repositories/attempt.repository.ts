@@ -2,13 +2,14 @@ import type { EntityManager } from 'typeorm';
 import type { AttemptRow } from '../../delivery/attempt';
 import type { AttemptStatus } from '../../domain/delivery-lifecycle';
 import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
+import { ATTEMPT_OUTCOMES } from '../../domain/delivery-stats';
 import { assessAttempt } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { SubscriptionRepository } from './subscription.repository';
-import { windowFloor, type TenantScope } from './page';
+import { windowFloor, type StatsWindow } from './page';
 
 /** One attempt of a delivery, and where it leaves the delivery. */
 export interface DeliveryAttemptRecord {
@@ -38,6 +39,80 @@ export interface AttemptStats {
   durationMs: { p50: number | null; p95: number | null };
 }
 
+/** Median, 95th and 99th percentile (percentile_cont, unrounded); null when there is nothing to rank. */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** One bucket of the latency series (or the whole window when `start` is null). */
+export interface LatencyBucket {
+  start: Date | null;
+  attempts: number;
+  succeeded: number;
+  attemptDurationMs: Percentiles;
+  /** Deliveries whose first success came in the bucket. */
+  firstSuccesses: number;
+  /** From the event's 202 (events.received_at) to the end of its delivery's first successful attempt. */
+  firstSuccessMs: Percentiles;
+}
+
+export interface LatencyStats {
+  total: LatencyBucket;
+  /** Only the buckets that hold attempts, oldest first. */
+  buckets: LatencyBucket[];
+  /** Attempts of the window by outcome name (libs/domain/delivery-stats.ts, ATTEMPT_OUTCOMES); absent names had none. */
+  outcomes: Partial<Record<string, number>>;
+}
+
+/**
+ * The attempts a figure covers. Both shapes read attempts_subscription_idx (subscription_id, id)
+ * from the window's first id: one range per subscription (a tenant's through
+ * subscriptions_tenant_idx), never the table's whole history. $1 scope id, $2 id floor, $3 since.
+ */
+function attemptsInWindow(w: StatsWindow): string {
+  const scope = w.subscriptionId !== undefined ? `a.subscription_id = $1` : `a.subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1)`;
+  return `${scope} AND a.id >= $2 AND a.started_at >= $3`;
+}
+
+const PERCENTILES = (expr: string): string =>
+  [0.5, 0.95, 0.99].map((p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${expr}) AS p${Math.round(p * 100)}`).join(', ');
+
+/**
+ * The two statements of `AttemptRepository.latency`, with their parameters: the bench EXPLAINs
+ * these very statements (bench/measurements/stats.ts).
+ */
+export function latencyQueries(w: StatsWindow & { bucketSeconds: number }): Record<'durations' | 'firstSuccesses', { sql: string; params: unknown[] }> {
+  const params = [w.subscriptionId ?? w.tenantId, windowFloor('attempt', w.since), w.since, `${w.bucketSeconds} seconds`];
+  const bucket = `date_bin($4::interval, a.started_at, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
+  const outcome = `CASE WHEN a.ok THEN 'succeeded'
+                        WHEN a.error_kind IN ('http_status', 'redirect') AND a.status_code IS NOT NULL THEN 'http_' || (a.status_code / 100) || 'xx'
+                        ELSE coalesce(a.error_kind, 'network') END`;
+  // Outcomes counted in the same pass (read for the whole window only).
+  const outcomes = ATTEMPT_OUTCOMES.map((o) => `count(*) FILTER (WHERE outcome = '${o}')::int AS "o_${o}"`).join(', ');
+  return {
+    durations: {
+      sql: `SELECT bucket, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded, ${PERCENTILES('duration_ms')}, ${outcomes}
+              FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms, ${outcome} AS outcome FROM attempts a WHERE ${attemptsInWindow(w)}) t
+             GROUP BY GROUPING SETS ((bucket), ())`,
+      params,
+    },
+    firstSuccesses: {
+      // Most first successes are attempt 1, which has nothing before it: no probe for those.
+      sql: `SELECT bucket, count(*)::int AS n, ${PERCENTILES('ms')}
+              FROM (SELECT ${bucket} AS bucket, (extract(epoch FROM a.finished_at - e.received_at) * 1000)::float8 AS ms
+                      FROM attempts a
+                      JOIN deliveries d ON d.id = a.delivery_id
+                      JOIN events e ON e.id = d.event_id
+                     WHERE ${attemptsInWindow(w)} AND a.ok
+                       AND (a.number = 1 OR NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok))) t
+             GROUP BY GROUPING SETS ((bucket), ())`,
+      params,
+    },
+  };
+}
+
 /** Queries on attempts. */
 export class AttemptRepository {
   constructor(private readonly db: EntityManager) {}
@@ -48,19 +123,46 @@ export class AttemptRepository {
   }
 
   /**
-   * Every HTTP try (scheduled, manual and test) to a tenant's subscriptions started since
-   * `since`: how many, and the median and 95th percentile of their durations (null when none).
+   * Latency figures of a tenant's or a subscription's attempts started in the window, in two
+   * statements over the same index range: attempt durations and outcomes; then each delivery's
+   * first success (an ok attempt with no ok one before it, through the unique (delivery_id,
+   * number) index), timed from its event's 202 (the event and delivery by primary key). Both
+   * group by `date_bin` buckets and, with GROUPING SETS, the whole window in the same pass.
    */
-  async stats(filter: Required<TenantScope> & { since: Date }): Promise<AttemptStats> {
-    const [row]: { attempts: number; p50: number | null; p95: number | null }[] = await this.db.query(
-      `SELECT count(*)::int AS attempts,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95
-         FROM attempts a JOIN subscriptions s ON s.id = a.subscription_id
-        WHERE s.tenant_id = $1 AND a.id >= $2 AND a.started_at >= $3`,
-      [filter.tenantId, windowFloor('attempt', filter.since), filter.since],
-    );
-    return { attempts: row.attempts, durationMs: { p50: row.p50, p95: row.p95 } };
+  async latency(w: StatsWindow & { bucketSeconds: number }): Promise<LatencyStats> {
+    type Row = { bucket: Date | null; attempts: number; succeeded: number; p50: number | null; p95: number | null; p99: number | null };
+    const q = latencyQueries(w);
+    const [durations, firsts]: [(Row & Record<string, unknown>)[], (Row & { n: number })[]] = await Promise.all([
+      this.db.query(q.durations.sql, q.durations.params),
+      this.db.query(q.firstSuccesses.sql, q.firstSuccesses.params),
+    ]);
+    const pct = (r: { p50: number | null; p95: number | null; p99: number | null } | undefined): Percentiles => ({
+      p50: r?.p50 ?? null,
+      p95: r?.p95 ?? null,
+      p99: r?.p99 ?? null,
+    });
+    const key = (d: Date | null): string => (d === null ? 'total' : d.toISOString());
+    const firstBy = new Map(firsts.map((f) => [key(f.bucket), f]));
+    const toBucket = (r: Row | undefined, start: Date | null): LatencyBucket => {
+      const first = firstBy.get(key(start));
+      return {
+        start,
+        attempts: r?.attempts ?? 0,
+        succeeded: r?.succeeded ?? 0,
+        attemptDurationMs: pct(r),
+        firstSuccesses: first?.n ?? 0,
+        firstSuccessMs: pct(first),
+      };
+    };
+    const total = durations.find((r) => r.bucket === null);
+    return {
+      total: toBucket(total, null),
+      buckets: durations
+        .filter((r) => r.bucket !== null)
+        .sort((x, y) => x.bucket!.getTime() - y.bucket!.getTime())
+        .map((r) => toBucket(r, r.bucket)),
+      outcomes: Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, Number(total?.[`o_${o}`] ?? 0)])),
+    };
   }
 
   /** A test send's attempt: it belongs to the subscription, to no delivery. */
@@ -93,8 +195,8 @@ export class AttemptRepository {
 
       const inserted: { id: string }[] = await tx.query(
         `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, status_code, error_kind, error_message,
-                               response_excerpt, duration_ms, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                               response_excerpt, duration_ms, started_at, finished_at, request)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (delivery_id, number) WHERE delivery_id IS NOT NULL DO NOTHING
          RETURNING id`,
         [
@@ -112,6 +214,7 @@ export class AttemptRepository {
           a.durationMs,
           a.startedAt,
           a.finishedAt,
+          a.request === null ? null : JSON.stringify(a.request),
         ],
       );
       const attemptId = inserted[0]?.id ?? (await tx.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [a.deliveryId, a.number]))[0].id;

@@ -2,7 +2,7 @@ import { LessThan, type EntityManager } from 'typeorm';
 import { DEAD_LETTER_RETENTION_MS } from '../../domain/retry-schedule';
 import { newId } from '../../domain/ids';
 import { DeadLetter, Delivery } from '../entities';
-import type { CreatedRange, PageRequest, TenantScope } from './page';
+import type { CreatedRange, PageRequest, StatsWindow, TenantScope } from './page';
 
 /** What a dead-letter list can be narrowed to. */
 export interface DeadLetterFilter extends CreatedRange, TenantScope {
@@ -38,11 +38,11 @@ export class DeadLetterRepository {
     return qb.getMany();
   }
 
-  /** A tenant's dead letters still held (not recovered by a retry, discarded or expired) that were made since `since`. */
-  async countSince(filter: Required<TenantScope> & { since: Date }): Promise<number> {
+  /** A tenant's (or one subscription's) dead letters still held (not recovered by a retry, discarded or expired) that were made since `since`. */
+  async countSince(filter: StatsWindow): Promise<number> {
     return this.repo
       .createQueryBuilder('l')
-      .where('l.tenant_id = :tenantId', { tenantId: filter.tenantId })
+      .where(filter.subscriptionId !== undefined ? 'l.subscription_id = :id' : 'l.tenant_id = :id', { id: filter.subscriptionId ?? filter.tenantId })
       .andWhere('l.created_at >= :since', { since: filter.since })
       .getCount();
   }

@@ -6,7 +6,7 @@ import type { StreamPlace } from '../../domain/ordering';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { EventRepository } from './event.repository';
-import { windowCeiling, windowFloor, type CreatedRange, type PageRequest, type TenantScope } from './page';
+import { windowCeiling, windowFloor, type CreatedRange, type PageRequest, type StatsWindow, type TenantScope } from './page';
 
 /** A subscription's newest delivery, and the outcomes of its deliveries within a window. */
 export interface SubscriptionDeliverySummary {
@@ -252,15 +252,26 @@ export class DeliveryRepository {
   }
 
   /**
-   * A tenant's deliveries created since `since`, counted by status (a status with none is absent).
-   * The id floor lets the (tenant_id, id) index start at the window (ids sort by creation).
+   * A tenant's (or one subscription's) deliveries created since `since`, counted by status (a
+   * status with none is absent). The id floor lets the (tenant_id, id) or (subscription_id, id)
+   * index start at the window (ids sort by creation).
    */
-  async stats(filter: Required<TenantScope> & { since: Date }): Promise<Partial<Record<DeliveryStatus, number>>> {
+  async stats(filter: StatsWindow): Promise<Partial<Record<DeliveryStatus, number>>> {
+    const column = filter.subscriptionId !== undefined ? 'subscription_id' : 'tenant_id';
     const rows: { status: DeliveryStatus; n: number }[] = await this.db.query(
-      `SELECT status, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 AND id >= $2 AND created_at >= $3 GROUP BY status`,
-      [filter.tenantId, windowFloor('delivery', filter.since), filter.since],
+      `SELECT status, count(*)::int AS n FROM deliveries WHERE ${column} = $1 AND id >= $2 AND created_at >= $3 GROUP BY status`,
+      [filter.subscriptionId ?? filter.tenantId, windowFloor('delivery', filter.since), filter.since],
     );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /** Deliveries created and not yet attempted (`pending`): waiting for a worker. A tenant's, or all. */
+  async countPending(scope: TenantScope = {}): Promise<number> {
+    const [row]: { n: number }[] = await this.db.query(
+      `SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending' AND ($1::text IS NULL OR tenant_id = $1)`,
+      [scope.tenantId ?? null],
+    );
+    return row.n;
   }
 
   /**

@@ -4,6 +4,30 @@ import { newId } from '../../domain/ids';
 import type { OperationalEvent } from '../../domain/operational-events';
 import { Event } from '../entities';
 
+/** An event the outbox claim handed over for its workflow to start, with its tenant's share. */
+export interface ClaimedEvent {
+  id: string;
+  tenantId: string;
+  /** The tenant's weight (1 when it has no tenant row). */
+  weight: number;
+}
+
+/**
+ * A claim's events in the order to start them: weighted round-robin over tenants (the i-th event
+ * of a tenant of weight w comes at i / w), each tenant's own oldest first.
+ */
+export function interleave(events: readonly ClaimedEvent[]): ClaimedEvent[] {
+  const seen = new Map<string, number>();
+  return events
+    .map((e, at) => {
+      const i = seen.get(e.tenantId) ?? 0;
+      seen.set(e.tenantId, i + 1);
+      return { e, turn: i / e.weight, at };
+    })
+    .sort((a, b) => a.turn - b.turn || a.at - b.at)
+    .map((x) => x.e);
+}
+
 /** Queries on events. */
 export class EventRepository {
   constructor(private readonly db: EntityManager) {}
@@ -41,12 +65,38 @@ export class EventRepository {
     return (result.raw as unknown[]).length > 0;
   }
 
-  /** Notes that the event's workflow exists and its deliveries were created (matched); the first time wins. */
+  /** Notes that the event's workflow exists (the first time wins) and has matched it: its deliveries exist (no longer waiting for a worker). */
   async markWorkflowStarted(id: string, at: Date = new Date()): Promise<void> {
-    await this.db.query(
-      `UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched_at = coalesce(matched_at, $2) WHERE id = $1`,
-      [id, at],
+    await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched = true, matched_at = coalesce(matched_at, $2) WHERE id = $1`, [id, at]);
+  }
+
+  /**
+   * A tenant's backlog (or every tenant's, without `tenantId`): events accepted and not
+   * dispatched yet (no workflow), and events dispatched whose workflow waits for a worker (not
+   * matched yet). Both read partial indexes that hold only the backlog.
+   */
+  async backlog(filter: { tenantId?: string } = {}): Promise<{ undispatched: number; waiting: number }> {
+    const [row]: { undispatched: number; waiting: number }[] = await this.db.query(
+      `SELECT (SELECT count(*) FROM events WHERE workflow_started_at IS NULL AND ($1::text IS NULL OR tenant_id = $1))::int AS undispatched,
+              (SELECT count(*) FROM events WHERE NOT matched AND workflow_started_at IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1))::int AS waiting`,
+      [filter.tenantId ?? null],
     );
+    return row;
+  }
+
+  /**
+   * The backlog of each of the `limit` most backlogged tenants, largest first (the console's
+   * tenant list, the largest-share gauge).
+   */
+  async backlogByTenant(filter: { tenantIds?: readonly string[]; limit?: number } = {}): Promise<Map<string, { undispatched: number; waiting: number }>> {
+    const rows: { tenant_id: string; undispatched: number; waiting: number }[] = await this.db.query(
+      `SELECT tenant_id, count(*) FILTER (WHERE workflow_started_at IS NULL)::int AS undispatched,
+              count(*) FILTER (WHERE workflow_started_at IS NOT NULL)::int AS waiting
+         FROM events WHERE NOT matched AND ($1::text[] IS NULL OR tenant_id = ANY($1))
+        GROUP BY tenant_id ORDER BY count(*) DESC LIMIT $2`,
+      [filter.tenantIds ? [...filter.tenantIds] : null, filter.limit ?? null],
+    );
+    return new Map(rows.map((r) => [r.tenant_id, { undispatched: r.undispatched, waiting: r.waiting }]));
   }
 
   /**
@@ -68,27 +118,65 @@ export class EventRepository {
   }
 
   /**
-   * The outbox claim (docs/architecture.md, *Dispatch*): in one short transaction, locks up to
-   * `limit` events without a workflow, oldest first, skipping rows another dispatcher holds
-   * (`FOR UPDATE SKIP LOCKED`), hands their ids to `start` and marks the ids it returns as
-   * started before the commit releases the locks. A dispatcher that dies mid-claim drops its
+   * The outbox claim (docs/architecture.md, *Dispatch* and *Fairness*): in one short
+   * transaction, takes the backlogged tenants in turn and locks each one's oldest events without
+   * a workflow, skipping rows another dispatcher holds (`FOR UPDATE SKIP LOCKED`), hands them to
+   * `start` and marks the ids it returns as started before the commit releases the locks.
+   *
+   * Fair: each backlogged tenant gets a quota of the claim in proportion to its weight (at least
+   * one event), so a burst of one tenant never fills a claim that another's fresh event waits
+   * for. Never starving: at most `limit` tenants take part in one claim, those whose oldest
+   * unstarted event is oldest, so a tenant left out waits only until its head is among the
+   * oldest. Cheap: the backlogged tenants are found by a skip scan over the partial index
+   * (tenant_id, received_at), one probe per tenant, however long the backlog; with one tenant
+   * the claim is its `limit` oldest events, as before.
+   *
+   * `more` says a claim may have left events behind (a tenant filled its quota, or more tenants
+   * were waiting than took part): claim again. A dispatcher that dies mid-claim drops its
    * connection and with it the locks, so its events are claimed again at once. `minAgeMs`
    * leaves events younger than that to the dispatcher of the API that accepted them.
    */
   async dispatchUnstarted(
     filter: { limit: number; minAgeMs: number },
-    start: (ids: string[]) => Promise<string[]>,
-  ): Promise<{ claimed: number; started: number }> {
+    start: (events: ClaimedEvent[]) => Promise<string[]>,
+  ): Promise<{ claimed: number; started: number; more: boolean }> {
     return this.db.transaction(async (tx) => {
-      const rows: { id: string }[] = await tx.query(
-        `SELECT id FROM events WHERE workflow_started_at IS NULL AND ($1::float8 = 0 OR received_at < now() - make_interval(secs => $1::float8))
-         ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      const old = `($1::float8 = 0 OR e.received_at < now() - make_interval(secs => $1::float8))`;
+      const rows: { id: string; tenant_id: string; weight: number; quota: number; tenants: number }[] = await tx.query(
+        `WITH RECURSIVE backlogged AS (
+           (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL ORDER BY e.tenant_id LIMIT 1)
+           UNION ALL
+           SELECT (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL AND e.tenant_id > b.tenant_id ORDER BY e.tenant_id LIMIT 1)
+             FROM backlogged b WHERE b.tenant_id IS NOT NULL
+         ),
+         heads AS (
+           SELECT b.tenant_id, coalesce(t.weight, 1) AS weight
+             FROM backlogged b
+             CROSS JOIN LATERAL (SELECT e.received_at FROM events e
+                                  WHERE e.tenant_id = b.tenant_id AND e.workflow_started_at IS NULL AND ${old}
+                                  ORDER BY e.received_at LIMIT 1) h
+             LEFT JOIN tenants t ON t.id = b.tenant_id
+            WHERE b.tenant_id IS NOT NULL
+            ORDER BY h.received_at LIMIT $2
+         ),
+         quotas AS (
+           SELECT tenant_id, weight, greatest(1, ceil($2 * weight::float8 / sum(weight) OVER ()))::int AS quota, count(*) OVER ()::int AS tenants FROM heads
+         )
+         SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants
+           FROM quotas q
+           CROSS JOIN LATERAL (SELECT e.id, e.received_at FROM events e
+                                WHERE e.tenant_id = q.tenant_id AND e.workflow_started_at IS NULL AND ${old}
+                                ORDER BY e.received_at LIMIT q.quota FOR UPDATE SKIP LOCKED) c
+          ORDER BY q.tenant_id, c.received_at`,
         [filter.minAgeMs / 1000, filter.limit],
       );
-      if (rows.length === 0) return { claimed: 0, started: 0 };
-      const started = await start(rows.map((r) => r.id));
+      if (rows.length === 0) return { claimed: 0, started: 0, more: false };
+      const perTenant = new Map<string, number>();
+      for (const r of rows) perTenant.set(r.tenant_id, (perTenant.get(r.tenant_id) ?? 0) + 1);
+      const more = rows[0].tenants >= filter.limit || rows.some((r) => perTenant.get(r.tenant_id) === r.quota);
+      const started = await start(interleave(rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, weight: r.weight }))));
       if (started.length > 0) await tx.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = ANY($1)`, [started]);
-      return { claimed: rows.length, started: started.length };
+      return { claimed: rows.length, started: started.length, more };
     });
   }
 

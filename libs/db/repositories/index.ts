@@ -14,12 +14,21 @@ import { StreamRepository } from './stream.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
-export { AttemptRepository, type AttemptStats, type DeliveryAttemptRecord, type RecordedAttemptRow } from './attempt.repository';
+export {
+  AttemptRepository,
+  type AttemptStats,
+  type DeliveryAttemptRecord,
+  latencyQueries,
+  type LatencyBucket,
+  type LatencyStats,
+  type Percentiles,
+  type RecordedAttemptRow,
+} from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
 export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
-export { EventRepository } from './event.repository';
+export { EventRepository, interleave, type ClaimedEvent } from './event.repository';
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
-export type { CreatedRange, PageRequest, TenantScope } from './page';
+export type { CreatedRange, PageRequest, StatsWindow, TenantScope } from './page';
 export { SendSlotRepository, type SendSlot } from './send-slot.repository';
 export { StreamRepository, type OrderedEvent, type StreamDeliveryRow, type StreamHead, type StreamTurn } from './stream.repository';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';

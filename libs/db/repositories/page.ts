@@ -35,3 +35,6 @@ export function windowFloor(kind: IdKind, since: Date): string {
 export function windowCeiling(kind: IdKind, until: Date): string {
   return idFloor(kind, new Date(until.getTime() + 60 * 60 * 1000));
 }
+
+/** The rows a figure covers: one tenant's, or one subscription's, created (or started) since `since`. */
+export type StatsWindow = ({ tenantId: string; subscriptionId?: undefined } | { subscriptionId: string; tenantId?: undefined }) & { since: Date };

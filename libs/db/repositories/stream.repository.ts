@@ -83,7 +83,7 @@ export class StreamRepository {
           );
           await tx.query(`UPDATE deliveries SET ordering_key = $2, sequence = $3 WHERE id = $1`, [row.id, streamKey(e.orderingKey), stream.last_sequence]);
         }
-        await tx.query(`UPDATE events SET matched_at = $2, workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [e.id, now]);
+        await tx.query(`UPDATE events SET matched = true, matched_at = $2, workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [e.id, now]);
       }
     });
   }

@@ -29,13 +29,13 @@ export class TenantRepository {
     return this.repo.existsBy({ id });
   }
 
-  /** Creates or replaces name and metadata; `created` tells which. */
-  async upsert(fields: Pick<Tenant, 'id' | 'name' | 'metadata'>): Promise<{ tenant: Tenant; created: boolean }> {
+  /** Creates or replaces name, metadata and weight; `created` tells which. */
+  async upsert(fields: Pick<Tenant, 'id' | 'name' | 'metadata' | 'weight'>): Promise<{ tenant: Tenant; created: boolean }> {
     const [row]: (RawTenant & { created: boolean })[] = await this.db.query(
-      `INSERT INTO tenants (id, name, metadata) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, updated_at = now()
+      `INSERT INTO tenants (id, name, metadata, weight) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, weight = excluded.weight, updated_at = now()
        RETURNING *, (xmax = 0) AS created`,
-      [fields.id, fields.name, JSON.stringify(fields.metadata)],
+      [fields.id, fields.name, JSON.stringify(fields.metadata), fields.weight],
     );
     return { tenant: fromRaw(row), created: row.created };
   }
@@ -72,10 +72,11 @@ interface RawTenant {
   id: string;
   name: string;
   metadata: Record<string, unknown>;
+  weight: number;
   created_at: Date;
   updated_at: Date;
 }
 
 function fromRaw(r: RawTenant): Tenant {
-  return Object.assign(new Tenant(), { id: r.id, name: r.name, metadata: r.metadata, createdAt: r.created_at, updatedAt: r.updated_at });
+  return Object.assign(new Tenant(), { id: r.id, name: r.name, metadata: r.metadata, weight: r.weight, createdAt: r.created_at, updatedAt: r.updated_at });
 }

@@ -9,7 +9,9 @@ import { parseTraceparent } from '../../../../libs/delivery/trace-context';
 import { canonical } from '../common/canonical-json';
 import { IdempotencyConflict, NotFound, OperatorTenantReserved, ReservedEventType, ValidationFailed } from '../common/errors';
 import { EventCatalog } from '../event-types/event-catalog';
-import { DISPATCHER, STORES } from '../infrastructure/tokens';
+import { DISPATCHER, PENDING_TRACES, STORES, TRACING } from '../infrastructure/tokens';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ATTR, producerContext, type PendingTraces, type Tracing } from '../../../../libs/observability/tracing';
 import { Metrics } from '../metrics/metrics.service';
 import type { IngestEventDto } from './dto/ingest-event.dto';
 import type { EventAccepted, EventView } from './dto/event.view';
@@ -26,7 +28,30 @@ export class EventsService {
     @Inject(DISPATCHER) private readonly dispatcher: Pick<Dispatcher, 'wake'>,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(EventCatalog) private readonly catalog: EventCatalog,
+    @Inject(TRACING) private readonly tracing: Tracing,
+    @Inject(PENDING_TRACES) private readonly pending: PendingTraces,
   ) {}
+
+  /**
+   * `accept` under the ingest span when tracing is on: a server span continuing the producer's
+   * traceparent, the root of the event's trace (docs/architecture.md, *Tracing*).
+   */
+  ingest(dto: IngestEventDto, idempotencyKey: string | undefined, traceparent?: string): Promise<EventAccepted> {
+    if (!this.tracing.enabled) return this.accept(dto, idempotencyKey, traceparent);
+    const attributes = { 'http.request.method': 'POST', 'http.route': '/v1/events' };
+    return this.tracing.tracer.startActiveSpan('POST /v1/events', { kind: SpanKind.SERVER, attributes }, producerContext(traceparent), async (span) => {
+      try {
+        const accepted = await this.accept(dto, idempotencyKey, traceparent);
+        span.setAttribute('http.response.status_code', 202);
+        return accepted;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
 
   /**
    * Accepts an event: 202 once its row is committed (docs/architecture.md, *Durable accept*).
@@ -35,7 +60,7 @@ export class EventsService {
    * nothing new; a repeat with another body is a conflict. A W3C `traceparent` sent with the
    * event is kept and passed to receivers; a malformed one is ignored, as W3C Trace Context asks.
    */
-  async ingest(dto: IngestEventDto, idempotencyKey: string | undefined, traceparent?: string): Promise<EventAccepted> {
+  private async accept(dto: IngestEventDto, idempotencyKey: string | undefined, traceparent?: string): Promise<EventAccepted> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new ValidationFailed(
         'The Idempotency-Key header must be 1 to 255 visible ASCII characters',
@@ -81,6 +106,11 @@ export class EventsService {
     if (!event) throw new Error(`event ${candidate.id} neither inserted nor found`);
     if (!isNew) this.assertSameEvent(event, dto);
 
+    if (this.tracing.enabled) {
+      trace.getActiveSpan()?.setAttributes({ [ATTR.eventId]: event.id, [ATTR.tenantId]: event.tenantId });
+      // Before the wake: the dispatch that follows continues this request's trace.
+      if (!event.workflowStartedAt) this.pending.remember(event.id, context.active());
+    }
     if (!event.workflowStartedAt) this.dispatcher.wake();
     if (isNew) {
       this.metrics.eventAccepted();

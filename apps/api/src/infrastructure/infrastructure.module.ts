@@ -9,7 +9,8 @@ import { connectClient } from '../../../../libs/temporal/connection';
 import { DeliveryService } from '../../../../libs/temporal/delivery-service';
 import { Dispatcher } from '../../../../libs/temporal/dispatcher';
 import { PortalTokens } from '../common/portal-token';
-import { CONFIG, DISPATCHER, PORTAL_TOKENS, STORES, TEMPORAL_CLIENT } from './tokens';
+import { PendingTraces, startTracing, type Tracing } from '../../../../libs/observability/tracing';
+import { CONFIG, DISPATCHER, PENDING_TRACES, PORTAL_TOKENS, STORES, TEMPORAL_CLIENT, TRACING } from './tokens';
 
 export const SECRET_BOX = Symbol('herald:secret-box');
 export type { SecretBox };
@@ -27,6 +28,7 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(DISPATCHER) private readonly dispatcher: Dispatcher,
+    @Inject(TRACING) private readonly tracing: Tracing,
   ) {}
 
   static forRoot(config: Config): DynamicModule {
@@ -39,11 +41,20 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
           useFactory: () => createDataSource(config.databaseUrl, { applicationName: 'herald-api' }).initialize(),
         },
         { provide: STORES, inject: [DataSource], useFactory: createStores },
-        { provide: TEMPORAL_CLIENT, useFactory: () => connectClient(config, { lazy: true }) },
+        { provide: TRACING, useFactory: () => startTracing(config.telemetry, 'herald-api') },
+        { provide: PENDING_TRACES, useValue: new PendingTraces() },
+        { provide: TEMPORAL_CLIENT, inject: [TRACING], useFactory: (tracing: Tracing) => connectClient(config, { lazy: true, tracing }) },
         {
           provide: DeliveryService,
-          inject: [TEMPORAL_CLIENT],
-          useFactory: (client: Client) => new DeliveryService(client, config.temporal.taskQueue, config.temporal.uiUrl, config.temporal.namespace),
+          inject: [TEMPORAL_CLIENT, TRACING, PENDING_TRACES],
+          useFactory: (client: Client, tracing: Tracing, pending: PendingTraces) =>
+            new DeliveryService(
+              client,
+              config.temporal.taskQueue,
+              config.temporal.uiUrl,
+              config.temporal.namespace,
+              tracing.enabled ? { tracer: tracing.tracer, pending } : undefined,
+            ),
         },
         {
           provide: DISPATCHER,
@@ -59,7 +70,7 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
         { provide: SECRET_BOX, useValue: createSecretBox(config.secretKeys) },
         { provide: PORTAL_TOKENS, useValue: new PortalTokens(config.secretKeys) },
       ],
-      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, DISPATCHER, SECRET_BOX, PORTAL_TOKENS],
+      exports: [CONFIG, DataSource, STORES, TEMPORAL_CLIENT, DeliveryService, DISPATCHER, SECRET_BOX, PORTAL_TOKENS, TRACING, PENDING_TRACES],
     };
   }
 
@@ -70,5 +81,6 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
   async onApplicationShutdown(): Promise<void> {
     await this.client.connection.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.tracing.shutdown(); // exports the spans still buffered
   }
 }

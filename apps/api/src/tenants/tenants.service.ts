@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Tenant } from '../../../../libs/db/entities';
 import type { Stores } from '../../../../libs/db/repositories';
-import { DEFAULT_TENANT_ID, isTenantId, TENANT_ID_PATTERN } from '../../../../libs/domain/tenants';
+import { DEFAULT_TENANT_ID, DEFAULT_TENANT_WEIGHT, isTenantId, TENANT_ID_PATTERN } from '../../../../libs/domain/tenants';
 import { DefaultTenantProtected, NotFound, ValidationFailed } from '../common/errors';
 import { decodeTenantCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/pagination';
 import { STORES } from '../infrastructure/tokens';
@@ -21,7 +21,7 @@ export class TenantsService {
     @Inject(SubscriptionsService) private readonly subscriptions: SubscriptionsService,
   ) {}
 
-  /** Creates the tenant or replaces its name and metadata. */
+  /** Creates the tenant or replaces its name, metadata and weight. */
   async put(id: string, dto: PutTenantDto): Promise<{ tenant: TenantView; created: boolean }> {
     if (!isTenantId(id))
       throw new ValidationFailed(
@@ -29,7 +29,12 @@ export class TenantsService {
         { field: 'id', pattern: TENANT_ID_PATTERN.source },
         'invalid_tenant_id',
       );
-    const { tenant, created } = await this.stores.tenants.upsert({ id, name: dto.name ?? id, metadata: this.checkMetadata(dto.metadata ?? {}) });
+    const { tenant, created } = await this.stores.tenants.upsert({
+      id,
+      name: dto.name ?? id,
+      metadata: this.checkMetadata(dto.metadata ?? {}),
+      weight: dto.weight ?? DEFAULT_TENANT_WEIGHT,
+    });
     if (created) this.logger.log(`tenant ${id} created`);
     return { tenant: toTenantView(tenant), created };
   }
@@ -48,6 +53,7 @@ export class TenantsService {
     const t = await this.find(id);
     if (dto.name !== undefined) t.name = dto.name;
     if (dto.metadata !== undefined) t.metadata = this.checkMetadata(dto.metadata);
+    if (dto.weight !== undefined) t.weight = dto.weight;
     await this.stores.tenants.save(t);
     return toTenantView(t);
   }

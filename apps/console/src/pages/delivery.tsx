@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, FINAL_STATUSES, type DeliveryDetail } from '../api';
+import { call, FINAL_STATUSES, type Attempt, type DeliveryDetail, type SentRequest } from '../api';
 import { bodyFor, headersFor } from '../catalog';
 import { href } from '../router';
 import { ActionButton, CodeBadge, ErrorNote, Json, Loading, relative, StatusBadge, useLoad, useSession, When } from '../ui';
@@ -17,6 +17,8 @@ export function DeliveryPage({ id }: { id: string }) {
     [d?.subscriptionId],
   );
   const [retried, setRetried] = useState<string>();
+  /** The attempt whose request is shown; the latest until one is picked. */
+  const [shownId, setShownId] = useState<string>();
 
   const running = d && !FINAL_STATUSES.includes(d.status);
   useEffect(() => {
@@ -38,7 +40,7 @@ export function DeliveryPage({ id }: { id: string }) {
   }
   if (!d) return <Loading what="the delivery" />;
   const nextAttemptAt = d.live?.nextAttemptAt ?? d.nextAttemptAt;
-  const last = d.attempts[d.attempts.length - 1];
+  const shown = d.attempts.find((a) => a.id === shownId) ?? d.attempts[d.attempts.length - 1];
 
   return (
     <section aria-labelledby="delivery-title">
@@ -187,32 +189,37 @@ export function DeliveryPage({ id }: { id: string }) {
       )}
 
       <h2>Request</h2>
-      <p class="muted">
-        The body and headers of {last ? `attempt ${last.number}` : 'the attempts'}, as Herald builds them from the event and the webhook's current settings. The
-        signature is not shown.
-      </p>
-      <h3>Headers</h3>
-      {sub.data ? (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Headers table">
-          <table class="list headers" aria-label="Request headers">
-            <tbody>
-              {headersFor(sub.data, d, last).map(([n, v]) => (
-                <tr key={n}>
-                  <th scope="row">
-                    <code>{n}</code>
-                  </th>
-                  <td>
-                    <code>{v}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {d.attempts.length > 0 && (
+        <label class="inline">
+          Attempt{' '}
+          <select value={shown?.id} onChange={(e) => setShownId((e.target as HTMLSelectElement).value)}>
+            {d.attempts.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.number} ({a.trigger})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {shown?.request ? (
+        <SentRequestFacts attempt={shown} request={shown.request} />
       ) : (
-        <ErrorNote error={sub.error} />
+        <>
+          <p class="muted">
+            {shown
+              ? `Attempt ${shown.number} kept no record of its request (it was interrupted, or made before Herald kept them): its headers as Herald builds them from the event and the webhook's current settings.`
+              : "No attempt yet: the headers as Herald builds them from the event and the webhook's current settings."}{' '}
+            The signature is not shown.
+          </p>
+          <h3>Headers</h3>
+          {sub.data ? <HeaderTable rows={headersFor(sub.data, d, shown)} /> : <ErrorNote error={sub.error} />}
+        </>
       )}
       <h3>Payload</h3>
+      <p class="muted">
+        The body as Herald builds it now from the event and the webhook's current payload format and user-defined values; an attempt's record keeps its SHA-256
+        and size, not the body.
+      </p>
       {event.data && sub.data ? (
         <Json value={bodyFor(sub.data.payloadFormat, event.data, sub.data.userDefined)} label="Payload as sent" />
       ) : (
@@ -220,4 +227,61 @@ export function DeliveryPage({ id }: { id: string }) {
       )}
     </section>
   );
+}
+
+function HeaderTable({ rows }: { rows: [string, string][] }) {
+  return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Headers table">
+      <table class="list headers" aria-label="Request headers">
+        <tbody>
+          {rows.map(([n, v]) => (
+            <tr key={n}>
+              <th scope="row">
+                <code>{n}</code>
+              </th>
+              <td>
+                <code>{v}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** What one attempt sent, as its record keeps it: headers (custom values and signatures masked), the body's hash and size, the signing keys. */
+function SentRequestFacts({ attempt, request }: { attempt: Attempt; request: SentRequest }) {
+  const keys = request.signatureKeyIds.map((k) => (k === 'current' ? 'the current secret' : 'the previous secret (rotation)')).join(' and ');
+  return (
+    <>
+      <p class="muted sent-request">
+        What attempt {attempt.number} sent to <code>{attempt.url}</code>, as recorded when it went out. Custom header values and the signatures are masked.
+      </p>
+      <dl class="facts">
+        <div>
+          <dt>Body SHA-256</dt>
+          <dd>
+            <code data-figure="body-sha256">{request.bodySha256}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Body size</dt>
+          <dd data-figure="body-bytes">{request.bodyBytes} bytes</dd>
+        </div>
+        <div>
+          <dt>Signed with</dt>
+          <dd data-figure="signed-with">{keys}</dd>
+        </div>
+      </dl>
+      <h3>Headers</h3>
+      <HeaderTable rows={Object.entries(request.headers).sort(([a], [b]) => headerOrder(a) - headerOrder(b) || a.localeCompare(b))} />
+    </>
+  );
+}
+
+/** Custom headers first, then Herald's own in the order it sets them (libs/delivery/headers.ts); the record keeps no order. */
+const OWN = ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-herald-event-type', 'x-herald-attempt', 'traceparent'];
+function headerOrder(name: string): number {
+  return OWN.indexOf(name.toLowerCase()) + 1;
 }

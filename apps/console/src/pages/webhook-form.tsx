@@ -3,6 +3,7 @@ import { call, type ApiError, type Attempt, type PayloadFormat, type Subscriptio
 import { eventTypeFilters } from '../catalog';
 import { href, navigate } from '../router';
 import { ActionButton, asApiError, ConfirmButton, CopyButton, ErrorNote, Loading, tenantQuery, useLoad, useSession, When } from '../ui';
+import { WebhookStats } from './webhook-stats';
 import { HealthNote, TestResult } from './webhooks';
 
 interface HeaderRow {
@@ -180,6 +181,7 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
           Id <code>{current.id}</code>, created <When iso={current.createdAt} />. Changes apply from the next attempt of every delivery.
         </p>
       )}
+      {current && <WebhookStats id={current.id} />}
       <form class="card form" onSubmit={(e) => void submit(e)} noValidate>
         <label for="f-description">Description</label>
         <input

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { AttemptStats } from '../../../../../libs/db/repositories';
 import { successRate, type DeliveryCounts } from '../../../../../libs/domain/delivery-stats';
+import { LatencyStatsView } from '../../subscriptions/dto/latency-stats.view';
 
 export class DeliveryCountsView implements DeliveryCounts {
   @ApiProperty({ example: 0 }) pending: number;
@@ -15,6 +16,18 @@ export class DeliveryCountsView implements DeliveryCounts {
 export class DurationPercentilesView {
   @ApiProperty({ nullable: true, type: Number, example: 84 }) p50: number | null;
   @ApiProperty({ nullable: true, type: Number, example: 412 }) p95: number | null;
+}
+
+/** What waits, now: a tenant bursting has a large backlog (docs/architecture.md, *Fairness*). */
+export class TenantBacklogView {
+  @ApiProperty({ description: 'Events accepted (202) and not yet dispatched: no workflow started yet', example: 0 })
+  eventsNotDispatched: number;
+
+  @ApiProperty({ description: 'Events dispatched whose workflow waits for a worker: not matched to subscriptions yet', example: 1200 })
+  eventsWaitingForWorker: number;
+
+  @ApiProperty({ description: 'Deliveries created and waiting for a worker to make their first attempt (status pending)', example: 3 })
+  deliveriesWaitingForWorker: number;
 }
 
 /** A tenant's figures since an instant, from the delivery log in Postgres. */
@@ -52,6 +65,15 @@ export class TenantStatsView {
 
   @ApiProperty({ description: 'Dead letters made in the window and still held (not recovered by a retry, discarded or expired)', example: 4 })
   deadLetters: number;
+
+  @ApiProperty({ description: 'Its backlog now, whatever the window', type: TenantBacklogView })
+  backlog: TenantBacklogView;
+  @ApiProperty({
+    description:
+      "Latency of the tenant's endpoints (the block GET /v1/subscriptions/:id/stats gives per subscription): attempt duration and 202 → first success p50/p95/p99, attempts by outcome, bucket by bucket",
+    type: LatencyStatsView,
+  })
+  latency: LatencyStatsView;
 }
 
 export function toTenantStatsView(input: {
@@ -60,7 +82,8 @@ export function toTenantStatsView(input: {
   deliveries: DeliveryCounts;
   attempts: AttemptStats;
   deadLetters: number;
-}): TenantStatsView {
+  backlog: TenantBacklogView;
+}): Omit<TenantStatsView, 'latency'> {
   const ms = (v: number | null): number | null => (v === null ? null : Math.round(v));
   return {
     tenantId: input.tenantId,
@@ -70,5 +93,6 @@ export function toTenantStatsView(input: {
     attempts: input.attempts.attempts,
     attemptDurationMs: { p50: ms(input.attempts.durationMs.p50), p95: ms(input.attempts.durationMs.p95) },
     deadLetters: input.deadLetters,
+    backlog: input.backlog,
   };
 }

@@ -12,6 +12,9 @@ export class TenantView {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { plan: 'pro' } })
   metadata: Record<string, unknown>;
 
+  @ApiProperty({ description: 'Its share under contention, 1 to 100 (docs/architecture.md, *Fairness*)', minimum: 1, maximum: 100, example: 1 })
+  weight: number;
+
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
   createdAt: Date;
 
@@ -25,5 +28,5 @@ export class TenantPage extends PageMeta {
 }
 
 export function toTenantView(t: Tenant): TenantView {
-  return { id: t.id, name: t.name, metadata: t.metadata, createdAt: t.createdAt, updatedAt: t.updatedAt };
+  return { id: t.id, name: t.name, metadata: t.metadata, weight: t.weight, createdAt: t.createdAt, updatedAt: t.updatedAt };
 }

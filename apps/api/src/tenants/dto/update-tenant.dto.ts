@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsObject, IsString, MaxLength, ValidateIf } from 'class-validator';
-import { TENANT_METADATA_MAX_BYTES, TENANT_NAME_MAX_LENGTH } from './put-tenant.dto';
+import { IsInt, IsNotEmpty, IsObject, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { MAX_TENANT_WEIGHT, MIN_TENANT_WEIGHT } from '../../../../../libs/domain/tenants';
+import { TENANT_METADATA_MAX_BYTES, TENANT_NAME_MAX_LENGTH, WEIGHT_DESCRIPTION } from './put-tenant.dto';
 
 /** Absent = unchanged; null is refused. */
 const Present = (): PropertyDecorator => ValidateIf((_, v) => v !== undefined);
@@ -23,4 +24,11 @@ export class UpdateTenantDto {
   @Present()
   @IsObject()
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: WEIGHT_DESCRIPTION, minimum: MIN_TENANT_WEIGHT, maximum: MAX_TENANT_WEIGHT, example: 4 })
+  @Present()
+  @IsInt()
+  @Min(MIN_TENANT_WEIGHT)
+  @Max(MAX_TENANT_WEIGHT)
+  weight?: number;
 }

@@ -1,0 +1,264 @@
+/**
+ * Traces in a real backend: the API and the worker export OTLP (http/protobuf) to Jaeger v2
+ * (built from its Go module, scripts/install-jaeger.sh), and the span tree of an event is read
+ * back through Jaeger's query API for a delivered event, a retried one and a dead-lettered one.
+ * The worker keeps no workflow in its cache, so every workflow task replays its history: the
+ * spans of later attempts still land in the event's trace, as they do when a retry hours later
+ * runs on a worker that evicted the run long ago.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startJaeger, type RunningJaeger } from '../../libs/devstack/jaeger';
+import { MAX_ATTEMPTS } from '../../libs/domain/retry-schedule';
+import { createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
+import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
+import { eventually, workflowBundle } from '../support/engine';
+import { Worker } from '@temporalio/worker';
+import { NO_TRACING } from '../../libs/observability/tracing';
+import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
+import { tracingWorkerOptions } from '../../libs/temporal/tracing';
+import { startReceiver, type Receiver } from '../support/receivers';
+import { startStack, type TestStack } from '../support/stack';
+
+interface JaegerSpan {
+  spanID: string;
+  operationName: string;
+  references: { refType: string; spanID: string; traceID: string }[];
+  tags: { key: string; value: unknown }[];
+  processID: string;
+}
+interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+/** A span with its service and tags as an object, and its parent's id. */
+interface Span {
+  id: string;
+  name: string;
+  service: string;
+  parent: string | undefined;
+  tags: Record<string, unknown>;
+}
+
+const producerTraceparent = (): { header: string; traceId: string; parentId: string } => {
+  const traceId = randomBytes(16).toString('hex');
+  const parentId = randomBytes(8).toString('hex');
+  return { header: `00-${traceId}-${parentId}-01`, traceId, parentId };
+};
+
+// A cold cache builds Jaeger first (scripts/install-jaeger.sh, started in the background by `npm test`).
+const JAEGER_BUILD_MS = 45 * 60_000;
+
+describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, () => {
+  let jaeger: RunningJaeger;
+  let stack: TestStack;
+  const receivers: Receiver[] = [];
+
+  before(
+    async () => {
+      jaeger = await startJaeger();
+      stack = await startStack({
+        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=e2e',
+        HERALD_MAX_CACHED_WORKFLOWS: '0',
+      });
+    },
+    { timeout: JAEGER_BUILD_MS + 60_000 },
+  );
+  after(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+    await stack?.stop();
+    await jaeger?.stop();
+  });
+
+  const receiver = async (...statuses: number[]): Promise<Receiver> => {
+    const r = await startReceiver(
+      statuses.length === 1 ? { kind: 'status', status: statuses[0] } : { kind: 'sequence', steps: statuses.map((status) => ({ kind: 'status', status })) },
+    );
+    receivers.push(r);
+    return r;
+  };
+
+  async function jaegerTrace(traceId: string): Promise<JaegerTrace | undefined> {
+    const res = await fetch(`${jaeger.queryUrl}/api/traces/${traceId}`);
+    if (res.status !== 200) return undefined;
+    return ((await res.json()) as { data: JaegerTrace[] }).data[0];
+  }
+
+  const spansOf = (trace: JaegerTrace): Span[] =>
+    trace.spans.map((s) => ({
+      id: s.spanID,
+      name: s.operationName,
+      service: trace.processes[s.processID].serviceName,
+      parent: s.references.find((r) => r.refType === 'CHILD_OF')?.spanID,
+      tags: Object.fromEntries(s.tags.map((t) => [t.key, t.value])),
+    }));
+
+  /** The trace once `done` holds for its spans (spans arrive in batches, the workflow's last). */
+  const traceWhen = (traceId: string, done: (spans: Span[]) => boolean, what: string): Promise<Span[]> =>
+    eventually(
+      async () => {
+        const trace = await jaegerTrace(traceId);
+        const spans = trace && spansOf(trace);
+        return spans && done(spans) ? spans : undefined;
+      },
+      60_000,
+      what,
+    );
+
+  const one = (spans: Span[], name: string): Span => {
+    const found = spans.filter((s) => s.name === name);
+    assert.equal(found.length, 1, `one ${name} span in ${spans.map((s) => s.name).join(', ')}`);
+    return found[0];
+  };
+  /** The chain of span names from `span` up to the root. */
+  const ancestry = (spans: Span[], span: Span): string[] => {
+    const byId = new Map(spans.map((s) => [s.id, s]));
+    const chain: string[] = [];
+    for (let s: Span | undefined = span; s; s = s.parent ? byId.get(s.parent) : undefined) chain.push(s.name);
+    return chain;
+  };
+  const attempts = (spans: Span[]): Span[] =>
+    spans.filter((s) => s.name === 'POST').sort((a, b) => Number(a.tags['herald.attempt']) - Number(b.tags['herald.attempt']));
+
+  it("continues the producer's trace: ingest → dispatch → event workflow → the attempt, whose context the receiver gets", async () => {
+    const ok = await receiver(200);
+    const tpl = uniqueTemplate();
+    const sub = await createSubscription(stack, { url: ok.url, templateIds: [tpl] });
+    const producer = producerTraceparent();
+    const eventId = await postEvent(stack, imageCreated({ templateId: tpl }), { traceparent: producer.header });
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId, 1);
+    await waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded', { timeoutMs: 60_000 });
+
+    const spans = await traceWhen(
+      producer.traceId,
+      (s) => s.some((x) => x.name === 'RunWorkflow:eventWorkflow') && attempts(s).length === 1,
+      'the delivered trace',
+    );
+    const ingest = one(spans, 'POST /v1/events');
+    assert.equal(ingest.service, 'herald-api');
+    assert.equal(ingest.parent, producer.parentId, "the ingest span is a child of the producer's span");
+    assert.equal(ingest.tags['herald.event_id'], eventId);
+    assert.equal(ingest.tags['herald.tenant_id'], 'default');
+    assert.equal(ingest.tags['http.response.status_code'], 202);
+
+    const [attempt] = attempts(spans);
+    assert.equal(attempt.service, 'herald-worker');
+    assert.deepEqual(ancestry(spans, attempt), [
+      'POST',
+      'RunActivity:attemptInline',
+      'StartActivity:attemptInline',
+      'RunWorkflow:eventWorkflow',
+      'StartWorkflow:eventWorkflow',
+      'dispatch',
+      'POST /v1/events',
+    ]);
+    assert.equal(one(spans, 'dispatch').tags['herald.event_id'], eventId);
+    assert.ok(
+      spans.some((s) => s.name === 'RunActivity:matchSubscriptions'),
+      'the matching activity is in the trace',
+    );
+    assert.deepEqual(
+      {
+        tenant: attempt.tags['herald.tenant_id'],
+        event: attempt.tags['herald.event_id'],
+        delivery: attempt.tags['herald.delivery_id'],
+        subscription: attempt.tags['herald.subscription_id'],
+        number: attempt.tags['herald.attempt'],
+        status: attempt.tags['http.response.status_code'],
+        outcome: attempt.tags['herald.outcome'],
+      },
+      { tenant: 'default', event: eventId, delivery: delivery.id, subscription: sub.id, number: 1, status: 200, outcome: 'succeeded' },
+    );
+    // The receiver got the attempt span's context, in the producer's trace.
+    assert.equal(ok.requests[0].headers.traceparent, `00-${producer.traceId}-${attempt.id}-01`);
+  });
+
+  it('keeps a retried delivery in the same trace: attempt 2 runs in the delivery workflow, a child of the event workflow', async () => {
+    const flaky = await receiver(503, 200);
+    const tpl = uniqueTemplate();
+    await createSubscription(stack, { url: flaky.url, templateIds: [tpl] });
+    const producer = producerTraceparent();
+    const eventId = await postEvent(stack, imageCreated({ templateId: tpl }), { traceparent: producer.header });
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId, 1);
+    await waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded', { timeoutMs: 60_000 });
+
+    const spans = await traceWhen(
+      producer.traceId,
+      (s) => attempts(s).length === 2 && s.some((x) => x.name === 'RunWorkflow:deliveryWorkflow'),
+      'the retried trace',
+    );
+    const [first, second] = attempts(spans);
+    assert.deepEqual(
+      [first, second].map((a) => [a.tags['herald.attempt'], a.tags['http.response.status_code'], a.tags['herald.outcome'], a.tags['herald.delivery_id']]),
+      [
+        [1, 503, 'failed', delivery.id],
+        [2, 200, 'succeeded', delivery.id],
+      ],
+    );
+    assert.equal(first.tags['otel.status_code'], 'ERROR');
+    const secondChain = ancestry(spans, second);
+    assert.deepEqual(secondChain.slice(0, 4), ['POST', 'RunActivity:sendAttempt', 'StartActivity:sendAttempt', 'RunWorkflow:deliveryWorkflow']);
+    assert.ok(secondChain.includes('RunWorkflow:eventWorkflow') && secondChain.at(-1) === 'POST /v1/events', secondChain.join(' ← '));
+    assert.deepEqual(
+      flaky.requests.map((r) => r.headers.traceparent),
+      [first, second].map((a) => `00-${producer.traceId}-${a.id}-01`),
+      'each attempt sent its own span as the parent',
+    );
+
+    // Traced histories (trace context in every start and schedule header) replay without nondeterminism.
+    for (const workflowId of [eventWorkflowId(eventId), deliveryWorkflowId(eventId, delivery.subscriptionId)]) {
+      const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: 'traced', ...tracingWorkerOptions(NO_TRACING) }, history, workflowId);
+    }
+  });
+
+  it('traces a dead-lettered delivery: six failed attempts in one trace, the delivery workflow span in error', async () => {
+    const broken = await receiver(500);
+    const tpl = uniqueTemplate();
+    await createSubscription(stack, { url: broken.url, templateIds: [tpl] });
+    // No traceparent: the ingest request starts the event's trace, found by its event id.
+    const eventId = await postEvent(stack, imageCreated({ templateId: tpl }));
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId, 1);
+    await exhaustDelivery(stack.db.dataSource, stack.deliveries, delivery.id);
+
+    const found = await eventually(
+      async () => {
+        const tags = encodeURIComponent(JSON.stringify({ 'herald.event_id': eventId }));
+        const res = await fetch(`${jaeger.queryUrl}/api/traces?service=herald-api&tags=${tags}&lookback=1h&limit=5`);
+        const { data } = (await res.json()) as { data: JaegerTrace[] | null };
+        return data?.length ? data : undefined;
+      },
+      30_000,
+      'the ingest span, searched by herald.event_id',
+    );
+    assert.equal(found.length, 1, 'one trace for the event');
+    const spans = await traceWhen(
+      found[0].traceID,
+      (s) => attempts(s).length === MAX_ATTEMPTS && s.some((x) => x.name === 'RunWorkflow:deliveryWorkflow'),
+      'the dead-lettered trace',
+    );
+    const tried = attempts(spans);
+    assert.deepEqual(
+      tried.map((a) => a.tags['herald.attempt']),
+      [1, 2, 3, 4, 5, 6],
+    );
+    for (const a of tried) {
+      assert.equal(a.tags['http.response.status_code'], 500);
+      assert.equal(a.tags['herald.outcome'], 'failed');
+      assert.equal(ancestry(spans, a).at(-1), 'POST /v1/events', 'every attempt descends from the ingest span');
+    }
+    const run = one(spans, 'RunWorkflow:deliveryWorkflow');
+    assert.equal(run.tags['otel.status_code'], 'ERROR', 'a dead letter ends the delivery workflow as failed');
+    assert.equal(run.tags.workflowId, `delivery:${eventId}:${delivery.subscriptionId}`);
+    // The resource attributes of OTEL_RESOURCE_ATTRIBUTES reach Jaeger's process tags.
+    const trace = await jaegerTrace(found[0].traceID);
+    const proc = Object.values(trace!.processes as Record<string, { serviceName: string; tags: { key: string; value: unknown }[] }>);
+    assert.deepEqual(proc.map((p) => p.serviceName).sort(), ['herald-api', 'herald-worker']);
+    assert.ok(proc.every((p) => p.tags.some((t) => t.key === 'deployment.environment' && t.value === 'e2e')));
+  });
+});
