@@ -33,7 +33,12 @@ export function deliverySearchAttributes(
     ...(opts.attempts === undefined ? [] : [{ key: SA.attempts, value: opts.attempts }]),
     // A `fifo` delivery in a workflow of its own is its stream's head: found blocked with
     // `HeraldSequence > 0 AND HeraldDeliveryStatus IN ("retrying", "paused")`.
-    ...(opts.stream ? [{ key: SA.orderingKey, value: opts.stream.key }, { key: SA.sequence, value: opts.stream.sequence }] : []),
+    ...(opts.stream
+      ? [
+          { key: SA.orderingKey, value: opts.stream.key },
+          { key: SA.sequence, value: opts.stream.sequence },
+        ]
+      : []),
   ];
 }
 

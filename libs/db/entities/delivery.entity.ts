@@ -22,7 +22,12 @@ export class Delivery {
   @Column('int', { name: 'sending_attempt', nullable: true }) sendingAttempt: number | null;
   /** A `fifo` delivery's stream key ('' for the subscription's single stream) and place in it; null for an unordered one. */
   @Column('text', { name: 'ordering_key', nullable: true }) orderingKey: string | null;
-  @Column({ type: 'bigint', name: 'sequence', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  @Column({
+    type: 'bigint',
+    name: 'sequence',
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
   sequence: number | null;
   /** When it became its stream's head (every earlier delivery of the stream had ended). */
   @Column('timestamptz', { name: 'turn_at', nullable: true }) turnAt: Date | null;

@@ -67,7 +67,10 @@ export class EventRepository {
 
   /** Notes that the event's workflow exists (the first time wins) and has matched it: its deliveries exist (no longer waiting for a worker). */
   async markWorkflowStarted(id: string, at: Date = new Date()): Promise<void> {
-    await this.db.query(`UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched = true, matched_at = coalesce(matched_at, $2) WHERE id = $1`, [id, at]);
+    await this.db.query(
+      `UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched = true, matched_at = coalesce(matched_at, $2) WHERE id = $1`,
+      [id, at],
+    );
   }
 
   /**

@@ -10,7 +10,16 @@ import { decodeCursor, DEFAULT_LIMIT, timeRange, toPage, type Page } from '../co
 import { callTemporal } from '../common/temporal-call';
 import { STORES } from '../infrastructure/tokens';
 import { toAttemptView } from './dto/attempt.view';
-import { toDeliveryView, toStreamView, type CancelAccepted, type DeliveryDetail, type DeliveryView, type LiveDeliveryState, type RetryAccepted, type StreamView } from './dto/delivery.view';
+import {
+  toDeliveryView,
+  toStreamView,
+  type CancelAccepted,
+  type DeliveryDetail,
+  type DeliveryView,
+  type LiveDeliveryState,
+  type RetryAccepted,
+  type StreamView,
+} from './dto/delivery.view';
 import type { ListDeliveriesQuery } from './dto/list-deliveries.query';
 
 /** The live view is a nicety: a slow or unreachable Temporal leaves it null instead of failing the request. */

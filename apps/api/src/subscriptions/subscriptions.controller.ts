@@ -58,7 +58,7 @@ export class SubscriptionsController {
   @Get(':id/streams')
   @ApiOperation({
     summary:
-      'A `fifo` subscription\'s streams with deliveries still to end: each head (being attempted, or blocked when `retrying` or `paused`), since when, and how many wait behind it; longest-held first',
+      "A `fifo` subscription's streams with deliveries still to end: each head (being attempted, or blocked when `retrying` or `paused`), since when, and how many wait behind it; longest-held first",
   })
   @ApiOkResponse({ type: StreamList })
   streams(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<StreamList> {

@@ -60,7 +60,12 @@ export class DeliveryView {
   })
   orderingKey: string | null;
 
-  @ApiProperty({ description: 'Its place in its stream (`x-herald-sequence`): 1, 2, 3 … in acceptance order; null for an unordered one', nullable: true, type: 'integer', example: 7 })
+  @ApiProperty({
+    description: 'Its place in its stream (`x-herald-sequence`): 1, 2, 3 … in acceptance order; null for an unordered one',
+    nullable: true,
+    type: 'integer',
+    example: 7,
+  })
   sequence: number | null;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
@@ -108,7 +113,13 @@ export class StreamView {
   @ApiProperty({ enum: DELIVERY_STATUSES, example: 'retrying' })
   headStatus: DeliveryStatus;
 
-  @ApiProperty({ description: 'When the head got its turn; null until it asked', nullable: true, type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
+  @ApiProperty({
+    description: 'When the head got its turn; null until it asked',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2025-11-23T10:00:00.000Z',
+  })
   since: Date | null;
 
   @ApiProperty({ description: 'Deliveries waiting behind the head', example: 12 })
@@ -131,7 +142,11 @@ export function toStreamView(h: StreamHead): StreamView {
 }
 
 export class DeliveryDetail extends DeliveryView {
-  @ApiProperty({ description: "A `fifo` delivery still to end: its stream's head, since when, how many wait behind; null otherwise", type: StreamView, nullable: true })
+  @ApiProperty({
+    description: "A `fifo` delivery still to end: its stream's head, since when, how many wait behind; null otherwise",
+    type: StreamView,
+    nullable: true,
+  })
   stream: StreamView | null;
 
   @ApiProperty({ description: 'Every try, oldest first', type: [AttemptView] })

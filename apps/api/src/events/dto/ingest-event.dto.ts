@@ -42,7 +42,7 @@ export class IngestEventDto {
 
   @ApiPropertyOptional({
     description:
-      'The stream the event belongs to at `fifo` subscriptions (a batch, job, image or video id): their deliveries of one key go one at a time, in acceptance order. Absent: the subscription\'s single stream',
+      "The stream the event belongs to at `fifo` subscriptions (a batch, job, image or video id): their deliveries of one key go one at a time, in acceptance order. Absent: the subscription's single stream",
     example: 'batch_8123',
   })
   @IsOptional()

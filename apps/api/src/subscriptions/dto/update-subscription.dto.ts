@@ -14,7 +14,14 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { ORDERINGS, PAYLOAD_FORMATS, type Ordering, type PayloadFormat } from '../../../../../libs/domain/types';
-import { DESCRIPTION_MAX_LENGTH, MAX_EVENT_TYPE_FILTERS, MAX_TEMPLATE_IDS, ORDERING_DESCRIPTION, RateLimitField, URL_MAX_LENGTH } from './create-subscription.dto';
+import {
+  DESCRIPTION_MAX_LENGTH,
+  MAX_EVENT_TYPE_FILTERS,
+  MAX_TEMPLATE_IDS,
+  ORDERING_DESCRIPTION,
+  RateLimitField,
+  URL_MAX_LENGTH,
+} from './create-subscription.dto';
 
 /** Absent = unchanged; null is a value (and refused, except for `description`). */
 const Present = (): PropertyDecorator => ValidateIf((_, v) => v !== undefined);
