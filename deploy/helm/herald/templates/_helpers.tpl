@@ -92,6 +92,8 @@ secrets taken from the existing Secret and the Temporal TLS files from mounted S
   value: json
 - name: HERALD_WORKER_METRICS_PORT
   value: {{ include "herald.metricsPort" . | quote }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.herald.otlpEndpoint | quote }}
 {{- with .Values.herald.publicUrl }}
 - name: HERALD_PUBLIC_URL
   value: {{ . | quote }}
