@@ -22,11 +22,11 @@ export type AttemptRecorded = Pick<RecordAttemptInput, 'trigger' | 'status'> & P
  */
 export interface ActivityDeps {
   subscriptions: Pick<SubscriptionRepository, 'find' | 'findEnabledMatching'>;
-  events: Pick<EventRepository, 'find' | 'findForMatching' | 'markWorkflowStarted' | 'purgeReceivedBefore'>;
+  events: Pick<EventRepository, 'find' | 'findForMatching' | 'purgeReceivedBefore'>;
   deliveries: Pick<
     DeliveryRepository,
     | 'find'
-    | 'insertPending'
+    | 'insertMatched'
     | 'listMatched'
     | 'markDelivering'
     | 'markCancelled'
@@ -34,9 +34,11 @@ export interface ActivityDeps {
     | 'markDeadLettered'
     | 'purgeFinishedBefore'
     | 'claimSend'
+    | 'claimSends'
+    | 'loadForAttempts'
     | 'setWorkflow'
   >;
-  attempts: Pick<AttemptRepository, 'recordAttempt' | 'purgeTestsBefore'>;
+  attempts: Pick<AttemptRepository, 'recordAttempts' | 'purgeTestsBefore'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   /** Throttled subscriptions' send slots. */
   sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;

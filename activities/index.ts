@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { attemptDeliveries } from './attempt-deliveries';
 import { attemptInline } from './attempt-inline';
 import {
   assignDeliveryWorkflow,
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     matchSubscriptions: matchSubscriptions(deps),
     prepareAttempt: prepareAttempt(deps),
     attemptInline: attemptInline(deps),
+    attemptDeliveries: attemptDeliveries(deps),
     assignDeliveryWorkflow: assignDeliveryWorkflow(deps),
     sendAttempt: sendAttempt(deps),
     sendAttemptInSlot: sendAttemptInSlot(deps),

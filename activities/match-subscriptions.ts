@@ -8,12 +8,14 @@ import type { EventMatch } from './types';
 /**
  * Finds the enabled subscriptions an event matches (libs/domain/matching.ts: Postgres narrows by
  * type and template, the payload filter is applied here to those candidates) and creates their
- * Delivery rows. Idempotent: a retried or replayed call finds the rows it made before and
- * creates nothing new. A match with a `fifo` subscription creates its deliveries in acceptance
- * order, after those of the earlier events of its tenant and ordering key still unmatched. With `holder: 'event'` the rows name the event workflow as their holder
- * (it makes their first attempts itself and hands over only the ones that must wait).
+ * Delivery rows (and marks the event's workflow started) in one statement. Idempotent: a retried
+ * or replayed call finds the rows it made before and creates nothing new. A match with a `fifo`
+ * subscription creates its deliveries in acceptance order instead, after those of the earlier
+ * events of its tenant and ordering key still unmatched (libs/db/repositories/stream.repository.ts).
+ * With `holder: 'event'` the rows name the event workflow as their holder (it makes their first
+ * attempts itself and hands over only the ones that must wait).
  */
-export function matchSubscriptions({ subscriptions, events, deliveries, streams, clock = () => new Date() }: ActivityDeps) {
+export function matchSubscriptions({ subscriptions, events, deliveries: store, streams, clock = () => new Date() }: ActivityDeps) {
   return async ({ eventId, holder }: { eventId: string; holder?: 'event' }): Promise<EventMatch> => {
     const event = await events.findForMatching(eventId);
     if (!event) return { eventId, eventType: 'unknown', templateId: null, deliveries: [] };
@@ -28,13 +30,13 @@ export function matchSubscriptions({ subscriptions, events, deliveries, streams,
         }));
     const rows = await rowsFor(event);
     const now = clock();
+    let deliveries;
     if (rows.some((r) => r.fifo)) {
-      // Ordered deliveries are created in acceptance order (libs/db/repositories/stream.repository.ts).
       await streams.fanOutInOrder(event, rowsFor, now);
+      deliveries = await store.listMatched(eventId);
     } else {
-      await deliveries.insertPending(event, rows, now);
-      await events.markWorkflowStarted(eventId, now);
+      deliveries = await store.insertMatched(event, rows, now);
     }
-    return { eventId, tenantId: event.tenantId, eventType: event.type, templateId: event.templateId, deliveries: await deliveries.listMatched(eventId) };
+    return { eventId, tenantId: event.tenantId, eventType: event.type, templateId: event.templateId, deliveries };
   };
 }

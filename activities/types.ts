@@ -84,6 +84,42 @@ export type InlineAttempt =
   | { kind: 'throttled' }
   | Exclude<Awaited<ReturnType<HeraldActivities['prepareAttempt']>>, PreparedAttempt>;
 
+/** One delivery of an `attemptDeliveries` batch: the scheduled attempt its workflow means to make. */
+export interface AttemptTarget extends DeliveryRef {
+  /** The attempt's number on the schedule; a delivery that already recorded it is reported `recorded`, never sent again. */
+  attemptNumber: number;
+}
+
+export interface AttemptDeliveriesInput {
+  deliveries: AttemptTarget[];
+  /** The workflow's time when it asked: the failing clock runs on it (plus the time the attempt took). */
+  at: string;
+}
+
+/**
+ * What one delivery's attempt in an `attemptDeliveries` batch came to: made and recorded
+ * (`attempted`: where the delivery stands now), made but not recorded (`sent`: Postgres failed
+ * at the record; the workflow records it with `recordAttempt`), or — nothing sent — already
+ * recorded by an earlier run, throttled, not prepared, or prepareAttempt's answer when it was not `ready`.
+ */
+export type AttemptReport =
+  | {
+      kind: 'attempted';
+      attemptNumber: number;
+      status: AttemptStatus;
+      /** The schedule's wait before the next attempt, when `retrying`. */
+      delayMs: number | null;
+      nextAttemptAt: string | null;
+      lastStatusCode: number | null;
+      lastError: string | null;
+      /** How long the POST took (absent in reports from before it was kept): a slow one's retry is not sent locally. */
+      durationMs?: number;
+    }
+  | { kind: 'sent'; attemptNumber: number; url: string; outcome: AttemptOutcome }
+  /** Nothing sent: it could not be prepared (the others of its batch went on); its delivery workflow retries it. */
+  | { kind: 'unprepared' }
+  | Exclude<InlineAttempt, { kind: 'sent' }>;
+
 export interface RecordAttemptInput extends DeliveryRef {
   attemptNumber: number;
   trigger: AttemptTrigger;
@@ -122,6 +158,12 @@ export interface HeraldActivities {
   /** `holder` names the workflow that will hold the new deliveries (default: each one's delivery workflow). */
   matchSubscriptions(input: { eventId: string; holder?: 'event' }): Promise<EventMatch>;
   attemptInline(input: DeliveryRef): Promise<InlineAttempt>;
+  /**
+   * Scheduled attempts of one or more deliveries (an event's first attempts, or one retry), as
+   * one local activity: prepared from one read, claimed in one statement, POSTed concurrently,
+   * each recorded as soon as its answer is in (answers that come in together, in one transaction).
+   */
+  attemptDeliveries(input: AttemptDeliveriesInput): Promise<AttemptReport[]>;
   /** The delivery is now held by `workflowId` (deliveries.workflow_id, what the API links to). */
   assignDeliveryWorkflow(input: { deliveryId: string; workflowId: string }): Promise<void>;
   prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt>;

@@ -7,7 +7,7 @@ import {
   upsertSearchAttributes,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { DeliveryRef, EventMatch, HeraldActivities, InlineAttempt, MatchedDelivery } from '../activities/types';
+import type { AttemptOutcome, AttemptReport, DeliveryRef, EventMatch, HeraldActivities, InlineAttempt, MatchedDelivery } from '../activities/types';
 import { afterAttempt } from '../libs/domain/after-attempt';
 import { nextDelay } from '../libs/domain/retry-schedule';
 import type { DeliveryStatus } from '../libs/domain/types';
@@ -23,16 +23,21 @@ const { matchSubscriptions, recordAttempt, markDeliveryCancelled, assignDelivery
 // it again, and it then finds its claim in Postgres and sends nothing (activities/attempt-inline.ts).
 // Longer than the sender's own 30-second budget, so a slow receiver ends as an outcome, not a timeout.
 const { attemptInline } = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '45 seconds', retry: { maximumAttempts: 1 } });
+// The same for all of an event's first attempts at once; its records come after the sends, so
+// its budget is the sender's 30 seconds plus room for them.
+const { attemptDeliveries } = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '60 seconds', retry: { maximumAttempts: 1 } });
 
 export interface EventInput {
   eventId: string;
   /**
-   * `inline`: make first attempts here. Set by every start since (DeliveryService.startEvent);
-   * absent in the histories of runs from before, which start a child per delivery. The version
-   * gate is the input rather than `patched()`, because a patch marker comes with a
+   * `batched`: make all first attempts here in one local activity (attemptDeliveries). Set by
+   * every start since (DeliveryService.startEvent). `inline`: one attemptInline and one
+   * recordAttempt per delivery, in histories from before batching. Absent in the histories of
+   * runs from before inline first attempts, which start a child per delivery. The version gate
+   * is the input rather than `patched()`, because a patch marker comes with a
    * TemporalChangeVersion search-attribute upsert: one more billed action on every event.
    */
-  firstAttempts?: 'inline';
+  firstAttempts?: 'inline' | 'batched';
 }
 
 export interface EventResult {
@@ -50,24 +55,87 @@ export interface EventResult {
  * abandoned on close: it lives on its own, whatever happens to this workflow.
  */
 export async function eventWorkflow(input: EventInput): Promise<EventResult> {
-  const inline = input.firstAttempts === 'inline';
+  const inline = input.firstAttempts !== undefined;
   const match = await matchSubscriptions(inline ? { eventId: input.eventId, holder: 'event' } : { eventId: input.eventId });
   if (!inline) {
     await Promise.all(match.deliveries.map((d) => startDelivery(match, d)));
     return { deliveries: match.deliveries.length };
   }
-  // A `fifo` delivery waits for its turn in its stream first (workflows/sequencer.ts).
-  const turns = match.deliveries.some((d) => d.stream) ? new StreamTurns() : undefined;
-  const finished = await Promise.all(
-    match.deliveries.map((d) => (d.stream && turns ? turns.deliverInTurn(d.deliveryId, () => deliverFirst(match, d)) : deliverFirst(match, d))),
-  );
+  const finished = !match.deliveries.some((d) => d.stream)
+    ? input.firstAttempts === 'batched'
+      ? await deliverAllFirst(match)
+      : await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)))
+    : await deliverInTurns(match, input.firstAttempts);
   const delivered = match.deliveries.filter((_, i) => finished[i] === 'succeeded').map((d) => d.subscriptionId);
   if (delivered.length > 0) upsertSearchAttributes(inlineDeliverySearchAttributes(match, delivered));
   return { deliveries: match.deliveries.length, finishedInline: finished.filter((f) => f !== 'handed over').length };
 }
 
-/** One delivery's first attempt, inline; what must wait is handed to a delivery workflow. */
-async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<DeliveryStatus | 'handed over'> {
+/**
+ * An event that matched `fifo` subscriptions (the match's record says so, so a replay takes the
+ * same path): its unordered deliveries go at once, as without them; each `fifo` one first waits
+ * for its turn in its stream (workflows/sequencer.ts), then makes its first attempt alone, and
+ * releases its stream when it ends here (a delivery handed over is released by its delivery
+ * workflow).
+ */
+async function deliverInTurns(match: EventMatch, firstAttempts: EventInput['firstAttempts']): Promise<FirstAttemptEnd[]> {
+  const turns = new StreamTurns();
+  const first = (deliveries: MatchedDelivery[]) =>
+    firstAttempts === 'batched' ? deliverAllFirst({ ...match, deliveries }) : Promise.all(deliveries.map((d) => deliverFirst(match, d)));
+  const unordered = match.deliveries.filter((d) => !d.stream);
+  const [unorderedEnds, orderedEnds] = await Promise.all([
+    first(unordered),
+    Promise.all(match.deliveries.filter((d) => d.stream).map((d) => turns.deliverInTurn(d.deliveryId, async () => (await first([d]))[0]))),
+  ]);
+  return match.deliveries.map((d) => (d.stream ? orderedEnds : unorderedEnds).shift()!);
+}
+
+/**
+ * All of an event's first attempts in one local activity (one read, one claim, concurrent POSTs,
+ * records as the answers come in); then each delivery that must wait is handed to a delivery
+ * workflow. Deliveries without a match (none) cost nothing.
+ */
+async function deliverAllFirst(match: EventMatch): Promise<FirstAttemptEnd[]> {
+  if (match.deliveries.length === 0) return [];
+  let reports: AttemptReport[];
+  try {
+    reports = await attemptDeliveries({
+      deliveries: match.deliveries.map((d) => ({ deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId, attemptNumber: 1 })),
+      at: new Date().toISOString(),
+    });
+  } catch (err) {
+    if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
+    // It failed before its claims (Postgres unreachable): nothing was sent and no slot is used.
+    // Each delivery workflow prepares attempt 1 again, retrying until Postgres answers.
+    return Promise.all(
+      match.deliveries.map(async (d): Promise<FirstAttemptEnd> => {
+        await handOver(match, d);
+        return 'handed over';
+      }),
+    );
+  }
+  return Promise.all(
+    match.deliveries.map(async (d, i): Promise<FirstAttemptEnd> => {
+      const report = reports[i];
+      if (report.kind !== 'attempted') return afterFirst(match, d, report);
+      if (report.status !== 'retrying') return report.status;
+      await handOver(match, d, {
+        attempts: report.attemptNumber,
+        delayMs: report.delayMs ?? 0,
+        nextAttemptAt: report.nextAttemptAt,
+        lastStatusCode: report.lastStatusCode,
+        lastError: report.lastError,
+        ...(report.durationMs !== undefined ? { lastDurationMs: report.durationMs } : {}),
+      });
+      return 'handed over';
+    }),
+  );
+}
+
+type FirstAttemptEnd = DeliveryStatus | 'handed over';
+
+/** One delivery's first attempt, inline (histories from before batching); what must wait is handed to a delivery workflow. */
+async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<FirstAttemptEnd> {
   const ref: DeliveryRef = { deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId };
   let attempt: InlineAttempt;
   try {
@@ -81,6 +149,16 @@ async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<Deli
     await handOver(match, d);
     return 'handed over';
   }
+  return afterFirst(match, d, attempt);
+}
+
+/** Where a first attempt that was not recorded as it was made leaves its delivery. */
+async function afterFirst(
+  match: EventMatch,
+  d: MatchedDelivery,
+  attempt: InlineAttempt | Exclude<AttemptReport, { kind: 'attempted' }>,
+): Promise<FirstAttemptEnd> {
+  const ref: DeliveryRef = { deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId };
   switch (attempt.kind) {
     case 'sent': {
       const { outcome, attemptNumber } = attempt;
@@ -96,13 +174,7 @@ async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<Deli
         at: new Date().toISOString(),
       });
       if (status !== 'retrying') return status;
-      await handOver(match, d, {
-        attempts: attemptNumber,
-        delayMs: delay ?? 0,
-        nextAttemptAt: recorded.nextAttemptAt,
-        lastStatusCode: outcome.statusCode,
-        lastError: outcome.error,
-      });
+      await handOver(match, d, resumeAfter(attemptNumber, delay ?? 0, recorded.nextAttemptAt, outcome));
       return 'handed over';
     }
     case 'recorded':
@@ -126,6 +198,10 @@ async function deliverFirst(match: EventMatch, d: MatchedDelivery): Promise<Deli
   }
 }
 
+function resumeAfter(attempts: number, delayMs: number, nextAttemptAt: string | null, outcome: AttemptOutcome): DeliveryResume {
+  return { attempts, delayMs, nextAttemptAt, lastStatusCode: outcome.statusCode, lastError: outcome.error, lastDurationMs: outcome.durationMs };
+}
+
 async function handOver(match: EventMatch, d: MatchedDelivery, resume?: DeliveryResume): Promise<void> {
   await assignDeliveryWorkflow({ deliveryId: d.deliveryId, workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId) });
   await startDelivery(match, d, resume);
@@ -140,6 +216,7 @@ function startDelivery(match: EventMatch, d: MatchedDelivery, resume?: DeliveryR
         eventId: match.eventId,
         subscriptionId: d.subscriptionId,
         ...(resume ? { resume } : {}),
+        retries: 'local',
         ...(d.stream ? { stream: d.stream } : {}),
       },
     ],

@@ -26,7 +26,7 @@ export async function measureDeadLetterCost(b: Bench): Promise<void> {
       await env.client.workflow.execute('eventWorkflow', {
         taskQueue: 'bench-dead-letter',
         workflowId: eventWorkflowId(event.id),
-        args: [{ eventId: event.id, firstAttempts: 'inline' }],
+        args: [{ eventId: event.id, firstAttempts: 'batched' }],
       });
       await env.client.workflow
         .getHandle(workflowId)

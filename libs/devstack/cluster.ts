@@ -2,11 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
 import { REPO_ROOT } from './dev-env';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
 import { StackError } from './errors';
 import { freePort, waitForPort } from './ports';
+import { ensureDatabase } from './stack';
 import { processDefinitions, type HeraldProcessName, type ProcessDefinitions } from './processes';
 import { startTemporalCluster, type RunningTemporalCluster } from './temporal-cluster';
 
@@ -223,18 +223,6 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new StackError(`${url} not ready after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-async function ensureDatabase(pg: RunningPostgres, name: string): Promise<string> {
-  const client = new Client({ connectionString: pg.adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
-  return pg.urlFor(name);
 }
 
 /**

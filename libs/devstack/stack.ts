@@ -102,7 +102,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
   return running;
 }
 
-async function ensureDatabase(pg: RunningPostgres | undefined, name: string): Promise<string> {
+/** The database `name` on the embedded Postgres, created when missing; its URL. */
+export async function ensureDatabase(pg: RunningPostgres | undefined, name: string): Promise<string> {
   if (!pg) throw new Error('a database name needs the embedded Postgres; give a URL instead');
   const client = new Client({ connectionString: pg.adminUrl });
   await client.connect();

@@ -1,5 +1,5 @@
 /** Figures over deliveries, as operators read them. Pure. */
-import { DELIVERY_STATUSES, type DeliveryStatus } from './types';
+import { ATTEMPT_ERROR_KINDS, DELIVERY_STATUSES, type AttemptErrorKind, type DeliveryStatus } from './types';
 
 export type DeliveryCounts = Record<DeliveryStatus, number>;
 
@@ -24,21 +24,16 @@ export function successRate(c: Pick<DeliveryCounts, 'succeeded' | 'dead_lettered
  * status class of a non-2xx answer (`http_3xx` — redirects are not followed —, `http_4xx`,
  * `http_5xx`), or, without a usable answer, its error kind.
  */
-export const ATTEMPT_OUTCOMES = [
-  'succeeded',
-  'http_3xx',
-  'http_4xx',
-  'http_5xx',
-  'timeout',
-  'dns',
-  'connect',
-  'tls',
-  'ssrf_blocked',
-  'invalid_url',
-  'network',
-  'response_too_large',
-] as const;
-export type AttemptOutcomeName = (typeof ATTEMPT_OUTCOMES)[number];
+const ANSWER_OUTCOMES = ['succeeded', 'http_3xx', 'http_4xx', 'http_5xx'] as const;
+/** The error kinds of an answer that came: counted by its status class instead. */
+type AnsweredKind = Extract<AttemptErrorKind, 'http_status' | 'redirect'>;
+type UnansweredKind = Exclude<AttemptErrorKind, AnsweredKind>;
+export type AttemptOutcomeName = (typeof ANSWER_OUTCOMES)[number] | UnansweredKind;
+// Derived from ATTEMPT_ERROR_KINDS, so an error kind added there is counted here too.
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcomeName[] = [
+  ...ANSWER_OUTCOMES,
+  ...ATTEMPT_ERROR_KINDS.filter((k): k is UnansweredKind => k !== 'http_status' && k !== 'redirect'),
+];
 export type AttemptOutcomeCounts = Record<AttemptOutcomeName, number>;
 
 /** Every outcome, 0 where a query found none (an unknown name a query returns is dropped). */

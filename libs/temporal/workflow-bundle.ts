@@ -131,7 +131,9 @@ export function loadWorkflowBundle(path = DEFAULT_WORKFLOW_BUNDLE, root = PROJEC
   if (!stamp) throw new StaleWorkflowBundle(path, 'it carries no source stamp (not built by scripts/bundle-workflows)');
   const stale = staleness(stamp, root);
   if (stale) throw new StaleWorkflowBundle(path, stale);
-  return { code, stamp };
+  // The stamp follows the inline source map, which the SDK reads from its `base64,` to the end of
+  // the code: handed over with the stamp, the map decodes with the stamp's bytes after its JSON.
+  return { code: code.slice(0, code.lastIndexOf(`\n${STAMP}`) + 1), stamp };
 }
 
 /** Whether the bundle at `path` exists and matches the sources present (the build step skips webpack then). */

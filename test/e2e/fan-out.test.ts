@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ensurePurgeSchedule } from '../../apps/worker/src/worker';
 import { Attempt, DeadLetter, Delivery } from '../../libs/db/entities';
+import { createSecretBox } from '../../libs/delivery/secret-box';
 import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
 import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
@@ -30,6 +31,22 @@ describe('event fan-out on the dev server', () => {
       .getRepository(Delivery)
       .findBy(deliveryIds.map((id) => ({ id })))
       .then((rows) => rows.length === deliveryIds.length && rows.every((d) => d.status === 'succeeded') && rows);
+
+  it('delivers the others of an event inline when one of its subscriptions cannot be prepared, and hands that one over', async () => {
+    const tpl = `tpl_${randomBytes(3).toString('hex')}`;
+    // Sealed with a key the worker does not hold: its request cannot be built, on any try.
+    const foreign = createSecretBox({ current: Buffer.alloc(32, 0x5a) });
+    const good = await seedSubscription(stack.db.dataSource, testSecretBox(), { url: ok.url, eventTypes: ['image.created'], templateIds: [tpl] });
+    const broken = await seedSubscription(stack.db.dataSource, foreign, { url: ok.url, eventTypes: ['image.created'], templateIds: [tpl] });
+    const event = await seedEvent(stack.db.dataSource, { templateId: tpl });
+    await stack.deliveries.startEvent(event.id);
+    assert.deepEqual(await stack.client.workflow.getHandle(eventWorkflowId(event.id)).result(), { deliveries: 2, finishedInline: 1 });
+    const rows = await stack.db.dataSource.getRepository(Delivery).findBy({ eventId: event.id });
+    const byStatus = Object.fromEntries(rows.map((d) => [d.subscriptionId, [d.status, d.attemptCount, d.workflowId]]));
+    assert.deepEqual(byStatus[good.id], ['succeeded', 1, eventWorkflowId(event.id)]);
+    assert.deepEqual(byStatus[broken.id], ['pending', 0, deliveryWorkflowId(event.id, broken.id)], 'nothing sent, held by its delivery workflow');
+    await stack.client.workflow.getHandle(deliveryWorkflowId(event.id, broken.id)).terminate('test over: it can never be prepared');
+  });
 
   it("makes every matching subscription's first attempt itself, searchable by attribute; a failed one goes on in a delivery workflow", async () => {
     const box = testSecretBox();

@@ -42,6 +42,15 @@ describe('the prebuilt workflow bundle', () => {
     assert.match(stamp.sources, /^[0-9a-f]{64}$/);
   });
 
+  it('hands the worker code whose inline source map the SDK can read: the stamp stays out of it', () => {
+    const { code } = loadWorkflowBundle();
+    assert.ok(!code.includes('// herald-workflow-bundle '), 'the stamp line is not part of the code');
+    // As the SDK's parseWorkflowCode does: everything after the last `base64,` is the map.
+    const map = code.slice(code.indexOf('base64,', code.lastIndexOf('//# sourceMappingURL=data:')) + 'base64,'.length).trimEnd();
+    const sourceMap = JSON.parse(Buffer.from(map, 'base64').toString()) as { version: number };
+    assert.equal(sourceMap.version, 3);
+  });
+
   it('is accepted from a faithful copy, and refused once a workflow source changed, naming the file', () => {
     assert.equal(loadWorkflowBundle(bundle, root).stamp.sources, stamp.sources);
     appendFileSync(join(root, 'dist', 'workflows', 'delivery.workflow.js'), '\n// edited after the bundle was built\n');

@@ -12,11 +12,30 @@ import { ApplicationFailure } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
-import type { AttemptOutcome, DeliveryRef, HeraldActivities, PausedAttempt, PreparedAttempt, RecordAttemptInput, SkippedAttempt } from '../../activities/types';
+import type {
+  AttemptOutcome,
+  AttemptReport,
+  AttemptTarget,
+  DeliveryRef,
+  HeraldActivities,
+  PausedAttempt,
+  PreparedAttempt,
+  RecordAttemptInput,
+  SkippedAttempt,
+} from '../../activities/types';
+import { afterAttempt } from '../../libs/domain/after-attempt';
 import { RETRY_DELAYS } from '../../libs/domain/retry-schedule';
 import type { AttemptTrigger } from '../../libs/domain/types';
 import { DELIVERY_EXHAUSTED } from '../../libs/temporal/names';
-import { cancelSignal, deliveryWorkflow, retryNowSignal, stateQuery, type DeliveryInput } from '../../workflows/delivery.workflow';
+import {
+  cancelSignal,
+  deliveryWorkflow,
+  LOCAL_SEND_MAX_MS,
+  resumeSignal,
+  retryNowSignal,
+  stateQuery,
+  type DeliveryInput,
+} from '../../workflows/delivery.workflow';
 import { workflowBundle } from '../support/engine';
 import { createTimeSkippingEnv } from '../support/temporal';
 
@@ -52,8 +71,16 @@ function gate<T = void>(): { promise: Promise<T>; open(value: T): void } {
  * The activities as plain fakes that write down every call. `sends[i]` is the receiver's answer
  * to send i + 1; `prepare(n)` may stop the delivery before send n (default: ready).
  */
-function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => SkippedAttempt | PausedAttempt | undefined; firstAttemptNumber?: number }) {
+function fakeActivities(script: {
+  sends: Send[];
+  prepare?: (n: number) => SkippedAttempt | PausedAttempt | undefined;
+  firstAttemptNumber?: number;
+  /** attemptDeliveries' answer to call n instead of attempting (an earlier run's record, a failed record). */
+  report?: (n: number, target: AttemptTarget) => AttemptReport | undefined;
+}) {
   const calls = {
+    /** Each attemptDeliveries call: the attempt asked for, and the workflow's time then. */
+    attempted: [] as { attemptNumber: number; at: string }[],
     prepared: [] as (DeliveryRef & { trigger: AttemptTrigger })[],
     sent: [] as string[],
     recorded: [] as RecordAttemptInput[],
@@ -75,6 +102,41 @@ function fakeActivities(script: { sends: Send[]; prepare?: (n: number) => Skippe
     },
     async releaseStreamTurn() {
       throw new Error('not used by an unordered deliveryWorkflow');
+    },
+    // As the real one: prepare (script.prepare), send (script.sends), record — one call per attempt.
+    async attemptDeliveries({ deliveries: [target], at }): Promise<AttemptReport[]> {
+      calls.attempted.push({ attemptNumber: target.attemptNumber, at });
+      const given = script.report?.(calls.attempted.length, target);
+      if (given) return [given];
+      const skipped = script.prepare?.(calls.attempted.length);
+      if (skipped) return [skipped];
+      const send = script.sends[calls.sent.length];
+      calls.sent.push('https://receiver.test/hook');
+      if (send === undefined) throw new Error(`unexpected send ${calls.sent.length}`);
+      const result = typeof send === 'number' ? outcome(send) : await send();
+      const { status, delayMs } = afterAttempt(result, 'scheduled', target.attemptNumber);
+      const input: RecordAttemptInput = {
+        ...target,
+        trigger: 'scheduled',
+        url: 'https://receiver.test/hook',
+        outcome: result,
+        status,
+        nextDelayMs: delayMs ?? null,
+        at,
+      };
+      calls.recorded.push(input);
+      return [
+        {
+          kind: 'attempted',
+          attemptNumber: target.attemptNumber,
+          status,
+          delayMs: delayMs ?? null,
+          nextAttemptAt: null,
+          lastStatusCode: result.statusCode,
+          lastError: result.error,
+          durationMs: result.durationMs,
+        },
+      ];
     },
     async prepareAttempt(input): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt> {
       calls.prepared.push(input);
@@ -344,6 +406,183 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
       );
       assert.deepEqual(calls.cancelled, ['cancelled by an operator']);
       assert.equal(calls.sent.length, 1);
+    });
+  });
+  describe("with retries: 'local' (each attempt one local activity, as the event workflow hands over since batching)", () => {
+    const local: Partial<DeliveryInput> = { retries: 'local' };
+    /** Virtual minutes of each attemptDeliveries call after the first, from the workflow time it was given. */
+    const askedAt = (attempted: { at: string }[]): number[] => attempted.map((a) => (Date.parse(a.at) - Date.parse(attempted[0].at)) / MIN);
+    const scheduledActivities = async (handle: WorkflowHandle): Promise<number> =>
+      ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
+
+    it('dead-letters after the same schedule, 0, 0, 1, 6, 21 and 81 minutes, with no activity task, prepare or separate record', async () => {
+      const { activities, calls } = fakeActivities({ sends: [500, 500, 503, 500, 502, 500] });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          await assert.rejects(handle.result(), exhausted);
+          assertMinutes(askedAt(calls.attempted), [0, 0, 1, 6, 21, 81], 'attempt');
+          assert.deepEqual(
+            calls.attempted.map((a) => a.attemptNumber),
+            [1, 2, 3, 4, 5, 6],
+          );
+          assert.deepEqual(
+            calls.recorded.map((r) => r.status),
+            ['retrying', 'retrying', 'retrying', 'retrying', 'retrying', 'dead_lettered'],
+          );
+          assert.equal(calls.prepared.length, 0);
+          assert.equal(await scheduledActivities(handle), 0, 'no sendAttempt activity');
+          const state = await handle.query(stateQuery);
+          assert.deepEqual([state.status, state.attempts, state.lastStatusCode], ['dead_lettered', 6, 500]);
+        },
+        local,
+      );
+    });
+
+    /** A receiver that hung to the sender's 30 s budget. */
+    const hung = async (): Promise<AttemptOutcome> => ({
+      ...outcome(500),
+      statusCode: null,
+      errorKind: 'timeout',
+      error: 'timed out after 30000 ms',
+      durationMs: 30_000,
+    });
+
+    it('sends the retry after a hanging attempt by the send activity (an activity slot, not a workflow-task slot), then locally again after a fast one', async () => {
+      assert.ok(LOCAL_SEND_MAX_MS <= 30_000);
+      const { activities, calls } = fakeActivities({ sends: [hung, 500, 200] });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 3 });
+          assert.deepEqual(
+            calls.attempted.map((a) => a.attemptNumber),
+            [1, 3],
+            'attempts 1 and 3 local',
+          );
+          assert.deepEqual(
+            calls.prepared.map((p) => p.trigger),
+            ['scheduled'],
+            'attempt 2 in stages',
+          );
+          assert.equal(await scheduledActivities(handle), 1, 'one sendAttempt activity: attempt 2');
+          assert.deepEqual(
+            calls.recorded.map((r) => [r.attemptNumber, r.status]),
+            [
+              [1, 'retrying'],
+              [2, 'retrying'],
+              [3, 'succeeded'],
+            ],
+          );
+        },
+        local,
+      );
+    });
+
+    it('sends the first retry by the send activity when the event workflow hands over after a hanging first attempt', async () => {
+      const { activities, calls } = fakeActivities({ sends: [200], firstAttemptNumber: 2 });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 2 });
+          assert.equal(calls.attempted.length, 0, 'no local send');
+          assert.equal(await scheduledActivities(handle), 1);
+        },
+        { ...local, resume: { attempts: 1, delayMs: 0, nextAttemptAt: null, lastStatusCode: null, lastError: 'timed out', lastDurationMs: 30_000 } },
+      );
+    });
+
+    it('goes on from where the event workflow left it: resumed after attempt 1, attempt 2 at once, then attempt 3 one minute later', async () => {
+      const { activities, calls } = fakeActivities({ sends: [500, 200] });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 3 });
+          assert.deepEqual(
+            calls.attempted.map((a) => a.attemptNumber),
+            [2, 3],
+          );
+          assertMinutes(askedAt(calls.attempted), [0, 1], 'attempt');
+        },
+        { ...local, resume: { attempts: 1, delayMs: 0, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500' } },
+      );
+    });
+
+    it('records an attempt whose record failed in the activity (Postgres away) with recordAttempt, and keeps the schedule', async () => {
+      const { activities, calls } = fakeActivities({
+        sends: [200],
+        report: (n, t) => (n === 1 ? { kind: 'sent', attemptNumber: t.attemptNumber, url: 'https://receiver.test/hook', outcome: outcome(502) } : undefined),
+      });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 2 });
+          assert.deepEqual(
+            calls.recorded.map((r) => [r.attemptNumber, r.status, r.nextDelayMs]),
+            [
+              [1, 'retrying', RETRY_DELAYS[0]],
+              [2, 'succeeded', null],
+            ],
+          );
+        },
+        local,
+      );
+    });
+
+    it('never makes an attempt twice: a run that finds it recorded (an earlier run got that far) goes on with the schedule', async () => {
+      const { activities, calls } = fakeActivities({
+        sends: [200],
+        report: (n) => (n === 1 ? { kind: 'recorded', status: 'retrying', attempts: 2, nextAttemptAt: null } : undefined),
+      });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 3 });
+          assert.deepEqual(
+            calls.attempted.map((a) => a.attemptNumber),
+            [2, 3],
+          );
+          assert.equal(calls.sent.length, 1, 'attempt 2 was not sent again');
+          // Attempt 2's wait (1 minute) before attempt 3.
+          assertMinutes(askedAt(calls.attempted), [0, 1], 'attempt');
+        },
+        { ...local, resume: { attempts: 1, delayMs: 0, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500' } },
+      );
+    });
+
+    it('waits in paused without an attempt, and attempts once resumed', async () => {
+      const { activities, calls } = fakeActivities({ sends: [200], prepare: (n) => (n === 1 ? { kind: 'paused' } : undefined) });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          await env.sleep(10 * MIN);
+          assert.equal((await handle.query(stateQuery)).status, 'paused');
+          await handle.signal(resumeSignal);
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 1 });
+          assert.equal(calls.sent.length, 1);
+          assert.deepEqual(
+            calls.attempted.map((a) => a.attemptNumber),
+            [1, 1],
+          );
+        },
+        local,
+      );
+    });
+
+    it('makes a manual attempt in stages, as before (one attempt, its number from the delivery row)', async () => {
+      const { activities, calls } = fakeActivities({ sends: [200], firstAttemptNumber: 7 });
+      await withDelivery(
+        activities,
+        async (handle) => {
+          assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 7 });
+          assert.equal(calls.attempted.length, 0);
+          assert.deepEqual(
+            calls.prepared.map((p) => p.trigger),
+            ['manual'],
+          );
+        },
+        { ...local, trigger: 'manual' },
+      );
     });
   });
 });

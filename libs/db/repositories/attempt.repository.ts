@@ -1,12 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { AttemptRow } from '../../delivery/attempt';
-import type { AttemptStatus } from '../../domain/delivery-lifecycle';
 import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
+import { mayMove, type AttemptStatus, type DeliveryStatus } from '../../domain/delivery-lifecycle';
 import { ATTEMPT_OUTCOMES } from '../../domain/delivery-stats';
-import { assessAttempt } from '../../domain/subscription-health';
+import { assessAttempt, type SubscriptionHealth } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
-import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { windowFloor, type StatsWindow } from './page';
@@ -186,20 +185,54 @@ export class AttemptRepository {
    * transaction. A repeat after a lost commit acknowledgement is a no-op thanks to the unique
    * (delivery_id, number) index. Null when the delivery is gone (deleted with its subscription).
    */
-  recordAttempt(record: DeliveryAttemptRecord, clock: () => Date): Promise<RecordedAttemptRow | null> {
-    const { attempt: a } = record;
-    return this.db.transaction(async (tx) => {
-      const deliveries = new DeliveryRepository(tx);
-      const delivery = await deliveries.findForUpdate(a.deliveryId);
-      if (!delivery) return null;
+  async recordAttempt(record: DeliveryAttemptRecord, clock: () => Date): Promise<RecordedAttemptRow | null> {
+    return (await this.recordAttempts([record], clock))[0];
+  }
 
-      const inserted: { id: string }[] = await tx.query(
-        `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, status_code, error_kind, error_message,
-                               response_excerpt, duration_ms, started_at, finished_at, request)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+  /**
+   * `recordAttempt` for attempts of different deliveries, in one transaction and a few
+   * statements whatever their number (an event's first attempts; see docs/architecture.md,
+   * *Flow*): lock the deliveries, insert the attempts, move the deliveries, then the dead letters
+   * and each subscription's failing clock. One result per record, in order.
+   */
+  recordAttempts(records: readonly DeliveryAttemptRecord[], clock: () => Date): Promise<(RecordedAttemptRow | null)[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    return this.db.transaction(async (tx) => {
+      const ids = records.map((r) => r.attempt.deliveryId);
+      // In id order, so that two batches over the same rows never wait on each other in a cycle.
+      const locked: { id: string; status: DeliveryStatus; attempt_count: number; tenant_id: string; event_type: string }[] = await tx.query(
+        `SELECT id, status, attempt_count, tenant_id, event_type FROM deliveries WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
+        [ids],
+      );
+      const deliveryOf = new Map(
+        locked.map((d) => [d.id, { status: d.status, attemptCount: d.attempt_count, tenantId: d.tenant_id, eventType: d.event_type }]),
+      );
+      const present = records.filter((r) => deliveryOf.has(r.attempt.deliveryId));
+      if (present.length === 0) return records.map(() => null);
+
+      const cols = [
+        'id',
+        'delivery_id',
+        'subscription_id',
+        'number',
+        'trigger',
+        'url',
+        'ok',
+        'status_code',
+        'error_kind',
+        'error_message',
+        'response_excerpt',
+        'duration_ms',
+        'started_at',
+        'finished_at',
+        'request',
+      ];
+      const values = present.map((_, i) => `(${cols.map((__, j) => `$${i * cols.length + j + 1}`).join(', ')})`);
+      const inserted: { id: string; delivery_id: string }[] = await tx.query(
+        `INSERT INTO attempts (${cols.join(', ')}) VALUES ${values.join(', ')}
          ON CONFLICT (delivery_id, number) WHERE delivery_id IS NOT NULL DO NOTHING
-         RETURNING id`,
-        [
+         RETURNING id, delivery_id`,
+        present.flatMap(({ attempt: a }) => [
           a.id,
           a.deliveryId,
           a.subscriptionId,
@@ -215,28 +248,50 @@ export class AttemptRepository {
           a.startedAt,
           a.finishedAt,
           a.request === null ? null : JSON.stringify(a.request),
-        ],
+        ]),
       );
-      const attemptId = inserted[0]?.id ?? (await tx.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [a.deliveryId, a.number]))[0].id;
+      const insertedFor = new Map(inserted.map((r) => [r.delivery_id, r.id]));
 
       const now = clock();
-      const attemptCount = Math.max(delivery.attemptCount, a.number);
-      await deliveries.moveTo(a.deliveryId, record.status, {
-        attemptCount,
-        nextAttemptAt: record.nextAttemptAt,
-        lastStatusCode: a.statusCode,
-        lastError: a.ok ? null : a.errorMessage,
-        updatedAt: now,
-        completedAt: record.status === 'retrying' ? null : now,
+      // Where each delivery goes; the lifecycle says whether it may (the rows are locked: exact).
+      const moves = present.map(({ attempt: a, status, nextAttemptAt }) => {
+        const delivery = deliveryOf.get(a.deliveryId)!;
+        return { id: a.deliveryId, may: mayMove(delivery.status, status), status, attemptCount: Math.max(delivery.attemptCount, a.number), nextAttemptAt, a };
       });
+      const moving = moves.filter((m) => m.may);
+      if (moving.length > 0) {
+        await tx.query(
+          `UPDATE deliveries d
+              SET status = m.status, attempt_count = m.attempt_count, next_attempt_at = m.next_attempt_at, last_status_code = m.last_status_code,
+                  last_error = m.last_error, updated_at = $1, completed_at = CASE WHEN m.status = 'retrying' THEN NULL ELSE $1::timestamptz END
+             FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[])
+                  AS m (id, status, attempt_count, next_attempt_at, last_status_code, last_error)
+            WHERE d.id = m.id`,
+          [
+            now,
+            moving.map((m) => m.id),
+            moving.map((m) => m.status),
+            moving.map((m) => m.attemptCount),
+            moving.map((m) => m.nextAttemptAt),
+            moving.map((m) => m.a.statusCode),
+            moving.map((m) => (m.a.ok ? null : m.a.errorMessage)),
+          ],
+        );
+      }
 
       // A repeat after a lost commit acknowledgement changed nothing the first time did not.
-      if (inserted.length === 0) return { attemptId, inserted: false, operationalEvents: [] };
-
+      const fresh = moves.filter((m) => insertedFor.has(m.id));
       const deadLetters = new DeadLetterRepository(tx);
-      if (record.status === 'succeeded') {
-        await deadLetters.deleteForDelivery(a.deliveryId);
-      } else if (record.status === 'dead_lettered') {
+      // Only a manual attempt can find a dead letter: one exists only once its delivery is final,
+      // and only an operator's retry makes attempts after that.
+      const succeeded = fresh.filter((m) => m.status === 'succeeded' && m.a.trigger !== 'scheduled').map((m) => m.id);
+      if (succeeded.length > 0) await deadLetters.deleteForDeliveries(succeeded);
+
+      const operational = new Map<string, OperationalEvent[]>();
+      for (const m of fresh.filter((f) => f.status === 'dead_lettered')) {
+        const record = present.find((r) => r.attempt.deliveryId === m.id)!;
+        const delivery = deliveryOf.get(m.id)!;
+        const { a } = m;
         const [event, subscription] = await Promise.all([
           tx.getRepository(Event).findOneByOrFail({ id: record.eventId }),
           tx.getRepository(Subscription).findOneByOrFail({ id: a.subscriptionId }),
@@ -250,77 +305,111 @@ export class AttemptRepository {
             eventType: delivery.eventType,
             reason: a.errorMessage ?? `HTTP ${a.statusCode}`,
             lastStatusCode: a.statusCode,
-            attemptCount,
+            attemptCount: m.attemptCount,
             payload: record.deadLetterPayload(event, subscription),
           },
           now,
         );
+        const told = deadLetteredEvent({
+          deliveryId: a.deliveryId,
+          subscriptionId: a.subscriptionId,
+          tenantId: delivery.tenantId,
+          eventId: record.eventId,
+          eventType: delivery.eventType,
+          attempts: m.attemptCount,
+          lastError: a.errorMessage ?? (a.statusCode === null ? null : `HTTP ${a.statusCode}`),
+        });
+        if (told) operational.set(m.id, [told]);
       }
 
-      const operational: OperationalEvent[] = [];
-      const deadLettered =
-        record.status === 'dead_lettered'
-          ? deadLetteredEvent({
-              deliveryId: a.deliveryId,
-              subscriptionId: a.subscriptionId,
-              tenantId: delivery.tenantId,
-              eventId: record.eventId,
-              eventType: delivery.eventType,
-              attempts: attemptCount,
-              lastError: a.errorMessage ?? (a.statusCode === null ? null : `HTTP ${a.statusCode}`),
-            })
-          : null;
-      if (deadLettered) operational.push(deadLettered);
-      operational.push(...(await this.recordHealth(tx, record, now)));
-      if (operational.length > 0) {
+      const freshRecords = present.filter((r) => insertedFor.has(r.attempt.deliveryId));
+      for (const [deliveryId, events] of await this.recordHealth(tx, freshRecords, now)) {
+        operational.set(deliveryId, [...(operational.get(deliveryId) ?? []), ...events]);
+      }
+      const all = [...operational.values()].flat();
+      if (all.length > 0) {
         await new EventRepository(tx).insertOperational(
-          operational.map((e) => ({ ...e, tenantId: e.data.tenantId })),
+          all.map((e) => ({ ...e, tenantId: e.data.tenantId })),
           now,
         );
       }
-      return { attemptId, inserted: true, operationalEvents: operational.map((e) => e.type) };
+
+      const existing = new Map<string, string>();
+      for (const r of present.filter((p) => !insertedFor.has(p.attempt.deliveryId))) {
+        const [row]: { id: string }[] = await tx.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [
+          r.attempt.deliveryId,
+          r.attempt.number,
+        ]);
+        existing.set(r.attempt.deliveryId, row.id);
+      }
+      return records.map(({ attempt: a }): RecordedAttemptRow | null => {
+        if (!deliveryOf.has(a.deliveryId)) return null;
+        const id = insertedFor.get(a.deliveryId);
+        if (id === undefined) return { attemptId: existing.get(a.deliveryId)!, inserted: false, operationalEvents: [] };
+        return { attemptId: id, inserted: true, operationalEvents: (operational.get(a.deliveryId) ?? []).map((e) => e.type) };
+      });
     });
   }
 
-  /** Moves the subscription's failing clock by this attempt; disables it when the rule says so. The events that reports. */
-  private async recordHealth(tx: EntityManager, record: DeliveryAttemptRecord, now: Date): Promise<OperationalEvent[]> {
-    const { attempt: a } = record;
+  /**
+   * Moves the failing clock of each subscription these attempts went to, in one lock statement
+   * (subscriptions in id order; a success on a healthy subscription locks nothing) and one write
+   * per subscription whose clock changed; disables one when the rule says so. The events that
+   * reports, by delivery.
+   */
+  private async recordHealth(tx: EntityManager, records: readonly DeliveryAttemptRecord[], now: Date): Promise<Map<string, OperationalEvent[]>> {
+    const reported = new Map<string, OperationalEvent[]>();
+    if (records.length === 0) return reported;
     const subscriptions = new SubscriptionRepository(tx);
-    const current = await subscriptions.lockHealth(a.subscriptionId, { onlyIfFailing: a.ok });
-    if (!current) return [];
-    const verdict = assessAttempt(
-      current,
-      { ok: a.ok, statusCode: a.statusCode, at: record.health.at, firstOfDelivery: a.number === 1 },
-      { autoDisableAfterMs: record.health.autoDisableAfterMs },
+    const failed = records.filter((r) => !r.attempt.ok).map((r) => r.attempt.subscriptionId);
+    const current = await subscriptions.lockHealth(
+      records.map((r) => r.attempt.subscriptionId),
+      failed,
     );
-    if (!verdict.changed) return [];
-    await subscriptions.setHealth(a.subscriptionId, verdict.health, verdict.disable?.reason ?? null, now);
+    const changed = new Map<string, { health: SubscriptionHealth; disabledReason: string | null }>();
+    for (const record of records) {
+      const { attempt: a } = record;
+      const before = current.get(a.subscriptionId);
+      if (!before) continue;
+      const verdict = assessAttempt(
+        before,
+        { ok: a.ok, statusCode: a.statusCode, at: record.health.at, firstOfDelivery: a.number === 1 },
+        { autoDisableAfterMs: record.health.autoDisableAfterMs },
+      );
+      if (!verdict.changed) continue;
+      const disabledReason = verdict.disable?.reason ?? changed.get(a.subscriptionId)?.disabledReason ?? null;
+      changed.set(a.subscriptionId, { health: verdict.health, disabledReason });
+      // The next attempt of the same subscription in this batch sees this one's clock.
+      current.set(a.subscriptionId, { ...before, ...verdict.health, enabled: before.enabled && !verdict.disable });
 
-    const about = { subscriptionId: a.subscriptionId, tenantId: current.tenantId };
-    const events: OperationalEvent[] = [];
-    if (verdict.became === 'failing') {
-      events.push({
-        type: OPS.subscriptionFailing,
-        data: {
-          ...about,
-          failingSince: verdict.health.failingSince!.toISOString(),
-          consecutiveFailures: verdict.health.consecutiveFailures,
-          lastError: a.errorMessage,
-        },
-      });
+      const about = { subscriptionId: a.subscriptionId, tenantId: before.tenantId };
+      const events: OperationalEvent[] = [];
+      if (verdict.became === 'failing') {
+        events.push({
+          type: OPS.subscriptionFailing,
+          data: {
+            ...about,
+            failingSince: verdict.health.failingSince!.toISOString(),
+            consecutiveFailures: verdict.health.consecutiveFailures,
+            lastError: a.errorMessage,
+          },
+        });
+      }
+      if (verdict.became === 'recovered') {
+        events.push({
+          type: OPS.subscriptionRecovered,
+          data: { ...about, failingSince: (before.failingSince ?? record.health.at).toISOString(), consecutiveFailures: before.consecutiveFailures },
+        });
+      }
+      if (verdict.disable) {
+        events.push({
+          type: OPS.subscriptionDisabled,
+          data: { ...about, reason: verdict.disable.reason, failingSince: verdict.disable.failingSince.toISOString() },
+        });
+      }
+      if (events.length > 0) reported.set(a.deliveryId, events);
     }
-    if (verdict.became === 'recovered') {
-      events.push({
-        type: OPS.subscriptionRecovered,
-        data: { ...about, failingSince: (current.failingSince ?? record.health.at).toISOString(), consecutiveFailures: current.consecutiveFailures },
-      });
-    }
-    if (verdict.disable) {
-      events.push({
-        type: OPS.subscriptionDisabled,
-        data: { ...about, reason: verdict.disable.reason, failingSince: verdict.disable.failingSince.toISOString() },
-      });
-    }
-    return events;
+    for (const [id, { health, disabledReason }] of changed) await subscriptions.setHealth(id, health, disabledReason, now);
+    return reported;
   }
 }

@@ -77,6 +77,11 @@ export class DeadLetterRepository {
     await this.repo.delete({ deliveryId });
   }
 
+  /** `deleteForDelivery` for several deliveries (their attempts succeeded), in one statement. */
+  async deleteForDeliveries(deliveryIds: readonly string[]): Promise<void> {
+    await this.db.query(`DELETE FROM dead_letters WHERE delivery_id = ANY ($1::text[])`, [[...deliveryIds]]);
+  }
+
   /** One DeadLetter per delivery: a manual retry that fails again updates it and restarts its retention. */
   async upsert(
     letter: Pick<DeadLetter, 'deliveryId' | 'subscriptionId' | 'tenantId' | 'eventId' | 'eventType' | 'reason' | 'lastStatusCode' | 'attemptCount' | 'payload'>,

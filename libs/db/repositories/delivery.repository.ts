@@ -2,6 +2,8 @@ import { In, Not, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus, type FinalDeliveryStatus } from '../../domain/delivery-lifecycle';
 import { deadLetteredEvent } from '../../domain/operational-events';
+import type { AttemptSubscription } from '../../delivery/attempt';
+import type { PayloadEvent } from '../../delivery/payload';
 import type { StreamPlace } from '../../domain/ordering';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
@@ -29,6 +31,41 @@ export interface MatchedDeliveryRow {
   url: string;
   /** A `fifo` delivery's place in its stream; absent for an unordered one. */
   stream?: StreamPlace;
+}
+
+/** A delivery about to be attempted, with what its attempt is built from (`loadForAttempts`). */
+export interface AttemptSubject {
+  delivery: Pick<Delivery, 'id' | 'tenantId' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'orderingKey' | 'sequence'>;
+  subscription: (AttemptSubscription & Pick<Subscription, 'id' | 'enabled' | 'pausedAt' | 'rateLimitPerSecond'>) | null;
+  event: PayloadEvent | null;
+}
+
+interface AttemptSubjectRow {
+  id: string;
+  tenant_id: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  ordering_key: string | null;
+  sequence: string | null;
+  s_id: string | null;
+  url: string;
+  enabled: boolean;
+  paused_at: Date | null;
+  rate_limit_per_second: number | null;
+  payload_format: Subscription['payloadFormat'];
+  user_defined: Record<string, unknown>;
+  headers: Record<string, string>;
+  secret_ciphertext: string;
+  previous_secret_ciphertext: string | null;
+  previous_secret_expires_at: Date | null;
+  e_id: string | null;
+  type: string;
+  received_at: Date;
+  trace_id: string | null;
+  traceparent: string | null;
+  data: Record<string, unknown>;
 }
 
 /**
@@ -79,36 +116,116 @@ export class DeliveryRepository {
     });
   }
 
-  /** Creates `pending` deliveries of an event; one per subscription, so a repeat creates nothing. */
-  async insertPending(
+  /**
+   * Creates the `pending` deliveries of an event (one per subscription, so a repeat creates
+   * nothing), marks the event's workflow started and the event matched, and answers all of the
+   * event's deliveries with their subscription's URL, by id — one statement, so the deliveries
+   * and the mark commit together (an event is never taken for started without them) in one
+   * round trip. The rows it creates are unordered; rows an ordered fan-out created before
+   * (`StreamRepository.fanOutInOrder`) come back with their place in their stream.
+   */
+  async insertMatched(
     event: { id: string; tenantId: string; type: string; templateId: string | null },
     rows: { id: string; subscriptionId: string; workflowId: string }[],
     now: Date,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db.query(
-      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
-       SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
-         FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
-       ON CONFLICT (event_id, subscription_id) DO NOTHING`,
+  ): Promise<MatchedDeliveryRow[]> {
+    const found: MatchedRow[] = await this.db.query(
+      `WITH inserted AS (
+         INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
+         SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
+           FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
+         ON CONFLICT (event_id, subscription_id) DO NOTHING
+         RETURNING id, subscription_id
+       ), started AS (
+         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5), matched = true, matched_at = coalesce(matched_at, $5) WHERE id = $1
+       )
+       SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence
+         FROM (SELECT id, subscription_id, NULL::text AS ordering_key, NULL::bigint AS sequence FROM inserted
+               UNION SELECT id, subscription_id, ordering_key, sequence FROM deliveries WHERE event_id = $1) d
+         JOIN subscriptions s ON s.id = d.subscription_id
+        ORDER BY d.id`,
       [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
     );
+    return found.map(matchedDelivery);
   }
 
-  /** An event's deliveries with their subscription's URL, by id. */
+  /** An event's deliveries with their subscription's URL, by id (after an ordered fan-out made them). */
   async listMatched(eventId: string): Promise<MatchedDeliveryRow[]> {
-    const rows: { id: string; subscription_id: string; url: string; ordering_key: string | null; sequence: string | null }[] = await this.db.query(
+    const rows: MatchedRow[] = await this.db.query(
       `SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
         WHERE d.event_id = $1 ORDER BY d.id`,
       [eventId],
     );
-    // An unordered delivery's row has no `stream` key at all: the recorded result stays as it was before ordering.
-    return rows.map((d) => ({
-      deliveryId: d.id,
-      subscriptionId: d.subscription_id,
-      url: d.url,
-      ...(d.sequence === null ? {} : { stream: { key: d.ordering_key ?? '', sequence: Number(d.sequence) } }),
+    return rows.map(matchedDelivery);
+  }
+
+  /**
+   * What the attempts of these deliveries need, in one round trip: each delivery with its
+   * subscription (null when deleted) and its event. Plain rows, not entities: this is the
+   * engine's hot path, one query per batch of attempts (see docs/architecture.md, *Flow*).
+   */
+  async loadForAttempts(ids: readonly string[]): Promise<AttemptSubject[]> {
+    if (ids.length === 0) return [];
+    const rows: AttemptSubjectRow[] = await this.db.query(
+      `SELECT d.id, d.tenant_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error, d.ordering_key, d.sequence,
+              s.id AS s_id, s.url, s.enabled, s.paused_at, s.rate_limit_per_second, s.payload_format, s.user_defined, s.headers,
+              s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
+              e.id AS e_id, e.type, e.received_at, e.trace_id, e.traceparent, e.data
+         FROM deliveries d
+         LEFT JOIN subscriptions s ON s.id = d.subscription_id
+         LEFT JOIN events e ON e.id = d.event_id
+        WHERE d.id = ANY ($1::text[])`,
+      [[...ids]],
+    );
+    return rows.map((r) => ({
+      delivery: {
+        id: r.id,
+        tenantId: r.tenant_id,
+        status: r.status,
+        attemptCount: r.attempt_count,
+        nextAttemptAt: r.next_attempt_at,
+        lastError: r.last_error,
+        orderingKey: r.ordering_key,
+        sequence: r.sequence === null ? null : Number(r.sequence),
+      },
+      subscription:
+        r.s_id === null
+          ? null
+          : {
+              id: r.s_id,
+              url: r.url,
+              enabled: r.enabled,
+              pausedAt: r.paused_at,
+              rateLimitPerSecond: r.rate_limit_per_second,
+              payloadFormat: r.payload_format,
+              userDefined: r.user_defined,
+              headers: r.headers,
+              secretCiphertext: r.secret_ciphertext,
+              previousSecretCiphertext: r.previous_secret_ciphertext,
+              previousSecretExpiresAt: r.previous_secret_expires_at,
+            },
+      event: r.e_id === null ? null : { id: r.e_id, type: r.type, receivedAt: r.received_at, traceId: r.trace_id, traceparent: r.traceparent, data: r.data },
     }));
+  }
+
+  /**
+   * `claimSend` and `markDelivering` for a batch, in one statement: each delivery's attempt is
+   * claimed (see `claimSend`) and an open delivery moves to `delivering`. The ids claimed; a
+   * delivery whose attempt an earlier run claimed (or recorded) is not among them and must not send.
+   */
+  async claimSends(claims: readonly { id: string; number: number }[], now: Date): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    // An UPDATE answers [rows, affected] through TypeORM.
+    const [rows]: [{ id: string }[], number] = await this.db.query(
+      `UPDATE deliveries d
+          SET sending_attempt = c.number, updated_at = $3,
+              status = CASE WHEN d.status = ANY ($4::text[]) THEN 'delivering' ELSE d.status END
+         FROM unnest($1::text[], $2::int[]) AS c (id, number)
+        WHERE d.id = c.id AND d.attempt_count < c.number AND (d.sending_attempt IS NULL OR d.sending_attempt < c.number)
+        RETURNING d.id`,
+      [claims.map((c) => c.id), claims.map((c) => c.number), now, [...statusesMovingTo('delivering')]],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** An attempt is under way. */
@@ -306,4 +423,22 @@ export class DeliveryRepository {
     const [row] = await this.db.query(`SELECT count(*) AS count FROM deliveries WHERE status = 'retrying'`);
     return Number(row?.count ?? 0);
   }
+}
+
+interface MatchedRow {
+  id: string;
+  subscription_id: string;
+  url: string;
+  ordering_key: string | null;
+  sequence: string | null;
+}
+
+/** An unordered delivery has no `stream` key at all: the match's recorded result stays as it was before ordering. */
+function matchedDelivery(d: MatchedRow): MatchedDeliveryRow {
+  return {
+    deliveryId: d.id,
+    subscriptionId: d.subscription_id,
+    url: d.url,
+    ...(d.sequence === null ? {} : { stream: { key: d.ordering_key ?? '', sequence: Number(d.sequence) } }),
+  };
 }

@@ -45,11 +45,27 @@ export class EventRepository {
   }
 
   /** What matching needs of an event: what the SQL prefilter and the payload filter read. */
-  findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data' | 'orderingKey' | 'acceptSeq'> | null> {
-    return this.repo.findOne({
-      select: { id: true, tenantId: true, type: true, templateId: true, data: true, orderingKey: true, acceptSeq: true },
-      where: { id },
-    });
+  async findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data' | 'orderingKey' | 'acceptSeq'> | null> {
+    const [row]: {
+      id: string;
+      tenant_id: string;
+      type: string;
+      template_id: string | null;
+      data: Record<string, unknown>;
+      ordering_key: string | null;
+      accept_seq: string | null;
+    }[] = await this.db.query(`SELECT id, tenant_id, type, template_id, data, ordering_key, accept_seq FROM events WHERE id = $1`, [id]);
+    return row
+      ? {
+          id: row.id,
+          tenantId: row.tenant_id,
+          type: row.type,
+          templateId: row.template_id,
+          data: row.data,
+          orderingKey: row.ordering_key,
+          acceptSeq: row.accept_seq,
+        }
+      : null;
   }
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */
@@ -63,14 +79,6 @@ export class EventRepository {
       .returning(['id'])
       .execute();
     return (result.raw as unknown[]).length > 0;
-  }
-
-  /** Notes that the event's workflow exists (the first time wins) and has matched it: its deliveries exist (no longer waiting for a worker). */
-  async markWorkflowStarted(id: string, at: Date = new Date()): Promise<void> {
-    await this.db.query(
-      `UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $2), matched = true, matched_at = coalesce(matched_at, $2) WHERE id = $1`,
-      [id, at],
-    );
   }
 
   /**

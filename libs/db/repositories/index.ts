@@ -25,7 +25,7 @@ export {
   type RecordedAttemptRow,
 } from './attempt.repository';
 export { DeadLetterRepository, type DeadLetterFilter } from './dead-letter.repository';
-export { DeliveryRepository, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
+export { DeliveryRepository, type AttemptSubject, type DeliveryFilter, type MatchedDeliveryRow, type SubscriptionDeliverySummary } from './delivery.repository';
 export { EventRepository, interleave, type ClaimedEvent } from './event.repository';
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
 export type { CreatedRange, PageRequest, StatsWindow, TenantScope } from './page';

@@ -131,26 +131,31 @@ export class SubscriptionRepository {
   }
 
   /**
-   * The failing clock, row locked until the caller's transaction ends (attempts of one
-   * subscription update it one at a time). `onlyIfFailing`: null, and no lock, for a healthy
-   * subscription — a success there changes nothing, and most attempts are such successes.
+   * The failing clocks an attempt record moves, locked until its transaction ends (FOR NO KEY
+   * UPDATE: the attempt insert's foreign-key KEY SHARE lock does not conflict with it), in one
+   * statement, in id order: each of `ids` that is failing, and each of `failed` (an attempt to it
+   * just failed) whatever its clock. A success on a healthy subscription locks nothing. By id.
    */
-  async lockHealth(id: string, opts: { onlyIfFailing: boolean }): Promise<SubscriptionHealthRow | null> {
-    const rows: { tenant_id: string; enabled: boolean; failing_since: Date | null; consecutive_failures: number; failed_deliveries: number }[] =
+  async lockHealth(ids: readonly string[], failed: readonly string[]): Promise<Map<string, SubscriptionHealthRow>> {
+    const rows: { id: string; tenant_id: string; enabled: boolean; failing_since: Date | null; consecutive_failures: number; failed_deliveries: number }[] =
       await this.db.query(
-        `SELECT tenant_id, enabled, failing_since, consecutive_failures, failed_deliveries FROM subscriptions
-          WHERE id = $1 AND (NOT $2 OR consecutive_failures > 0 OR failing_since IS NOT NULL) FOR NO KEY UPDATE`,
-        [id, opts.onlyIfFailing],
+        `SELECT id, tenant_id, enabled, failing_since, consecutive_failures, failed_deliveries FROM subscriptions
+          WHERE id = ANY ($1::text[]) AND (id = ANY ($2::text[]) OR consecutive_failures > 0 OR failing_since IS NOT NULL)
+          ORDER BY id FOR NO KEY UPDATE`,
+        [[...new Set(ids)], [...new Set(failed)]],
       );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      tenantId: r.tenant_id,
-      enabled: r.enabled,
-      failingSince: r.failing_since,
-      consecutiveFailures: r.consecutive_failures,
-      failedDeliveries: r.failed_deliveries,
-    };
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          tenantId: r.tenant_id,
+          enabled: r.enabled,
+          failingSince: r.failing_since,
+          consecutiveFailures: r.consecutive_failures,
+          failedDeliveries: r.failed_deliveries,
+        },
+      ]),
+    );
   }
 
   /** Writes the failing clock; with `disabledReason`, disables the subscription too. */
