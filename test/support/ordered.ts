@@ -25,7 +25,16 @@ export interface OrderedReceiver {
  * schedule's delay 0), so a stream is never held for the schedule's minutes in a real-time test
  * (the full schedule is proven on the time-skipping server, test/workflows/ordered.test.ts).
  */
-export async function startOrderedReceiver(opts: { failRate?: number; maxFailures?: number } = {}): Promise<OrderedReceiver> {
+export async function startOrderedReceiver(
+  opts: {
+    failRate?: number;
+    maxFailures?: number;
+    /** Fails every request it says so of, whatever `failRate` says. */
+    fail?: (r: { key: string; sequence: number }) => boolean;
+    /** Holds each answer this long. */
+    delayMs?: number;
+  } = {},
+): Promise<OrderedReceiver> {
   const requests: OrderedRequest[] = [];
   const failures = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -33,16 +42,12 @@ export async function startOrderedReceiver(opts: { failRate?: number; maxFailure
     req.on('end', () => {
       const deliveryId = String(req.headers['webhook-id']);
       const failed = failures.get(deliveryId) ?? 0;
-      const ok = !(failed < (opts.maxFailures ?? 1) && Math.random() < (opts.failRate ?? 0));
+      // An unordered delivery carries neither header: key '', sequence 0.
+      const place = { key: String(req.headers['x-herald-ordering-key'] ?? ''), sequence: Number(req.headers['x-herald-sequence'] ?? 0) };
+      const ok = !(opts.fail?.(place) || (failed < (opts.maxFailures ?? 1) && Math.random() < (opts.failRate ?? 0)));
       if (!ok) failures.set(deliveryId, failed + 1);
-      requests.push({
-        deliveryId,
-        key: String(req.headers['x-herald-ordering-key']),
-        sequence: Number(req.headers['x-herald-sequence']),
-        attempt: Number(req.headers['x-herald-attempt']),
-        ok,
-      });
-      res.writeHead(ok ? 200 : 500).end();
+      requests.push({ deliveryId, key: place.key, sequence: place.sequence, attempt: Number(req.headers['x-herald-attempt']), ok });
+      setTimeout(() => res.writeHead(ok ? 200 : 500).end(), opts.delayMs ?? 0);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
