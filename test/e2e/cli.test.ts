@@ -160,7 +160,9 @@ describe('the herald CLI against a running stack', () => {
     const sub = await seedSubscription(ds, testSecretBox(), { url: ok.url, templateIds: ['tpl_cli_fifo'], ordering: 'fifo' });
     const [e1, e2] = [await seedEvent(ds, { templateId: 'tpl_cli_fifo' }), await seedEvent(ds, { templateId: 'tpl_cli_fifo' })];
     const [d1, d2] = [await seedDelivery(ds, e1, sub), await seedDelivery(ds, e2, sub)];
-    await ds.query(`UPDATE deliveries SET ordering_key = 'job_7', sequence = 1, status = 'retrying', attempt_count = 2, turn_at = now() WHERE id = $1`, [d1.id]);
+    await ds.query(`UPDATE deliveries SET ordering_key = 'job_7', sequence = 1, status = 'retrying', attempt_count = 2, turn_at = now() WHERE id = $1`, [
+      d1.id,
+    ]);
     await ds.query(`UPDATE deliveries SET ordering_key = 'job_7', sequence = 2 WHERE id = $1`, [d2.id]);
     await ds.query(`INSERT INTO ordering_streams (subscription_id, ordering_key, last_sequence) VALUES ($1, 'job_7', 2)`, [sub.id]);
     const run = await herald(['deliveries', 'show', d2.id], env);
