@@ -8,6 +8,7 @@ import {
   purgeExpiredDeadLetters,
   purgeExpiredHistory,
   releaseStreamTurn,
+  rollupAttemptStats,
   streamTurn,
 } from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
@@ -35,5 +36,6 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     releaseStreamTurn: releaseStreamTurn(deps),
     purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
     purgeExpiredHistory: purgeExpiredHistory(deps),
+    rollupAttemptStats: rollupAttemptStats(deps),
   };
 }

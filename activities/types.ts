@@ -154,6 +154,14 @@ export interface HistoryPurged {
   more: boolean;
 }
 
+/** One step of the stats rollup: the hours it recomputed and how many subscription-hours it wrote. */
+export interface StatsRolledUp {
+  from: string;
+  until: string;
+  rows: number;
+  more: boolean;
+}
+
 export interface HeraldActivities {
   /** `holder` names the workflow that will hold the new deliveries (default: each one's delivery workflow). */
   matchSubscriptions(input: { eventId: string; holder?: 'event' }): Promise<EventMatch>;
@@ -180,4 +188,6 @@ export interface HeraldActivities {
   releaseStreamTurn(input: { deliveryId: string }): Promise<{ deliveryId: string; workflowId: string } | null>;
   purgeExpiredDeadLetters(): Promise<{ purged: number }>;
   purgeExpiredHistory(): Promise<HistoryPurged>;
+  /** One step of the hourly stats rollup (up to a day of complete hours); `more` when hours remain. */
+  rollupAttemptStats(): Promise<StatsRolledUp>;
 }

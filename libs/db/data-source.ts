@@ -11,6 +11,7 @@ import { TenantFairness1796400100000 } from './migrations/1796400100000-TenantFa
 import { LogAtScaleIndexes1796400300000 } from './migrations/1796400300000-LogAtScaleIndexes';
 import { OrderedDelivery1796400400000 } from './migrations/1796400400000-OrderedDelivery';
 import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
+import { AttemptStatsHourly1796401000000 } from './migrations/1796401000000-AttemptStatsHourly';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   LogAtScaleIndexes1796400300000,
   OrderedDelivery1796400400000,
   AttemptRequest1796400600000,
+  AttemptStatsHourly1796401000000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

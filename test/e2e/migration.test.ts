@@ -9,12 +9,34 @@ import {
 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
-const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'ordering_streams', 'subscription_send_slots', 'subscriptions', 'tenants'];
+const TABLES = [
+  'attempt_stats_hourly',
+  'attempts',
+  'dead_letters',
+  'deliveries',
+  'event_types',
+  'events',
+  'stats_rollup',
+  'subscription_send_slots',
+  'subscriptions',
+  'tenants',
+];
+const TABLES_BEFORE_ROLLUP = TABLES.filter((t) => t !== 'attempt_stats_hourly' && t !== 'stats_rollup');
 const TABLES_BEFORE_ORDERING = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_PAUSE = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_CATALOG = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_TENANTS = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions'];
 const TENANT_COLUMNS = ['dead_letters', 'deliveries', 'events', 'subscriptions'];
+
+/** Reverts the migrations applied after `name`, then `name` itself: a test of one migration stays right as others are added. */
+async function undoThrough(db: TestDatabase, name: string): Promise<void> {
+  for (;;) {
+    const [last]: { name: string }[] = await db.dataSource.query(`SELECT name FROM herald_migrations ORDER BY id DESC LIMIT 1`);
+    assert.ok(last, `${name} is not applied`);
+    await db.dataSource.undoLastMigration();
+    if (last.name === name) return;
+  }
+}
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows: { table_name: string }[] = await db.dataSource.query(
@@ -77,6 +99,7 @@ describe('schema migration', () => {
         'LogAtScaleIndexes1796400300000',
         'OrderedDelivery1796400400000',
         'AttemptRequest1796400600000',
+        'AttemptStatsHourly1796401000000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -176,10 +199,7 @@ describe('schema migration', () => {
     await db.dataSource.query(`UPDATE tenants SET weight = 100 WHERE id = 'heavy'`);
     await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 101 WHERE id = 'heavy'`), /check constraint/);
     await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 0 WHERE id = 'heavy'`), /check constraint/);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied before it
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'TenantFairness1796400100000'); // and the migrations after it
     const columns: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' AND column_name = 'weight'`,
     );
@@ -202,11 +222,7 @@ describe('schema migration', () => {
     const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
     assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
-    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'DeliverySendingAttempt1796300200000'); // and the migrations after it
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
       [{ workflow_id: `delivery:${delivery.event_id}:${delivery.subscription_id}` }],
@@ -234,12 +250,7 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
-    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
-    await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'EndpointHealth1796300100000'); // and the migrations after it
     const columns: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name IN ('disabled_reason', 'failing_since', 'consecutive_failures', 'failed_deliveries')`,
     );
@@ -250,15 +261,7 @@ describe('schema migration', () => {
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied before it
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
-    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
-    await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
-    await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
-    await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
-    await db.dataSource.undoLastMigration(); // the catalog, applied after the tenants
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'Tenants1796167751584'); // and the migrations after it
     assert.deepEqual(await tables(db), TABLES_BEFORE_TENANTS);
     assert.deepEqual(await tablesWithTenantId(db), [], 'down removes every tenant column');
     await seedLog(db, 3);
@@ -272,7 +275,7 @@ describe('schema migration', () => {
       assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
     }
 
-    for (let i = 0; i < 9; i++) await db.dataSource.undoLastMigration(); // back to the first schema
+    await undoThrough(db, 'Tenants1796167751584'); // back to the first schema
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await counts(db), before);
@@ -292,7 +295,7 @@ describe('schema migration', () => {
     const sent = { headers: { 'user-agent': 'Herald/1.0.0' }, bodySha256: 'ab'.repeat(32), bodyBytes: 2, signatureKeyIds: ['current'] };
     await db.dataSource.query(`UPDATE attempts SET request = $1 WHERE id = 'atm_4'`, [JSON.stringify(sent)]);
     assert.deepEqual(await db.dataSource.query(`SELECT request FROM attempts WHERE id = 'atm_4'`), [{ request: sent }]);
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'AttemptRequest1796400600000');
     const column: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'attempts' AND column_name = 'request'`,
     );
@@ -321,9 +324,7 @@ describe('schema migration', () => {
       );
     assert.deepEqual(await statistics(), [LOG_AT_SCALE_STATISTICS], 'a subscription implies its tenant: the planner is told');
     assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied after these indexes
-    await db.dataSource.undoLastMigration(); // ordered delivery, applied after these indexes
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'LogAtScaleIndexes1796400300000'); // and the migrations after it
     assert.deepEqual(
       await indexes(),
       Object.fromEntries(replaced.map((n) => [n, { valid: true, covering: false }])),
@@ -341,8 +342,7 @@ describe('schema migration', () => {
 
   it('orders deliveries: acceptance numbers for new events only, stream columns, the streams table, and back', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'OrderedDelivery1796400400000'); // and the migrations after it
     await db.dataSource.query(`INSERT INTO events (id, type, data) VALUES ('evt_old', 'image.created', '{}')`);
     await db.dataSource.runMigrations({ transaction: 'each' });
     await db.dataSource.query(
@@ -372,8 +372,7 @@ describe('schema migration', () => {
     );
     await db.dataSource.query(`DELETE FROM subscriptions WHERE id = 'sub_o'`);
     assert.deepEqual(await db.dataSource.query(`SELECT * FROM ordering_streams`), [], 'a stream goes with its subscription');
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'OrderedDelivery1796400400000');
     assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING);
     const left: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE column_name IN ('ordering', 'ordering_key', 'accept_seq', 'matched_at', 'sequence', 'turn_at', 'released_at')`,
@@ -386,7 +385,9 @@ describe('schema migration', () => {
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, "the attempt's request adds a column, no table");
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the stats rollup adds its two tables');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, "the attempt's request adds a column, no table");
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'ordered delivery adds the streams table');
     await db.dataSource.undoLastMigration();
