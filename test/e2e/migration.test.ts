@@ -16,6 +16,7 @@ const TABLES = [
   'deliveries',
   'event_types',
   'events',
+  'ordering_streams',
   'stats_rollup',
   'subscription_send_slots',
   'subscriptions',
