@@ -107,7 +107,8 @@ export function attemptDeliveries(deps: ActivityDeps) {
     if (subscription.pausedAt && (await deliveries.markPaused(delivery.id, subscription.id, now))) return { kind: 'paused' };
     if (subscription.rateLimitPerSecond !== null) return { kind: 'throttled' };
     const attemptNumber = delivery.attemptCount + 1;
-    const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version });
+    const stream = delivery.sequence === null ? undefined : { key: delivery.orderingKey ?? '', sequence: delivery.sequence };
+    const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version, stream });
     // The ids the attempt's span carries (libs/delivery/attempt.ts, tracedSend).
     const refs: AttemptRefs = {
       tenantId: delivery.tenantId,

@@ -4,6 +4,7 @@ import type {
   DeliveryRepository,
   EventRepository,
   SendSlotRepository,
+  StreamRepository,
   SubscriptionRepository,
 } from '../libs/db/repositories';
 import type { Tracer } from '@opentelemetry/api';
@@ -26,6 +27,7 @@ export interface ActivityDeps {
     DeliveryRepository,
     | 'find'
     | 'insertMatched'
+    | 'listMatched'
     | 'markDelivering'
     | 'markCancelled'
     | 'markPaused'
@@ -40,6 +42,8 @@ export interface ActivityDeps {
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   /** Throttled subscriptions' send slots. */
   sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;
+  /** Ordered delivery's streams: creation in acceptance order, turns and releases. */
+  streams: Pick<StreamRepository, 'fanOutInOrder' | 'turn' | 'release'>;
   sender: HttpSender;
   secretBox: SecretBox;
   /** Herald's version, sent in the user-agent. */

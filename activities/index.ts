@@ -7,7 +7,9 @@ import {
   markDeliveryPausedTooLong,
   purgeExpiredDeadLetters,
   purgeExpiredHistory,
+  releaseStreamTurn,
   rollupAttemptStats,
+  streamTurn,
 } from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
@@ -30,6 +32,8 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     recordAttempt: recordAttempt(deps),
     markDeliveryCancelled: markDeliveryCancelled(deps),
     markDeliveryPausedTooLong: markDeliveryPausedTooLong(deps),
+    streamTurn: streamTurn(deps),
+    releaseStreamTurn: releaseStreamTurn(deps),
     purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
     purgeExpiredHistory: purgeExpiredHistory(deps),
     rollupAttemptStats: rollupAttemptStats(deps),

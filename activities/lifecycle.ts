@@ -4,7 +4,7 @@ import { OPERATIONAL_EVENT_TYPES } from '../libs/domain/operational-events';
 import { PAUSED_TOO_LONG } from '../libs/domain/pause';
 import { DEFAULT_RETENTION_DAYS, PURGE_BATCH_SIZE, PURGE_BATCHES_PER_CALL, retentionCutoff } from '../libs/domain/retention';
 import type { ActivityDeps } from './deps';
-import type { DeliveryRef, HistoryPurged, StatsRolledUp } from './types';
+import type { DeliveryRef, HistoryPurged, StatsRolledUp, StreamTurnAnswer } from './types';
 
 /** Marks a delivery cancelled (subscription disabled or deleted, or an operator's cancel). A finished delivery keeps its status. */
 export function markDeliveryCancelled({ deliveries, clock = () => new Date(), onDeliveryFinished }: ActivityDeps) {
@@ -26,6 +26,16 @@ export function markDeliveryPausedTooLong({ deliveries, clock = () => new Date()
 /** Records which workflow holds a delivery: the event workflow hands it to a delivery workflow. */
 export function assignDeliveryWorkflow({ deliveries }: ActivityDeps) {
   return async (input: { deliveryId: string; workflowId: string }): Promise<void> => deliveries.setWorkflow(input.deliveryId, input.workflowId);
+}
+
+/** Whether a `fifo` delivery's turn has come (libs/db/repositories/stream.repository.ts). */
+export function streamTurn({ streams, clock = () => new Date() }: ActivityDeps) {
+  return async (input: { deliveryId: string }): Promise<StreamTurnAnswer> => streams.turn(input.deliveryId, clock());
+}
+
+/** A `fifo` delivery ended: releases its stream; returns the new head to wake. */
+export function releaseStreamTurn({ streams, clock = () => new Date() }: ActivityDeps) {
+  return async (input: { deliveryId: string }): Promise<{ deliveryId: string; workflowId: string } | null> => streams.release(input.deliveryId, clock());
 }
 
 /** Deletes dead letters past their retention; the delivery log keeps the delivery and its attempts. */

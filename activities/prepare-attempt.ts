@@ -23,7 +23,8 @@ export function prepareAttempt({ subscriptions, deliveries, events, secretBox, v
     // Parked only while the subscription is still paused: a resume committing meanwhile lets it through.
     if (subscription.pausedAt && (await deliveries.markPaused(delivery.id, subscription.id, now))) return { kind: 'paused' };
     const attemptNumber = delivery.attemptCount + 1;
-    const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version });
+    const stream = delivery.sequence === null ? undefined : { key: delivery.orderingKey ?? '', sequence: delivery.sequence };
+    const request = prepareRequest({ subscription, event, webhookId: delivery.id, attemptNumber, now, open: (s) => secretBox.open(s), version, stream });
     await deliveries.markDelivering(delivery.id, now);
     // Sealed with the ids the attempt's span carries (libs/delivery/attempt.ts, tracedSend).
     const refs: AttemptRefs = {

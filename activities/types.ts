@@ -4,6 +4,7 @@
  */
 import type { AttemptOutcome } from '../libs/delivery/attempt';
 import type { AttemptStatus } from '../libs/domain/delivery-lifecycle';
+import type { StreamPlace } from '../libs/domain/ordering';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 
 export type { AttemptOutcome } from '../libs/delivery/attempt';
@@ -12,6 +13,8 @@ export interface MatchedDelivery {
   deliveryId: string;
   subscriptionId: string;
   url: string;
+  /** A `fifo` delivery's place in its stream: it waits for its turn (workflows/sequencer.ts). Absent: unordered. */
+  stream?: StreamPlace;
 }
 
 export interface EventMatch {
@@ -134,6 +137,9 @@ export interface RecordAttemptInput extends DeliveryRef {
   at?: string;
 }
 
+/** Whether a `fifo` delivery may go: its turn, still waiting behind `headId`, or cancelled meanwhile. */
+export type StreamTurnAnswer = { kind: 'turn' } | { kind: 'waiting'; headId: string } | { kind: 'cancelled'; reason: string };
+
 export interface RecordedAttempt {
   attemptId: string;
   nextAttemptAt: string | null;
@@ -176,6 +182,10 @@ export interface HeraldActivities {
   markDeliveryCancelled(input: DeliveryRef & { reason: string }): Promise<void>;
   /** Dead-letters a delivery that waited in pause longer than PAUSED_TOO_LONG_MS. */
   markDeliveryPausedTooLong(input: DeliveryRef): Promise<void>;
+  /** May this `fifo` delivery make its first attempt now (every earlier one of its stream ended)? */
+  streamTurn(input: { deliveryId: string }): Promise<StreamTurnAnswer>;
+  /** The delivery ended: its stream moves on. Names the stream's new head and the workflow to wake, if any. */
+  releaseStreamTurn(input: { deliveryId: string }): Promise<{ deliveryId: string; workflowId: string } | null>;
   purgeExpiredDeadLetters(): Promise<{ purged: number }>;
   purgeExpiredHistory(): Promise<HistoryPurged>;
   /** One step of the hourly stats rollup (up to a day of complete hours); `more` when hours remain. */

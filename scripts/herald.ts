@@ -295,6 +295,21 @@ async function deliveriesShow(api: AdminApi, io: Io, id: string, opts: { json?: 
     ['Status', d.status],
     ['Event', d.eventType ? `${d.eventId} (${d.eventType})` : d.eventId],
     ['Subscription', d.subscriptionId],
+    // A `fifo` delivery's place in its stream, and while it is open, who holds the stream.
+    ...(d.sequence !== null && d.sequence !== undefined
+      ? ([
+          ['Ordering key', d.orderingKey === '' ? '(the single stream)' : d.orderingKey],
+          ['Sequence', d.sequence],
+        ] as [string, unknown][])
+      : []),
+    ...(d.stream
+      ? ([
+          [
+            'Stream',
+            `head ${d.stream.headId} (#${d.stream.headSequence}, ${d.stream.headStatus}${d.stream.blocked ? ', blocked' : ''}) since ${cell(d.stream.since)}, ${d.stream.behind} behind`,
+          ],
+        ] as [string, unknown][])
+      : []),
     ['Next attempt', d.nextAttemptAt],
     ['Workflow', d.workflowId],
     ['Temporal UI', d.temporalUiUrl],

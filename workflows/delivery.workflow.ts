@@ -14,12 +14,14 @@ import type { AttemptOutcome, DeliveryRef, HeraldActivities, PreparedAttempt, Th
 import { interruptedOutcome } from '../libs/delivery/interrupted';
 import { afterAttempt, isGone } from '../libs/domain/after-attempt';
 import type { AttemptStatus } from '../libs/domain/delivery-lifecycle';
+import type { StreamPlace } from '../libs/domain/ordering';
 import { PAUSED_TOO_LONG, pauseWaitMs } from '../libs/domain/pause';
 import { nextDelay } from '../libs/domain/retry-schedule';
 import { throttleSleepMs } from '../libs/domain/throttle';
 import type { AttemptTrigger, DeliveryStatus } from '../libs/domain/types';
 import { DELIVERY_EXHAUSTED, DELIVERY_PAUSED_TOO_LONG, SA } from '../libs/temporal/names';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
+import { releaseTurn } from './sequencer';
 
 export interface DeliveryInput extends DeliveryRef {
   /** `manual` runs one attempt (an operator's retry of a finished delivery); default `scheduled`. */
@@ -33,6 +35,8 @@ export interface DeliveryInput extends DeliveryRef {
    * input, not `patched()`, whose search-attribute upsert would bill one more action.
    */
   retries?: 'local';
+  /** A `fifo` delivery, handed over in its turn: when it ends here its stream moves on (workflows/sequencer.ts). */
+  stream?: StreamPlace;
 }
 
 /** Where the event workflow handed a delivery over: attempts made (and recorded), and the schedule's wait before the next. */
@@ -104,6 +108,16 @@ const { sendAttempt, sendAttemptInSlot } = proxyActivities<HeraldActivities>({
  * the attempt keeps its number and is signed when it is sent.
  */
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
+  if (!input.stream) return deliver(input);
+  try {
+    return await deliver(input);
+  } finally {
+    // Succeeded, dead-lettered or cancelled: whichever way it ended, the next of its stream may go.
+    await releaseTurn(input.deliveryId);
+  }
+}
+
+async function deliver(input: DeliveryInput): Promise<DeliveryResult> {
   const trigger = input.trigger ?? 'scheduled';
   const ref: DeliveryRef = { deliveryId: input.deliveryId, eventId: input.eventId, subscriptionId: input.subscriptionId };
   const { resume } = input;

@@ -15,6 +15,7 @@ import { deliveryWorkflowId } from '../libs/temporal/names';
 import { deliverySearchAttributes, inlineDeliverySearchAttributes } from '../libs/temporal/search-attributes';
 import { deliveryWorkflow, type DeliveryResume } from './delivery.workflow';
 import { POSTGRES_ACTIVITY } from './postgres-activity-options';
+import { StreamTurns } from './sequencer';
 
 const { matchSubscriptions, recordAttempt, markDeliveryCancelled, assignDeliveryWorkflow } = proxyLocalActivities<HeraldActivities>(POSTGRES_ACTIVITY);
 
@@ -60,10 +61,33 @@ export async function eventWorkflow(input: EventInput): Promise<EventResult> {
     await Promise.all(match.deliveries.map((d) => startDelivery(match, d)));
     return { deliveries: match.deliveries.length };
   }
-  const finished = input.firstAttempts === 'batched' ? await deliverAllFirst(match) : await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)));
+  const finished = !match.deliveries.some((d) => d.stream)
+    ? input.firstAttempts === 'batched'
+      ? await deliverAllFirst(match)
+      : await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)))
+    : await deliverInTurns(match, input.firstAttempts);
   const delivered = match.deliveries.filter((_, i) => finished[i] === 'succeeded').map((d) => d.subscriptionId);
   if (delivered.length > 0) upsertSearchAttributes(inlineDeliverySearchAttributes(match, delivered));
   return { deliveries: match.deliveries.length, finishedInline: finished.filter((f) => f !== 'handed over').length };
+}
+
+/**
+ * An event that matched `fifo` subscriptions (the match's record says so, so a replay takes the
+ * same path): its unordered deliveries go at once, as without them; each `fifo` one first waits
+ * for its turn in its stream (workflows/sequencer.ts), then makes its first attempt alone, and
+ * releases its stream when it ends here (a delivery handed over is released by its delivery
+ * workflow).
+ */
+async function deliverInTurns(match: EventMatch, firstAttempts: EventInput['firstAttempts']): Promise<FirstAttemptEnd[]> {
+  const turns = new StreamTurns();
+  const first = (deliveries: MatchedDelivery[]) =>
+    firstAttempts === 'batched' ? deliverAllFirst({ ...match, deliveries }) : Promise.all(deliveries.map((d) => deliverFirst(match, d)));
+  const unordered = match.deliveries.filter((d) => !d.stream);
+  const [unorderedEnds, orderedEnds] = await Promise.all([
+    first(unordered),
+    Promise.all(match.deliveries.filter((d) => d.stream).map((d) => turns.deliverInTurn(d.deliveryId, async () => (await first([d]))[0]))),
+  ]);
+  return match.deliveries.map((d) => (d.stream ? orderedEnds : unorderedEnds).shift()!);
 }
 
 /**
@@ -186,14 +210,23 @@ async function handOver(match: EventMatch, d: MatchedDelivery, resume?: Delivery
 function startDelivery(match: EventMatch, d: MatchedDelivery, resume?: DeliveryResume) {
   return startChild(deliveryWorkflow, {
     workflowId: deliveryWorkflowId(match.eventId, d.subscriptionId),
-    args: [{ deliveryId: d.deliveryId, eventId: match.eventId, subscriptionId: d.subscriptionId, ...(resume ? { resume } : {}), retries: 'local' }],
+    args: [
+      {
+        deliveryId: d.deliveryId,
+        eventId: match.eventId,
+        subscriptionId: d.subscriptionId,
+        ...(resume ? { resume } : {}),
+        retries: 'local',
+        ...(d.stream ? { stream: d.stream } : {}),
+      },
+    ],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     // A delivery already started (this workflow replayed after a crash) is not started twice.
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     memo: { url: d.url, eventType: match.eventType, deliveryId: d.deliveryId },
     typedSearchAttributes: deliverySearchAttributes(
       { eventId: match.eventId, tenantId: match.tenantId, eventType: match.eventType, subscriptionId: d.subscriptionId, templateId: match.templateId },
-      resume ? { attempts: resume.attempts, status: 'retrying' } : { attempts: 0 },
+      resume ? { attempts: resume.attempts, status: 'retrying', stream: d.stream } : { attempts: 0, stream: d.stream },
     ),
   });
 }

@@ -3,3 +3,4 @@ export { deliveryWorkflow, retryNowSignal, cancelSignal, resumeSignal, stateQuer
 export type { DeliveryInput, DeliveryResult, DeliveryResume, DeliveryState } from './delivery.workflow';
 export { eventWorkflow } from './event.workflow';
 export { purgeDeadLettersWorkflow, purgeHistoryWorkflow, rollupStatsWorkflow } from './purge.workflow';
+export { streamTurnSignal } from './sequencer';

@@ -162,6 +162,23 @@ export interface paths {
         patch: operations["SubscriptionsController_update"];
         trace?: never;
     };
+    "/v1/subscriptions/{id}/streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A `fifo` subscription's streams with deliveries still to end: each head (being attempted, or blocked when `retrying` or `paused`), since when, and how many wait behind it; longest-held first */
+        get: operations["SubscriptionsController_streams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/{id}/pause": {
         parameters: {
             query?: never;
@@ -895,6 +912,13 @@ export interface components {
              * @example 50
              */
             rateLimitPerSecond?: number | null;
+            /**
+             * @description `none` (default): each delivery on its own. `fifo`: deliveries of one ordering key (the event's `orderingKey`; without one, the subscription's single stream) go one at a time, in the order their events were accepted; requests carry `x-herald-ordering-key` and `x-herald-sequence`. A change applies to deliveries created from then on
+             * @default none
+             * @example fifo
+             * @enum {string}
+             */
+            ordering: "none" | "fifo";
         };
         LastDeliveryView: {
             /** @example dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K */
@@ -972,6 +996,12 @@ export interface components {
              * @example null
              */
             rateLimitPerSecond: number | null;
+            /**
+             * @description `none` (default): each delivery on its own. `fifo`: deliveries of one ordering key (the event's `orderingKey`; without one, the subscription's single stream) go one at a time, in the order their events were accepted; requests carry `x-herald-ordering-key` and `x-herald-sequence`. A change applies to deliveries created from then on
+             * @example none
+             * @enum {string}
+             */
+            ordering: "none" | "fifo";
             /**
              * @description Why Herald disabled it: `auto: failing since <ISO time>` (every attempt failed for HERALD_AUTO_DISABLE_AFTER_HOURS) or `gone: …` (its endpoint answered 410 Gone); null when enabled or disabled by hand. Re-enabling clears it.
              * @example null
@@ -1085,6 +1115,12 @@ export interface components {
              * @example null
              */
             rateLimitPerSecond: number | null;
+            /**
+             * @description `none` (default): each delivery on its own. `fifo`: deliveries of one ordering key (the event's `orderingKey`; without one, the subscription's single stream) go one at a time, in the order their events were accepted; requests carry `x-herald-ordering-key` and `x-herald-sequence`. A change applies to deliveries created from then on
+             * @example none
+             * @enum {string}
+             */
+            ordering: "none" | "fifo";
             /**
              * @description Why Herald disabled it: `auto: failing since <ISO time>` (every attempt failed for HERALD_AUTO_DISABLE_AFTER_HOURS) or `gone: …` (its endpoint answered 410 Gone); null when enabled or disabled by hand. Re-enabling clears it.
              * @example null
@@ -1203,6 +1239,52 @@ export interface components {
              * @example 50
              */
             rateLimitPerSecond?: number | null;
+            /**
+             * @description `none` (default): each delivery on its own. `fifo`: deliveries of one ordering key (the event's `orderingKey`; without one, the subscription's single stream) go one at a time, in the order their events were accepted; requests carry `x-herald-ordering-key` and `x-herald-sequence`. A change applies to deliveries created from then on
+             * @example fifo
+             * @enum {string}
+             */
+            ordering?: "none" | "fifo";
+        };
+        StreamView: {
+            /** @example batch_8123 */
+            orderingKey: string;
+            /**
+             * @description The delivery being attempted (or about to be); the others wait for it to end
+             * @example dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K
+             */
+            headId: string;
+            /** @example 6 */
+            headSequence: number;
+            /**
+             * @example retrying
+             * @enum {string}
+             */
+            headStatus: "pending" | "delivering" | "succeeded" | "retrying" | "paused" | "dead_lettered" | "cancelled";
+            /**
+             * Format: date-time
+             * @description When the head got its turn; null until it asked
+             * @example 2025-11-23T10:00:00.000Z
+             */
+            since: string | null;
+            /**
+             * @description Deliveries waiting behind the head
+             * @example 12
+             */
+            behind: number;
+            /**
+             * @description The last sequence given in this stream
+             * @example 18
+             */
+            lastSequence: number;
+            /**
+             * @description The head is `retrying` or `paused`: the stream is held up
+             * @example true
+             */
+            blocked: boolean;
+        };
+        StreamList: {
+            data: components["schemas"]["StreamView"][];
         };
         RotateSecretDto: {
             /**
@@ -1638,6 +1720,11 @@ export interface components {
              */
             traceId?: string;
             /**
+             * @description The stream the event belongs to at `fifo` subscriptions (a batch, job, image or video id): their deliveries of one key go one at a time, in acceptance order. Absent: the subscription's single stream
+             * @example batch_8123
+             */
+            orderingKey?: string;
+            /**
              * @description The payload, valid against the JSON Schema of `type`
              * @example {
              *       "image_url": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png",
@@ -1717,6 +1804,11 @@ export interface components {
              */
             traceparent: string | null;
             /**
+             * @description Its stream at `fifo` subscriptions; null: their single stream
+             * @example batch_8123
+             */
+            orderingKey: string | null;
+            /**
              * @example {
              *       "image_url": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.png",
              *       "image_url_jpg": "https://usestencil.s3.amazonaws.com/dev/images/a3b37b73-6876-44b7-bfd9-dfc3b0ad4157/19da5632-feef-4abd-a28a-e3dfa6077429.jpeg",
@@ -1795,6 +1887,16 @@ export interface components {
              * @example delivery:evt_01JD7X8M5Q4R2Z3TR3V19H6X7K:sub_01JD7X8M5Q4R2Z3TR3V19H6X7K
              */
             workflowId: string;
+            /**
+             * @description A `fifo` delivery's ordering key ('' for its subscription's single stream); null for an unordered one
+             * @example batch_8123
+             */
+            orderingKey: string | null;
+            /**
+             * @description Its place in its stream (`x-herald-sequence`): 1, 2, 3 … in acceptance order; null for an unordered one
+             * @example 7
+             */
+            sequence: number | null;
             /**
              * Format: date-time
              * @example 2025-11-23T10:00:00.000Z
@@ -1878,6 +1980,16 @@ export interface components {
              */
             workflowId: string;
             /**
+             * @description A `fifo` delivery's ordering key ('' for its subscription's single stream); null for an unordered one
+             * @example batch_8123
+             */
+            orderingKey: string | null;
+            /**
+             * @description Its place in its stream (`x-herald-sequence`): 1, 2, 3 … in acceptance order; null for an unordered one
+             * @example 7
+             */
+            sequence: number | null;
+            /**
              * Format: date-time
              * @example 2025-11-23T10:00:00.000Z
              */
@@ -1892,6 +2004,8 @@ export interface components {
              * @example null
              */
             completedAt: string | null;
+            /** @description A `fifo` delivery still to end: its stream's head, since when, how many wait behind; null otherwise */
+            stream: components["schemas"]["StreamView"] | null;
             /** @description Every try, oldest first */
             attempts: components["schemas"]["AttemptView"][];
             /** @description The running workflow’s state; null when it is not running or cannot be asked */
@@ -2543,6 +2657,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SubscriptionView"];
+                };
+            };
+            /** @description An error, in the shape every error has */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorView"];
+                };
+            };
+        };
+    };
+    SubscriptionsController_streams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamList"];
                 };
             };
             /** @description An error, in the shape every error has */

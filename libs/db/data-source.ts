@@ -9,6 +9,7 @@ import { EndpointHealth1796300100000 } from './migrations/1796300100000-Endpoint
 import { DeliverySendingAttempt1796300200000 } from './migrations/1796300200000-DeliverySendingAttempt';
 import { TenantFairness1796400100000 } from './migrations/1796400100000-TenantFairness';
 import { LogAtScaleIndexes1796400300000 } from './migrations/1796400300000-LogAtScaleIndexes';
+import { OrderedDelivery1796400400000 } from './migrations/1796400400000-OrderedDelivery';
 import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
 import { AttemptStatsHourly1796401000000 } from './migrations/1796401000000-AttemptStatsHourly';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   DeliverySendingAttempt1796300200000,
   TenantFairness1796400100000,
   LogAtScaleIndexes1796400300000,
+  OrderedDelivery1796400400000,
   AttemptRequest1796400600000,
   AttemptStatsHourly1796401000000,
 ];

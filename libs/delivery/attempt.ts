@@ -4,6 +4,7 @@
  * Attempt row). Each stage is a function of its inputs; loading and storing are the callers'.
  */
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import type { StreamPlace } from '../domain/ordering';
 import type { AttemptTrigger, PayloadFormat } from '../domain/types';
 import { ATTR, refAttributes, traceparentOf, type TraceRefs } from '../observability/tracing';
 import { openHeaderValues } from './header-values';
@@ -69,6 +70,8 @@ export function prepareRequest(input: {
   now: Date;
   open: (sealed: string) => string;
   version: string;
+  /** A `fifo` delivery's place in its stream, sent as headers. */
+  stream?: StreamPlace;
 }): AttemptRequest {
   const { subscription, event, now } = input;
   const body = buildBody(subscription.payloadFormat, event, subscription.userDefined);
@@ -80,6 +83,7 @@ export function prepareRequest(input: {
     customHeaders: openHeaderValues(subscription.headers, input.open),
     traceparent: event.traceparent,
     userAgentVersion: input.version,
+    stream: input.stream,
   });
   return { headers, body, signatureKeyIds: keys.map((k) => k.id) };
 }

@@ -1,4 +1,5 @@
 import { isMaskedHeaderValue, MASK } from './header-values';
+import type { StreamPlace } from '../domain/ordering';
 import type { SignatureHeaders } from './signing';
 
 /**
@@ -55,6 +56,8 @@ export interface BuildHeadersInput {
   traceparent?: string | null;
   /** Herald's version, for `user-agent: Herald/<version>`. */
   userAgentVersion: string;
+  /** A `fifo` delivery's place in its stream: `x-herald-ordering-key` and `x-herald-sequence`. */
+  stream?: StreamPlace;
 }
 
 /** Custom headers first, then Herald's own, which a custom header can never replace. */
@@ -71,6 +74,7 @@ export function buildHeaders(input: BuildHeadersInput): Record<string, string> {
     'x-herald-event-type': input.eventType,
     'x-herald-attempt': String(input.attemptNumber),
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+    ...(input.stream ? { 'x-herald-ordering-key': input.stream.key, 'x-herald-sequence': String(input.stream.sequence) } : {}),
   };
 }
 

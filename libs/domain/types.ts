@@ -9,6 +9,10 @@ export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];
 export const PAYLOAD_FORMATS = ['flat', 'envelope'] as const;
 export type PayloadFormat = (typeof PAYLOAD_FORMATS)[number];
 
+/** `fifo`: a subscription's deliveries of one ordering key go one at a time, in acceptance order (libs/domain/ordering.ts). */
+export const ORDERINGS = ['none', 'fifo'] as const;
+export type Ordering = (typeof ORDERINGS)[number];
+
 /** Why an attempt failed, when it did not get a 2xx. */
 export const ATTEMPT_ERROR_KINDS = [
   'http_status',

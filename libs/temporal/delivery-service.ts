@@ -3,6 +3,7 @@ import { WorkflowIdReusePolicy, type Priority } from '@temporalio/common';
 import type { DeliveryInput, DeliveryState } from '../../workflows/delivery.workflow';
 import { cancelSignal, deliveryWorkflow, resumeSignal, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
 import { eventWorkflow } from '../../workflows/event.workflow';
+import { streamTurnSignal } from '../../workflows/sequencer';
 import { isFinal, type DeliveryStatus } from '../domain/delivery-lifecycle';
 import { deliveryWorkflowId, eventWorkflowId } from './names';
 import { deliverySearchAttributes } from './search-attributes';
@@ -129,6 +130,20 @@ export class DeliveryService {
     if (!(await this.isRunning(handle.workflowId))) return false;
     try {
       await handle.signal(cancelSignal, { reason });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Asks a workflow holding a `fifo` delivery that waits for its turn to look again now (it was
+   * cancelled or deleted meanwhile); false when that workflow is not running.
+   */
+  async wakeInStream(workflowId: string, deliveryId: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).signal(streamTurnSignal, { deliveryId });
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;

@@ -22,6 +22,9 @@ export const SA = {
   attempts: defineSearchAttributeKey('HeraldAttempts', SearchAttributeType.INT),
   /** On an event workflow: the subscriptions whose delivery it made itself, inline (they have no delivery workflow). */
   deliveredSubscriptionIds: defineSearchAttributeKey('HeraldDeliveredSubscriptionIds', SearchAttributeType.KEYWORD_LIST),
+  /** On a `fifo` delivery's own workflow (its stream's head): the ordering key and its sequence. */
+  orderingKey: defineSearchAttributeKey('HeraldOrderingKey', SearchAttributeType.KEYWORD),
+  sequence: defineSearchAttributeKey('HeraldSequence', SearchAttributeType.INT),
 } as const;
 
 /** Name → type, in the form `temporal server start-dev --search-attribute` and the test servers take. */
@@ -34,6 +37,8 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'KeywordList'
   HeraldDeliveryStatus: 'Keyword',
   HeraldAttempts: 'Int',
   HeraldDeliveredSubscriptionIds: 'KeywordList',
+  HeraldOrderingKey: 'Keyword',
+  HeraldSequence: 'Int',
 };
 
 /** Failure type of a dead-lettered delivery's workflow, so it shows red in the UI. */

@@ -5,6 +5,7 @@
  */
 import type { SearchAttributePair } from '@temporalio/common';
 import { DEFAULT_TENANT_ID } from '../domain/tenants';
+import type { StreamPlace } from '../domain/ordering';
 import type { DeliveryStatus } from '../domain/types';
 import { SA } from './names';
 
@@ -18,7 +19,10 @@ export interface DeliverySearchKeys {
 }
 
 /** A delivery's attributes as it starts (`pending`, or the status it is handed over in); `attempts` when the start counts them. */
-export function deliverySearchAttributes(d: DeliverySearchKeys, opts: { attempts?: number; status?: DeliveryStatus } = {}): SearchAttributePair[] {
+export function deliverySearchAttributes(
+  d: DeliverySearchKeys,
+  opts: { attempts?: number; status?: DeliveryStatus; stream?: StreamPlace } = {},
+): SearchAttributePair[] {
   return [
     { key: SA.eventId, value: d.eventId },
     { key: SA.eventType, value: d.eventType },
@@ -27,6 +31,14 @@ export function deliverySearchAttributes(d: DeliverySearchKeys, opts: { attempts
     ...(d.templateId ? [{ key: SA.templateId, value: d.templateId }] : []),
     { key: SA.deliveryStatus, value: opts.status ?? 'pending' },
     ...(opts.attempts === undefined ? [] : [{ key: SA.attempts, value: opts.attempts }]),
+    // A `fifo` delivery in a workflow of its own is its stream's head: found blocked with
+    // `HeraldSequence > 0 AND HeraldDeliveryStatus IN ("retrying", "paused")`.
+    ...(opts.stream
+      ? [
+          { key: SA.orderingKey, value: opts.stream.key },
+          { key: SA.sequence, value: opts.stream.sequence },
+        ]
+      : []),
   ];
 }
 

@@ -14,7 +14,7 @@ import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
 import { eventually, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
-import { seedEvent, seedSubscription } from '../support/seed';
+import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
 const SHIM = join(__dirname, '..', '..', '..', 'scripts', 'herald.js');
@@ -152,6 +152,27 @@ describe('the herald CLI against a running stack', () => {
       [1, 2, 3, 4, 5, 6],
     );
     for (const row of attemptRows) assert.match(row, /HTTP 500\s+\d+ ms/);
+  });
+
+  it("shows a fifo delivery's key and sequence, and the head its stream waits for", async () => {
+    // Rows as the sequencer leaves them (no workflow): #1 is the head, retrying since its turn; #2 waits behind it.
+    const ds = stack.db.dataSource;
+    const sub = await seedSubscription(ds, testSecretBox(), { url: ok.url, templateIds: ['tpl_cli_fifo'], ordering: 'fifo' });
+    const [e1, e2] = [await seedEvent(ds, { templateId: 'tpl_cli_fifo' }), await seedEvent(ds, { templateId: 'tpl_cli_fifo' })];
+    const [d1, d2] = [await seedDelivery(ds, e1, sub), await seedDelivery(ds, e2, sub)];
+    await ds.query(`UPDATE deliveries SET ordering_key = 'job_7', sequence = 1, status = 'retrying', attempt_count = 2, turn_at = now() WHERE id = $1`, [
+      d1.id,
+    ]);
+    await ds.query(`UPDATE deliveries SET ordering_key = 'job_7', sequence = 2 WHERE id = $1`, [d2.id]);
+    await ds.query(`INSERT INTO ordering_streams (subscription_id, ordering_key, last_sequence) VALUES ($1, 'job_7', 2)`, [sub.id]);
+    const run = await herald(['deliveries', 'show', d2.id], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Ordering key:\s+job_7$/m);
+    assert.match(run.stdout, /^Sequence:\s+2$/m);
+    assert.match(run.stdout, new RegExp(`^Stream:\\s+head ${d1.id} \\(#1, retrying, blocked\\) since \\S+, 1 behind$`, 'm'));
+    // An unordered delivery shows neither.
+    const plain = await herald(['deliveries', 'show', dead[0].deliveryId], env);
+    assert.doesNotMatch(plain.stdout, /^(Ordering key|Sequence|Stream):/m);
   });
 
   it('fails clearly, with exit code 1, when the API answers with an error', async () => {

@@ -76,6 +76,8 @@ describe('deliveries API', () => {
       'lastError',
       'lastStatusCode',
       'nextAttemptAt',
+      'orderingKey',
+      'sequence',
       'status',
       'subscriptionId',
       'templateId',

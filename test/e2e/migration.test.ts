@@ -16,12 +16,14 @@ const TABLES = [
   'deliveries',
   'event_types',
   'events',
+  'ordering_streams',
   'stats_rollup',
   'subscription_send_slots',
   'subscriptions',
   'tenants',
 ];
 const TABLES_BEFORE_ROLLUP = TABLES.filter((t) => t !== 'attempt_stats_hourly' && t !== 'stats_rollup');
+const TABLES_BEFORE_ORDERING = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_PAUSE = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_CATALOG = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_TENANTS = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions'];
@@ -96,6 +98,7 @@ describe('schema migration', () => {
         'DeliverySendingAttempt1796300200000',
         'TenantFairness1796400100000',
         'LogAtScaleIndexes1796400300000',
+        'OrderedDelivery1796400400000',
         'AttemptRequest1796400600000',
         'AttemptStatsHourly1796401000000',
       ],
@@ -338,6 +341,48 @@ describe('schema migration', () => {
     assert.deepEqual(await indexes(), built);
   });
 
+  it('orders deliveries: acceptance numbers for new events only, stream columns, the streams table, and back', async () => {
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await undoThrough(db, 'OrderedDelivery1796400400000'); // and the migrations after it
+    await db.dataSource.query(`INSERT INTO events (id, type, data) VALUES ('evt_old', 'image.created', '{}')`);
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.dataSource.query(
+      `INSERT INTO events (id, type, data, ordering_key) VALUES ('evt_new1', 'image.created', '{}', 'k'), ('evt_new2', 'image.created', '{}', 'k')`,
+    );
+    const seqs: { id: string; accept_seq: string | null; matched_at: Date | null }[] = await db.dataSource.query(
+      `SELECT id, accept_seq, matched_at FROM events ORDER BY id`,
+    );
+    const byId = Object.fromEntries(seqs.map((r) => [r.id, r.accept_seq === null ? null : Number(r.accept_seq)]));
+    assert.equal(byId.evt_old, null, 'an event from before precedes nothing');
+    assert.ok(byId.evt_new1! < byId.evt_new2!, 'drawn in insert order');
+    await db.dataSource.query(
+      `INSERT INTO subscriptions (id, url, event_types, secret_ciphertext) VALUES ('sub_o', 'https://x.test', '{image.created}', 'v1.x')`,
+    );
+    assert.deepEqual(await db.dataSource.query(`SELECT ordering FROM subscriptions`), [{ ordering: 'none' }]);
+    await assert.rejects(db.dataSource.query(`UPDATE subscriptions SET ordering = 'lifo'`), /check constraint/);
+    await db.dataSource.query(`INSERT INTO ordering_streams (subscription_id, ordering_key, last_sequence) VALUES ('sub_o', 'k', 1)`);
+    await db.dataSource.query(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id, ordering_key, sequence) VALUES ('dlv_o', 'evt_new1', 'sub_o', 'default', 'image.created', 'pending', 'event:evt_new1', 'k', 1)`,
+    );
+    await assert.rejects(
+      db.dataSource.query(
+        `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id, ordering_key, sequence) VALUES ('dlv_o2', 'evt_new2', 'sub_o', 'default', 'image.created', 'pending', 'event:evt_new2', 'k', 1)`,
+      ),
+      /duplicate key/,
+      'one delivery per place in a stream',
+    );
+    await db.dataSource.query(`DELETE FROM subscriptions WHERE id = 'sub_o'`);
+    assert.deepEqual(await db.dataSource.query(`SELECT * FROM ordering_streams`), [], 'a stream goes with its subscription');
+    await undoThrough(db, 'OrderedDelivery1796400400000');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING);
+    const left: unknown[] = await db.dataSource.query(
+      `SELECT column_name FROM information_schema.columns WHERE column_name IN ('ordering', 'ordering_key', 'accept_seq', 'matched_at', 'sequence', 'turn_at', 'released_at')`,
+    );
+    assert.deepEqual(left, [], 'down removes every ordering column');
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+  });
+
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.undoLastMigration();
@@ -345,13 +390,15 @@ describe('schema migration', () => {
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, "the attempt's request adds a column, no table");
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the log-at-scale migration adds indexes, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'ordered delivery adds the streams table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'tenant fairness adds a column and an index, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'the log-at-scale migration adds indexes, no table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the send claim adds a column, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'tenant fairness adds a column and an index, no table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'endpoint health adds columns and rows, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'the send claim adds a column, no table');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ORDERING, 'endpoint health adds columns and rows, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_PAUSE, 'pause and throttle add the send-slot table');
     const paused: unknown[] = await db.dataSource.query(

@@ -97,6 +97,12 @@ function fakeActivities(script: {
     async assignDeliveryWorkflow() {
       throw new Error('not used by deliveryWorkflow');
     },
+    async streamTurn() {
+      throw new Error('not used by an unordered deliveryWorkflow');
+    },
+    async releaseStreamTurn() {
+      throw new Error('not used by an unordered deliveryWorkflow');
+    },
     // As the real one: prepare (script.prepare), send (script.sends), record — one call per attempt.
     async attemptDeliveries({ deliveries: [target], at }): Promise<AttemptReport[]> {
       calls.attempted.push({ attemptNumber: target.attemptNumber, at });

@@ -7,6 +7,7 @@ import { DeliveryPage } from './pages/delivery';
 import { SignaturePage } from './pages/signature';
 import { SignIn } from './pages/sign-in';
 import { TenantPage, TenantsPage } from './pages/tenants';
+import { StreamsPage } from './pages/streams';
 import { WebhookFormPage } from './pages/webhook-form';
 import { WebhooksPage } from './pages/webhooks';
 import { href, useRoute, type Route } from './router';
@@ -176,7 +177,7 @@ const NAV: [string, string][] = [
 ];
 
 function Page({ route }: { route: Route }) {
-  const [section, id] = route.path;
+  const [section, id, sub] = route.path;
   const first = useRef(true);
   useEffect(() => {
     const title = NAV.find(([p]) => p === section)?.[1] ?? 'Herald';
@@ -188,6 +189,7 @@ function Page({ route }: { route: Route }) {
   switch (section) {
     case 'webhooks':
       if (id === 'new') return <WebhookFormPage />;
+      if (id && sub === 'streams') return <StreamsPage id={id} />;
       if (id) return <WebhookFormPage id={id} />;
       return <WebhooksPage />;
     case 'deliveries':

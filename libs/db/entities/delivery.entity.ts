@@ -20,6 +20,19 @@ export class Delivery {
   @Column('text', { name: 'workflow_id' }) workflowId: string;
   /** The attempt whose request is (or was) going out, committed before the POST (activities/attempt-inline.ts). */
   @Column('int', { name: 'sending_attempt', nullable: true }) sendingAttempt: number | null;
+  /** A `fifo` delivery's stream key ('' for the subscription's single stream) and place in it; null for an unordered one. */
+  @Column('text', { name: 'ordering_key', nullable: true }) orderingKey: string | null;
+  @Column({
+    type: 'bigint',
+    name: 'sequence',
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
+  sequence: number | null;
+  /** When it became its stream's head (every earlier delivery of the stream had ended). */
+  @Column('timestamptz', { name: 'turn_at', nullable: true }) turnAt: Date | null;
+  /** When it ended for its stream (succeeded, dead-lettered or cancelled): the next may go. */
+  @Column('timestamptz', { name: 'released_at', nullable: true }) releasedAt: Date | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
   @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt: Date | null;

@@ -14,6 +14,12 @@ export class Event {
   @Column('text', { nullable: true }) traceparent: string | null;
   @Column('text', { name: 'idempotency_key', nullable: true, unique: true }) idempotencyKey: string | null;
   @Column('timestamptz', { name: 'received_at' }) receivedAt: Date;
+  /** The stream it belongs to at a `fifo` subscription; null: the subscription's single stream. */
+  @Column('text', { name: 'ordering_key', nullable: true }) orderingKey: string | null;
+  /** Acceptance order, drawn by the accepting INSERT (a column default; null in rows from before ordered delivery). */
+  @Column({ type: 'bigint', name: 'accept_seq', nullable: true, insert: false, update: false }) acceptSeq: string | null;
+  /** Its deliveries exist (set by matching). */
+  @Column('timestamptz', { name: 'matched_at', nullable: true }) matchedAt: Date | null;
   /** Set once the event workflow is known to exist; the dispatcher (libs/temporal/dispatcher.ts) starts every event still without one. */
   @Column('timestamptz', { name: 'workflow_started_at', nullable: true }) workflowStartedAt: Date | null;
   /** Its workflow has matched it (made its deliveries): no longer waiting for a worker. Backlog figures only. */

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { PayloadFormat } from '../../domain/types';
+import type { Ordering, PayloadFormat } from '../../domain/types';
 
 /** A customer's webhook endpoint. Secrets and custom header values are stored encrypted (see libs/delivery/secret-box.ts). */
 @Entity('subscriptions')
@@ -20,6 +20,8 @@ export class Subscription {
   @Column('jsonb', { name: 'user_defined', default: () => "'{}'" }) userDefined: Record<string, unknown>;
   @Column('text', { name: 'payload_format', default: 'flat' }) payloadFormat: PayloadFormat;
   @Column('boolean', { default: true }) enabled: boolean;
+  /** `fifo`: deliveries of one ordering key go one at a time, in the order their events were accepted. */
+  @Column('text', { default: 'none' }) ordering: Ordering;
   /** Set while paused: its deliveries wait (status `paused`) instead of being attempted. */
   @Column('timestamptz', { name: 'paused_at', nullable: true }) pausedAt: Date | null;
   /** At most this many requests a second to it, across every worker; null: unlimited. */

@@ -4,6 +4,7 @@ import { FINAL_DELIVERY_STATUSES, mayMove, statusesMovingTo, type DeliveryStatus
 import { deadLetteredEvent } from '../../domain/operational-events';
 import type { AttemptSubscription } from '../../delivery/attempt';
 import type { PayloadEvent } from '../../delivery/payload';
+import type { StreamPlace } from '../../domain/ordering';
 import { Delivery, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { EventRepository } from './event.repository';
@@ -28,11 +29,13 @@ export interface MatchedDeliveryRow {
   deliveryId: string;
   subscriptionId: string;
   url: string;
+  /** A `fifo` delivery's place in its stream; absent for an unordered one. */
+  stream?: StreamPlace;
 }
 
 /** A delivery about to be attempted, with what its attempt is built from (`loadForAttempts`). */
 export interface AttemptSubject {
-  delivery: Pick<Delivery, 'id' | 'tenantId' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError'>;
+  delivery: Pick<Delivery, 'id' | 'tenantId' | 'status' | 'attemptCount' | 'nextAttemptAt' | 'lastError' | 'orderingKey' | 'sequence'>;
   subscription: (AttemptSubscription & Pick<Subscription, 'id' | 'enabled' | 'pausedAt' | 'rateLimitPerSecond'>) | null;
   event: PayloadEvent | null;
 }
@@ -44,6 +47,8 @@ interface AttemptSubjectRow {
   attempt_count: number;
   next_attempt_at: Date | null;
   last_error: string | null;
+  ordering_key: string | null;
+  sequence: string | null;
   s_id: string | null;
   url: string;
   enabled: boolean;
@@ -104,25 +109,27 @@ export class DeliveryRepository {
   }
 
   /** Deliveries not in a final status, e.g. a subscription's before it is deleted. */
-  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId'>[]> {
+  listOpen(filter: { subscriptionId: string }): Promise<Pick<Delivery, 'id' | 'eventId' | 'subscriptionId' | 'workflowId' | 'sequence' | 'turnAt'>[]> {
     return this.repo.find({
-      select: { id: true, eventId: true, subscriptionId: true },
+      select: { id: true, eventId: true, subscriptionId: true, workflowId: true, sequence: true, turnAt: true },
       where: { subscriptionId: filter.subscriptionId, status: Not(In([...FINAL_DELIVERY_STATUSES])) },
     });
   }
 
   /**
    * Creates the `pending` deliveries of an event (one per subscription, so a repeat creates
-   * nothing), marks the event's workflow started, and answers all of the event's deliveries with
-   * their subscription's URL, by id — one statement, so the deliveries and the mark commit
-   * together (an event is never taken for started without them) in one round trip.
+   * nothing), marks the event's workflow started and the event matched, and answers all of the
+   * event's deliveries with their subscription's URL, by id — one statement, so the deliveries
+   * and the mark commit together (an event is never taken for started without them) in one
+   * round trip. The rows it creates are unordered; rows an ordered fan-out created before
+   * (`StreamRepository.fanOutInOrder`) come back with their place in their stream.
    */
   async insertMatched(
     event: { id: string; tenantId: string; type: string; templateId: string | null },
     rows: { id: string; subscriptionId: string; workflowId: string }[],
     now: Date,
   ): Promise<MatchedDeliveryRow[]> {
-    const found: { id: string; subscription_id: string; url: string }[] = await this.db.query(
+    const found: MatchedRow[] = await this.db.query(
       `WITH inserted AS (
          INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
          SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
@@ -130,15 +137,26 @@ export class DeliveryRepository {
          ON CONFLICT (event_id, subscription_id) DO NOTHING
          RETURNING id, subscription_id
        ), started AS (
-         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5), matched = true WHERE id = $1
+         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5), matched = true, matched_at = coalesce(matched_at, $5) WHERE id = $1
        )
-       SELECT d.id, d.subscription_id, s.url
-         FROM (SELECT id, subscription_id FROM inserted UNION SELECT id, subscription_id FROM deliveries WHERE event_id = $1) d
+       SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence
+         FROM (SELECT id, subscription_id, NULL::text AS ordering_key, NULL::bigint AS sequence FROM inserted
+               UNION SELECT id, subscription_id, ordering_key, sequence FROM deliveries WHERE event_id = $1) d
          JOIN subscriptions s ON s.id = d.subscription_id
         ORDER BY d.id`,
       [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
     );
-    return found.map((d) => ({ deliveryId: d.id, subscriptionId: d.subscription_id, url: d.url }));
+    return found.map(matchedDelivery);
+  }
+
+  /** An event's deliveries with their subscription's URL, by id (after an ordered fan-out made them). */
+  async listMatched(eventId: string): Promise<MatchedDeliveryRow[]> {
+    const rows: MatchedRow[] = await this.db.query(
+      `SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+        WHERE d.event_id = $1 ORDER BY d.id`,
+      [eventId],
+    );
+    return rows.map(matchedDelivery);
   }
 
   /**
@@ -149,7 +167,7 @@ export class DeliveryRepository {
   async loadForAttempts(ids: readonly string[]): Promise<AttemptSubject[]> {
     if (ids.length === 0) return [];
     const rows: AttemptSubjectRow[] = await this.db.query(
-      `SELECT d.id, d.tenant_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error,
+      `SELECT d.id, d.tenant_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error, d.ordering_key, d.sequence,
               s.id AS s_id, s.url, s.enabled, s.paused_at, s.rate_limit_per_second, s.payload_format, s.user_defined, s.headers,
               s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
               e.id AS e_id, e.type, e.received_at, e.trace_id, e.traceparent, e.data
@@ -160,7 +178,16 @@ export class DeliveryRepository {
       [[...ids]],
     );
     return rows.map((r) => ({
-      delivery: { id: r.id, tenantId: r.tenant_id, status: r.status, attemptCount: r.attempt_count, nextAttemptAt: r.next_attempt_at, lastError: r.last_error },
+      delivery: {
+        id: r.id,
+        tenantId: r.tenant_id,
+        status: r.status,
+        attemptCount: r.attempt_count,
+        nextAttemptAt: r.next_attempt_at,
+        lastError: r.last_error,
+        orderingKey: r.ordering_key,
+        sequence: r.sequence === null ? null : Number(r.sequence),
+      },
       subscription:
         r.s_id === null
           ? null
@@ -396,4 +423,22 @@ export class DeliveryRepository {
     const [row] = await this.db.query(`SELECT count(*) AS count FROM deliveries WHERE status = 'retrying'`);
     return Number(row?.count ?? 0);
   }
+}
+
+interface MatchedRow {
+  id: string;
+  subscription_id: string;
+  url: string;
+  ordering_key: string | null;
+  sequence: string | null;
+}
+
+/** An unordered delivery has no `stream` key at all: the match's recorded result stays as it was before ordering. */
+function matchedDelivery(d: MatchedRow): MatchedDeliveryRow {
+  return {
+    deliveryId: d.id,
+    subscriptionId: d.subscription_id,
+    url: d.url,
+    ...(d.sequence === null ? {} : { stream: { key: d.ordering_key ?? '', sequence: Number(d.sequence) } }),
+  };
 }

@@ -45,12 +45,27 @@ export class EventRepository {
   }
 
   /** What matching needs of an event: what the SQL prefilter and the payload filter read. */
-  async findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data'> | null> {
-    const [row]: { id: string; tenant_id: string; type: string; template_id: string | null; data: Record<string, unknown> }[] = await this.db.query(
-      `SELECT id, tenant_id, type, template_id, data FROM events WHERE id = $1`,
-      [id],
-    );
-    return row ? { id: row.id, tenantId: row.tenant_id, type: row.type, templateId: row.template_id, data: row.data } : null;
+  async findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data' | 'orderingKey' | 'acceptSeq'> | null> {
+    const [row]: {
+      id: string;
+      tenant_id: string;
+      type: string;
+      template_id: string | null;
+      data: Record<string, unknown>;
+      ordering_key: string | null;
+      accept_seq: string | null;
+    }[] = await this.db.query(`SELECT id, tenant_id, type, template_id, data, ordering_key, accept_seq FROM events WHERE id = $1`, [id]);
+    return row
+      ? {
+          id: row.id,
+          tenantId: row.tenant_id,
+          type: row.type,
+          templateId: row.template_id,
+          data: row.data,
+          orderingKey: row.ordering_key,
+          acceptSeq: row.accept_seq,
+        }
+      : null;
   }
 
   /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */

@@ -10,6 +10,7 @@ import { DeliveryRepository } from './delivery.repository';
 import { EventRepository } from './event.repository';
 import { EventTypeRepository } from './event-type.repository';
 import { SendSlotRepository } from './send-slot.repository';
+import { StreamRepository } from './stream.repository';
 import { SubscriptionRepository } from './subscription.repository';
 import { TenantRepository } from './tenant.repository';
 
@@ -29,6 +30,7 @@ export { EventRepository, interleave, type ClaimedEvent } from './event.reposito
 export { EventTypeRepository, type EventTypeFilter, type EventTypeStamp } from './event-type.repository';
 export type { CreatedRange, PageRequest, StatsWindow, TenantScope } from './page';
 export { SendSlotRepository, type SendSlot } from './send-slot.repository';
+export { StreamRepository, type OrderedEvent, type StreamDeliveryRow, type StreamHead, type StreamTurn } from './stream.repository';
 export { SubscriptionRepository, type SubscriptionFilter } from './subscription.repository';
 export { TenantRepository, type TenantFilter, type TenantPageRequest } from './tenant.repository';
 
@@ -41,6 +43,7 @@ export interface Stores {
   deadLetters: DeadLetterRepository;
   eventTypes: EventTypeRepository;
   sendSlots: SendSlotRepository;
+  streams: StreamRepository;
 }
 
 export function createStores(dataSource: DataSource): Stores {
@@ -54,5 +57,6 @@ export function createStores(dataSource: DataSource): Stores {
     deadLetters: new DeadLetterRepository(db),
     eventTypes: new EventTypeRepository(db),
     sendSlots: new SendSlotRepository(db),
+    streams: new StreamRepository(db),
   };
 }

@@ -119,9 +119,9 @@ export class SubscriptionRepository {
     type: string;
     templateId: string | null;
     data?: Record<string, unknown>;
-  }): Promise<Pick<Subscription, 'id' | 'url' | 'filter'>[]> {
+  }): Promise<Pick<Subscription, 'id' | 'url' | 'filter' | 'ordering'>[]> {
     return this.db.query(
-      `SELECT id, url, filter FROM subscriptions
+      `SELECT id, url, filter, ordering FROM subscriptions
         WHERE tenant_id = ANY ($1::text[]) AND enabled AND event_types && $2::text[]
           AND (cardinality(template_ids) = 0 OR $3::text = ANY (template_ids))
           AND ($4::text IS NULL OR id <> $4)

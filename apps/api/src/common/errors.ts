@@ -165,6 +165,18 @@ export class DeliveryNotRunning extends DomainError {
   }
 }
 
+/** A `fifo` delivery whose turn has not come has no attempt to retry: it goes when the deliveries before it end. */
+export class DeliveryWaitingTurn extends DomainError {
+  readonly kind = 'conflict';
+  constructor(id: string, headId: string | null) {
+    super(
+      'delivery_waiting_turn',
+      `Delivery ${id} waits for its turn in its stream${headId ? ` behind ${headId}` : ''}; retry or cancel that one, or cancel this one`,
+      { id, headId },
+    );
+  }
+}
+
 /** The built-in tenant stays: subscriptions and events without a tenant belong to it. */
 export class DefaultTenantProtected extends DomainError {
   readonly kind = 'conflict';

@@ -5,12 +5,21 @@ import { isFinal } from '../../../../libs/domain/delivery-lifecycle';
 import { DeliveryService, type RetryOutcome } from '../../../../libs/temporal/delivery-service';
 import { deliveryWorkflowId } from '../../../../libs/temporal/names';
 import { within } from '../common/concurrency';
-import { DeliveryNotRunning, NotFound } from '../common/errors';
+import { DeliveryNotRunning, DeliveryWaitingTurn, NotFound } from '../common/errors';
 import { decodeCursor, DEFAULT_LIMIT, timeRange, toPage, type Page } from '../common/pagination';
 import { callTemporal } from '../common/temporal-call';
 import { STORES } from '../infrastructure/tokens';
 import { toAttemptView } from './dto/attempt.view';
-import { toDeliveryView, type CancelAccepted, type DeliveryDetail, type DeliveryView, type LiveDeliveryState, type RetryAccepted } from './dto/delivery.view';
+import {
+  toDeliveryView,
+  toStreamView,
+  type CancelAccepted,
+  type DeliveryDetail,
+  type DeliveryView,
+  type LiveDeliveryState,
+  type RetryAccepted,
+  type StreamView,
+} from './dto/delivery.view';
 import type { ListDeliveriesQuery } from './dto/list-deliveries.query';
 
 /** The live view is a nicety: a slow or unreachable Temporal leaves it null instead of failing the request. */
@@ -21,7 +30,7 @@ export class DeliveriesService {
   private readonly logger = new Logger('DeliveriesService');
 
   constructor(
-    @Inject(STORES) private readonly stores: Pick<Stores, 'deliveries' | 'attempts'>,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'deliveries' | 'attempts' | 'streams'>,
     @Inject(DeliveryService) private readonly engine: DeliveryService,
   ) {}
 
@@ -34,8 +43,20 @@ export class DeliveriesService {
 
   async get(id: string, scope: TenantScope): Promise<DeliveryDetail> {
     const d = await this.find(id, scope);
-    const [attempts, live] = await Promise.all([this.stores.attempts.listForDelivery(d.id), this.liveState(d)]);
-    return { ...toDeliveryView(d), attempts: attempts.map(toAttemptView), live, temporalUiUrl: this.engine.uiLink(d) };
+    const [attempts, live, stream] = await Promise.all([this.stores.attempts.listForDelivery(d.id), this.liveState(d), this.streamOf(d)]);
+    return { ...toDeliveryView(d), stream, attempts: attempts.map(toAttemptView), live, temporalUiUrl: this.engine.uiLink(d) };
+  }
+
+  /** A `fifo` delivery still to end: its stream's head, since when, and how many wait behind it. */
+  private async streamOf(d: Delivery): Promise<StreamView | null> {
+    if (d.sequence === null || d.releasedAt !== null) return null;
+    const [head] = await this.stores.streams.heads(d.subscriptionId, { orderingKey: d.orderingKey ?? '' });
+    return head ? toStreamView(head) : null;
+  }
+
+  /** A `fifo` delivery that has not had its turn yet (it makes no attempt before). */
+  private waitingTurn(d: Delivery): boolean {
+    return d.sequence !== null && d.turnAt === null && d.releasedAt === null && !isFinal(d.status);
   }
 
   async retry(id: string, scope: TenantScope): Promise<RetryAccepted> {
@@ -49,6 +70,7 @@ export class DeliveriesService {
    * dead-letter retry) sees the retry in flight; if nothing was restarted the mark is undone.
    */
   async retryDelivery(d: Delivery): Promise<RetryOutcome> {
+    if (this.waitingTurn(d)) throw new DeliveryWaitingTurn(d.id, (await this.streamOf(d))?.headId ?? null);
     const previous = d.status;
     if (isFinal(previous)) await this.stores.deliveries.reopen(d, new Date());
     let mode: RetryOutcome | undefined;
@@ -66,6 +88,13 @@ export class DeliveriesService {
   async cancel(id: string): Promise<CancelAccepted> {
     const d = await this.find(id, {});
     if (isFinal(d.status)) throw new DeliveryNotRunning(d.id, d.status);
+    if (this.waitingTurn(d)) {
+      // Held by its event workflow, waiting for its turn: cancelled here, then that workflow looks again and lets it go.
+      await this.stores.deliveries.markCancelled(d.id, 'cancelled by an operator', new Date());
+      await callTemporal(this.engine.wakeInStream(d.workflowId, d.id));
+      this.logger.log(`delivery ${d.id}: cancelled while waiting for its turn`);
+      return { id: d.id, status: 'cancelling' };
+    }
     const signalled = await callTemporal(this.engine.cancel(d, 'cancelled by an operator'));
     if (!signalled) throw new DeliveryNotRunning(d.id, d.status);
     this.logger.log(`delivery ${d.id}: cancel signalled`);

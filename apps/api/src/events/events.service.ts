@@ -91,6 +91,7 @@ export class EventsService {
       type: dto.type,
       templateId: dto.templateId ?? null,
       traceId: dto.traceId ?? null,
+      orderingKey: dto.orderingKey ?? null,
       traceparent: parseTraceparent(traceparent)?.header ?? null,
       data: dto.data,
       idempotencyKey: idempotencyKey ?? null,
@@ -129,6 +130,7 @@ export class EventsService {
       templateId: event.templateId,
       traceId: event.traceId,
       traceparent: event.traceparent,
+      orderingKey: event.orderingKey,
       data: event.data,
       receivedAt: event.receivedAt,
       deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),
@@ -152,6 +154,7 @@ export class EventsService {
       prior.type === dto.type &&
       prior.templateId === (dto.templateId ?? null) &&
       prior.traceId === (dto.traceId ?? null) &&
+      prior.orderingKey === (dto.orderingKey ?? null) &&
       canonical(prior.data) === canonical(dto.data);
     if (!same) throw new IdempotencyConflict(prior.id, by);
   }

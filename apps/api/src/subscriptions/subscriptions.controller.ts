@@ -6,6 +6,7 @@ import { NoBody } from '../common/json-body';
 import type { Page } from '../common/pagination';
 import { CurrentPrincipal, tenantScope, type Principal } from '../common/principal';
 import { AttemptView } from '../deliveries/dto/attempt.view';
+import { StreamList } from '../deliveries/dto/delivery.view';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { FilterTestDto, FilterTestResult } from './dto/filter-test.dto';
 import { ListSubscriptionsQuery } from './dto/list-subscriptions.query';
@@ -52,6 +53,16 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: SubscriptionView })
   update(@Param('id') id: string, @Body() dto: UpdateSubscriptionDto, @CurrentPrincipal() principal: Principal): Promise<SubscriptionView> {
     return this.subscriptions.update(pathId('subscription', id), dto, tenantScope(principal));
+  }
+
+  @Get(':id/streams')
+  @ApiOperation({
+    summary:
+      "A `fifo` subscription's streams with deliveries still to end: each head (being attempted, or blocked when `retrying` or `paused`), since when, and how many wait behind it; longest-held first",
+  })
+  @ApiOkResponse({ type: StreamList })
+  streams(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<StreamList> {
+    return this.subscriptions.streams(pathId('subscription', id), tenantScope(principal));
   }
 
   @Delete(':id')

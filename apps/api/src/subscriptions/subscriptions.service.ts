@@ -25,6 +25,7 @@ import { decodeCursor, DEFAULT_LIMIT, toPage, type Page } from '../common/pagina
 import { SECRET_BOX } from '../infrastructure/infrastructure.module';
 import { CONFIG, STORES } from '../infrastructure/tokens';
 import { toAttemptView, type AttemptView } from '../deliveries/dto/attempt.view';
+import { toStreamView, type StreamList } from '../deliveries/dto/delivery.view';
 import type { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import type { ListSubscriptionsQuery } from './dto/list-subscriptions.query';
 import type { UpdateSubscriptionDto } from './dto/update-subscription.dto';
@@ -49,7 +50,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(CONFIG) config: Config,
-    @Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'subscriptions' | 'deliveries' | 'attempts'>,
+    @Inject(STORES) private readonly stores: Pick<Stores, 'tenants' | 'subscriptions' | 'deliveries' | 'attempts' | 'streams'>,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(DeliveryService) private readonly deliveries: DeliveryService,
     @Inject(EventCatalog) private readonly catalog: EventCatalog,
@@ -89,6 +90,7 @@ export class SubscriptionsService implements OnApplicationShutdown {
       filter: checkFilter(dto.filter),
       pausedAt: null,
       rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
+      ordering: dto.ordering ?? 'none',
     });
     this.logger.log(`subscription ${subscription.id} created for tenant ${tenantId}`);
     return { ...this.view(subscription), secret };
@@ -129,6 +131,8 @@ export class SubscriptionsService implements OnApplicationShutdown {
     if (dto.enabled !== undefined) s.enabled = dto.enabled;
     if (dto.filter !== undefined) s.filter = checkFilter(dto.filter);
     if (dto.rateLimitPerSecond !== undefined) s.rateLimitPerSecond = dto.rateLimitPerSecond;
+    // Deliveries already created keep their mode (docs/architecture.md, *Ordered delivery*).
+    if (dto.ordering !== undefined) s.ordering = dto.ordering;
     await this.stores.subscriptions.save(s);
     if (reEnabled) {
       // Back on: the reason goes, and the failing clock starts from nothing.
@@ -174,6 +178,12 @@ export class SubscriptionsService implements OnApplicationShutdown {
    * deliveries, attempts and dead letters with it. A delivery that misses the cancel signal
    * (Temporal unreachable) still stops: its next attempt finds the subscription gone.
    */
+  /** Its streams with deliveries still to end, head first (at most 100). */
+  async streams(id: string, scope: TenantScope): Promise<StreamList> {
+    const s = await this.find(id, scope);
+    return { data: (await this.stores.streams.heads(s.id)).map(toStreamView) };
+  }
+
   async remove(id: string, scope: TenantScope): Promise<void> {
     const s = await this.find(id, scope);
     const running = await this.stores.deliveries.listOpen({ subscriptionId: s.id });
@@ -185,6 +195,9 @@ export class SubscriptionsService implements OnApplicationShutdown {
       }),
     );
     await this.stores.subscriptions.delete(s.id);
+    // `fifo` deliveries still waiting for their turn are held by their event workflows: told to look again, they find themselves gone.
+    const waiting = running.filter((d) => d.sequence !== null && d.turnAt === null);
+    await mapLimit(waiting, 16, (d) => this.deliveries.wakeInStream(d.workflowId, d.id).catch(() => false));
     this.logger.log(`subscription ${s.id} deleted; ${running.length - unsignalled} of ${running.length} running deliveries signalled to stop`);
   }
 

@@ -82,6 +82,38 @@ export function DeliveryPage({ id }: { id: string }) {
               </dd>
             </div>
           )}
+          {d.sequence != null && (
+            <div class="ordering">
+              <dt>Ordered</dt>
+              <dd>
+                key <code>{d.orderingKey || '(the single stream)'}</code>, sequence <strong>{d.sequence}</strong>
+              </dd>
+            </div>
+          )}
+          {d.stream && (
+            // While a fifo delivery is open: who holds its stream, since when, how many wait.
+            <div class="stream">
+              <dt>Stream</dt>
+              <dd>
+                {d.stream.headId === d.id ? (
+                  'this delivery is the head'
+                ) : (
+                  <>
+                    waiting behind <a href={href(`deliveries/${d.stream.headId}`)}>#{d.stream.headSequence}</a>
+                  </>
+                )}{' '}
+                (<StatusBadge status={d.stream.headStatus} />
+                {d.stream.blocked && <strong> blocked</strong>}
+                {d.stream.since && (
+                  <>
+                    {' '}
+                    since <When iso={d.stream.since} />
+                  </>
+                )}
+                ), {d.stream.behind} behind it
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Attempts</dt>
             <dd>{d.attemptCount}</dd>

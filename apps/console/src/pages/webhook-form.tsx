@@ -25,6 +25,7 @@ interface Draft {
   userDefined: string;
   filter: string;
   payloadFormat: PayloadFormat;
+  ordering: 'none' | 'fifo';
   enabled: boolean;
   /** Requests a second at most; empty: unlimited. */
   rateLimit: string;
@@ -46,6 +47,7 @@ function draftOf(s?: Subscription): Draft {
     userDefined: JSON.stringify(s?.userDefined ?? {}, null, 2),
     filter: s?.filter ? JSON.stringify(s.filter, null, 2) : '',
     payloadFormat: s?.payloadFormat ?? 'flat',
+    ordering: s?.ordering ?? 'none',
     enabled: s?.enabled ?? true,
     rateLimit: s?.rateLimitPerSecond == null ? '' : String(s.rateLimitPerSecond),
     secretMode: 'generate',
@@ -95,6 +97,7 @@ function toInput(d: Draft): SubscriptionInput | string {
     // null clears it: the API takes `{}` and null alike.
     filter: filter as Record<string, unknown> | null,
     payloadFormat: d.payloadFormat,
+    ordering: d.ordering,
     enabled: d.enabled,
     rateLimitPerSecond: rateLimit,
     ...(d.secretMode === 'own' ? { secret: d.secret.trim() } : {}),
@@ -378,6 +381,21 @@ function WebhookForm({ sub, onCreated }: { sub?: Subscription; onCreated: (s: Su
             )}
           </fieldset>
         )}
+
+        <label for="f-ordering">Ordering</label>
+        <select
+          id="f-ordering"
+          value={d.ordering}
+          aria-describedby="f-ordering-help"
+          onChange={(e) => set('ordering', (e.target as HTMLSelectElement).value as Draft['ordering'])}
+        >
+          <option value="none">none: each delivery on its own</option>
+          <option value="fifo">fifo: one at a time per ordering key, in acceptance order</option>
+        </select>
+        <p id="f-ordering-help" class="muted">
+          With fifo, the deliveries of one ordering key wait for the one before them to end; requests carry x-herald-ordering-key and x-herald-sequence. A
+          change applies to deliveries created from then on.
+        </p>
 
         <label for="f-rate">Rate limit (requests per second)</label>
         <input

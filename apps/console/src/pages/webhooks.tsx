@@ -103,6 +103,14 @@ function WebhookRow({ sub, onChange, onDelete }: { sub: Subscription; onChange: 
             ))}
           </dd>
         </div>
+        {sub.ordering === 'fifo' && (
+          <div>
+            <dt>Ordering</dt>
+            <dd>
+              <a href={href(`webhooks/${sub.id}/streams`)}>fifo: one at a time per ordering key</a>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Last delivery</dt>
           <dd>

@@ -178,7 +178,7 @@ Herald's search attributes, name=type: libs/temporal/names.ts SEARCH_ATTRIBUTES 
 compares them).
 */}}
 {{- define "herald.searchAttributes" -}}
-HeraldEventId=Keyword HeraldEventType=Keyword HeraldSubscriptionId=Keyword HeraldTemplateId=Keyword HeraldTenantId=Keyword HeraldDeliveryStatus=Keyword HeraldAttempts=Int HeraldDeliveredSubscriptionIds=KeywordList
+HeraldEventId=Keyword HeraldEventType=Keyword HeraldSubscriptionId=Keyword HeraldTemplateId=Keyword HeraldTenantId=Keyword HeraldDeliveryStatus=Keyword HeraldAttempts=Int HeraldDeliveredSubscriptionIds=KeywordList HeraldOrderingKey=Keyword HeraldSequence=Int
 {{- end -}}
 
 {{/* NetworkPolicy egress of the API and the worker: DNS, Postgres, the Temporal frontend and the receivers (deliveries; the API's test sends). Called with .Values.networkPolicy. */}}

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Delivery } from '../../../../../libs/db/entities';
+import type { StreamHead } from '../../../../../libs/db/repositories';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../../../libs/domain/types';
 import { PageMeta } from '../../common/pagination';
 import { AttemptView } from './attempt.view';
@@ -51,6 +52,22 @@ export class DeliveryView {
   })
   workflowId: string;
 
+  @ApiProperty({
+    description: "A `fifo` delivery's ordering key ('' for its subscription's single stream); null for an unordered one",
+    nullable: true,
+    type: String,
+    example: 'batch_8123',
+  })
+  orderingKey: string | null;
+
+  @ApiProperty({
+    description: 'Its place in its stream (`x-herald-sequence`): 1, 2, 3 … in acceptance order; null for an unordered one',
+    nullable: true,
+    type: 'integer',
+    example: 7,
+  })
+  sequence: number | null;
+
   @ApiProperty({ type: String, format: 'date-time', example: '2025-11-23T10:00:00.000Z' })
   createdAt: Date;
 
@@ -82,7 +99,56 @@ export class LiveDeliveryState {
   workflowStatus: string;
 }
 
+/** A stream with deliveries still to end: its head and the queue behind it. */
+export class StreamView {
+  @ApiProperty({ example: 'batch_8123' })
+  orderingKey: string;
+
+  @ApiProperty({ description: 'The delivery being attempted (or about to be); the others wait for it to end', example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
+  headId: string;
+
+  @ApiProperty({ example: 6 })
+  headSequence: number;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'retrying' })
+  headStatus: DeliveryStatus;
+
+  @ApiProperty({
+    description: 'When the head got its turn; null until it asked',
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2025-11-23T10:00:00.000Z',
+  })
+  since: Date | null;
+
+  @ApiProperty({ description: 'Deliveries waiting behind the head', example: 12 })
+  behind: number;
+
+  @ApiProperty({ description: 'The last sequence given in this stream', example: 18 })
+  lastSequence: number;
+
+  @ApiProperty({ description: 'The head is `retrying` or `paused`: the stream is held up', example: true })
+  blocked: boolean;
+}
+
+export class StreamList {
+  @ApiProperty({ type: [StreamView] })
+  data: StreamView[];
+}
+
+export function toStreamView(h: StreamHead): StreamView {
+  return { ...h, blocked: h.headStatus === 'retrying' || h.headStatus === 'paused' };
+}
+
 export class DeliveryDetail extends DeliveryView {
+  @ApiProperty({
+    description: "A `fifo` delivery still to end: its stream's head, since when, how many wait behind; null otherwise",
+    type: StreamView,
+    nullable: true,
+  })
+  stream: StreamView | null;
+
   @ApiProperty({ description: 'Every try, oldest first', type: [AttemptView] })
   attempts: AttemptView[];
 
@@ -139,6 +205,8 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     lastStatusCode: d.lastStatusCode,
     lastError: d.lastError,
     workflowId: d.workflowId,
+    orderingKey: d.orderingKey,
+    sequence: d.sequence,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     completedAt: d.completedAt,

@@ -48,6 +48,9 @@ export class EventView {
   })
   traceparent: string | null;
 
+  @ApiProperty({ description: 'Its stream at `fifo` subscriptions; null: their single stream', nullable: true, type: String, example: 'batch_8123' })
+  orderingKey: string | null;
+
   @ApiProperty({ type: 'object', additionalProperties: true, example: SAMPLE_IMAGE_CREATED })
   data: Record<string, unknown>;
 

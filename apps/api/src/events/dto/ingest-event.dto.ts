@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { SAMPLE_IMAGE_CREATED } from '../../../../../libs/delivery/payload';
+import { MAX_ORDERING_KEY_LENGTH } from '../../../../../libs/domain/ordering';
 import { EVENT_ID_PATTERN } from '../../common/ids';
 import { TenantIdField } from '../../common/tenant-filter';
 
@@ -38,6 +39,16 @@ export class IngestEventDto {
   @IsString()
   @Length(1, 255)
   traceId?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "The stream the event belongs to at `fifo` subscriptions (a batch, job, image or video id): their deliveries of one key go one at a time, in acceptance order. Absent: the subscription's single stream",
+    example: 'batch_8123',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_ORDERING_KEY_LENGTH, { message: `orderingKey must be 1 to ${MAX_ORDERING_KEY_LENGTH} characters` })
+  orderingKey?: string;
 
   @ApiProperty({
     description: 'The payload, valid against the JSON Schema of `type`',

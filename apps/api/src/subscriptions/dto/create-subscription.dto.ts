@@ -18,8 +18,11 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { RATE_LIMIT_MAX, RATE_LIMIT_MIN } from '../../../../../libs/domain/throttle';
-import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
+import { ORDERINGS, PAYLOAD_FORMATS, type Ordering, type PayloadFormat } from '../../../../../libs/domain/types';
 import { TenantIdField } from '../../common/tenant-filter';
+
+export const ORDERING_DESCRIPTION =
+  "`none` (default): each delivery on its own. `fifo`: deliveries of one ordering key (the event's `orderingKey`; without one, the subscription's single stream) go one at a time, in the order their events were accepted; requests carry `x-herald-ordering-key` and `x-herald-sequence`. A change applies to deliveries created from then on";
 
 export const URL_MAX_LENGTH = 2048;
 export const DESCRIPTION_MAX_LENGTH = 1000;
@@ -129,6 +132,11 @@ export class CreateSubscriptionDto {
 
   @RateLimitField()
   rateLimitPerSecond?: number | null;
+
+  @ApiPropertyOptional({ enum: ORDERINGS, default: 'none', description: ORDERING_DESCRIPTION, example: 'fifo' })
+  @IsOptional()
+  @IsIn(ORDERINGS)
+  ordering?: Ordering;
 }
 
 /** `rateLimitPerSecond` on create and PATCH: an integer 1–10,000, or null (absent on create: null). */

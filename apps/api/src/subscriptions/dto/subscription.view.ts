@@ -3,9 +3,9 @@ import type { Subscription } from '../../../../../libs/db/entities';
 import type { SubscriptionDeliverySummary } from '../../../../../libs/db/repositories';
 import { maskHeaderValues } from '../../../../../libs/delivery/header-values';
 import { successRate } from '../../../../../libs/domain/delivery-stats';
-import { DELIVERY_STATUSES, PAYLOAD_FORMATS, type DeliveryStatus, type PayloadFormat } from '../../../../../libs/domain/types';
+import { DELIVERY_STATUSES, ORDERINGS, PAYLOAD_FORMATS, type DeliveryStatus, type Ordering, type PayloadFormat } from '../../../../../libs/domain/types';
 import { PageMeta } from '../../common/pagination';
-import { EXAMPLE_SECRET } from './create-subscription.dto';
+import { EXAMPLE_SECRET, ORDERING_DESCRIPTION } from './create-subscription.dto';
 
 export class LastDeliveryView {
   @ApiProperty({ example: 'dlv_01JD7X8M5Q4R2Z3TR3V19H6X7K' })
@@ -68,6 +68,9 @@ export class SubscriptionView {
 
   @ApiProperty({ description: 'Requests a second at most, across every worker; null: unlimited', nullable: true, type: 'integer', example: null })
   rateLimitPerSecond: number | null;
+
+  @ApiProperty({ enum: ORDERINGS, description: ORDERING_DESCRIPTION, example: 'none' })
+  ordering: Ordering;
 
   @ApiProperty({
     description:
@@ -155,6 +158,7 @@ export function toSubscriptionView(s: Subscription, open: (sealed: string) => st
     paused: s.pausedAt !== null,
     pausedAt: s.pausedAt,
     rateLimitPerSecond: s.rateLimitPerSecond,
+    ordering: s.ordering,
     disabledReason: s.disabledReason ?? null,
     failingSince: s.failingSince ?? null,
     consecutiveFailures: s.consecutiveFailures ?? 0,

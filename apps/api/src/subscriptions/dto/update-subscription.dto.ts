@@ -13,8 +13,15 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { PAYLOAD_FORMATS, type PayloadFormat } from '../../../../../libs/domain/types';
-import { DESCRIPTION_MAX_LENGTH, MAX_EVENT_TYPE_FILTERS, MAX_TEMPLATE_IDS, RateLimitField, URL_MAX_LENGTH } from './create-subscription.dto';
+import { ORDERINGS, PAYLOAD_FORMATS, type Ordering, type PayloadFormat } from '../../../../../libs/domain/types';
+import {
+  DESCRIPTION_MAX_LENGTH,
+  MAX_EVENT_TYPE_FILTERS,
+  MAX_TEMPLATE_IDS,
+  ORDERING_DESCRIPTION,
+  RateLimitField,
+  URL_MAX_LENGTH,
+} from './create-subscription.dto';
 
 /** Absent = unchanged; null is a value (and refused, except for `description`). */
 const Present = (): PropertyDecorator => ValidateIf((_, v) => v !== undefined);
@@ -98,4 +105,9 @@ export class UpdateSubscriptionDto {
   /** null removes the limit. */
   @RateLimitField()
   rateLimitPerSecond?: number | null;
+
+  @ApiPropertyOptional({ enum: ORDERINGS, description: ORDERING_DESCRIPTION, example: 'fifo' })
+  @Present()
+  @IsIn(ORDERINGS)
+  ordering?: Ordering;
 }
