@@ -9,6 +9,7 @@ import { Argument, Command, CommanderError, Help, InvalidArgumentError, Option }
 import { readDevEnv, stateDir } from '../libs/devstack/dev-env';
 import { createHeraldClient, dataOf, HeraldApiError, type HeraldClient, type Schemas } from '../libs/api-client/client';
 import { MAX_TENANT_WEIGHT, MIN_TENANT_WEIGHT } from '../libs/domain/tenants';
+import { ORDERINGS, type Ordering } from '../libs/domain/types';
 
 const ENVIRONMENT = `Environment:
   HERALD_API_URL       the API's base URL (default http://localhost:3000)
@@ -110,6 +111,10 @@ const weightArg = (v: string): number => {
   if (!/^\d+$/.test(v) || n < MIN_TENANT_WEIGHT || n > MAX_TENANT_WEIGHT)
     throw new InvalidArgumentError(`must be an integer from ${MIN_TENANT_WEIGHT} to ${MAX_TENANT_WEIGHT}`);
   return n;
+};
+const orderingArg = (v: string): Ordering => {
+  if (!(ORDERINGS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${ORDERINGS.join(', ')}`);
+  return v as Ordering;
 };
 const tenantOption = (description: string): Option => new Option('--tenant <tenant_id>', description).argParser(tenantId);
 const limitOption = (): Option => new Option('--limit <N>', 'list at most N').argParser(positiveInt).default(100);
@@ -234,6 +239,51 @@ async function tenantsList(api: AdminApi, io: Io, opts: { namePrefix?: string; l
     ),
   );
   io.out(`${rows.length} tenant(s)${more ? ' (more: raise --limit)' : ''}\n`);
+}
+
+/** A subscription's state in one word: disabled (and why) beats paused beats enabled. */
+const subscriptionState = (s: Schemas['SubscriptionView']): string =>
+  !s.enabled ? `disabled${s.disabledReason ? ` (${s.disabledReason})` : ''}` : s.paused ? 'paused' : 'enabled';
+
+async function subscriptionsList(api: AdminApi, io: Io, opts: { tenant?: string; limit: number; json?: boolean }): Promise<void> {
+  const { rows, more } = await pages(opts.limit, (cursor, limit) =>
+    api.call((c) => c.GET('/v1/subscriptions', { params: { query: { tenantId: opts.tenant, cursor, limit } } })),
+  );
+  if (opts.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
+  if (rows.length === 0) return io.out('no subscriptions\n');
+  io.out(
+    table(
+      ['ID', 'TENANT', 'STATE', 'ORDERING', 'URL'],
+      rows.map((s) => [cell(s.id), cell(s.tenantId), subscriptionState(s), cell(s.ordering), oneLine(s.url, 60)]),
+    ),
+  );
+  io.out(`${rows.length} subscription(s)${more ? ' (more: raise --limit)' : ''}\n`);
+}
+
+async function subscriptionsShow(api: AdminApi, io: Io, id: string, opts: { json?: boolean }): Promise<void> {
+  const s = await api.call((c) => c.GET('/v1/subscriptions/{id}', { params: { path: { id } } }));
+  if (opts.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
+  const fields: [string, unknown][] = [
+    ['Subscription', s.id],
+    ['Tenant', s.tenantId],
+    ['URL', s.url],
+    ['State', subscriptionState(s)],
+    ['Ordering', s.ordering === 'fifo' ? 'fifo (one delivery at a time per ordering key, in acceptance order)' : 'none'],
+    ['Event types', s.eventTypes.join(', ')],
+    ['Rate limit', s.rateLimitPerSecond === null ? 'none' : `${s.rateLimitPerSecond}/s`],
+    ['Created', s.createdAt],
+  ];
+  io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(15)}${cell(v)}`).join('\n') + '\n');
+}
+
+async function subscriptionsSetOrdering(api: AdminApi, io: Io, id: string, ordering: Ordering, opts: { json?: boolean }): Promise<void> {
+  const s = await api.call((c) => c.PATCH('/v1/subscriptions/{id}', { params: { path: { id } }, body: { ordering } }));
+  if (opts.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
+  io.out(
+    ordering === 'fifo'
+      ? `subscription ${s.id} now delivers fifo: deliveries created from now on go one at a time per ordering key\n`
+      : `subscription ${s.id} now delivers unordered: deliveries created from now on go at once (those already waiting their turn keep their order)\n`,
+  );
 }
 
 async function tenantsShow(api: AdminApi, io: Io, id: string, opts: { json?: boolean }): Promise<void> {
@@ -486,6 +536,31 @@ function cli(io: Io, api: AdminApi): Command {
     .usage('<dlv_id>')
     .addArgument(new Argument('<dlv_id>', 'the delivery').argParser(idOf('dlv_', 'delivery')))
     .action((id: string) => deliveriesRetry(api, io, id));
+
+  const subscriptions = program.command('subscriptions').description("webhook subscriptions: the customers' endpoints");
+  subscriptions
+    .command('list')
+    .description('list subscriptions by id, with their state and ordering')
+    .usage('[--tenant <tenant_id>] [--limit N] [--json]')
+    .addOption(tenantOption("only this tenant's subscriptions"))
+    .addOption(limitOption())
+    .addOption(jsonOption())
+    .action((opts: Parameters<typeof subscriptionsList>[2]) => subscriptionsList(api, io, opts));
+  subscriptions
+    .command('show')
+    .description('show a subscription: its endpoint, state, ordering and event types')
+    .usage('<sub_id> [--json]')
+    .addArgument(new Argument('<sub_id>', 'the subscription').argParser(idOf('sub_', 'subscription')))
+    .addOption(jsonOption())
+    .action((id: string, opts: { json?: boolean }) => subscriptionsShow(api, io, id, opts));
+  subscriptions
+    .command('set-ordering')
+    .description('deliver in order (fifo: one at a time per ordering key) or not (none); applies to deliveries created from then on')
+    .usage('<sub_id> <none|fifo> [--json]')
+    .addArgument(new Argument('<sub_id>', 'the subscription').argParser(idOf('sub_', 'subscription')))
+    .addArgument(new Argument('<ordering>', 'none or fifo').argParser(orderingArg))
+    .addOption(jsonOption())
+    .action((id: string, ordering: Ordering, opts: { json?: boolean }) => subscriptionsSetOrdering(api, io, id, ordering, opts));
 
   const tenants = program.command('tenants').description("the platform's customers, each with its own subscriptions");
   tenants

@@ -357,6 +357,31 @@ describe('the herald CLI and tenants', () => {
     assert.equal((await herald(['tenants', 'set-weight', acme, '1'], env)).code, 0);
   });
 
+  it("lists and shows a tenant's subscriptions and sets one's ordering; refuses an unknown ordering before calling the API", async () => {
+    const list = await herald(['subscriptions', 'list', '--tenant', acme], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^ID\s+TENANT\s+STATE\s+ORDERING\s+URL$/m);
+    const [sub] = (await stack.api(`/v1/subscriptions?tenantId=${acme}`)).body.data as { id: string; ordering: string }[];
+    assert.match(list.stdout, new RegExp(`^${sub.id}\\s+${acme}\\s+\\S+\\s+none\\s+http://127\\.0\\.0\\.1:`, 'm'));
+    assert.match(list.stdout, /^1 subscription\(s\)$/m, "only this tenant's");
+
+    const set = await herald(['subscriptions', 'set-ordering', sub.id, 'fifo'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, new RegExp(`^subscription ${sub.id} now delivers fifo`, 'm'));
+    assert.equal((await stack.api(`/v1/subscriptions/${sub.id}`)).body.ordering, 'fifo');
+    const show = await herald(['subscriptions', 'show', sub.id], env);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /^Ordering:\s+fifo \(one delivery at a time per ordering key/m);
+    assert.match(show.stdout, new RegExp(`^Tenant:\\s+${acme}$`, 'm'));
+    assert.equal(JSON.parse((await herald(['subscriptions', 'show', sub.id, '--json'], env)).stdout).ordering, 'fifo');
+
+    const refused = await herald(['subscriptions', 'set-ordering', sub.id, 'lifo'], env);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /must be one of none, fifo/);
+    assert.equal((await herald(['subscriptions', 'set-ordering', sub.id, 'none'], env)).code, 0);
+    assert.equal((await stack.api(`/v1/subscriptions/${sub.id}`)).body.ordering, 'none');
+  });
+
   it('filters the delivery and dead-letter lists by --tenant, and bulk-retries one tenant', async () => {
     const deliveries = await herald(['deliveries', 'list', '--tenant', acme, '--json'], env);
     assert.equal(deliveries.code, 0, deliveries.stderr);
