@@ -26,8 +26,10 @@ export interface BenchOptions {
   quick: boolean;
   /** Events of the end-to-end run. */
   events: number;
-  /** Deliveries parked on retry timers. */
-  parked: number;
+  /** Deliveries parked on retry timers: each size in turn, increasing (memory is read at each). */
+  parked: number[];
+  /** Then the receiver recovers and every parked delivery is retried now (off: `--no-drain`, memory only). */
+  parkedDrain: boolean;
   /** Events of the ingest burst. */
   burst: number;
   /** Events of the noisy tenant's burst in the noisy-neighbour run. */
@@ -68,7 +70,12 @@ export interface Bench {
   /** Stops the API and the worker and starts them again with `extraEnv` added (the OTEL_* variables of the tracing run). */
   restartHerald(extraEnv: Record<string, string>): Promise<void>;
   workerRss(): number;
-  /** Where the worker's memory is, MiB, from its /metrics: V8 heap (used, reserved), external buffers, and RSS. */
+  /**
+   * Where the worker's memory is, MiB: RSS and its anonymous / file-backed parts and peak (from
+   * /proc), the main thread's V8 heap (used, reserved, the young generation's share) and external
+   * buffers (from its /metrics). Anonymous RSS beyond the main heap and external buffers is the
+   * workflow thread's V8 heap, the native core's (its cache of runs, gRPC) and the allocator's.
+   */
   workerMemory(): Promise<Record<string, number>>;
   log(m: string): void;
   stop(): Promise<void>;
@@ -111,13 +118,17 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     HERALD_ALLOW_HTTP: 'true',
     HERALD_LOG_LEVEL: 'warn',
     HERALD_WORKER_METRICS_PORT: String(workerMetricsPort),
-    // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_ARENA_MAX)
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k === 'MALLOC_ARENA_MAX')),
+    // Worker tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 npm run bench (or glibc's MALLOC_* tunables)
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k.startsWith('MALLOC_'))),
   };
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
   const spawnBoth = (extraEnv: Record<string, string> = {}): [HeraldProcess, HeraldProcess] => [
     spawnHerald('api', { ...env, ...extraEnv }),
-    spawnHerald('worker', { ...env, ...extraEnv }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
+    spawnHerald('worker', { ...env, ...extraEnv }, [
+      ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
+      // V8 flags under test, e.g. BENCH_WORKER_NODE_ARGS='--max-semi-space-size=2' (the memory experiments).
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ]),
   ];
   let [api, worker] = spawnBoth();
   const children = [api, worker];
@@ -157,10 +168,16 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
       const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http.agent });
       const text = await res.body.text();
       const metric = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+      const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
+      const kib = (field: string): number => round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024);
       return {
-        rss: workerRss(),
+        rss: kib('VmRSS'),
+        rss_anon: kib('RssAnon'),
+        rss_file: kib('RssFile'),
+        rss_peak: kib('VmHWM'),
         v8_heap_used: metric('nodejs_heap_size_used_bytes'),
         v8_heap_total: metric('nodejs_heap_size_total_bytes'),
+        v8_new_space_total: metric('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
         external: metric('nodejs_external_memory_bytes'),
       };
     },

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const b = await startBench({
     quick: QUICK,
     events: Number(flag('--events') ?? (QUICK ? 150 : 1500)),
-    parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
+    // `--parked 1000,5000,10000`: one run parks up to each size in turn, memory read at each.
+    parked: (flag('--parked') ?? (QUICK ? '150' : '1500')).split(',').map(Number),
+    parkedDrain: !process.argv.includes('--no-drain'),
     burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
     noisy: Number(flag('--noisy') ?? (QUICK ? 300 : 5_000)),
     weights: Number(flag('--weights') ?? (QUICK ? 50 : 400)),
