@@ -126,7 +126,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     spawnHerald('api', { ...env, ...extraEnv }),
     spawnHerald('worker', { ...env, ...extraEnv }, [
       ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
-      // V8 flags under test, e.g. BENCH_WORKER_NODE_ARGS='--max-semi-space-size=2' (the memory experiments).
+      // Node flags under test, e.g. BENCH_WORKER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2" (the memory investigation).
       ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ]),
   ];

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N[,N…]] [--no-drain] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
