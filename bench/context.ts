@@ -73,7 +73,7 @@ export interface Bench {
   /**
    * Where the worker's memory is, MiB: RSS and its anonymous / file-backed parts and peak (from
    * /proc), the main thread's V8 heap (used, reserved, the young generation's share) and external
-   * buffers (from its /metrics). Anonymous RSS beyond the main heap and external buffers is the
+   * buffers (from its /metrics), and the heap pages of all its V8 isolates (from /proc). Anonymous RSS beyond the main heap and external buffers is the
    * workflow thread's V8 heap, the native core's (its cache of runs, gRPC) and the allocator's.
    */
   workerMemory(): Promise<Record<string, number>>;
@@ -179,6 +179,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
         v8_heap_total: metric('nodejs_heap_size_total_bytes'),
         v8_new_space_total: metric('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
         external: metric('nodejs_external_memory_bytes'),
+        v8_pages_all_threads: v8PagesMiB(worker.child.pid!),
       };
     },
     log,
@@ -225,6 +226,27 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     },
   };
   return bench;
+}
+
+/**
+ * Resident MiB of V8's heap pages in every isolate of a process (the main thread's and the
+ * workflow thread's): anonymous mappings of exactly one V8 page, 256 KiB, aligned on it. The main
+ * thread's /metrics see only its own heap; the difference is the workflow thread's. Large objects
+ * (their own mappings) are not counted.
+ */
+function v8PagesMiB(pid: number): number {
+  const PAGE = 256 * 1024;
+  let kib = 0;
+  let page = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ 0\s*$/.exec(line);
+    if (range) {
+      const [start, end] = [parseInt(range[1], 16), parseInt(range[2], 16)];
+      page = end - start === PAGE && start % PAGE === 0;
+    } else if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) page = false;
+    else if (page && line.startsWith('Rss:')) kib += Number(line.split(/\s+/)[1]);
+  }
+  return round(kib / 1024);
 }
 
 export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent; retried503: () => number };
