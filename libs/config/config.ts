@@ -215,7 +215,8 @@ export function workflowTaskSlots(maxCachedWorkflows: number): number | undefine
  * (up to 32 and 64 MiB): the worker's native core and its workflow thread then keep the memory
  * freed after a burst of work inside malloc's arenas instead of returning it, and RSS grows with
  * the work done, not with what is held (bench parked, bench/results/2026-12-02-memory.md).
- * Setting either fixes both at glibc's own default, 128 KiB. Other C libraries ignore them.
+ * Set, they stay at 128 KiB (glibc's starting values) and are never raised. Other C libraries
+ * ignore them.
  */
 export const MALLOC_TUNING: Readonly<Record<string, string>> = Object.freeze({
   MALLOC_MMAP_THRESHOLD_: '131072',
