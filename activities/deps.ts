@@ -36,7 +36,7 @@ export interface ActivityDeps {
     | 'loadForAttempts'
     | 'setWorkflow'
   >;
-  attempts: Pick<AttemptRepository, 'recordAttempts' | 'purgeTestsBefore'>;
+  attempts: Pick<AttemptRepository, 'recordAttempts' | 'purgeTestsBefore' | 'rollupHours'>;
   deadLetters: Pick<DeadLetterRepository, 'purgeExpired'>;
   /** Throttled subscriptions' send slots. */
   sendSlots: Pick<SendSlotRepository, 'reserve' | 'waitFor'>;

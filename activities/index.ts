@@ -1,7 +1,14 @@
 import type { ActivityDeps } from './deps';
 import { attemptDeliveries } from './attempt-deliveries';
 import { attemptInline } from './attempt-inline';
-import { assignDeliveryWorkflow, markDeliveryCancelled, markDeliveryPausedTooLong, purgeExpiredDeadLetters, purgeExpiredHistory } from './lifecycle';
+import {
+  assignDeliveryWorkflow,
+  markDeliveryCancelled,
+  markDeliveryPausedTooLong,
+  purgeExpiredDeadLetters,
+  purgeExpiredHistory,
+  rollupAttemptStats,
+} from './lifecycle';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
 import { recordAttempt } from './record-attempt';
@@ -25,5 +32,6 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     markDeliveryPausedTooLong: markDeliveryPausedTooLong(deps),
     purgeExpiredDeadLetters: purgeExpiredDeadLetters(deps),
     purgeExpiredHistory: purgeExpiredHistory(deps),
+    rollupAttemptStats: rollupAttemptStats(deps),
   };
 }

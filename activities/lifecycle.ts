@@ -4,7 +4,7 @@ import { OPERATIONAL_EVENT_TYPES } from '../libs/domain/operational-events';
 import { PAUSED_TOO_LONG } from '../libs/domain/pause';
 import { DEFAULT_RETENTION_DAYS, PURGE_BATCH_SIZE, PURGE_BATCHES_PER_CALL, retentionCutoff } from '../libs/domain/retention';
 import type { ActivityDeps } from './deps';
-import type { DeliveryRef, HistoryPurged } from './types';
+import type { DeliveryRef, HistoryPurged, StatsRolledUp } from './types';
 
 /** Marks a delivery cancelled (subscription disabled or deleted, or an operator's cancel). A finished delivery keeps its status. */
 export function markDeliveryCancelled({ deliveries, clock = () => new Date(), onDeliveryFinished }: ActivityDeps) {
@@ -31,6 +31,19 @@ export function assignDeliveryWorkflow({ deliveries }: ActivityDeps) {
 /** Deletes dead letters past their retention; the delivery log keeps the delivery and its attempts. */
 export function purgeExpiredDeadLetters({ deadLetters, clock = () => new Date() }: ActivityDeps) {
   return async (): Promise<{ purged: number }> => ({ purged: await deadLetters.purgeExpired(clock()) });
+}
+
+/**
+ * One step of the latency rollup (attempt_stats_hourly): long stats windows read it instead of
+ * every attempt. Hours past the delivery log's retention are dropped with it.
+ */
+export function rollupAttemptStats({ attempts, retention, clock = () => new Date() }: ActivityDeps) {
+  const days = retention?.days ?? DEFAULT_RETENTION_DAYS;
+  return async (): Promise<StatsRolledUp> => {
+    const now = clock();
+    const r = await attempts.rollupHours(now, retentionCutoff(now, days));
+    return { from: r.from.toISOString(), until: r.until.toISOString(), rows: r.rows, more: r.more };
+  };
 }
 
 /**

@@ -148,6 +148,14 @@ export interface HistoryPurged {
   more: boolean;
 }
 
+/** One step of the stats rollup: the hours it recomputed and how many subscription-hours it wrote. */
+export interface StatsRolledUp {
+  from: string;
+  until: string;
+  rows: number;
+  more: boolean;
+}
+
 export interface HeraldActivities {
   /** `holder` names the workflow that will hold the new deliveries (default: each one's delivery workflow). */
   matchSubscriptions(input: { eventId: string; holder?: 'event' }): Promise<EventMatch>;
@@ -170,4 +178,6 @@ export interface HeraldActivities {
   markDeliveryPausedTooLong(input: DeliveryRef): Promise<void>;
   purgeExpiredDeadLetters(): Promise<{ purged: number }>;
   purgeExpiredHistory(): Promise<HistoryPurged>;
+  /** One step of the hourly stats rollup (up to a day of complete hours); `more` when hours remain. */
+  rollupAttemptStats(): Promise<StatsRolledUp>;
 }

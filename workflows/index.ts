@@ -2,4 +2,4 @@
 export { deliveryWorkflow, retryNowSignal, cancelSignal, resumeSignal, stateQuery } from './delivery.workflow';
 export type { DeliveryInput, DeliveryResult, DeliveryResume, DeliveryState } from './delivery.workflow';
 export { eventWorkflow } from './event.workflow';
-export { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from './purge.workflow';
+export { purgeDeadLettersWorkflow, purgeHistoryWorkflow, rollupStatsWorkflow } from './purge.workflow';

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { HeraldActivities, HistoryPurged } from '../activities/types';
 
-const { purgeExpiredDeadLetters, purgeExpiredHistory } = proxyActivities<HeraldActivities>({
+const { purgeExpiredDeadLetters, purgeExpiredHistory, rollupAttemptStats } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5 },
 });
@@ -27,6 +27,24 @@ export async function purgeHistoryWorkflow(): Promise<Omit<HistoryPurged, 'more'
     total.events += round.events;
     total.cutoff = round.cutoff;
     more = round.more;
+  }
+  return total;
+}
+
+/** Steps one run makes at most (a day of hours each): a month of history rolls up in one run. */
+const MAX_ROLLUP_STEPS = 40;
+
+/**
+ * Run hourly by the stats Schedule: rolls the attempts of the hours that ended into
+ * attempt_stats_hourly, the latency histograms the stats of windows longer than a day read.
+ */
+export async function rollupStatsWorkflow(): Promise<{ steps: number; rows: number; until: string }> {
+  const total = { steps: 0, rows: 0, until: '' };
+  for (let more = true; more && total.steps < MAX_ROLLUP_STEPS; total.steps++) {
+    const step = await rollupAttemptStats();
+    total.rows += step.rows;
+    total.until = step.until;
+    more = step.more;
   }
   return total;
 }

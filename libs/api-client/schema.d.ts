@@ -755,7 +755,7 @@ export interface components {
             attempts: number;
             /** @description Those tries by how they ended */
             attemptsByOutcome: components["schemas"]["AttemptOutcomeCountsView"];
-            /** @description Their durations, whole milliseconds (percentile_cont); null without tries */
+            /** @description Their durations, whole milliseconds (see `percentiles`); null without tries */
             attemptDurationMs: components["schemas"]["PercentilesView"];
             /**
              * @description Deliveries whose first successful attempt started in the window
@@ -764,6 +764,12 @@ export interface components {
             firstSuccesses: number;
             /** @description 202 → first success: from the event's acceptance (its 202) to the end of the delivery's first successful attempt, whole milliseconds; null without one */
             firstSuccessMs: components["schemas"]["PercentilesView"];
+            /**
+             * @description How the percentiles were computed: `exact` (percentile_cont over the attempts) for windows up to 24 hours; `histogram` for longer ones, read from hourly latency histograms whose buckets are 5 % wide (each percentile within 5 % of the exact one, 1 ms below 20 ms; counts stay exact)
+             * @example exact
+             * @enum {string}
+             */
+            percentiles: "exact" | "histogram";
             /**
              * @description Width of each bucket of the series: 1 minute to 1 week, so that the window makes at most 60
              * @example 3600

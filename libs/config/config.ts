@@ -66,7 +66,15 @@ const schema = z
     // cache (a timer that fires replays a short history), so the cache only has to hold the runs in
     // progress; 100 keeps its share of the 300 MiB budget near 30 MiB however many deliveries are
     // parked. Small caches no longer stall: see workflowTaskSlots and bench/results/2026-12-02-cache.md.
-    HERALD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
+    // At least 2: the SDK needs two workflow-task slots with a cache, and slots must not exceed it
+    // (workflowTaskSlots). No cache at all (0) evicts each run after every task, and this SDK
+    // then loses a local activity that completes after its run's eviction: the task times out and
+    // the attempt is recorded interrupted (seen in test/e2e/tracing; Temporal core's zero-cache fixes).
+    HERALD_MAX_CACHED_WORKFLOWS: z.coerce
+      .number()
+      .int()
+      .min(2, { message: 'must be at least 2 (the worker keeps runs between tasks; with no cache, local activities are lost)' })
+      .default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
     // The prebuilt workflow bundle the worker loads (unset: dist/workflow-bundle.js); checked against the sources at start.
     HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
@@ -171,7 +179,7 @@ export interface Config {
   worker: {
     metricsPort: number;
     maxCachedWorkflows: number;
-    maxConcurrentWorkflowTasks?: number;
+    maxConcurrentWorkflowTasks: number;
     maxConcurrentActivities: number;
     /** The prebuilt workflow bundle; absent: dist/workflow-bundle.js (libs/temporal/workflow-bundle.ts). */
     workflowBundle?: string;
@@ -188,8 +196,8 @@ export interface Config {
 }
 
 /**
- * How many workflow tasks the worker runs at once for a given cache size (undefined: no cache,
- * the SDK's default of 40).
+ * How many workflow tasks the worker runs at once for a given cache size (at least 2, which the
+ * SDK needs with a cache).
  *
  * A workflow task for a run that is not cached needs a cache slot, and the native core frees one
  * by evicting the least recently used run even when that run is in the middle of a task waiting
@@ -202,8 +210,7 @@ export interface Config {
  * than tasks finish and the oldest entry is a run at rest, not one still waiting on Postgres
  * (test/faults/postgres-outage, 20-run cache: none evicted mid-task).
  */
-export function workflowTaskSlots(maxCachedWorkflows: number): number | undefined {
-  if (maxCachedWorkflows === 0) return undefined;
+export function workflowTaskSlots(maxCachedWorkflows: number): number {
   return Math.max(2, Math.min(40, Math.floor(maxCachedWorkflows / 4)));
 }
 

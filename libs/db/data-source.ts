@@ -10,6 +10,7 @@ import { DeliverySendingAttempt1796300200000 } from './migrations/1796300200000-
 import { TenantFairness1796400100000 } from './migrations/1796400100000-TenantFairness';
 import { LogAtScaleIndexes1796400300000 } from './migrations/1796400300000-LogAtScaleIndexes';
 import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
+import { AttemptStatsHourly1796401000000 } from './migrations/1796401000000-AttemptStatsHourly';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   TenantFairness1796400100000,
   LogAtScaleIndexes1796400300000,
   AttemptRequest1796400600000,
+  AttemptStatsHourly1796401000000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

@@ -10,6 +10,7 @@ export const eventWorkflowId = (eventId: string): string => `event:${eventId}`;
 export const deliveryWorkflowId = (eventId: string, subscriptionId: string): string => `delivery:${eventId}:${subscriptionId}`;
 export const PURGE_SCHEDULE_ID = 'herald-dead-letter-purge';
 export const RETENTION_SCHEDULE_ID = 'herald-retention-purge';
+export const STATS_ROLLUP_SCHEDULE_ID = 'herald-stats-rollup';
 
 export const SA = {
   eventId: defineSearchAttributeKey('HeraldEventId', SearchAttributeType.KEYWORD),

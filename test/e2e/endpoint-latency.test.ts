@@ -8,10 +8,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createActivities } from '../../activities';
 import { Delivery, Subscription } from '../../libs/db/entities';
+import { AttemptRepository, createStores } from '../../libs/db/repositories';
+import { idFloor } from '../../libs/domain/ids';
+import { histogramIndex } from '../../libs/domain/latency-histogram';
 import { HERALD_VERSION } from '../../libs/version';
 import { assertError, createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
 import { deliveriesOf, waitForDelivery } from '../support/deliveries';
+import { loopbackSender, testSecretBox } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { seedDelivery, seedEvent } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
@@ -95,7 +100,14 @@ describe('latency per endpoint, and what each attempt sent', () => {
     await ds.query(
       `INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, status_code, duration_ms, started_at, finished_at)
        VALUES ($1, $2, $3, 1, 'scheduled', 'https://x.test', true, 200, $4::int, $5, $5::timestamptz + $4::int * interval '1 millisecond')`,
-      [`atm_${old.id.slice(4)}`, old.id, old.subscriptionId, seededOld.durationMs, seededOld.at],
+      // Its id made when it was recorded, as every attempt's is (ids sort by time: the rollup reads hours by id).
+      [
+        `${idFloor('attempt', new Date(seededOld.at.getTime() + seededOld.durationMs)).slice(0, -16)}SEEDED0000000000`,
+        old.id,
+        old.subscriptionId,
+        seededOld.durationMs,
+        seededOld.at,
+      ],
     );
     // Another tenant's endpoint: one slow success, never in this tenant's figures.
     const otherEvent = await postEvent(stack, imageCreated({ templateId: otherTpl, tenantId: other }));
@@ -132,6 +144,14 @@ describe('latency per endpoint, and what each attempt sent', () => {
     };
   }
 
+  /** A histogram percentile is within 5 % of percentile_cont's (its buckets' width), give or take bucket 0 (0–1.05 ms) and the rounding to whole ms. */
+  function assertNear(actual: Record<string, number | null>, exact: Record<string, number | null>, what: string): void {
+    for (const p of ['p50', 'p95', 'p99']) {
+      if (exact[p] === null) assert.equal(actual[p], null, `${what} ${p}`);
+      else assert.ok(Math.abs(actual[p]! - exact[p]!) <= exact[p]! * 0.05 + 1.5, `${what} ${p}: ${actual[p]} vs exact ${exact[p]}`);
+    }
+  }
+
   function assertSeries(latency: any, rows: AttemptFacts[], since: Date, bucketSeconds: number): void {
     assert.equal(latency.bucketSeconds, bucketSeconds);
     const width = bucketSeconds * 1000;
@@ -142,6 +162,12 @@ describe('latency per endpoint, and what each attempt sent', () => {
     for (const b of latency.series) {
       const inside = rows.filter((r) => r.started_at.getTime() >= Date.parse(b.start) && r.started_at.getTime() < Date.parse(b.start) + width);
       const { attempts, attemptDurationMs, firstSuccesses, firstSuccessMs } = expectedLatency(inside);
+      if (latency.percentiles === 'histogram') {
+        assert.deepEqual([b.attempts, b.succeeded, b.firstSuccesses], [attempts, inside.filter((r) => r.ok).length, firstSuccesses], `bucket ${b.start}`);
+        assertNear(b.attemptDurationMs, attemptDurationMs, `bucket ${b.start} durations`);
+        assertNear(b.firstSuccessMs, firstSuccessMs, `bucket ${b.start} 202 → first success`);
+        continue;
+      }
       assert.deepEqual(
         { attempts, succeeded: inside.filter((r) => r.ok).length, attemptDurationMs, firstSuccesses, firstSuccessMs },
         {
@@ -172,12 +198,13 @@ describe('latency per endpoint, and what each attempt sent', () => {
     assert.equal(rows.length, 2, 'the 503 and the 204');
     const { latency } = stats;
     assert.deepEqual(
-      { ...latency, attemptsByOutcome: undefined, series: undefined, bucketSeconds: undefined },
+      { ...latency, attemptsByOutcome: undefined, series: undefined, bucketSeconds: undefined, percentiles: 'exact' },
       {
         ...expectedLatency(rows),
         attemptsByOutcome: undefined,
         series: undefined,
         bucketSeconds: undefined,
+        percentiles: 'exact',
       },
     );
     assert.equal(latency.firstSuccesses, 1);
@@ -214,12 +241,13 @@ describe('latency per endpoint, and what each attempt sent', () => {
     const dayRows = await facts({ subscriptionId: slowSub.id }, new Date(day.since));
     assert.equal(dayRows.length, 4, 'three deliveries and the test send');
     assert.deepEqual(
-      { ...day.latency, attemptsByOutcome: undefined, series: undefined, bucketSeconds: undefined },
+      { ...day.latency, attemptsByOutcome: undefined, series: undefined, bucketSeconds: undefined, percentiles: 'exact' },
       {
         ...expectedLatency(dayRows),
         attemptsByOutcome: undefined,
         series: undefined,
         bucketSeconds: undefined,
+        percentiles: 'exact',
       },
     );
     assert.equal(day.latency.firstSuccesses, 3);
@@ -233,11 +261,48 @@ describe('latency per endpoint, and what each attempt sent', () => {
     assert.deepEqual(wide.deliveries, { pending: 0, delivering: 0, retrying: 0, paused: 0, succeeded: 4, dead_lettered: 0, cancelled: 0 });
     const wideRows = await facts({ subscriptionId: slowSub.id }, since);
     assert.equal(wideRows.length, 5);
-    assert.equal(wide.latency.attemptDurationMs.p99, expectedLatency(wideRows).attemptDurationMs.p99);
+    // Longer than a day: percentiles from latency histograms, counts exact.
+    assert.equal(wide.latency.percentiles, 'histogram');
+    assert.deepEqual([wide.latency.attempts, wide.latency.firstSuccesses, wide.latency.attemptsByOutcome.succeeded], [5, 4, 5]);
+    assertNear(wide.latency.attemptDurationMs, expectedLatency(wideRows).attemptDurationMs, 'durations');
     assert.ok(wide.latency.attemptDurationMs.p99 > 5_000, 'the old slow attempt is in the wider window');
-    assert.deepEqual(wide.latency.firstSuccessMs, expectedLatency(wideRows).firstSuccessMs);
+    assertNear(wide.latency.firstSuccessMs, expectedLatency(wideRows).firstSuccessMs, '202 → first success');
     assert.equal(wide.latency.series.length, 13, '3 days in 6-hour buckets');
     assertSeries(wide.latency, wideRows, since, 6 * 3600);
+
+    // The hourly rollup (its Schedule's activity): the complete hours are now read from
+    // attempt_stats_hourly, the current one still from the attempts, and the answer is the same.
+    const rollup = createActivities({
+      ...createStores(stack.db.dataSource),
+      sender: loopbackSender(),
+      secretBox: testSecretBox(),
+      version: 'test',
+    }).rollupAttemptStats;
+    let step = await rollup();
+    while (step.more) step = await rollup();
+    const hour = new Date(Math.floor(seededOld.at.getTime() / HOUR) * HOUR);
+    assert.deepEqual(
+      await stack.db.dataSource.query(
+        `SELECT attempts, succeeded, outcomes, duration_hist, first_successes FROM attempt_stats_hourly WHERE subscription_id = $1 AND hour = $2`,
+        [slowSub.id, hour],
+      ),
+      [{ attempts: 1, succeeded: 1, outcomes: { succeeded: 1 }, duration_hist: { [histogramIndex(seededOld.durationMs)]: 1 }, first_successes: 1 }],
+      'the two-day-old attempt, rolled into its hour',
+    );
+    assert.ok((await new AttemptRepository(stack.db.dataSource.manager).rolledUntil())!.getTime() >= Date.now() - HOUR - 11 * 60_000);
+    const rolled = (await stack.api(`/v1/subscriptions/${slowSub.id}/stats?since=${encodeURIComponent(since.toISOString())}`)).body;
+    assert.deepEqual({ ...rolled.latency, series: undefined }, { ...wide.latency, series: undefined }, 'the rolled-up hours answer as the attempts did');
+    assert.deepEqual(
+      rolled.latency.series.filter((b: { attempts: number }) => b.attempts > 0),
+      wide.latency.series.filter((b: { attempts: number }) => b.attempts > 0),
+    );
+    step = await rollup();
+    assert.equal(step.more, false, 'a second run has nothing left but the last hours again');
+    assert.deepEqual(
+      (await stack.api(`/v1/subscriptions/${slowSub.id}/stats?since=${encodeURIComponent(since.toISOString())}`)).body.latency.attemptDurationMs,
+      wide.latency.attemptDurationMs,
+      'idempotent',
+    );
   });
 
   it("puts the same latency block in the tenant's stats, over every endpoint of the tenant and none of another's", async () => {
@@ -245,12 +310,13 @@ describe('latency per endpoint, and what each attempt sent', () => {
     const rows = await facts({ tenantId: tenant }, new Date(stats.since));
     assert.equal(rows.length, 6, 'three slow deliveries, the test send, the 503 and the 204');
     assert.deepEqual(
-      { ...stats.latency, attemptsByOutcome: undefined, series: undefined, bucketSeconds: undefined },
+      { ...stats.latency, attemptsByOutcome: undefined, series: undefined, bucketSeconds: undefined, percentiles: 'exact' },
       {
         ...expectedLatency(rows),
         attemptsByOutcome: undefined,
         series: undefined,
         bucketSeconds: undefined,
+        percentiles: 'exact',
       },
     );
     assert.equal(stats.latency.attempts, stats.attempts, 'the same attempts as the summary above it');

@@ -9,11 +9,33 @@ import {
 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
-const TABLES = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
+const TABLES = [
+  'attempt_stats_hourly',
+  'attempts',
+  'dead_letters',
+  'deliveries',
+  'event_types',
+  'events',
+  'stats_rollup',
+  'subscription_send_slots',
+  'subscriptions',
+  'tenants',
+];
+const TABLES_BEFORE_ROLLUP = TABLES.filter((t) => t !== 'attempt_stats_hourly' && t !== 'stats_rollup');
 const TABLES_BEFORE_PAUSE = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_CATALOG = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_TENANTS = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions'];
 const TENANT_COLUMNS = ['dead_letters', 'deliveries', 'events', 'subscriptions'];
+
+/** Reverts the migrations applied after `name`, then `name` itself: a test of one migration stays right as others are added. */
+async function undoThrough(db: TestDatabase, name: string): Promise<void> {
+  for (;;) {
+    const [last]: { name: string }[] = await db.dataSource.query(`SELECT name FROM herald_migrations ORDER BY id DESC LIMIT 1`);
+    assert.ok(last, `${name} is not applied`);
+    await db.dataSource.undoLastMigration();
+    if (last.name === name) return;
+  }
+}
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows: { table_name: string }[] = await db.dataSource.query(
@@ -75,6 +97,7 @@ describe('schema migration', () => {
         'TenantFairness1796400100000',
         'LogAtScaleIndexes1796400300000',
         'AttemptRequest1796400600000',
+        'AttemptStatsHourly1796401000000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -174,9 +197,7 @@ describe('schema migration', () => {
     await db.dataSource.query(`UPDATE tenants SET weight = 100 WHERE id = 'heavy'`);
     await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 101 WHERE id = 'heavy'`), /check constraint/);
     await assert.rejects(db.dataSource.query(`UPDATE tenants SET weight = 0 WHERE id = 'heavy'`), /check constraint/);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied before it
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'TenantFairness1796400100000'); // and the migrations after it
     const columns: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'tenants' AND column_name = 'weight'`,
     );
@@ -199,10 +220,7 @@ describe('schema migration', () => {
     const delivery = { event_id: 'evt_c', subscription_id: 'sub_c' };
     assert.deepEqual(await db.dataSource.query(`SELECT sending_attempt FROM deliveries`), [{ sending_attempt: null }]);
     await db.dataSource.query(`UPDATE deliveries SET sending_attempt = 1`);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
-    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'DeliverySendingAttempt1796300200000'); // and the migrations after it
     assert.deepEqual(
       await db.dataSource.query(`SELECT workflow_id FROM deliveries`),
       [{ workflow_id: `delivery:${delivery.event_id}:${delivery.subscription_id}` }],
@@ -230,11 +248,7 @@ describe('schema migration', () => {
       names.map((r) => r.name),
       ['herald.delivery.dead_lettered', 'herald.subscription.disabled', 'herald.subscription.failing', 'herald.subscription.recovered'],
     );
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
-    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
-    await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'EndpointHealth1796300100000'); // and the migrations after it
     const columns: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'subscriptions' AND column_name IN ('disabled_reason', 'failing_since', 'consecutive_failures', 'failed_deliveries')`,
     );
@@ -245,14 +259,7 @@ describe('schema migration', () => {
 
   it('moves existing rows to the default tenant and back, keeping every row', async () => {
     await db.dataSource.query(`DELETE FROM events`);
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied last
-    await db.dataSource.undoLastMigration(); // the log-at-scale indexes, applied last
-    await db.dataSource.undoLastMigration(); // tenant fairness, applied before them
-    await db.dataSource.undoLastMigration(); // the send claim, applied after endpoint health
-    await db.dataSource.undoLastMigration(); // endpoint health, applied after pause and throttle
-    await db.dataSource.undoLastMigration(); // pause and throttle, applied after the catalog
-    await db.dataSource.undoLastMigration(); // the catalog, applied after the tenants
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'Tenants1796167751584'); // and the migrations after it
     assert.deepEqual(await tables(db), TABLES_BEFORE_TENANTS);
     assert.deepEqual(await tablesWithTenantId(db), [], 'down removes every tenant column');
     await seedLog(db, 3);
@@ -266,7 +273,7 @@ describe('schema migration', () => {
       assert.deepEqual(await db.dataSource.query(`SELECT DISTINCT tenant_id FROM ${t}`), [{ tenant_id: 'default' }], `${t} rows belong to default`);
     }
 
-    for (let i = 0; i < 8; i++) await db.dataSource.undoLastMigration(); // back to the first schema
+    await undoThrough(db, 'Tenants1796167751584'); // back to the first schema
     assert.deepEqual(await counts(db), before, 'down keeps every row');
     await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await counts(db), before);
@@ -286,7 +293,7 @@ describe('schema migration', () => {
     const sent = { headers: { 'user-agent': 'Herald/1.0.0' }, bodySha256: 'ab'.repeat(32), bodyBytes: 2, signatureKeyIds: ['current'] };
     await db.dataSource.query(`UPDATE attempts SET request = $1 WHERE id = 'atm_4'`, [JSON.stringify(sent)]);
     assert.deepEqual(await db.dataSource.query(`SELECT request FROM attempts WHERE id = 'atm_4'`), [{ request: sent }]);
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'AttemptRequest1796400600000');
     const column: unknown[] = await db.dataSource.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'attempts' AND column_name = 'request'`,
     );
@@ -315,8 +322,7 @@ describe('schema migration', () => {
       );
     assert.deepEqual(await statistics(), [LOG_AT_SCALE_STATISTICS], 'a subscription implies its tenant: the planner is told');
     assert.equal(new LogAtScaleIndexes1796400300000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
-    await db.dataSource.undoLastMigration(); // the attempt's request, applied after these indexes
-    await db.dataSource.undoLastMigration();
+    await undoThrough(db, 'LogAtScaleIndexes1796400300000'); // and the migrations after it
     assert.deepEqual(
       await indexes(),
       Object.fromEntries(replaced.map((n) => [n, { valid: true, covering: false }])),
@@ -335,15 +341,17 @@ describe('schema migration', () => {
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, "the attempt's request adds a column, no table");
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the stats rollup adds its two tables');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'the log-at-scale migration adds indexes, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, "the attempt's request adds a column, no table");
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'tenant fairness adds a column and an index, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the log-at-scale migration adds indexes, no table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'the send claim adds a column, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'tenant fairness adds a column and an index, no table');
     await db.dataSource.undoLastMigration();
-    assert.deepEqual(await tables(db), TABLES, 'endpoint health adds columns and rows, no table');
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the send claim adds a column, no table');
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'endpoint health adds columns and rows, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_PAUSE, 'pause and throttle add the send-slot table');
     const paused: unknown[] = await db.dataSource.query(

@@ -2,9 +2,10 @@
  * Traces in a real backend: the API and the worker export OTLP (http/protobuf) to Jaeger v2
  * (built from its Go module, scripts/install-jaeger.sh), and the span tree of an event is read
  * back through Jaeger's query API for a delivered event, a retried one and a dead-lettered one.
- * The worker keeps no workflow in its cache, so every workflow task replays its history: the
- * spans of later attempts still land in the event's trace, as they do when a retry hours later
- * runs on a worker that evicted the run long ago.
+ * The worker keeps the smallest cache it accepts (two runs), so the event workflow, its delivery
+ * workflows and the other tests' runs keep evicting each other, and the traced histories are
+ * replayed explicitly: the trace context lives in the history's headers, so a retry hours later
+ * on a worker that evicted the run long ago still lands in the event's trace.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,8 @@ import { createSubscription, imageCreated, postEvent, uniqueTemplate } from '../
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
 import { eventually, workflowBundle } from '../support/engine';
 import { Worker } from '@temporalio/worker';
-import { NO_TRACING } from '../../libs/observability/tracing';
+import { NO_TRACING, startTracing } from '../../libs/observability/tracing';
+import { testConfig } from '../support/config';
 import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
 import { tracingWorkerOptions } from '../../libs/temporal/tracing';
 import { startReceiver, type Receiver } from '../support/receivers';
@@ -65,7 +67,7 @@ describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, ()
         OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=e2e',
-        HERALD_MAX_CACHED_WORKFLOWS: '0',
+        HERALD_MAX_CACHED_WORKFLOWS: '2',
       });
     },
     { timeout: JAEGER_BUILD_MS + 60_000 },
@@ -125,6 +127,27 @@ describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, ()
   };
   const attempts = (spans: Span[]): Span[] =>
     spans.filter((s) => s.name === 'POST').sort((a, b) => Number(a.tags['herald.attempt']) - Number(b.tags['herald.attempt']));
+
+  it('exports over every OTLP protocol Herald accepts: http/protobuf, http/json and grpc', async () => {
+    const exported: string[] = [];
+    for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
+      const env = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: protocol === 'grpc' ? jaeger.otlpGrpcUrl : jaeger.otlpHttpUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_SERVICE_NAME: `herald-protocol-${protocol.replace('/', '-')}`,
+      };
+      const tracing = startTracing(testConfig(env).telemetry, 'herald-api');
+      const span = tracing.tracer.startSpan('protocol-check', { attributes: { 'herald.event_id': `evt_${protocol}` } });
+      span.end();
+      await tracing.shutdown();
+      const traceId = span.spanContext().traceId;
+      const trace = await eventually(() => jaegerTrace(traceId), 30_000, `the span exported over ${protocol}`);
+      const [only] = spansOf(trace);
+      assert.deepEqual([only.name, only.service, only.tags['herald.event_id']], ['protocol-check', env.OTEL_SERVICE_NAME, `evt_${protocol}`]);
+      exported.push(protocol);
+    }
+    assert.deepEqual(exported, ['http/protobuf', 'http/json', 'grpc']);
+  });
 
   it("continues the producer's trace: ingest → dispatch → event workflow → the attempt, whose context the receiver gets", async () => {
     const ok = await receiver(200);

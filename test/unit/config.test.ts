@@ -55,7 +55,12 @@ describe('configuration', () => {
       assert.ok(slots <= 40, `cache ${cache}: ${slots} slots`);
       assert.equal(loadConfig({ ...valid, HERALD_MAX_CACHED_WORKFLOWS: String(cache) }).worker.maxConcurrentWorkflowTasks, slots);
     }
-    assert.equal(workflowTaskSlots(0), undefined, 'no cache: every task replays anyway, the SDK default stands');
+    for (const cache of ['0', '1'])
+      assert.throws(
+        () => loadConfig({ ...valid, HERALD_MAX_CACHED_WORKFLOWS: cache }),
+        /HERALD_MAX_CACHED_WORKFLOWS: must be at least 2/,
+        `a cache of ${cache}: no cache loses local activities that finish after an eviction`,
+      );
     const d = loadConfig(valid).worker;
     assert.equal(d.maxConcurrentWorkflowTasks, workflowTaskSlots(d.maxCachedWorkflows));
   });

@@ -166,6 +166,9 @@ function fakeActivities(script: {
     async purgeExpiredHistory() {
       return { deliveries: 0, testAttempts: 0, events: 0, cutoff: '', more: false };
     },
+    async rollupAttemptStats() {
+      throw new Error('not used by deliveryWorkflow');
+    },
   };
   return { activities, calls };
 }

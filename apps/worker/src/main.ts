@@ -10,7 +10,7 @@ import { startTracing } from '../../../libs/observability/tracing';
 import { connectClient, connectWorker } from '../../../libs/temporal/connection';
 import { DeliveryService } from '../../../libs/temporal/delivery-service';
 import { Dispatcher, WORKER_DISPATCH } from '../../../libs/temporal/dispatcher';
-import { createHeraldWorker, ensurePurgeSchedule, ensureRetentionSchedule } from './worker';
+import { createHeraldWorker, ensurePurgeSchedule, ensureRetentionSchedule, ensureStatsRollupSchedule } from './worker';
 
 /** The worker process: runs delivery, event and purge workflows and their activities, and sweeps the outbox. */
 async function main(): Promise<void> {
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config, { tracing });
   await ensurePurgeSchedule(client, config.temporal.taskQueue);
   await ensureRetentionSchedule(client, config.temporal.taskQueue);
+  await ensureStatsRollupSchedule(client, config.temporal.taskQueue);
   const deliveries = new DeliveryService(
     client,
     config.temporal.taskQueue,

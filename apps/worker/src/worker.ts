@@ -8,8 +8,8 @@ import { createHttpSender } from '../../../libs/delivery/http-sender';
 import { createSecretBox } from '../../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../../libs/delivery/ssrf';
 import type { WorkerMetrics } from '../../../libs/observability/metrics';
-import { PURGE_SCHEDULE_ID, RETENTION_SCHEDULE_ID } from '../../../libs/temporal/names';
-import { purgeDeadLettersWorkflow, purgeHistoryWorkflow } from '../../../workflows/purge.workflow';
+import { PURGE_SCHEDULE_ID, RETENTION_SCHEDULE_ID, STATS_ROLLUP_SCHEDULE_ID } from '../../../libs/temporal/names';
+import { purgeDeadLettersWorkflow, purgeHistoryWorkflow, rollupStatsWorkflow } from '../../../workflows/purge.workflow';
 import { HERALD_VERSION } from '../../../libs/version';
 import { NO_TRACING, type Tracing } from '../../../libs/observability/tracing';
 import { tracingWorkerOptions } from '../../../libs/temporal/tracing';
@@ -102,10 +102,15 @@ export async function ensureRetentionSchedule(client: Client, taskQueue: string,
   await ensureHourlySchedule(client, scheduleId, purgeHistoryWorkflow, taskQueue);
 }
 
+/** Creates the hourly stats rollup Schedule (the latency histograms of long stats windows) unless it exists. */
+export async function ensureStatsRollupSchedule(client: Client, taskQueue: string, scheduleId = STATS_ROLLUP_SCHEDULE_ID): Promise<void> {
+  await ensureHourlySchedule(client, scheduleId, rollupStatsWorkflow, taskQueue);
+}
+
 async function ensureHourlySchedule(
   client: Client,
   scheduleId: string,
-  workflowType: typeof purgeDeadLettersWorkflow | typeof purgeHistoryWorkflow,
+  workflowType: typeof purgeDeadLettersWorkflow | typeof purgeHistoryWorkflow | typeof rollupStatsWorkflow,
   taskQueue: string,
 ): Promise<void> {
   try {

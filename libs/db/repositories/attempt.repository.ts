@@ -3,12 +3,13 @@ import type { AttemptRow } from '../../delivery/attempt';
 import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
 import { mayMove, type AttemptStatus, type DeliveryStatus } from '../../domain/delivery-lifecycle';
 import { ATTEMPT_OUTCOMES } from '../../domain/delivery-stats';
+import { HISTOGRAM_GROWTH, HISTOGRAM_MAX_INDEX, histogramPercentiles, mergeHistogram, type Histogram, type Percentiles } from '../../domain/latency-histogram';
 import { assessAttempt, type SubscriptionHealth } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { EventRepository } from './event.repository';
 import { SubscriptionRepository } from './subscription.repository';
-import { windowFloor, type StatsWindow } from './page';
+import { windowCeiling, windowFloor, type StatsWindow } from './page';
 
 /** One attempt of a delivery, and where it leaves the delivery. */
 export interface DeliveryAttemptRecord {
@@ -38,12 +39,7 @@ export interface AttemptStats {
   durationMs: { p50: number | null; p95: number | null };
 }
 
-/** Median, 95th and 99th percentile (percentile_cont, unrounded); null when there is nothing to rank. */
-export interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+export type { Percentiles };
 
 /** One bucket of the latency series (or the whole window when `start` is null). */
 export interface LatencyBucket {
@@ -63,6 +59,8 @@ export interface LatencyStats {
   buckets: LatencyBucket[];
   /** Attempts of the window by outcome name (libs/domain/delivery-stats.ts, ATTEMPT_OUTCOMES); absent names had none. */
   outcomes: Partial<Record<string, number>>;
+  /** `exact`: percentile_cont over the attempts (windows up to a day); `histogram`: read from latency histograms, within 5 %. */
+  percentiles: 'exact' | 'histogram';
 }
 
 /**
@@ -75,6 +73,75 @@ function attemptsInWindow(w: StatsWindow): string {
   return `${scope} AND a.id >= $2 AND a.started_at >= $3`;
 }
 
+/** How an attempt ended, by name (libs/domain/delivery-stats.ts, ATTEMPT_OUTCOMES). */
+const OUTCOME_SQL = `CASE WHEN a.ok THEN 'succeeded'
+                          WHEN a.error_kind IN ('http_status', 'redirect') AND a.status_code IS NOT NULL THEN 'http_' || (a.status_code / 100) || 'xx'
+                          ELSE coalesce(a.error_kind, 'network') END`;
+
+/** histogramIndex (libs/domain/latency-histogram.ts) in SQL, for a float8 of milliseconds. */
+const HISTOGRAM_INDEX_SQL = (ms: string): string => `least(${HISTOGRAM_MAX_INDEX}, greatest(0, floor(ln(greatest(${ms}, 1)) / ln(${HISTOGRAM_GROWTH}))))::int`;
+
+/** A delivery's first success: an ok attempt with no ok one before it (most are attempt 1: no probe). */
+const FIRST_SUCCESS_SQL = `a.ok AND (a.number = 1 OR NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok))`;
+
+/**
+ * The attempts of `where` (alias `a`) as long rows (group columns…, kind, key, n), grouped by
+ * `groups` (SQL expressions over `a`, named g0, g1…): kind 'n' attempts, 'ok' successes, 'o' by
+ * outcome name, 'd' durations by histogram bucket, 'f' first successes by the bucket of their
+ * 202 → success time. Both the hourly rollup and a window's unrolled edges are this statement.
+ */
+function attemptHistogramRows(groups: string[], where: string): string {
+  const g = groups.map((expr, i) => `${expr} AS g${i}`).join(', ');
+  const cols = groups.map((_, i) => `g${i}`).join(', ');
+  return `WITH a AS (SELECT ${g}, a.ok, ${HISTOGRAM_INDEX_SQL('a.duration_ms')} AS idx, ${OUTCOME_SQL} AS outcome FROM attempts a WHERE ${where}),
+               f AS (SELECT ${g}, ${HISTOGRAM_INDEX_SQL('extract(epoch FROM a.finished_at - e.received_at) * 1000')} AS idx
+                       FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
+                      WHERE ${where} AND ${FIRST_SUCCESS_SQL})
+          SELECT ${cols}, 'n' AS kind, '' AS key, count(*)::int AS n FROM a GROUP BY ${cols}
+          UNION ALL SELECT ${cols}, 'ok', '', count(*)::int FROM a WHERE ok GROUP BY ${cols}
+          UNION ALL SELECT ${cols}, 'o', outcome, count(*)::int FROM a GROUP BY ${cols}, outcome
+          UNION ALL SELECT ${cols}, 'd', idx::text, count(*)::int FROM a GROUP BY ${cols}, idx
+          UNION ALL SELECT ${cols}, 'f', idx::text, count(*)::int FROM f GROUP BY ${cols}, idx`;
+}
+
+/** Counts and histograms of one bucket of a series (or of the whole window), merged from long rows. */
+interface HistogramBucket {
+  attempts: number;
+  succeeded: number;
+  outcomes: Record<string, number>;
+  durations: Histogram;
+  firsts: Histogram;
+}
+
+const emptyHistogramBucket = (): HistogramBucket => ({ attempts: 0, succeeded: 0, outcomes: {}, durations: {}, firsts: {} });
+
+function addLongRow(b: HistogramBucket, kind: string, key: string, n: number): void {
+  if (kind === 'n') b.attempts += n;
+  else if (kind === 'ok') b.succeeded += n;
+  else if (kind === 'o') b.outcomes[key] = (b.outcomes[key] ?? 0) + n;
+  else if (kind === 'd') mergeHistogram(b.durations, { [Number(key)]: n });
+  else if (kind === 'f') mergeHistogram(b.firsts, { [Number(key)]: n });
+}
+
+/** The exact statements answer windows up to this long; longer ones read the hourly rollup. */
+export const EXACT_LATENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const floorHour = (t: number): number => Math.floor(t / HOUR_MS) * HOUR_MS;
+/** An attempt is recorded up to its 60 s budget (more through a Postgres outage) after it started: hours are rolled up this long after they end, and the last few again. */
+const ROLLUP_SETTLE_MS = 10 * 60 * 1000;
+const ROLLUP_REDO_HOURS = 3;
+/** Hours one rollup call covers at most (a day of attempts: one GROUP BY of seconds). */
+const ROLLUP_HOURS_PER_CALL = 24;
+
+export interface RolledUp {
+  from: Date;
+  until: Date;
+  /** Subscription-hours written. */
+  rows: number;
+  /** More complete hours remain (the next call goes on). */
+  more: boolean;
+}
+
 const PERCENTILES = (expr: string): string =>
   [0.5, 0.95, 0.99].map((p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${expr}) AS p${Math.round(p * 100)}`).join(', ');
 
@@ -85,9 +152,7 @@ const PERCENTILES = (expr: string): string =>
 export function latencyQueries(w: StatsWindow & { bucketSeconds: number }): Record<'durations' | 'firstSuccesses', { sql: string; params: unknown[] }> {
   const params = [w.subscriptionId ?? w.tenantId, windowFloor('attempt', w.since), w.since, `${w.bucketSeconds} seconds`];
   const bucket = `date_bin($4::interval, a.started_at, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
-  const outcome = `CASE WHEN a.ok THEN 'succeeded'
-                        WHEN a.error_kind IN ('http_status', 'redirect') AND a.status_code IS NOT NULL THEN 'http_' || (a.status_code / 100) || 'xx'
-                        ELSE coalesce(a.error_kind, 'network') END`;
+  const outcome = OUTCOME_SQL;
   // Outcomes counted in the same pass (read for the whole window only).
   const outcomes = ATTEMPT_OUTCOMES.map((o) => `count(*) FILTER (WHERE outcome = '${o}')::int AS "o_${o}"`).join(', ');
   return {
@@ -128,7 +193,8 @@ export class AttemptRepository {
    * number) index), timed from its event's 202 (the event and delivery by primary key). Both
    * group by `date_bin` buckets and, with GROUPING SETS, the whole window in the same pass.
    */
-  async latency(w: StatsWindow & { bucketSeconds: number }): Promise<LatencyStats> {
+  async latency(w: StatsWindow & { bucketSeconds: number }, now = new Date()): Promise<LatencyStats> {
+    if (now.getTime() - w.since.getTime() > EXACT_LATENCY_WINDOW_MS) return this.latencyFromRollup(w, now);
     type Row = { bucket: Date | null; attempts: number; succeeded: number; p50: number | null; p95: number | null; p99: number | null };
     const q = latencyQueries(w);
     const [durations, firsts]: [(Row & Record<string, unknown>)[], (Row & { n: number })[]] = await Promise.all([
@@ -161,7 +227,123 @@ export class AttemptRepository {
         .sort((x, y) => x.bucket!.getTime() - y.bucket!.getTime())
         .map((r) => toBucket(r, r.bucket)),
       outcomes: Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, Number(total?.[`o_${o}`] ?? 0)])),
+      percentiles: 'exact',
     };
+  }
+
+  /**
+   * `latency` over a window longer than a day, with percentiles read from latency histograms
+   * (within 5 %, libs/domain/latency-histogram.ts): the complete hours the rollup holds from
+   * attempt_stats_hourly, the window's first partial hour and whatever the rollup has not reached
+   * yet from the attempts themselves, both as the same histograms, merged bucket by bucket.
+   */
+  private async latencyFromRollup(w: StatsWindow & { bucketSeconds: number }, now: Date): Promise<LatencyStats> {
+    const bucket = (col: string) => `date_bin('${w.bucketSeconds} seconds'::interval, ${col}, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
+    const scope = w.subscriptionId !== undefined ? `subscription_id = $1` : `subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1)`;
+    const scopeId = w.subscriptionId ?? w.tenantId;
+    const rolledUntil = await this.rolledUntil();
+    const firstHour = Math.ceil(w.since.getTime() / HOUR_MS) * HOUR_MS;
+    const rollEnd = Math.min(rolledUntil?.getTime() ?? 0, floorHour(now.getTime()));
+    type Long = { g0: Date; kind: string; key: string; n: number };
+    const reads: Promise<Long[]>[] = [];
+    const raw = (from: number, until: number) => {
+      if (until <= from) return;
+      const where = `a.${scope} AND a.id >= $2 AND a.started_at >= $3 AND a.started_at < $4`;
+      reads.push(
+        this.db.query(attemptHistogramRows([bucket('a.started_at')], where), [
+          scopeId,
+          windowFloor('attempt', new Date(from)),
+          new Date(from),
+          new Date(until),
+        ]),
+      );
+    };
+    if (rollEnd > firstHour) {
+      raw(w.since.getTime(), firstHour);
+      raw(rollEnd, now.getTime() + 1);
+      const agg = (kind: string, column: string) =>
+        `SELECT ${bucket('r.hour')} AS g0, '${kind}' AS kind, k.key, sum(k.value::int)::int AS n FROM attempt_stats_hourly r, jsonb_each_text(r.${column}) k WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3 GROUP BY 1, 3`;
+      reads.push(
+        this.db.query(
+          `SELECT ${bucket('r.hour')} AS g0, 'n' AS kind, '' AS key, sum(r.attempts)::int AS n FROM attempt_stats_hourly r WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3 GROUP BY 1
+           UNION ALL SELECT ${bucket('r.hour')}, 'ok', '', sum(r.succeeded)::int FROM attempt_stats_hourly r WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3 GROUP BY 1
+           UNION ALL ${agg('o', 'outcomes')} UNION ALL ${agg('d', 'duration_hist')} UNION ALL ${agg('f', 'first_success_hist')}`,
+          [scopeId, new Date(firstHour), new Date(rollEnd)],
+        ),
+      );
+    } else {
+      raw(w.since.getTime(), now.getTime() + 1);
+    }
+    const buckets = new Map<number, HistogramBucket>();
+    const total = emptyHistogramBucket();
+    for (const row of (await Promise.all(reads)).flat()) {
+      const start = new Date(row.g0).getTime();
+      if (!buckets.has(start)) buckets.set(start, emptyHistogramBucket());
+      addLongRow(buckets.get(start)!, row.kind, row.key, Number(row.n));
+      addLongRow(total, row.kind, row.key, Number(row.n));
+    }
+    const toBucket = (b: HistogramBucket, start: Date | null): LatencyBucket => ({
+      start,
+      attempts: b.attempts,
+      succeeded: b.succeeded,
+      attemptDurationMs: histogramPercentiles(b.durations),
+      firstSuccesses: Object.values(b.firsts).reduce((a, n) => a + n, 0),
+      firstSuccessMs: histogramPercentiles(b.firsts),
+    });
+    return {
+      total: toBucket(total, null),
+      buckets: [...buckets.entries()]
+        .filter(([, b]) => b.attempts > 0 || Object.keys(b.firsts).length > 0)
+        .sort((x, y) => x[0] - y[0])
+        .map(([start, b]) => toBucket(b, new Date(start))),
+      outcomes: Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, total.outcomes[o] ?? 0])),
+      percentiles: 'histogram',
+    };
+  }
+
+  /** The end of the last hour the stats rollup covers (null before its first run). */
+  async rolledUntil(): Promise<Date | null> {
+    const [row]: { rolled_until: Date }[] = await this.db.query(`SELECT rolled_until FROM stats_rollup WHERE id = 1`);
+    return row?.rolled_until ?? null;
+  }
+
+  /**
+   * One step of the hourly stats rollup: recomputes attempt_stats_hourly for up to a day of
+   * complete hours, from where it stopped (the last few hours again, for attempts recorded late)
+   * or, the first time, from the retention cutoff; and drops rollup rows past that cutoff.
+   * Idempotent: an hour is replaced whole, so a repeat or two rollups at once write the same rows.
+   */
+  async rollupHours(now: Date, retentionCutoff: Date): Promise<RolledUp> {
+    const target = floorHour(now.getTime() - ROLLUP_SETTLE_MS);
+    const done = (await this.rolledUntil())?.getTime();
+    const start = Math.max(floorHour(retentionCutoff.getTime()), done === undefined ? 0 : done - ROLLUP_REDO_HOURS * HOUR_MS);
+    const until = Math.min(target, start + ROLLUP_HOURS_PER_CALL * HOUR_MS);
+    if (until <= start) return { from: new Date(start), until: new Date(start), rows: 0, more: false };
+    const [from, to] = [new Date(start), new Date(until)];
+    return this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM attempt_stats_hourly WHERE hour < $1 OR (hour >= $2 AND hour < $3)`, [
+        new Date(floorHour(retentionCutoff.getTime())),
+        from,
+        to,
+      ]);
+      const where = `a.id >= $1 AND a.id < $2 AND a.started_at >= $3 AND a.started_at < $4`;
+      const written: unknown[] = await tx.query(
+        `WITH long AS (${attemptHistogramRows(['a.subscription_id', `date_trunc('hour', a.started_at)`], where)})
+         INSERT INTO attempt_stats_hourly (subscription_id, hour, attempts, succeeded, outcomes, duration_hist, first_successes, first_success_hist)
+         SELECT g0, g1,
+                coalesce(sum(n) FILTER (WHERE kind = 'n'), 0), coalesce(sum(n) FILTER (WHERE kind = 'ok'), 0),
+                coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'o'), '{}'), coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'd'), '{}'),
+                coalesce(sum(n) FILTER (WHERE kind = 'f'), 0), coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'f'), '{}')
+           FROM long GROUP BY g0, g1
+         RETURNING 1`,
+        [windowFloor('attempt', from), windowCeiling('attempt', to), from, to],
+      );
+      await tx.query(
+        `INSERT INTO stats_rollup (id, rolled_until) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET rolled_until = greatest(stats_rollup.rolled_until, excluded.rolled_until)`,
+        [to],
+      );
+      return { from, until: to, rows: written.length, more: until < target };
+    });
   }
 
   /** A test send's attempt: it belongs to the subscription, to no delivery. */

@@ -34,5 +34,5 @@ export class SubscriptionStatsService {
 /** The latency block of a tenant's or a subscription's window (the tenant stats carry it too). */
 export async function latencyStats(attempts: Pick<Stores['attempts'], 'latency'>, window: StatsWindow, now: Date): Promise<LatencyStatsView> {
   const bucketSeconds = seriesBucketSeconds(now.getTime() - window.since.getTime());
-  return toLatencyStatsView(await attempts.latency({ ...window, bucketSeconds }), { since: window.since, now, bucketSeconds });
+  return toLatencyStatsView(await attempts.latency({ ...window, bucketSeconds }, now), { since: window.since, now, bucketSeconds });
 }
