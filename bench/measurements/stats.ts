@@ -1,4 +1,4 @@
-import { latencyQueries } from '../../libs/db/repositories';
+import { createStores, latencyQueries } from '../../libs/db/repositories';
 import { seriesBucketSeconds } from '../../libs/domain/delivery-stats';
 import { ulid } from '../../libs/domain/ids';
 import type { Bench } from '../context';
@@ -17,7 +17,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * 60,000) spread over 30 days and 10 subscriptions of one tenant, written straight into
  * Postgres (ids made at their own times, so they sort as real ones do). Then the API's
  * `GET /v1/subscriptions/:id/stats` and `GET /v1/tenants/:id/stats` are timed over 24 hours, 7
- * and 30 days, and the three statements behind the latency block are EXPLAINed (ANALYZE,
+ * and 30 days — before the hourly stats rollup ran, and after its first run over the month (timed
+ * too) — and the three statements behind the latency block are EXPLAINed (ANALYZE,
  * BUFFERS) for one subscription's day: the plan docs/architecture.md quotes.
  */
 export async function measureStats(b: Bench, attempts: number): Promise<void> {
@@ -137,18 +138,51 @@ export async function measureStats(b: Bench, attempts: number): Promise<void> {
     const s = summary(ms.sort((x, y) => x - y));
     return { p50: round(s.p50, 1), max: round(s.max, 1), attempts: counted };
   };
-  for (const [label, days] of [
-    ['24h', 1],
-    ['7d', 7],
-    ['30d', DAYS],
-  ] as const) {
-    const since = encodeURIComponent(new Date(Date.now() - days * DAY_MS).toISOString());
-    const sub = await time(`/v1/subscriptions/${subs[0]}/stats?since=${since}`);
-    const tenant = await time(`/v1/tenants/${TENANT}/stats?since=${since}`);
-    figures[`subscription_${label}_ms`] = sub;
-    figures[`tenant_${label}_ms`] = tenant;
-    b.log(`stats ${label}: subscription ${JSON.stringify(sub)} ms, tenant ${JSON.stringify(tenant)} ms`);
-  }
+  const timeWindows = async (suffix: string): Promise<void> => {
+    for (const [label, days] of [
+      ['24h', 1],
+      ['7d', 7],
+      ['30d', DAYS],
+    ] as const) {
+      const since = encodeURIComponent(new Date(Date.now() - days * DAY_MS).toISOString());
+      const sub = await time(`/v1/subscriptions/${subs[0]}/stats?since=${since}`);
+      const tenant = await time(`/v1/tenants/${TENANT}/stats?since=${since}`);
+      figures[`subscription_${label}${suffix}_ms`] = sub;
+      figures[`tenant_${label}${suffix}_ms`] = tenant;
+      b.log(`stats ${label}${suffix}: subscription ${JSON.stringify(sub)} ms, tenant ${JSON.stringify(tenant)} ms`);
+    }
+  };
+  // Before the rollup has run: windows over a day read every attempt (as latency histograms).
+  await timeWindows('');
+  // The hourly rollup's first run over the seeded month (a day per step), then the same windows.
+  const stores = createStores(b.ds);
+  const attemptsRepo = stores.attempts;
+  const r0 = performance.now();
+  let steps = 0;
+  for (let more = true; more; steps++) more = (await attemptsRepo.rollupHours(new Date(), new Date(Date.now() - (DAYS + 1) * DAY_MS))).more;
+  figures.rollup_first_run = {
+    steps,
+    seconds: round((performance.now() - r0) / 1000, 1),
+    rows: Number((await b.ds.query(`SELECT count(*) AS n FROM attempt_stats_hourly`))[0].n),
+  };
+  const h0 = performance.now();
+  await attemptsRepo.rollupHours(new Date(), new Date(Date.now() - (DAYS + 1) * DAY_MS));
+  figures.rollup_hourly_step_ms = round(performance.now() - h0, 1);
+  b.log(`stats rollup: ${JSON.stringify(figures.rollup_first_run)}, an hourly step ${figures.rollup_hourly_step_ms} ms`);
+  await timeWindows('_rolled');
+  // Where a tenant's month goes, part by part (the service sends them together).
+  const window = { tenantId: TENANT, since: new Date(Date.now() - DAYS * DAY_MS) };
+  const part = async (f: () => Promise<unknown>): Promise<number> => {
+    const t = performance.now();
+    await f();
+    return round(performance.now() - t, 1);
+  };
+  figures.tenant_30d_parts_ms = {
+    latency: await part(() => attemptsRepo.latency({ ...window, bucketSeconds: seriesBucketSeconds(DAYS * DAY_MS) })),
+    deliveryCounts: await part(() => stores.deliveries.stats(window)),
+    deadLetters: await part(() => stores.deadLetters.countSince(window)),
+  };
+  b.log(`stats tenant 30d parts: ${JSON.stringify(figures.tenant_30d_parts_ms)} ms`);
 
   // The plans: one subscription's day, and the whole tenant over 30 days; each statement EXPLAINed as the repository sends it.
   const explain = async (label: string, window: { subscriptionId: string } | { tenantId: string }, days: number): Promise<void> => {

@@ -248,11 +248,13 @@ export class AttemptRepository {
     const reads: Promise<Long[]>[] = [];
     const raw = (from: number, until: number) => {
       if (until <= from) return;
-      const where = `a.${scope} AND a.id >= $2 AND a.started_at >= $3 AND a.started_at < $4`;
+      // Bounded by id at both ends: the window's first partial hour must not read the month after it.
+      const where = `a.${scope} AND a.id >= $2 AND a.id < $3 AND a.started_at >= $4 AND a.started_at < $5`;
       reads.push(
         this.db.query(attemptHistogramRows([bucket('a.started_at')], where), [
           scopeId,
           windowFloor('attempt', new Date(from)),
+          windowCeiling('attempt', new Date(until)),
           new Date(from),
           new Date(until),
         ]),
@@ -261,13 +263,16 @@ export class AttemptRepository {
     if (rollEnd > firstHour) {
       raw(w.since.getTime(), firstHour);
       raw(rollEnd, now.getTime() + 1);
-      const agg = (kind: string, column: string) =>
-        `SELECT ${bucket('r.hour')} AS g0, '${kind}' AS kind, k.key, sum(k.value::int)::int AS n FROM attempt_stats_hourly r, jsonb_each_text(r.${column}) k WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3 GROUP BY 1, 3`;
+      // One pass over the rollup's rows, each unfolded into the same long rows as the attempts'.
+      const each = (kind: string, column: string) => `SELECT '${kind}', key, value::int FROM jsonb_each_text(r.${column})`;
       reads.push(
         this.db.query(
-          `SELECT ${bucket('r.hour')} AS g0, 'n' AS kind, '' AS key, sum(r.attempts)::int AS n FROM attempt_stats_hourly r WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3 GROUP BY 1
-           UNION ALL SELECT ${bucket('r.hour')}, 'ok', '', sum(r.succeeded)::int FROM attempt_stats_hourly r WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3 GROUP BY 1
-           UNION ALL ${agg('o', 'outcomes')} UNION ALL ${agg('d', 'duration_hist')} UNION ALL ${agg('f', 'first_success_hist')}`,
+          `SELECT ${bucket('r.hour')} AS g0, x.kind, x.key, sum(x.n)::int AS n
+             FROM attempt_stats_hourly r,
+                  LATERAL (SELECT 'n', '', r.attempts UNION ALL SELECT 'ok', '', r.succeeded
+                           UNION ALL ${each('o', 'outcomes')} UNION ALL ${each('d', 'duration_hist')} UNION ALL ${each('f', 'first_success_hist')}) AS x (kind, key, n)
+            WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3
+            GROUP BY 1, 2, 3`,
           [scopeId, new Date(firstHour), new Date(rollEnd)],
         ),
       );
