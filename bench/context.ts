@@ -26,8 +26,10 @@ export interface BenchOptions {
   quick: boolean;
   /** Events of the end-to-end run. */
   events: number;
-  /** Deliveries parked on retry timers. */
-  parked: number;
+  /** Deliveries parked on retry timers: each size in turn, increasing (memory is read at each). */
+  parked: number[];
+  /** Then the receiver recovers and every parked delivery is retried now (off: `--no-drain`, memory only). */
+  parkedDrain: boolean;
   /** Events of the ingest burst. */
   burst: number;
   /** Events of the noisy tenant's burst in the noisy-neighbour run. */
@@ -68,7 +70,12 @@ export interface Bench {
   /** Stops the API and the worker and starts them again with `extraEnv` added (the OTEL_* variables of the tracing run). */
   restartHerald(extraEnv: Record<string, string>): Promise<void>;
   workerRss(): number;
-  /** Where the worker's memory is, MiB, from its /metrics: V8 heap (used, reserved), external buffers, and RSS. */
+  /**
+   * Where the worker's memory is, MiB: RSS and its anonymous / file-backed parts and peak (from
+   * /proc), the main thread's V8 heap (used, reserved, the young generation's share) and external
+   * buffers (from its /metrics), and the heap pages of all its V8 isolates (from /proc). Anonymous RSS beyond the main heap and external buffers is the
+   * workflow thread's V8 heap, the native core's (its cache of runs, gRPC) and the allocator's.
+   */
   workerMemory(): Promise<Record<string, number>>;
   log(m: string): void;
   stop(): Promise<void>;
@@ -111,15 +118,19 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     HERALD_ALLOW_HTTP: 'true',
     HERALD_LOG_LEVEL: 'warn',
     HERALD_WORKER_METRICS_PORT: String(workerMetricsPort),
-    // Worker and dispatcher tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 or HERALD_DISPATCH_WINDOW=0 npm run bench (or glibc's MALLOC_ARENA_MAX)
+    // Worker and dispatcher tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 or HERALD_DISPATCH_WINDOW=0 npm run bench (or glibc's MALLOC_* tunables)
     ...Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k.startsWith('HERALD_DISPATCH_') || k === 'MALLOC_ARENA_MAX'),
+      Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k.startsWith('HERALD_DISPATCH_') || k.startsWith('MALLOC_')),
     ),
   };
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
   const spawnBoth = (extraEnv: Record<string, string> = {}): [HeraldProcess, HeraldProcess] => [
     spawnHerald('api', { ...env, ...extraEnv }),
-    spawnHerald('worker', { ...env, ...extraEnv }, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
+    spawnHerald('worker', { ...env, ...extraEnv }, [
+      ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
+      // Node flags under test, e.g. BENCH_WORKER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2" (the memory investigation).
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ]),
   ];
   let [api, worker] = spawnBoth();
   const children = [api, worker];
@@ -159,11 +170,18 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
       const res = await request(`http://127.0.0.1:${workerMetricsPort}/metrics`, { dispatcher: http.agent });
       const text = await res.body.text();
       const metric = (name: string): number => round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+      const status = readFileSync(`/proc/${worker.child.pid}/status`, 'utf8');
+      const kib = (field: string): number => round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024);
       return {
-        rss: workerRss(),
+        rss: kib('VmRSS'),
+        rss_anon: kib('RssAnon'),
+        rss_file: kib('RssFile'),
+        rss_peak: kib('VmHWM'),
         v8_heap_used: metric('nodejs_heap_size_used_bytes'),
         v8_heap_total: metric('nodejs_heap_size_total_bytes'),
+        v8_new_space_total: metric('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
         external: metric('nodejs_external_memory_bytes'),
+        v8_pages_all_threads: v8PagesMiB(worker.child.pid!),
       };
     },
     log,
@@ -210,6 +228,27 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     },
   };
   return bench;
+}
+
+/**
+ * Resident MiB of V8's heap pages in every isolate of a process (the main thread's and the
+ * workflow thread's): anonymous mappings of exactly one V8 page, 256 KiB, aligned on it. The main
+ * thread's /metrics see only its own heap; the difference is the workflow thread's. Large objects
+ * (their own mappings) are not counted.
+ */
+function v8PagesMiB(pid: number): number {
+  const PAGE = 256 * 1024;
+  let kib = 0;
+  let page = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ 0\s*$/.exec(line);
+    if (range) {
+      const [start, end] = [parseInt(range[1], 16), parseInt(range[2], 16)];
+      page = end - start === PAGE && start % PAGE === 0;
+    } else if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) page = false;
+    else if (page && line.startsWith('Rss:')) kib += Number(line.split(/\s+/)[1]);
+  }
+  return round(kib / 1024);
 }
 
 export type HeraldClient = Pick<Bench, 'call' | 'subscribe' | 'unsubscribe' | 'ingest'> & { agent: Agent; retried503: () => number };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N[,N…]] [--no-drain] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const b = await startBench({
     quick: QUICK,
     events: Number(flag('--events') ?? (QUICK ? 150 : 1500)),
-    parked: Number(flag('--parked') ?? (QUICK ? 150 : 1500)),
+    // `--parked 1000,5000,10000`: one run parks up to each size in turn, memory read at each.
+    parked: (flag('--parked') ?? (QUICK ? '150' : '1500')).split(',').map(Number),
+    parkedDrain: !process.argv.includes('--no-drain'),
     burst: Number(flag('--burst') ?? (QUICK ? 500 : 10_000)),
     noisy: Number(flag('--noisy') ?? (QUICK ? 300 : 5_000)),
     weights: Number(flag('--weights') ?? (QUICK ? 50 : 400)),

@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadRetentionDays } from '../libs/config/config';
+import { loadRetentionDays, withMallocTuning } from '../libs/config/config';
 import { ensureDevEnv, REPO_ROOT, stateDir } from '../libs/devstack/dev-env';
 import { describeFailure, StackError } from '../libs/devstack/errors';
 import { startJaeger, type RunningJaeger } from '../libs/devstack/jaeger';
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     ['worker', 'apps/worker/src/main.js'],
   ] as const) {
     const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist', entry)], {
-      env,
+      env: withMallocTuning(env),
       stdio: ['ignore', name === 'worker' ? 'pipe' : 'inherit', 'inherit'],
     });
     if (name === 'worker') {

@@ -217,6 +217,36 @@ export function workflowTaskSlots(maxCachedWorkflows: number): number {
   return Math.max(2, Math.min(40, Math.floor(maxCachedWorkflows / 4)));
 }
 
+/**
+ * glibc malloc settings every Herald process is started with (the image's ENV, `npm start`,
+ * `npm run cluster`, the tests' and the bench's processes): read by the C library when the process
+ * starts, so they are environment variables set by whatever starts Node, not settings Herald
+ * parses. Without them glibc raises its mmap and trim thresholds each time a large block is freed
+ * (up to 32 and 64 MiB): the worker's native core and its workflow thread then keep the memory
+ * freed after a burst of work inside malloc's arenas instead of returning it, and RSS grows with
+ * the work done, not with what is held (bench parked, bench/results/2026-12-02-memory.md).
+ * Set, they stay at 128 KiB (glibc's starting values) and are never raised. Other C libraries
+ * ignore them.
+ */
+export const MALLOC_TUNING: Readonly<Record<string, string>> = Object.freeze({
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+});
+
+/** The MALLOC_TUNING variables missing from `env` (empty: this process was started with them). */
+export function missingMallocTuning(env: NodeJS.ProcessEnv = process.env): string[] {
+  return Object.keys(MALLOC_TUNING).filter((k) => !env[k]);
+}
+
+/**
+ * `env` with MALLOC_TUNING added for a Node process to be spawned; a variable `env` sets wins,
+ * and one set to '' is left out (`MALLOC_TRIM_THRESHOLD_= MALLOC_MMAP_THRESHOLD_= npm run bench`
+ * measures the worker without them).
+ */
+export function withMallocTuning(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries({ ...MALLOC_TUNING, ...env }).filter(([k, v]) => v !== '' || !(k in MALLOC_TUNING)));
+}
+
 export class ConfigError extends Error {}
 
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */

@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { withMallocTuning } from '../config/config';
 import { REPO_ROOT } from './dev-env';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
 import { StackError } from './errors';
@@ -191,7 +192,7 @@ function heraldEnv(defs: ProcessDefinitions, values: Record<string, string>, loc
   for (const name of defs.herald.environment) if (values[name]) env[name] = values[name];
   // Variables beyond the contract (loopback receivers, log format, tuning) pass through as given.
   for (const [k, v] of Object.entries(values)) if (!(k in env) && k.startsWith('HERALD_')) env[k] = v;
-  return { ...env, ...local };
+  return withMallocTuning({ ...env, ...local });
 }
 
 /** A Herald process from deploy/processes.json, run from `release` (its command's `node` is this Node). */

@@ -1,13 +1,15 @@
 /**
  * The worker process starts like production: it loads the prebuilt workflow bundle (no webpack,
  * no bundle statistics in its output) and starts polling; pointed at a bundle built from other
- * sources it refuses to start, saying so.
+ * sources it refuses to start, saying so. Every launcher starts it with glibc's malloc thresholds
+ * fixed (MALLOC_TUNING); started without them it warns.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MALLOC_TUNING } from '../../libs/config/config';
 import { DEFAULT_WORKFLOW_BUNDLE, readStamp } from '../../libs/temporal/workflow-bundle';
 import { eventually } from '../support/engine';
 import { envFor, spawnHerald, type HeraldProcess } from '../support/processes';
@@ -15,6 +17,8 @@ import { startStack, type TestStack } from '../support/stack';
 
 /** What webpack's statistics look like when a worker bundles at start (bundleWorkflowCode's log). */
 const WEBPACK_STATS = /webpack|modules by path|orphan modules|asset workflow-bundle|Workflow bundle created/i;
+/** The worker's warning when glibc's malloc runs with its growing thresholds (MALLOC_TUNING). */
+const UNTUNED = /without the malloc settings of MALLOC_TUNING/;
 
 describe('worker start-up', { timeout: 120_000 }, () => {
   let stack: TestStack;
@@ -38,6 +42,24 @@ describe('worker start-up', { timeout: 120_000 }, () => {
     assert.equal(worker.child.exitCode, null, worker.output());
     process.stderr.write(`worker polling ${Math.round(performance.now() - t0)} ms after spawn (prebuilt bundle)\n`);
     assert.doesNotMatch(worker.output(), WEBPACK_STATS);
+    // Started as every launcher starts it, with glibc's malloc thresholds fixed, and so no warning.
+    const environ = readFileSync(`/proc/${worker.child.pid}/environ`, 'utf8').split('\0');
+    for (const [k, v] of Object.entries(MALLOC_TUNING)) assert.ok(environ.includes(`${k}=${v}`), `${k}=${v} in the worker's environment`);
+    assert.doesNotMatch(worker.output(), UNTUNED);
+  });
+
+  it('warns when started without the malloc settings, naming them', async () => {
+    const untuned = Object.fromEntries(Object.keys(MALLOC_TUNING).map((k) => [k, '']));
+    const worker = spawnHerald('worker', envFor(stack.config, { HERALD_LOG_LEVEL: 'info', HERALD_LOG_FORMAT: 'json', ...untuned }));
+    workers.push(worker);
+    await eventually(async () => worker.output().includes('worker polling') || worker.child.exitCode !== null, 60_000, 'the worker polling');
+    assert.equal(worker.child.exitCode, null, worker.output());
+    const line = worker
+      .output()
+      .split('\n')
+      .find((l) => UNTUNED.test(l));
+    assert.ok(line, worker.output());
+    assert.deepEqual(JSON.parse(line).missing, Object.keys(MALLOC_TUNING));
   });
 
   it('refuses to start on a bundle built from other sources, naming it and how to rebuild', async () => {

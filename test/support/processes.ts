@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Config } from '../../libs/config/config';
+import { withMallocTuning, type Config } from '../../libs/config/config';
 
 const ROOT = join(__dirname, '..', '..', '..'); // from dist/test/support
 
@@ -35,7 +35,7 @@ export interface HeraldProcess {
 /** Runs the real worker or API entry point (from dist/) as a separate process. */
 export function spawnHerald(kind: 'worker' | 'api', env: NodeJS.ProcessEnv, nodeArgs: string[] = []): HeraldProcess {
   const entry = join(ROOT, 'dist', 'apps', kind, 'src', 'main.js');
-  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, entry], { env: withMallocTuning(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

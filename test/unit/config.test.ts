@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, workflowTaskSlots } from '../../libs/config/config';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, MALLOC_TUNING, missingMallocTuning, withMallocTuning, workflowTaskSlots } from '../../libs/config/config';
 
 const valid = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/herald',
@@ -62,6 +63,21 @@ describe('configuration', () => {
       );
     const d = loadConfig(valid).worker;
     assert.equal(d.maxConcurrentWorkflowTasks, workflowTaskSlots(d.maxCachedWorkflows));
+  });
+
+  it("starts Herald's processes with glibc's malloc thresholds fixed, and the image says the same", () => {
+    assert.deepEqual(Object.keys(MALLOC_TUNING).sort(), ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_']);
+    assert.deepEqual(withMallocTuning({ PATH: '/bin' }), { ...MALLOC_TUNING, PATH: '/bin' });
+    assert.equal(withMallocTuning({ MALLOC_TRIM_THRESHOLD_: '262144' }).MALLOC_TRIM_THRESHOLD_, '262144', 'a value given wins');
+    // Set to '': left out, so a bench can measure the worker without them.
+    assert.deepEqual(withMallocTuning({ MALLOC_TRIM_THRESHOLD_: '', MALLOC_MMAP_THRESHOLD_: '', HERALD_X: '' }), { HERALD_X: '' });
+    assert.deepEqual(missingMallocTuning({}), Object.keys(MALLOC_TUNING));
+    assert.deepEqual(missingMallocTuning(withMallocTuning({})), []);
+    // The image's runtime stage (compose and the Helm chart run it) sets exactly these values.
+    const dockerfile = readFileSync(join(__dirname, '..', '..', '..', 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    const set = Object.fromEntries([...runtime.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(set, MALLOC_TUNING);
   });
 
   for (const [name, env, variable] of [

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Runtime } from '@temporalio/worker';
-import { loadConfigOrExit } from '../../../libs/config/config';
+import { loadConfigOrExit, missingMallocTuning } from '../../../libs/config/config';
 import { createDataSource } from '../../../libs/db/data-source';
 import { createStores } from '../../../libs/db/repositories';
 import { createLogger, temporalLevel, temporalLogger } from '../../../libs/observability/logger';
@@ -28,6 +28,10 @@ async function main(): Promise<void> {
       },
     },
   });
+  // Read by glibc at exec, so only whatever starts this process can set them (MALLOC_TUNING).
+  const untuned = isGlibc() ? missingMallocTuning() : [];
+  if (untuned.length)
+    log.warn({ missing: untuned }, 'started without the malloc settings of MALLOC_TUNING (libs/config/config.ts): RSS will grow with the work done');
   const metrics = createWorkerMetrics();
   // OTLP export of traces and metrics, when configured by the OTEL_* variables (else nothing starts).
   const tracing = startTracing(config.telemetry, 'herald-worker');
@@ -89,6 +93,11 @@ async function main(): Promise<void> {
     await dataSource.destroy();
     log.info('worker stopped');
   }
+}
+
+function isGlibc(): boolean {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return Boolean(report?.header?.glibcVersionRuntime);
 }
 
 main().catch((err: unknown) => {
