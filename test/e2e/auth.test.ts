@@ -15,7 +15,7 @@ import { reportSecurity } from '../support/load';
 import { startStack, type TestStack } from '../support/stack';
 
 /** Every operation of the OpenAPI document; a new route changes this number on purpose. */
-const EXPECTED_OPERATIONS = 38;
+const EXPECTED_OPERATIONS = 39;
 /** Documented as public (docs/architecture.md, "Admin API", and README): the probes, and the OpenAPI document itself. */
 const PUBLIC_OPERATIONS = ['GET /health', 'GET /ready'];
 
@@ -94,6 +94,7 @@ describe('every route but /health and /ready needs the right token', () => {
       'POST /v1/tenants/x/portal-sessions',
       'GET /v1/tenants/x/stats',
       'GET /v1/subscriptions/x/stats',
+      'GET /v1/subscriptions/x/streams',
       'GET /v1/whoami',
     ]) {
       assert.ok(names.includes(route), `${route} is documented`);
