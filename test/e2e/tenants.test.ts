@@ -321,6 +321,7 @@ describe('tenants', () => {
       'DELETE /v1/dead-letters/{id}',
       'GET /v1/tenants/{id}/stats',
       'GET /v1/subscriptions/{id}/stats',
+      'GET /v1/subscriptions/{id}/streams',
     ];
     const PUBLIC = ['GET /health', 'GET /ready'];
 
