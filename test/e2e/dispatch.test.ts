@@ -132,9 +132,11 @@ describe('dispatchers racing over the outbox', () => {
     cut.down(true);
     const healthy = countingStarter({ starts });
     const opts = { batch: 10, concurrency: 2, startTimeoutMs: 1_000, backoffMs: { initial: 50, max: 200 } };
-    const cutOff = new Dispatcher(createStores(pools[0]).events, cut, { ...opts, sweepMs: 0 }).start();
     const ids = [];
     for (let i = 0; i < 50; i++) ids.push((await seedEvent(db.dataSource, { workflowStartedAt: null })).id);
+    // Started once every event is in: its first claim then holds a full batch (started before,
+    // a slow machine let that claim see only the first event, and one lane).
+    const cutOff = new Dispatcher(createStores(pools[0]).events, cut, { ...opts, sweepMs: 0 }).start();
     cutOff.wake(); // the cut-off replica claims first and holds its claim for a start deadline
     await new Promise((r) => setTimeout(r, 100));
     const good = new Dispatcher(createStores(pools[1]).events, healthy, { ...opts, sweepMs: 100 }).start();
