@@ -3,7 +3,15 @@ import type { AttemptRow } from '../../delivery/attempt';
 import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
 import { mayMove, type AttemptStatus, type DeliveryStatus } from '../../domain/delivery-lifecycle';
 import { ATTEMPT_OUTCOMES } from '../../domain/delivery-stats';
-import { HISTOGRAM_GROWTH, HISTOGRAM_MAX_INDEX, histogramPercentiles, mergeHistogram, type Histogram, type Percentiles } from '../../domain/latency-histogram';
+import {
+  HISTOGRAM_GROWTH,
+  HISTOGRAM_MAX_INDEX,
+  histogramCount,
+  histogramPercentiles,
+  mergeHistogram,
+  type Histogram,
+  type Percentiles,
+} from '../../domain/latency-histogram';
 import { assessAttempt, type SubscriptionHealth } from '../../domain/subscription-health';
 import { Attempt, Event, Subscription } from '../entities';
 import { DeadLetterRepository } from './dead-letter.repository';
@@ -69,9 +77,16 @@ export interface LatencyStats {
  * subscriptions_tenant_idx), never the table's whole history. $1 scope id, $2 id floor, $3 since.
  */
 function attemptsInWindow(w: StatsWindow): string {
-  const scope = w.subscriptionId !== undefined ? `a.subscription_id = $1` : `a.subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1)`;
-  return `${scope} AND a.id >= $2 AND a.started_at >= $3`;
+  return `${windowScope(w, 'a')} AND a.id >= $2 AND a.started_at >= $3`;
 }
+
+/** The rows of `alias` (attempts, or the hourly rollup) of the window's subscription, or of its tenant's subscriptions; $1 is the scope id. */
+function windowScope(w: StatsWindow, alias: string): string {
+  return w.subscriptionId !== undefined ? `${alias}.subscription_id = $1` : `${alias}.subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1)`;
+}
+
+/** The start of the series bucket holding `column`: whole minutes, hours and UTC days, as seriesBucketStarts makes them. */
+const seriesBucket = (interval: string, column: string): string => `date_bin(${interval}, ${column}, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
 
 /** How an attempt ended, by name (libs/domain/delivery-stats.ts, ATTEMPT_OUTCOMES). */
 const OUTCOME_SQL = `CASE WHEN a.ok THEN 'succeeded'
@@ -154,14 +169,13 @@ const PERCENTILES = (expr: string): string =>
  */
 export function latencyQueries(w: StatsWindow & { bucketSeconds: number }): Record<'durations' | 'firstSuccesses', { sql: string; params: unknown[] }> {
   const params = [w.subscriptionId ?? w.tenantId, windowFloor('attempt', w.since), w.since, `${w.bucketSeconds} seconds`];
-  const bucket = `date_bin($4::interval, a.started_at, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
-  const outcome = OUTCOME_SQL;
+  const bucket = seriesBucket('$4::interval', 'a.started_at');
   // Outcomes counted in the same pass (read for the whole window only).
   const outcomes = ATTEMPT_OUTCOMES.map((o) => `count(*) FILTER (WHERE outcome = '${o}')::int AS "o_${o}"`).join(', ');
   return {
     durations: {
       sql: `SELECT bucket, count(*)::int AS attempts, count(*) FILTER (WHERE ok)::int AS succeeded, ${PERCENTILES('duration_ms')}, ${outcomes}
-              FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms, ${outcome} AS outcome FROM attempts a WHERE ${attemptsInWindow(w)}) t
+              FROM (SELECT ${bucket} AS bucket, a.ok, a.duration_ms, ${OUTCOME_SQL} AS outcome FROM attempts a WHERE ${attemptsInWindow(w)}) t
              GROUP BY GROUPING SETS ((bucket), ())`,
       params,
     },
@@ -172,8 +186,7 @@ export function latencyQueries(w: StatsWindow & { bucketSeconds: number }): Reco
                       FROM attempts a
                       JOIN deliveries d ON d.id = a.delivery_id
                       JOIN events e ON e.id = d.event_id
-                     WHERE ${attemptsInWindow(w)} AND a.ok
-                       AND (a.number = 1 OR NOT EXISTS (SELECT 1 FROM attempts b WHERE b.delivery_id = a.delivery_id AND b.number < a.number AND b.ok))) t
+                     WHERE ${attemptsInWindow(w)} AND ${FIRST_SUCCESS_SQL}) t
              GROUP BY GROUPING SETS ((bucket), ())`,
       params,
     },
@@ -241,8 +254,7 @@ export class AttemptRepository {
    * yet from the attempts themselves, both as the same histograms, merged bucket by bucket.
    */
   private async latencyFromRollup(w: StatsWindow & { bucketSeconds: number }, now: Date): Promise<LatencyStats> {
-    const bucket = (col: string) => `date_bin('${w.bucketSeconds} seconds'::interval, ${col}, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
-    const scope = w.subscriptionId !== undefined ? `subscription_id = $1` : `subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1)`;
+    const bucket = (column: string) => seriesBucket(`'${w.bucketSeconds} seconds'::interval`, column);
     const scopeId = w.subscriptionId ?? w.tenantId;
     const rolledUntil = await this.rolledUntil();
     const firstHour = Math.ceil(w.since.getTime() / HOUR_MS) * HOUR_MS;
@@ -252,7 +264,7 @@ export class AttemptRepository {
     const raw = (from: number, until: number) => {
       if (until <= from) return;
       // Bounded by id at both ends: the window's first partial hour must not read the month after it.
-      const where = `a.${scope} AND a.id >= $2 AND a.id < $3 AND a.started_at >= $4 AND a.started_at < $5`;
+      const where = `${windowScope(w, 'a')} AND a.id >= $2 AND a.id < $3 AND a.started_at >= $4 AND a.started_at < $5`;
       reads.push(
         this.db.query(attemptHistogramRows([bucket('a.started_at')], where), [
           scopeId,
@@ -274,7 +286,7 @@ export class AttemptRepository {
              FROM attempt_stats_hourly r,
                   LATERAL (SELECT 'n', '', r.attempts UNION ALL SELECT 'ok', '', r.succeeded
                            UNION ALL ${each('o', 'outcomes')} UNION ALL ${each('d', 'duration_hist')} UNION ALL ${each('f', 'first_success_hist')}) AS x (kind, key, n)
-            WHERE r.${scope} AND r.hour >= $2 AND r.hour < $3
+            WHERE ${windowScope(w, 'r')} AND r.hour >= $2 AND r.hour < $3
             GROUP BY 1, 2, 3`,
           [scopeId, new Date(firstHour), new Date(rollEnd)],
         ),
@@ -295,7 +307,7 @@ export class AttemptRepository {
       attempts: b.attempts,
       succeeded: b.succeeded,
       attemptDurationMs: histogramPercentiles(b.durations),
-      firstSuccesses: Object.values(b.firsts).reduce((a, n) => a + n, 0),
+      firstSuccesses: histogramCount(b.firsts),
       firstSuccessMs: histogramPercentiles(b.firsts),
     });
     return {
