@@ -17,22 +17,13 @@ import { HERALD_VERSION } from '../../libs/version';
 import { assertError, createSubscription, imageCreated, postEvent, uniqueTemplate } from '../support/admin-api';
 import { deliveriesOf, waitForDelivery } from '../support/deliveries';
 import { loopbackSender, testSecretBox } from '../support/engine';
+import { assertNearPercentiles, percentileCont } from '../support/percentiles';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { seedDelivery, seedEvent } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
-
-/** Postgres's percentile_cont: linear interpolation between the two nearest ranks. */
-function percentileCont(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = p * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-}
 
 const percentiles = (values: number[]) => {
   const ms = (v: number | null) => (v === null ? null : Math.round(v));
@@ -144,14 +135,6 @@ describe('latency per endpoint, and what each attempt sent', () => {
     };
   }
 
-  /** A histogram percentile is within 5 % of percentile_cont's (its buckets' width), give or take bucket 0 (0–1.05 ms) and the rounding to whole ms. */
-  function assertNear(actual: Record<string, number | null>, exact: Record<string, number | null>, what: string): void {
-    for (const p of ['p50', 'p95', 'p99']) {
-      if (exact[p] === null) assert.equal(actual[p], null, `${what} ${p}`);
-      else assert.ok(Math.abs(actual[p]! - exact[p]!) <= exact[p]! * 0.05 + 1.5, `${what} ${p}: ${actual[p]} vs exact ${exact[p]}`);
-    }
-  }
-
   function assertSeries(latency: any, rows: AttemptFacts[], since: Date, bucketSeconds: number): void {
     assert.equal(latency.bucketSeconds, bucketSeconds);
     const width = bucketSeconds * 1000;
@@ -164,8 +147,8 @@ describe('latency per endpoint, and what each attempt sent', () => {
       const { attempts, attemptDurationMs, firstSuccesses, firstSuccessMs } = expectedLatency(inside);
       if (latency.percentiles === 'histogram') {
         assert.deepEqual([b.attempts, b.succeeded, b.firstSuccesses], [attempts, inside.filter((r) => r.ok).length, firstSuccesses], `bucket ${b.start}`);
-        assertNear(b.attemptDurationMs, attemptDurationMs, `bucket ${b.start} durations`);
-        assertNear(b.firstSuccessMs, firstSuccessMs, `bucket ${b.start} 202 → first success`);
+        assertNearPercentiles(b.attemptDurationMs, attemptDurationMs, `bucket ${b.start} durations`);
+        assertNearPercentiles(b.firstSuccessMs, firstSuccessMs, `bucket ${b.start} 202 → first success`);
         continue;
       }
       assert.deepEqual(
@@ -264,9 +247,9 @@ describe('latency per endpoint, and what each attempt sent', () => {
     // Longer than a day: percentiles from latency histograms, counts exact.
     assert.equal(wide.latency.percentiles, 'histogram');
     assert.deepEqual([wide.latency.attempts, wide.latency.firstSuccesses, wide.latency.attemptsByOutcome.succeeded], [5, 4, 5]);
-    assertNear(wide.latency.attemptDurationMs, expectedLatency(wideRows).attemptDurationMs, 'durations');
+    assertNearPercentiles(wide.latency.attemptDurationMs, expectedLatency(wideRows).attemptDurationMs, 'durations');
     assert.ok(wide.latency.attemptDurationMs.p99 > 5_000, 'the old slow attempt is in the wider window');
-    assertNear(wide.latency.firstSuccessMs, expectedLatency(wideRows).firstSuccessMs, '202 → first success');
+    assertNearPercentiles(wide.latency.firstSuccessMs, expectedLatency(wideRows).firstSuccessMs, '202 → first success');
     assert.equal(wide.latency.series.length, 13, '3 days in 6-hour buckets');
     assertSeries(wide.latency, wideRows, since, 6 * 3600);
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { percentileCont } from '../support/percentiles';
 import {
   HISTOGRAM_GROWTH,
   HISTOGRAM_MAX_INDEX,
@@ -8,14 +9,6 @@ import {
   mergeHistogram,
   type Histogram,
 } from '../../libs/domain/latency-histogram';
-
-/** Postgres's percentile_cont. */
-function exact(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = p * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  return sorted[lo] + (sorted[Math.ceil(rank)] - sorted[lo]) * (rank - lo);
-}
 
 /** A deterministic pseudo-random sequence (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -50,7 +43,7 @@ describe('latency histograms (the stats rollup)', () => {
     for (const [what, values] of Object.entries(samples)) {
       const read = histogramPercentiles(histogramOf(values));
       for (const p of [0.5, 0.95, 0.99] as const) {
-        const want = exact(values, p);
+        const want = percentileCont(values, p)!;
         const got = read[`p${Math.round(p * 100)}` as 'p50' | 'p95' | 'p99']!;
         assert.ok(Math.abs(got - want) <= want * (HISTOGRAM_GROWTH - 1), `${what} p${p * 100}: ${got} vs exact ${want}`);
       }
