@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventRepository } from '../db/repositories';
 import type { TenantShare } from './delivery-service';
 
@@ -56,6 +57,9 @@ export interface DispatchRound {
   error?: unknown;
 }
 
+/** How long an event started by a dispatcher counts against its tenant's window at most. */
+export const WINDOW_HORIZON_MS = 30_000;
+
 /**
  * Starts the event workflows of accepted events: the dispatcher of the transactional outbox
  * (docs/architecture.md, *Dispatch*). The API wakes it after each commit; a sweep catches up
@@ -71,11 +75,6 @@ export interface DispatchRound {
  * but the claim's commit did not, and then the workflow id (`event:<id>`, REJECT_DUPLICATE)
  * turns the second start into a no-op.
  */
-/** How long an event started by a dispatcher counts against its tenant's window at most. */
-export const WINDOW_HORIZON_MS = 30_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class Dispatcher {
   private readonly batch: number;
   private readonly concurrency: number;
@@ -89,9 +88,9 @@ export class Dispatcher {
   private pending = false;
   private failures = 0;
   private stopped = false;
-  /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
   /** Consecutive claims that found every window full. */
   private fullRounds = 0;
+  /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
   private readonly inFlight = new Map<string, { tenantId: string; at: number }>();
 
   constructor(
