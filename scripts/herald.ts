@@ -75,6 +75,8 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 const cell = (v: unknown): string => (v === null || v === undefined || v === '' ? '-' : String(v));
+/** `Label:` then the value, one field a line, the values aligned at `width`. */
+const fieldList = (fields: [string, unknown][], width = 15): string => fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${cell(v)}`).join('\n') + '\n';
 const oneLine = (v: unknown, max = 60): string => {
   const s = cell(v).replace(/\s+/g, ' ');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
@@ -273,7 +275,7 @@ async function subscriptionsShow(api: AdminApi, io: Io, id: string, opts: { json
     ['Rate limit', s.rateLimitPerSecond === null ? 'none' : `${s.rateLimitPerSecond}/s`],
     ['Created', s.createdAt],
   ];
-  io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(15)}${cell(v)}`).join('\n') + '\n');
+  io.out(fieldList(fields));
 }
 
 async function subscriptionsSetOrdering(api: AdminApi, io: Io, id: string, ordering: Ordering, opts: { json?: boolean }): Promise<void> {
@@ -304,7 +306,7 @@ async function tenantsShow(api: AdminApi, io: Io, id: string, opts: { json?: boo
     ['Metadata', JSON.stringify(t.metadata)],
     ['Subscriptions', `${subscriptions.data.length}${subscriptions.nextCursor ? '+' : ''}`],
   ];
-  io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(15)}${cell(v)}`).join('\n') + '\n');
+  io.out(fieldList(fields));
 }
 
 async function tenantsSetWeight(api: AdminApi, io: Io, id: string, weight: number, opts: { json?: boolean }): Promise<void> {
@@ -364,7 +366,7 @@ async function deliveriesShow(api: AdminApi, io: Io, id: string, opts: { json?: 
     ['Workflow', d.workflowId],
     ['Temporal UI', d.temporalUiUrl],
   ];
-  io.out(fields.map(([k, v]) => `${`${k}:`.padEnd(14)}${cell(v)}`).join('\n') + '\n\n');
+  io.out(`${fieldList(fields, 14)}\n`);
   const attempts = d.attempts ?? [];
   if (attempts.length === 0) return io.out('no attempts yet\n');
   io.out(
