@@ -1,3 +1,5 @@
+import { after, before } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -10,6 +12,8 @@ import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box'
 import { createTargetPolicy } from '../../libs/delivery/ssrf';
 import { loadWorkflowBundle } from '../../libs/temporal/workflow-bundle';
 import { TEST_SECRET_KEY } from './config';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createTimeSkippingEnv } from './temporal';
 
 export const testSecretBox = (): SecretBox => createSecretBox({ current: Buffer.from(TEST_SECRET_KEY, 'base64') });
 
@@ -59,6 +63,35 @@ export async function createEngineWorker(opts: {
       onOperationalEvents: opts.onOperationalEvents,
     }),
   });
+}
+
+/** What a describe block runs its workflows on: the time-skipping server, a database, a running engine worker. */
+export interface TimeSkippingEngine {
+  env: TestWorkflowEnvironment;
+  db: TestDatabase;
+  worker: Worker;
+}
+
+/**
+ * Registers the describe block's before/after hooks: a time-skipping server and a fresh database
+ * (started side by side), an engine worker on `taskQueue` running until the block ends. The
+ * returned object's fields are set once `before` has run.
+ */
+export function useTimeSkippingEngine(taskQueue: string): TimeSkippingEngine {
+  const engine = {} as TimeSkippingEngine;
+  let running: Promise<void> | undefined;
+  before(async () => {
+    [engine.env, engine.db] = await Promise.all([createTimeSkippingEnv(), createTestDatabase()]);
+    engine.worker = await createEngineWorker({ connection: engine.env.nativeConnection, taskQueue, dataSource: engine.db.dataSource });
+    running = engine.worker.run();
+  });
+  after(async () => {
+    engine.worker?.shutdown();
+    await running;
+    await engine.env?.teardown();
+    await engine.db?.drop();
+  });
+  return engine;
 }
 
 /** Server (virtual, on the time-skipping server) times at which each HTTP send was scheduled. */

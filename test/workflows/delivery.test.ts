@@ -3,17 +3,15 @@
  * Postgres and real HTTP receivers. Virtual times come from the workflow history.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { Attempt, DeadLetter, Delivery, Subscription } from '../../libs/db/entities';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 import { deliveryWorkflow, retryNowSignal, stateQuery } from '../../workflows/delivery.workflow';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createEngineWorker, eventually, sendTimes, testSecretBox } from '../support/engine';
+import { createTestDatabase } from '../support/database';
+import { createEngineWorker, eventually, sendTimes, testSecretBox, useTimeSkippingEngine } from '../support/engine';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
 import { createTimeSkippingEnv } from '../support/temporal';
@@ -22,23 +20,9 @@ const MIN = 60_000;
 const TASK_QUEUE = 'delivery-tests';
 
 describe('deliveryWorkflow on the time-skipping server', () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let worker: Worker;
-  let running: Promise<void>;
+  const engine = useTimeSkippingEngine(TASK_QUEUE);
   const receivers: Receiver[] = [];
 
-  before(async () => {
-    [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabase()]);
-    worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, dataSource: db.dataSource });
-    running = worker.run();
-  });
-  after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await db?.drop();
-  });
   afterEach(async () => {
     await Promise.all(receivers.splice(0).map((r) => r.close()));
   });
@@ -53,10 +37,10 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     url: string,
     subFields: Partial<Subscription> = {},
   ): Promise<{ handle: WorkflowHandle; deliveryId: string; subscriptionId: string }> {
-    const sub = await seedSubscription(db.dataSource, testSecretBox(), { url, ...subFields });
-    const event = await seedEvent(db.dataSource);
-    const delivery = await seedDelivery(db.dataSource, event, sub);
-    const handle = await env.client.workflow.start(deliveryWorkflow, {
+    const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url, ...subFields });
+    const event = await seedEvent(engine.db.dataSource);
+    const delivery = await seedDelivery(engine.db.dataSource, event, sub);
+    const handle = await engine.env.client.workflow.start(deliveryWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: deliveryWorkflowId(event.id, sub.id),
       args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }],
@@ -64,8 +48,9 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     return { handle, deliveryId: delivery.id, subscriptionId: sub.id };
   }
 
-  const attempts = (deliveryId: string): Promise<Attempt[]> => db.dataSource.getRepository(Attempt).find({ where: { deliveryId }, order: { number: 'ASC' } });
-  const delivery = (id: string): Promise<Delivery> => db.dataSource.getRepository(Delivery).findOneByOrFail({ id });
+  const attempts = (deliveryId: string): Promise<Attempt[]> =>
+    engine.db.dataSource.getRepository(Attempt).find({ where: { deliveryId }, order: { number: 'ASC' } });
+  const delivery = (id: string): Promise<Delivery> => engine.db.dataSource.getRepository(Delivery).findOneByOrFail({ id });
   const offsetsInMinutes = (times: number[]): number[] => times.map((t) => (t - times[0]) / MIN);
 
   it('tries 6 times at 0, 0, 1, 6, 21 and 81 minutes, then dead-letters and fails the workflow', async () => {
@@ -92,7 +77,7 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     assert.equal(d.status, 'dead_lettered');
     assert.equal(d.attemptCount, 6);
     assert.equal(d.nextAttemptAt, null);
-    const dead = await db.dataSource.getRepository(DeadLetter).findOneByOrFail({ deliveryId });
+    const dead = await engine.db.dataSource.getRepository(DeadLetter).findOneByOrFail({ deliveryId });
     assert.equal(dead.attemptCount, 6);
     assert.equal(dead.lastStatusCode, 500);
     const retentionDays = (dead.expiresAt.getTime() - dead.createdAt.getTime()) / (24 * 60 * MIN);
@@ -121,7 +106,7 @@ describe('deliveryWorkflow on the time-skipping server', () => {
       [503, 500, 204],
     );
     assert.equal((await delivery(deliveryId)).status, 'succeeded');
-    assert.equal(await db.dataSource.getRepository(DeadLetter).countBy({ deliveryId }), 0);
+    assert.equal(await engine.db.dataSource.getRepository(DeadLetter).countBy({ deliveryId }), 0);
     const ids = new Set(r.requests.map((q) => q.headers['webhook-id']));
     assert.deepEqual([...ids], [deliveryId], 'webhook-id is the delivery id on every attempt');
   });
@@ -129,10 +114,10 @@ describe('deliveryWorkflow on the time-skipping server', () => {
   it('stops without another request when the subscription is disabled during the 15-minute wait', async () => {
     const r = await receiver({ kind: 'status', status: 500 });
     const { handle, deliveryId, subscriptionId } = await startDelivery(r.url);
-    await env.sleep(10 * MIN); // attempts at 0, 0, 1, 6 are done; the next is due at 21
+    await engine.env.sleep(10 * MIN); // attempts at 0, 0, 1, 6 are done; the next is due at 21
     assert.equal(r.requests.length, 4);
     assert.equal((await handle.query(stateQuery)).status, 'retrying');
-    await db.dataSource.getRepository(Subscription).update({ id: subscriptionId }, { enabled: false });
+    await engine.db.dataSource.getRepository(Subscription).update({ id: subscriptionId }, { enabled: false });
     assert.deepEqual(await handle.result(), { status: 'cancelled', attempts: 4 });
     assert.equal(r.requests.length, 4);
     const d = await delivery(deliveryId);
@@ -153,7 +138,7 @@ describe('deliveryWorkflow on the time-skipping server', () => {
       ],
     });
     const { handle } = await startDelivery(r.url);
-    await env.sleep(25 * MIN); // attempt 5 failed at 21; attempt 6 is due at 81
+    await engine.env.sleep(25 * MIN); // attempt 5 failed at 21; attempt 6 is due at 81
     assert.equal(r.requests.length, 5);
     const state = await handle.query(stateQuery);
     assert.equal(state.attempts, 5);
@@ -168,7 +153,7 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     const fail = { kind: 'status', status: 500 } as const;
     const r = await receiver({ kind: 'sequence', steps: [fail, fail, { kind: 'slow', ms: 3000, status: 500 }, { kind: 'status', status: 200 }] });
     const { handle } = await startDelivery(r.url);
-    await env.sleep(1.5 * MIN); // attempts at 0 and 0; the third, at 1 minute, answers after 3 s
+    await engine.env.sleep(1.5 * MIN); // attempts at 0 and 0; the third, at 1 minute, answers after 3 s
     await eventually(async () => r.requests.length === 3, 10_000, 'the slow third attempt');
     await handle.signal(retryNowSignal);
     assert.deepEqual(await handle.result(), { status: 'succeeded', attempts: 4 });

@@ -5,21 +5,17 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { Attempt, DeadLetter, Delivery } from '../../libs/db/entities';
 import { createStores, type Stores } from '../../libs/db/repositories';
 import { DeliveryService } from '../../libs/temporal/delivery-service';
 import { DELIVERY_PAUSED_TOO_LONG, deliveryWorkflowId } from '../../libs/temporal/names';
 import { deliveryWorkflow, stateQuery } from '../../workflows/delivery.workflow';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createEngineWorker, eventually, sendTimes, testSecretBox } from '../support/engine';
+import { eventually, sendTimes, testSecretBox, useTimeSkippingEngine } from '../support/engine';
 import { seedDelivery, seedEvent, seedSubscription } from '../support/seed';
-import { createTimeSkippingEnv } from '../support/temporal';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -43,45 +39,32 @@ async function scriptedReceiver(answer: (deliveryId: string, n: number) => { sta
 }
 
 describe('a paused subscription on the time-skipping server', () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
+  const engine = useTimeSkippingEngine(TASK_QUEUE);
   let stores: Stores;
-  let worker: Worker;
-  let running: Promise<void>;
-
-  before(async () => {
-    [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabase()]);
-    stores = createStores(db.dataSource);
-    worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, dataSource: db.dataSource });
-    running = worker.run();
-  });
-  after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await db?.drop();
+  before(() => {
+    stores = createStores(engine.db.dataSource);
   });
 
   async function start(sub: { id: string; tenantId: string }): Promise<{ handle: WorkflowHandle<typeof deliveryWorkflow>; deliveryId: string }> {
-    const event = await seedEvent(db.dataSource);
-    const delivery = await seedDelivery(db.dataSource, event, sub as never);
-    const handle = await env.client.workflow.start(deliveryWorkflow, {
+    const event = await seedEvent(engine.db.dataSource);
+    const delivery = await seedDelivery(engine.db.dataSource, event, sub as never);
+    const handle = await engine.env.client.workflow.start(deliveryWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: deliveryWorkflowId(event.id, sub.id),
       args: [{ deliveryId: delivery.id, eventId: event.id, subscriptionId: sub.id }],
     });
     return { handle, deliveryId: delivery.id };
   }
-  const deliveryRow = (id: string): Promise<Delivery> => db.dataSource.getRepository(Delivery).findOneByOrFail({ id });
+  const deliveryRow = (id: string): Promise<Delivery> => engine.db.dataSource.getRepository(Delivery).findOneByOrFail({ id });
   const attemptNumbers = async (deliveryId: string): Promise<number[]> =>
-    (await db.dataSource.getRepository(Attempt).find({ where: { deliveryId }, order: { number: 'ASC' } })).map((a) => a.number);
+    (await engine.db.dataSource.getRepository(Attempt).find({ where: { deliveryId }, order: { number: 'ASC' } })).map((a) => a.number);
   const startTime = async (handle: WorkflowHandle): Promise<number> => tsToMs((await handle.fetchHistory()).events![0].eventTime!);
 
   /** What the API's resume does: clear the pause, then signal the waiting deliveries, oldest first. */
   async function resume(subscriptionId: string): Promise<string[]> {
     await stores.subscriptions.resume(subscriptionId, new Date());
     const waiting = await stores.deliveries.listPaused(subscriptionId);
-    const service = new DeliveryService(env.client, TASK_QUEUE, 'http://ui.test', 'default');
+    const service = new DeliveryService(engine.env.client, TASK_QUEUE, 'http://ui.test', 'default');
     for (const d of waiting) await service.resume(d);
     return waiting.map((d) => d.id);
   }
@@ -93,9 +76,9 @@ describe('a paused subscription on the time-skipping server', () => {
       if (id === waiting.deliveryId) return { status: n <= 3 ? 500 : 200 };
       return { status: 500, delayMs: 3000 }; // the mid-attempt delivery's first try: slow, then failed
     });
-    const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: receiver.url });
+    const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: receiver.url });
     const waiting = await start(sub);
-    await env.sleep(2 * MIN); // attempts at 0, 0 and 1 minute failed; the 4th is due at 6 minutes
+    await engine.env.sleep(2 * MIN); // attempts at 0, 0 and 1 minute failed; the 4th is due at 6 minutes
     assert.equal(receiver.requests.length, 3);
     assert.equal((await deliveryRow(waiting.deliveryId)).status, 'retrying');
 
@@ -105,7 +88,7 @@ describe('a paused subscription on the time-skipping server', () => {
     const fresh = await start(sub);
 
     // 30 virtual minutes: the 5-minute timer fires inside the pause; the slow attempt completes (it was sent already).
-    await env.sleep(30 * MIN);
+    await engine.env.sleep(30 * MIN);
     await eventually(async () => (await deliveryRow(midAttempt.deliveryId)).status === 'paused', 10_000, 'the mid-attempt delivery to park');
     for (const d of [waiting, midAttempt, fresh]) {
       assert.equal((await deliveryRow(d.deliveryId)).status, 'paused', d.deliveryId);
@@ -116,7 +99,7 @@ describe('a paused subscription on the time-skipping server', () => {
     assert.deepEqual(await attemptNumbers(fresh.deliveryId), [], 'a new delivery makes no attempt');
 
     open = true;
-    const pausedAt = await env.currentTimeMs();
+    const pausedAt = await engine.env.currentTimeMs();
     const woken = await resume(sub.id);
     assert.deepEqual(woken, [waiting.deliveryId, midAttempt.deliveryId, fresh.deliveryId], 'oldest first');
     assert.deepEqual(await waiting.handle.result(), { status: 'succeeded', attempts: 4 });
@@ -142,12 +125,12 @@ describe('a paused subscription on the time-skipping server', () => {
 
   it('proceeds at its hourly re-check when the resume signal was lost', async () => {
     const receiver = await scriptedReceiver(() => ({ status: 200 }));
-    const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: receiver.url, pausedAt: new Date() });
+    const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: receiver.url, pausedAt: new Date() });
     const d = await start(sub);
-    await env.sleep(10 * MIN);
+    await engine.env.sleep(10 * MIN);
     assert.equal((await deliveryRow(d.deliveryId)).status, 'paused');
     await stores.subscriptions.resume(sub.id, new Date()); // no signal
-    const resumedAt = await env.currentTimeMs();
+    const resumedAt = await engine.env.currentTimeMs();
     assert.deepEqual(await d.handle.result(), { status: 'succeeded', attempts: 1 });
     const t0 = await startTime(d.handle);
     const [sent] = await sendTimes(d.handle);
@@ -158,7 +141,7 @@ describe('a paused subscription on the time-skipping server', () => {
 
   it('dead-letters a delivery paused for longer than 7 days with reason paused_too_long', async () => {
     const receiver = await scriptedReceiver(() => ({ status: 200 }));
-    const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: receiver.url, pausedAt: new Date() });
+    const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: receiver.url, pausedAt: new Date() });
     const d = await start(sub);
     await assert.rejects(d.handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
@@ -174,10 +157,10 @@ describe('a paused subscription on the time-skipping server', () => {
     const row = await deliveryRow(d.deliveryId);
     assert.equal(row.status, 'dead_lettered');
     assert.equal(row.attemptCount, 0);
-    const dead = await db.dataSource.getRepository(DeadLetter).findOneByOrFail({ deliveryId: d.deliveryId });
+    const dead = await engine.db.dataSource.getRepository(DeadLetter).findOneByOrFail({ deliveryId: d.deliveryId });
     assert.equal(dead.reason, 'paused_too_long');
     assert.equal(dead.attemptCount, 0);
-    const told: { tenant_id: string; data: Record<string, unknown> }[] = await db.dataSource.query(
+    const told: { tenant_id: string; data: Record<string, unknown> }[] = await engine.db.dataSource.query(
       `SELECT tenant_id, data FROM events WHERE type = 'herald.delivery.dead_lettered' AND data->>'deliveryId' = $1`,
       [d.deliveryId],
     );
