@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadRetentionDays, withMallocTuning } from '../libs/config/config';
-import { ensureDevEnv, REPO_ROOT, stateDir } from '../libs/devstack/dev-env';
+import { ensureDevEnv, recordDevApiUrl, REPO_ROOT, stateDir } from '../libs/devstack/dev-env';
 import { describeFailure, StackError } from '../libs/devstack/errors';
 import { startJaeger, type RunningJaeger } from '../libs/devstack/jaeger';
 import { freePort } from '../libs/devstack/ports';
@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     waitForReady(`${api}/ready`, 120_000),
     Promise.race([polling, new Promise((_, reject) => setTimeout(() => reject(new Error('the worker did not start polling within 120 s')), 120_000).unref())]),
   ]);
+  recordDevApiUrl(api, STATE);
   // The SDK logs a line or two more as the worker settles: let them pass first (at most 3 s).
   for (const until = Date.now() + 3_000; Date.now() - workerSpoke < 500 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
   const pg = stack.postgres;

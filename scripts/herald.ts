@@ -12,7 +12,7 @@ import { MAX_TENANT_WEIGHT, MIN_TENANT_WEIGHT } from '../libs/domain/tenants';
 import { ORDERINGS, type Ordering } from '../libs/domain/types';
 
 const ENVIRONMENT = `Environment:
-  HERALD_API_URL       the API's base URL (default http://localhost:3000)
+  HERALD_API_URL       the API's base URL; when unset, where npm start serves it (.herald/dev.env), else http://localhost:3000
   HERALD_ADMIN_TOKEN   admin bearer token; when unset, read from .herald/dev.env (written by npm start)
   HERALD_STATE_DIR     where npm start keeps .herald (default: the repository's .herald)
 
@@ -32,13 +32,17 @@ class AdminApi {
   readonly baseUrl: string;
   private client?: HeraldClient;
 
+  /** What `npm start` wrote to .herald/dev.env: the fallback for the URL and the token. */
+  private readonly devEnv: Record<string, string>;
+
   constructor(private readonly env: NodeJS.ProcessEnv) {
-    this.baseUrl = (env.HERALD_API_URL || 'http://localhost:3000').replace(/\/+$/, '');
+    this.devEnv = readDevEnv(stateDir(env));
+    this.baseUrl = (env.HERALD_API_URL || this.devEnv.HERALD_API_URL || 'http://localhost:3000').replace(/\/+$/, '');
   }
 
   private connect(): HeraldClient {
     if (this.client) return this.client;
-    const token = this.env.HERALD_ADMIN_TOKEN || readDevEnv(stateDir(this.env)).HERALD_ADMIN_TOKEN;
+    const token = this.env.HERALD_ADMIN_TOKEN || this.devEnv.HERALD_ADMIN_TOKEN;
     if (!token) throw new HeraldApiError(0, 'no_token', 'no admin token: set HERALD_ADMIN_TOKEN (npm start writes one to .herald/dev.env)');
     return (this.client = createHeraldClient({ baseUrl: this.baseUrl, token }));
   }

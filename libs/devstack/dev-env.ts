@@ -12,7 +12,7 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const devEnvFile = (dir: string): string => join(dir, 'dev.env');
 
-/** The tokens and key `npm start` generated, from `<state>/dev.env`; {} when there is none yet. */
+/** The tokens and key `npm start` generated, and where its API listens, from `<state>/dev.env`; {} when there is none yet. */
 export function readDevEnv(dir: string = stateDir()): Record<string, string> {
   const file = devEnvFile(dir);
   if (!existsSync(file)) return {};
@@ -38,6 +38,19 @@ export function ensureDevEnv(dir: string = stateDir()): Record<string, string> {
   const missing = Object.keys(wanted).filter((k) => !found[k]);
   if (missing.length === 0) return found;
   const env = { ...found, ...Object.fromEntries(missing.map((k) => [k, wanted[k]()])) };
+  writeDevEnv(dir, env);
+  return env;
+}
+
+/**
+ * Where this `npm start` serves the API (`HERALD_API_URL` in dev.env), rewritten at every start, so
+ * the CLI finds a stack started on another port (HERALD_API_PORT) without being told.
+ */
+export function recordDevApiUrl(url: string, dir: string = stateDir()): void {
+  writeDevEnv(dir, { ...readDevEnv(dir), HERALD_API_URL: url });
+}
+
+function writeDevEnv(dir: string, env: Record<string, string>): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     devEnvFile(dir),
@@ -46,5 +59,4 @@ export function ensureDevEnv(dir: string = stateDir()): Record<string, string> {
       .join('\n') + '\n',
     { mode: 0o600 },
   );
-  return env;
 }

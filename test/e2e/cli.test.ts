@@ -226,6 +226,21 @@ describe('the herald CLI against a running stack', () => {
     }
   });
 
+  it('finds the API where npm start serves it (HERALD_API_URL in .herald/dev.env) when HERALD_API_URL is not set', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+    try {
+      writeFileSync(join(state, 'dev.env'), `HERALD_ADMIN_TOKEN=${TEST_ADMIN_TOKEN}\nHERALD_API_URL=${stack.baseUrl}\n`);
+      const run = await herald(['dead-letters', 'list', '--subscription', subB.id], { HERALD_STATE_DIR: state });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(run.stdout.includes(deadB.deadLetterId));
+      // The variable still wins over the file.
+      const down = await herald(['dead-letters', 'list'], { HERALD_STATE_DIR: state, HERALD_API_URL: 'http://127.0.0.1:1' });
+      assert.match(down.stderr, /cannot reach the Herald API at http:\/\/127\.0\.0\.1:1 /);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   describe('retrying, once the receiver is fixed', () => {
     before(async () => {
       // The customer fixed their endpoint: A's next attempts go to a succeeding receiver.
