@@ -1454,8 +1454,6 @@ export interface components {
             checks: components["schemas"]["FilterTestChecks"];
         };
         SubscriptionStatsView: {
-            /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
-            subscriptionId: string;
             /** @example ws_4821 */
             tenantId: string;
             /**
@@ -1471,6 +1469,8 @@ export interface components {
              * @example 0.9974
              */
             successRate: number | null;
+            /** @example sub_01JD7X8M5Q4R2Z3TR3V19H6X7K */
+            subscriptionId: string;
             /**
              * @description Dead letters made in the window and still held
              * @example 4

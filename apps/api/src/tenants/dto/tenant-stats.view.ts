@@ -30,8 +30,11 @@ export class TenantBacklogView {
   deliveriesWaitingForWorker: number;
 }
 
-/** A tenant's figures since an instant, from the delivery log in Postgres. */
-export class TenantStatsView {
+/**
+ * What a tenant's and a subscription's stats share: the window, its deliveries by status, and the
+ * success rate of those that reached an outcome.
+ */
+export class WindowStatsView {
   @ApiProperty({ example: 'ws_4821' })
   tenantId: string;
 
@@ -53,7 +56,10 @@ export class TenantStatsView {
     example: 0.9974,
   })
   successRate: number | null;
+}
 
+/** A tenant's figures since an instant, from the delivery log in Postgres. */
+export class TenantStatsView extends WindowStatsView {
   @ApiProperty({ description: "HTTP tries to the tenant's endpoints started in the window (scheduled, manual and test)", example: 1571 })
   attempts: number;
 
