@@ -12,6 +12,7 @@ import { LogAtScaleIndexes1796400300000 } from './migrations/1796400300000-LogAt
 import { OrderedDelivery1796400400000 } from './migrations/1796400400000-OrderedDelivery';
 import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
 import { AttemptStatsHourly1796401000000 } from './migrations/1796401000000-AttemptStatsHourly';
+import { AttemptStatsDaily1796401100000 } from './migrations/1796401100000-AttemptStatsDaily';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   OrderedDelivery1796400400000,
   AttemptRequest1796400600000,
   AttemptStatsHourly1796401000000,
+  AttemptStatsDaily1796401100000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

@@ -253,6 +253,13 @@ describe('latency per endpoint, and what each attempt sent', () => {
     assert.equal(wide.latency.series.length, 13, '3 days in 6-hour buckets');
     assertSeries(wide.latency, wideRows, since, 6 * 3600);
 
+    // Twenty days: a series in whole days (the rollup's daily level serves those once it has run).
+    const monthSince = new Date(Date.now() - 20 * DAY);
+    const monthPath = `/v1/subscriptions/${slowSub.id}/stats?since=${encodeURIComponent(monthSince.toISOString())}`;
+    const month = (await stack.api(monthPath)).body;
+    assert.equal(month.latency.bucketSeconds, 24 * 3600);
+    assertSeries(month.latency, await facts({ subscriptionId: slowSub.id }, monthSince), monthSince, 24 * 3600);
+
     // The hourly rollup (its Schedule's activity): the complete hours are now read from
     // attempt_stats_hourly, the current one still from the attempts, and the answer is the same.
     const rollup = createActivities({
@@ -278,6 +285,23 @@ describe('latency per endpoint, and what each attempt sent', () => {
     assert.deepEqual(
       rolled.latency.series.filter((b: { attempts: number }) => b.attempts > 0),
       wide.latency.series.filter((b: { attempts: number }) => b.attempts > 0),
+    );
+    // The daily level: the old attempt's complete day is one row, the sum of its hours, and the
+    // twenty days (read from it) answer as they did from the attempts.
+    const oldDay = new Date(Math.floor(seededOld.at.getTime() / DAY) * DAY);
+    assert.deepEqual(
+      await stack.db.dataSource.query(
+        `SELECT attempts, succeeded, outcomes, duration_hist, first_successes FROM attempt_stats_daily WHERE subscription_id = $1 AND day = $2`,
+        [slowSub.id, oldDay],
+      ),
+      [{ attempts: 1, succeeded: 1, outcomes: { succeeded: 1 }, duration_hist: { [histogramIndex(seededOld.durationMs)]: 1 }, first_successes: 1 }],
+      'the two-day-old attempt, rolled into its day',
+    );
+    const monthRolled = (await stack.api(monthPath)).body;
+    assert.deepEqual({ ...monthRolled.latency, series: undefined }, { ...month.latency, series: undefined }, 'the daily rows answer as the attempts did');
+    assert.deepEqual(
+      monthRolled.latency.series.filter((b: { attempts: number }) => b.attempts > 0),
+      month.latency.series.filter((b: { attempts: number }) => b.attempts > 0),
     );
     step = await rollup();
     assert.equal(step.more, false, 'a second run has nothing left but the last hours again');

@@ -10,6 +10,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const TABLES = [
+  'attempt_stats_daily',
   'attempt_stats_hourly',
   'attempts',
   'dead_letters',
@@ -22,7 +23,8 @@ const TABLES = [
   'subscriptions',
   'tenants',
 ];
-const TABLES_BEFORE_ROLLUP = TABLES.filter((t) => t !== 'attempt_stats_hourly' && t !== 'stats_rollup');
+const TABLES_BEFORE_DAILY = TABLES.filter((t) => t !== 'attempt_stats_daily');
+const TABLES_BEFORE_ROLLUP = TABLES_BEFORE_DAILY.filter((t) => t !== 'attempt_stats_hourly' && t !== 'stats_rollup');
 const TABLES_BEFORE_ORDERING = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscription_send_slots', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_PAUSE = ['attempts', 'dead_letters', 'deliveries', 'event_types', 'events', 'subscriptions', 'tenants'];
 const TABLES_BEFORE_CATALOG = ['attempts', 'dead_letters', 'deliveries', 'events', 'subscriptions', 'tenants'];
@@ -101,6 +103,7 @@ describe('schema migration', () => {
         'OrderedDelivery1796400400000',
         'AttemptRequest1796400600000',
         'AttemptStatsHourly1796401000000',
+        'AttemptStatsDaily1796401100000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -385,6 +388,8 @@ describe('schema migration', () => {
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES_BEFORE_DAILY, "the rollup's daily level adds its table");
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_ROLLUP, 'the stats rollup adds its two tables');
     await db.dataSource.undoLastMigration();

@@ -144,7 +144,26 @@ function addLongRow(b: HistogramBucket, kind: string, key: string, n: number): v
  */
 export const EXACT_LATENCY_WINDOW_MS = 25 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 const floorHour = (t: number): number => Math.floor(t / HOUR_MS) * HOUR_MS;
+/** UTC days, as date_bin from the epoch makes them. */
+const floorDay = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
+
+/**
+ * The rows of a rollup table (alias `r`: attempt_stats_hourly or attempt_stats_daily) unfolded
+ * into the long rows (kind, key, n) attemptHistogramRows makes of attempts, one pass over each row.
+ */
+function rollupLongRows(): string {
+  const each = (kind: string, column: string) => `SELECT '${kind}', key, value::int FROM jsonb_each_text(r.${column})`;
+  return `LATERAL (SELECT 'n', '', r.attempts UNION ALL SELECT 'ok', '', r.succeeded
+                   UNION ALL ${each('o', 'outcomes')} UNION ALL ${each('d', 'duration_hist')} UNION ALL ${each('f', 'first_success_hist')}) AS x (kind, key, n)`;
+}
+
+/** A rollup row's columns, from long rows `(g0, g1, kind, key, n)` grouped by g0, g1: the hourly level from attempts, the daily from hours. */
+const ROLLUP_ROW_SQL = `g0, g1,
+       coalesce(sum(n) FILTER (WHERE kind = 'n'), 0), coalesce(sum(n) FILTER (WHERE kind = 'ok'), 0),
+       coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'o'), '{}'), coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'd'), '{}'),
+       coalesce(sum(n) FILTER (WHERE kind = 'f'), 0), coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'f'), '{}')`;
 /** An attempt is recorded up to its 60 s budget (more through a Postgres outage) after it started: hours are rolled up this long after they end, and the last few again. */
 const ROLLUP_SETTLE_MS = 10 * 60 * 1000;
 const ROLLUP_REDO_HOURS = 3;
@@ -250,7 +269,7 @@ export class AttemptRepository {
   /**
    * `latency` over a window longer than a day, with percentiles read from latency histograms
    * (within 5 %, libs/domain/latency-histogram.ts): the complete hours the rollup holds from
-   * attempt_stats_hourly, the window's first partial hour and whatever the rollup has not reached
+   * attempt_stats_hourly (its whole days from attempt_stats_daily when the series is in days), the window's first partial hour and whatever the rollup has not reached
    * yet from the attempts themselves, both as the same histograms, merged bucket by bucket.
    */
   private async latencyFromRollup(w: StatsWindow & { bucketSeconds: number }, now: Date): Promise<LatencyStats> {
@@ -275,22 +294,32 @@ export class AttemptRepository {
         ]),
       );
     };
+    /** Rollup rows of `table` whose `column` (the hour or the day) is in [from, until). */
+    const rolled = (table: string, column: string, from: number, until: number) => {
+      if (until <= from) return;
+      reads.push(
+        this.db.query(
+          `SELECT ${bucket('r.' + column)} AS g0, x.kind, x.key, sum(x.n)::int AS n
+             FROM ${table} r, ${rollupLongRows()}
+            WHERE ${windowScope(w, 'r')} AND r.${column} >= $2 AND r.${column} < $3
+            GROUP BY 1, 2, 3`,
+          [scopeId, new Date(from), new Date(until)],
+        ),
+      );
+    };
     if (rollEnd > firstHour) {
       raw(w.since.getTime(), firstHour);
       raw(rollEnd, now.getTime() + 1);
-      // One pass over the rollup's rows, each unfolded into the same long rows as the attempts'.
-      const each = (kind: string, column: string) => `SELECT '${kind}', key, value::int FROM jsonb_each_text(r.${column})`;
-      reads.push(
-        this.db.query(
-          `SELECT ${bucket('r.hour')} AS g0, x.kind, x.key, sum(x.n)::int AS n
-             FROM attempt_stats_hourly r,
-                  LATERAL (SELECT 'n', '', r.attempts UNION ALL SELECT 'ok', '', r.succeeded
-                           UNION ALL ${each('o', 'outcomes')} UNION ALL ${each('d', 'duration_hist')} UNION ALL ${each('f', 'first_success_hist')}) AS x (kind, key, n)
-            WHERE ${windowScope(w, 'r')} AND r.hour >= $2 AND r.hour < $3
-            GROUP BY 1, 2, 3`,
-          [scopeId, new Date(firstHour), new Date(rollEnd)],
-        ),
-      );
+      // A series in whole-day buckets (windows over 15 days) reads its whole days from the daily
+      // level: a month is 30 rows a subscription instead of 720. The hours around them stay hourly.
+      const [firstDay, lastDay] = [Math.ceil(firstHour / DAY_MS) * DAY_MS, floorDay(rollEnd)];
+      if (w.bucketSeconds % (DAY_MS / 1000) === 0 && lastDay > firstDay) {
+        rolled('attempt_stats_hourly', 'hour', firstHour, firstDay);
+        rolled('attempt_stats_daily', 'day', firstDay, lastDay);
+        rolled('attempt_stats_hourly', 'hour', lastDay, rollEnd);
+      } else {
+        rolled('attempt_stats_hourly', 'hour', firstHour, rollEnd);
+      }
     } else {
       raw(w.since.getTime(), now.getTime() + 1);
     }
@@ -330,8 +359,9 @@ export class AttemptRepository {
   /**
    * One step of the hourly stats rollup: recomputes attempt_stats_hourly for up to a day of
    * complete hours, from where it stopped (the last few hours again, for attempts recorded late)
-   * or, the first time, from the retention cutoff; and drops rollup rows past that cutoff.
-   * Idempotent: an hour is replaced whole, so a repeat or two rollups at once write the same rows.
+   * or, the first time, from the retention cutoff; and drops rollup rows past that cutoff. Then
+   * the daily level (attempt_stats_daily) of the complete days those hours belong to.
+   * Idempotent: an hour or a day is replaced whole, so a repeat writes the same rows.
    */
   async rollupHours(now: Date, retentionCutoff: Date): Promise<RolledUp> {
     const target = floorHour(now.getTime() - ROLLUP_SETTLE_MS);
@@ -350,14 +380,29 @@ export class AttemptRepository {
       const written: unknown[] = await tx.query(
         `WITH long AS (${attemptHistogramRows(['a.subscription_id', `date_trunc('hour', a.started_at)`], where)})
          INSERT INTO attempt_stats_hourly (subscription_id, hour, attempts, succeeded, outcomes, duration_hist, first_successes, first_success_hist)
-         SELECT g0, g1,
-                coalesce(sum(n) FILTER (WHERE kind = 'n'), 0), coalesce(sum(n) FILTER (WHERE kind = 'ok'), 0),
-                coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'o'), '{}'), coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'd'), '{}'),
-                coalesce(sum(n) FILTER (WHERE kind = 'f'), 0), coalesce(jsonb_object_agg(key, n) FILTER (WHERE kind = 'f'), '{}')
-           FROM long GROUP BY g0, g1
+         SELECT ${ROLLUP_ROW_SQL} FROM long GROUP BY g0, g1
          RETURNING 1`,
         [windowFloor('attempt', from), windowCeiling('attempt', to), from, to],
       );
+      // The daily level: each complete day these hours touched, and the day retention cuts into
+      // (its first hours just dropped), again from its hourly rows; days before it dropped. A daily
+      // row is always the sum of its day's hourly rows, so reading either answers the same.
+      const cutDay = floorDay(floorHour(retentionCutoff.getTime()));
+      const days = [cutDay];
+      for (let d = Math.max(floorDay(start), cutDay + DAY_MS); d + DAY_MS <= until; d += DAY_MS) days.push(d);
+      const complete = days.filter((d) => d + DAY_MS <= until).map((d) => new Date(d));
+      await tx.query(`DELETE FROM attempt_stats_daily WHERE day < $1 OR day = ANY ($2::timestamptz[])`, [new Date(cutDay), complete]);
+      if (complete.length > 0) {
+        await tx.query(
+          `WITH long AS (SELECT r.subscription_id AS g0, ${seriesBucket(`'1 day'::interval`, 'r.hour')} AS g1, x.kind, x.key, sum(x.n)::int AS n
+                           FROM attempt_stats_hourly r, ${rollupLongRows()}
+                          WHERE r.hour >= $1 AND r.hour < $2 AND ${seriesBucket(`'1 day'::interval`, 'r.hour')} = ANY ($3::timestamptz[])
+                          GROUP BY 1, 2, 3, 4)
+           INSERT INTO attempt_stats_daily (subscription_id, day, attempts, succeeded, outcomes, duration_hist, first_successes, first_success_hist)
+           SELECT ${ROLLUP_ROW_SQL} FROM long GROUP BY g0, g1`,
+          [complete[0], new Date(complete[complete.length - 1].getTime() + DAY_MS), complete],
+        );
+      }
       await tx.query(
         `INSERT INTO stats_rollup (id, rolled_until) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET rolled_until = greatest(stats_rollup.rolled_until, excluded.rolled_until)`,
         [to],
