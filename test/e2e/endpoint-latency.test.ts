@@ -270,15 +270,17 @@ describe('latency per endpoint, and what each attempt sent', () => {
     }).rollupAttemptStats;
     let step = await rollup();
     while (step.more) step = await rollup();
-    const hour = new Date(Math.floor(seededOld.at.getTime() / HOUR) * HOUR);
-    assert.deepEqual(
-      await stack.db.dataSource.query(
-        `SELECT attempts, succeeded, outcomes, duration_hist, first_successes FROM attempt_stats_hourly WHERE subscription_id = $1 AND hour = $2`,
-        [slowSub.id, hour],
-      ),
-      [{ attempts: 1, succeeded: 1, outcomes: { succeeded: 1 }, duration_hist: { [histogramIndex(seededOld.durationMs)]: 1 }, first_successes: 1 }],
-      'the two-day-old attempt, rolled into its hour',
-    );
+    /** The slow subscription's row of a rollup level for the period holding the two-day-old attempt: that attempt alone. */
+    const assertOldAttemptRolled = async (table: string, column: string, width: number): Promise<void> =>
+      assert.deepEqual(
+        await stack.db.dataSource.query(
+          `SELECT attempts, succeeded, outcomes, duration_hist, first_successes FROM ${table} WHERE subscription_id = $1 AND ${column} = $2`,
+          [slowSub.id, new Date(Math.floor(seededOld.at.getTime() / width) * width)],
+        ),
+        [{ attempts: 1, succeeded: 1, outcomes: { succeeded: 1 }, duration_hist: { [histogramIndex(seededOld.durationMs)]: 1 }, first_successes: 1 }],
+        `the two-day-old attempt, rolled into its ${column}`,
+      );
+    await assertOldAttemptRolled('attempt_stats_hourly', 'hour', HOUR);
     assert.ok((await new AttemptRepository(stack.db.dataSource.manager).rolledUntil())!.getTime() >= Date.now() - HOUR - 11 * 60_000);
     const rolled = (await stack.api(`/v1/subscriptions/${slowSub.id}/stats?since=${encodeURIComponent(since.toISOString())}`)).body;
     assert.deepEqual({ ...rolled.latency, series: undefined }, { ...wide.latency, series: undefined }, 'the rolled-up hours answer as the attempts did');
@@ -288,15 +290,7 @@ describe('latency per endpoint, and what each attempt sent', () => {
     );
     // The daily level: the old attempt's complete day is one row, the sum of its hours, and the
     // twenty days (read from it) answer as they did from the attempts.
-    const oldDay = new Date(Math.floor(seededOld.at.getTime() / DAY) * DAY);
-    assert.deepEqual(
-      await stack.db.dataSource.query(
-        `SELECT attempts, succeeded, outcomes, duration_hist, first_successes FROM attempt_stats_daily WHERE subscription_id = $1 AND day = $2`,
-        [slowSub.id, oldDay],
-      ),
-      [{ attempts: 1, succeeded: 1, outcomes: { succeeded: 1 }, duration_hist: { [histogramIndex(seededOld.durationMs)]: 1 }, first_successes: 1 }],
-      'the two-day-old attempt, rolled into its day',
-    );
+    await assertOldAttemptRolled('attempt_stats_daily', 'day', DAY);
     const monthRolled = (await stack.api(monthPath)).body;
     assert.deepEqual({ ...monthRolled.latency, series: undefined }, { ...month.latency, series: undefined }, 'the daily rows answer as the attempts did');
     assert.deepEqual(
