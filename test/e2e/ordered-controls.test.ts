@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Delivery, Subscription } from '../../libs/db/entities';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 import { retryNowSignal } from '../../workflows/delivery.workflow';
-import { createSubscription, uniqueTemplate } from '../support/admin-api';
+import { assertError, createSubscription, uniqueTemplate } from '../support/admin-api';
 import { eventually } from '../support/engine';
 import { assertArrivedInOrder, orderedEvent, startOrderedReceiver, type OrderedReceiver } from '../support/ordered';
 import { startStack, type TestStack } from '../support/stack';
@@ -195,4 +195,91 @@ describe('ordered delivery beside unordered delivery and the off switches', () =
       await eventually(async () => rx.requests.some((r) => r.sequence === 4 && r.ok), 30_000, 'the next delivery of the stream to arrive');
     },
   );
+  it(
+    "an operator's controls on a stream: a waiting delivery's retry is refused, its cancel skips it; the head's cancel lets the stream go on; its manual retry goes out of order",
+    { timeout: 120_000 },
+    async () => {
+      let headFails = true;
+      const rx = await receiver({ fail: (r) => headFails && r.sequence === 1 });
+      const tpl = uniqueTemplate();
+      const sub = await createSubscription(stack, { url: rx.url, templateIds: [tpl], ordering: 'fifo' });
+      await blockedStream(sub.id, tpl, 'o', 4);
+      const [head, second, third] = await bySequence(sub.id);
+
+      // A delivery waiting its turn has no attempt to retry.
+      const refused = assertError(await stack.api(`/v1/deliveries/${second.id}/retry`, { method: 'POST' }), 409, 'delivery_waiting_turn');
+      assert.match(refused.message, new RegExp(head.id));
+      // One cancelled while it waits ends at once, without an attempt; the head still holds the stream.
+      assert.equal((await stack.api(`/v1/deliveries/${third.id}/cancel`, { method: 'POST' })).status, 202);
+      await eventually(
+        async () => {
+          const d = await stack.db.dataSource.getRepository(Delivery).findOneByOrFail({ id: third.id });
+          return d.status === 'cancelled' && d.releasedAt !== null;
+        },
+        20_000,
+        '#3 to end cancelled',
+      );
+      assert.deepEqual(
+        (await bySequence(sub.id)).map((d) => d.status),
+        ['retrying', 'pending', 'cancelled', 'pending'],
+      );
+
+      // The head cancelled: the stream goes on at once (#2, then #4: #3 is skipped, a gap the receiver sees).
+      assert.equal((await stack.api(`/v1/deliveries/${head.id}/cancel`, { method: 'POST' })).status, 202);
+      await eventually(async () => rx.requests.filter((r) => r.ok).length === 2, 30_000, '#2 and #4 to arrive');
+      assert.deepEqual(
+        (await bySequence(sub.id)).map((d) => [d.sequence, d.status, d.attemptCount]),
+        [
+          [1, 'cancelled', 2],
+          [2, 'succeeded', 1],
+          [3, 'cancelled', 0],
+          [4, 'succeeded', 1],
+        ],
+      );
+
+      // A manual retry of the cancelled head: one attempt now, after #4 (out of order, on purpose), with its own sequence.
+      headFails = false;
+      const retried = await stack.api(`/v1/deliveries/${head.id}/retry`, { method: 'POST' });
+      assert.equal(retried.status, 202);
+      assert.equal(retried.body.mode, 'restarted');
+      await eventually(
+        async () => (await stack.db.dataSource.getRepository(Delivery).findOneByOrFail({ id: head.id })).status === 'succeeded',
+        30_000,
+        'the manual attempt to succeed',
+      );
+      assert.deepEqual(
+        rx.requests.map((r) => [r.sequence, r.ok]),
+        [
+          [1, false],
+          [1, false],
+          [2, true],
+          [4, true],
+          [1, true],
+        ],
+      );
+      const detail = await stack.api(`/v1/deliveries/${head.id}`);
+      assert.deepEqual(
+        detail.body.attempts.map((a: { trigger: string }) => a.trigger),
+        ['scheduled', 'scheduled', 'manual'],
+      );
+      assert.equal(detail.body.sequence, 1);
+      assert.equal(detail.body.stream, null, "it is no stream's head: its stream had moved on");
+      assert.deepEqual(await streams(sub.id), []);
+    },
+  );
+
+  it('a throttled fifo subscription keeps each key in order', { timeout: 120_000 }, async () => {
+    const rx = await receiver({ failRate: 0.3 });
+    const tpl = uniqueTemplate();
+    const sub = await createSubscription(stack, { url: rx.url, templateIds: [tpl], ordering: 'fifo', rateLimitPerSecond: 4 });
+    const keys = ['t1', 't2'];
+    const perKey = 6;
+    for (let i = 0; i < perKey; i++) for (const k of keys) await post(orderedEvent(`evt_${tpl}_${k}_${i}`, k, { templateId: tpl }));
+    await eventually(
+      async () => (await deliveriesOf(sub.id)).filter((d) => d.status === 'succeeded').length === keys.length * perKey,
+      60_000,
+      'every delivery to succeed',
+    );
+    assertArrivedInOrder(rx.requests, Object.fromEntries(keys.map((k) => [k, perKey])));
+  });
 });
