@@ -636,12 +636,20 @@ describe('the console: an operator manages webhooks and follows deliveries in th
       await stream.waitFor();
       assert.match(await stream.innerText(), /^waiting behind #1 \(retrying blocked since .+\), 2 behind it$/);
       assert.equal(await stream.getByRole('link', { name: '#1' }).getAttribute('href'), `#/deliveries/${video[0].id}`);
+      // Its request as Herald will build it carries its place in the stream.
+      const headers = page.getByRole('table', { name: 'Request headers' });
+      assert.equal(await headers.locator('tr', { hasText: 'x-herald-ordering-key' }).locator('td').innerText(), 'vid_42');
+      assert.equal(await headers.locator('tr', { hasText: 'x-herald-sequence' }).locator('td').innerText(), '2');
       await axe('delivery waiting its turn');
       await shot('18-delivery-waiting-turn');
       // The head's own page says it is the head.
       await stream.getByRole('link', { name: '#1' }).click();
       await page.getByRole('heading', { name: `Delivery ${video[0].id}` }).waitFor();
       assert.match(await page.locator('.stream dd').innerText(), /^this delivery is the head \(retrying blocked since .+\), 2 behind it$/);
+      // Its attempts' record shows the stream headers as sent (not masked like a custom header).
+      const sentHeaders = page.getByRole('table', { name: 'Request headers' });
+      assert.equal(await sentHeaders.locator('tr', { hasText: 'x-herald-ordering-key' }).locator('td').innerText(), 'vid_42');
+      assert.equal(await sentHeaders.locator('tr', { hasText: 'x-herald-sequence' }).locator('td').innerText(), '1');
       assert.equal(rx.requests.filter((r) => r.sequence > 1).length, 0, 'nothing went past a head');
 
       // The heads recover: the streams drain, in order, and the page says so.
