@@ -8,25 +8,35 @@ import { cpuPer } from '../cpu';
 import { startBenchReceiver, type BenchReceiver } from '../receiver';
 import { pool, round, summary } from '../stats';
 
-/** How a run's events are keyed: none (unordered, no key), or `keys` streams of a fifo subscription. */
+/**
+ * How a run's events are keyed: none (unordered, no key), or `keys` streams of a fifo
+ * subscription, the keys taken in turn (event i on key i mod keys) or in runs (each key's events
+ * posted back to back, so they contend).
+ */
 interface Shape {
   name: string;
   ordering: 'none' | 'fifo';
   keys: number;
+  runs?: boolean;
 }
 
 const SHAPES: Shape[] = [
   { name: 'unordered', ordering: 'none', keys: 0 },
   { name: 'fifo_1_key', ordering: 'fifo', keys: 1 },
   { name: 'fifo_100_keys', ordering: 'fifo', keys: 100 },
+  { name: 'fifo_100_keys_in_runs', ordering: 'fifo', keys: 100, runs: true },
 ];
+
+const keyOf = (shape: Shape, i: number, events: number): string | undefined =>
+  shape.keys === 0 ? undefined : `k${shape.runs ? Math.floor((i * shape.keys) / events) : i % shape.keys}`;
 
 /**
  * Ordered delivery (#23) against unordered at the same load, in the same run: `events` events
  * posted 32 at a time to one subscription (its own template), to a receiver answering 200 at
  * once. Unordered; fifo with every event on one key (each delivery waits for the one before it
  * to end: bounded by one delivery's round trip through Postgres, Temporal and the receiver);
- * fifo over 100 keys. Deliveries/s (first post → last arrival), CPU ms per delivery, and
+ * fifo over 100 keys taken in turn (a key's next event comes ~100 events later: it seldom
+ * waits), and in runs (each key's events back to back: they wait on each other). Deliveries/s (first post → last arrival), CPU ms per delivery, and
  * Temporal billable actions per delivery counted over every workflow that held one of the run's
  * deliveries (bench/cost.ts), with how many of them had to wait their turn (a `streamTurn` signal).
  */
@@ -40,10 +50,13 @@ export async function measureOrdered(b: Bench, events: number): Promise<void> {
     b.results.ordered_ratios = {
       actions_fifo_1_key_over_unordered: round(actions('fifo_1_key') / actions('unordered'), 2),
       actions_fifo_100_keys_over_unordered: round(actions('fifo_100_keys') / actions('unordered'), 2),
+      actions_fifo_100_keys_in_runs_over_unordered: round(actions('fifo_100_keys_in_runs') / actions('unordered'), 2),
       rate_fifo_1_key_over_unordered: round(rate('fifo_1_key') / rate('unordered'), 2),
       rate_fifo_100_keys_over_unordered: round(rate('fifo_100_keys') / rate('unordered'), 2),
+      rate_fifo_100_keys_in_runs_over_unordered: round(rate('fifo_100_keys_in_runs') / rate('unordered'), 2),
       cpu_fifo_1_key_over_unordered: round(cpu('fifo_1_key') / cpu('unordered'), 2),
       cpu_fifo_100_keys_over_unordered: round(cpu('fifo_100_keys') / cpu('unordered'), 2),
+      cpu_fifo_100_keys_in_runs_over_unordered: round(cpu('fifo_100_keys_in_runs') / cpu('unordered'), 2),
     };
     b.log(`ordered ratios: ${JSON.stringify(b.results.ordered_ratios)}`);
   } finally {
@@ -64,7 +77,7 @@ async function run(b: Bench, receiver: BenchReceiver, shape: Shape, events: numb
   const cpu0 = b.cpu();
   await pool(events, CONCURRENCY, async (i) => {
     const id = `${prefix}_${i}`;
-    const orderingKey = shape.keys ? `k${i % shape.keys}` : undefined;
+    const orderingKey = keyOf(shape, i, events);
     const res = await b.call('POST', '/v1/events', { id, type: 'image.created', templateId: template, orderingKey, data: SAMPLE_IMAGE_CREATED });
     if (res.status !== 202) throw new Error(`event ${id}: ${res.status} ${JSON.stringify(res.json)}`);
     accepted.set(id, performance.timeOrigin + performance.now());
