@@ -9,11 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Delivery, Subscription } from '../../libs/db/entities';
+import { matchSubscriptions } from '../../activities/match-subscriptions';
+import type { ActivityDeps } from '../../activities/deps';
+import { createStores } from '../../libs/db/repositories';
+import { Delivery, Event, Subscription } from '../../libs/db/entities';
+import { eventWorkflowId } from '../../libs/temporal/names';
 import { deliveryWorkflowId } from '../../libs/temporal/names';
 import { retryNowSignal } from '../../workflows/delivery.workflow';
 import { assertError, createSubscription, uniqueTemplate } from '../support/admin-api';
-import { eventually } from '../support/engine';
+import { createTestDatabase } from '../support/database';
+import { eventually, testSecretBox } from '../support/engine';
+import { seedEvent, seedSubscription } from '../support/seed';
 import { assertArrivedInOrder, orderedEvent, startOrderedReceiver, type OrderedReceiver } from '../support/ordered';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -281,5 +287,40 @@ describe('ordered delivery beside unordered delivery and the off switches', () =
       'every delivery to succeed',
     );
     assertArrivedInOrder(rx.requests, Object.fromEntries(keys.map((k) => [k, perKey])));
+  });
+});
+
+describe('an earlier event fanned out by a later one, on Postgres', () => {
+  it('stays in the outbox: its own event workflow, which holds its delivery, is still started by a dispatcher', async () => {
+    // No dispatcher on this database: what the outbox would claim next is read directly.
+    const db = await createTestDatabase();
+    try {
+      const stores = createStores(db.dataSource);
+      const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: 'http://127.0.0.1:9/hook', ordering: 'fifo' });
+      // A was accepted first but no dispatcher has started its workflow yet; B's workflow runs and matches.
+      const a = await seedEvent(db.dataSource, { orderingKey: 'r', workflowStartedAt: null, matched: false });
+      const b = await seedEvent(db.dataSource, { orderingKey: 'r', matched: false });
+      const match = matchSubscriptions(stores as unknown as ActivityDeps);
+      const matched = await match({ eventId: b.id, holder: 'event' });
+      assert.deepEqual(
+        matched.deliveries.map((d) => d.stream?.sequence),
+        [2],
+        "B's delivery comes second",
+      );
+      const [ofA] = await db.dataSource.getRepository(Delivery).findBy({ eventId: a.id, subscriptionId: sub.id });
+      assert.equal(ofA.sequence, 1, "A's delivery was created first, in acceptance order");
+      assert.equal(ofA.workflowId, eventWorkflowId(a.id), "it is held by A's own event workflow");
+      const rowA = await db.dataSource.getRepository(Event).findOneByOrFail({ id: a.id });
+      assert.equal(rowA.matched, true);
+      assert.equal(rowA.workflowStartedAt, null, "A's workflow is not started: the outbox must still start it");
+      const claimed: string[] = [];
+      await stores.events.dispatchUnstarted({ limit: 10, minAgeMs: 0 }, async (events) => {
+        claimed.push(...events.map((e) => e.id));
+        return [];
+      });
+      assert.deepEqual(claimed, [a.id], 'a dispatcher claims A, so the head of the stream gets a workflow to make its attempt');
+    } finally {
+      await db.drop();
+    }
   });
 });
