@@ -212,6 +212,21 @@ describe('ordered delivery beside unordered delivery and the off switches', () =
       await blockedStream(sub.id, tpl, 'o', 4);
       const [head, second, third] = await bySequence(sub.id);
 
+      // The operator finds the blocked head in the Temporal UI with the README's query (visibility is eventually consistent).
+      const blocked = await eventually(
+        async () => {
+          const found: { id: string; key: unknown; sequence: unknown }[] = [];
+          const query = `HeraldSequence > 0 AND HeraldDeliveryStatus IN ("retrying", "paused") AND ExecutionStatus = "Running" AND HeraldSubscriptionId = "${sub.id}"`;
+          for await (const w of stack.client.workflow.list({ query })) {
+            found.push({ id: w.workflowId, key: w.searchAttributes.HeraldOrderingKey?.[0], sequence: w.searchAttributes.HeraldSequence?.[0] });
+          }
+          return found.length > 0 && found;
+        },
+        15_000,
+        'the blocked head in visibility',
+      );
+      assert.deepEqual(blocked, [{ id: deliveryWorkflowId(head.eventId, sub.id), key: 'o', sequence: 1 }]);
+
       // A delivery waiting its turn has no attempt to retry.
       const refused = assertError(await stack.api(`/v1/deliveries/${second.id}/retry`, { method: 'POST' }), 409, 'delivery_waiting_turn');
       assert.match(refused.message, new RegExp(head.id));
