@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N[,N…]] [--no-drain] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
+ * `npm run bench [-- --quick] [--only e2e,ingest-burst] [--events N] [--parked N[,N…]] [--no-drain] [--burst N] [--noisy N] [--stats-attempts N] [--weights N] [--ordered N] [--partitions N] [--cluster]`: what Herald exists for, measured on this machine against
  * references run in the same process tree and the same minute. Loopback only, bounded in time.
  * A driver over bench/measurements/ (one module per measurement) on the stack of bench/context.ts.
  * `--cluster` adds the end-to-end run on the production topology (`npm run cluster`'s), after the
@@ -19,6 +19,7 @@ import { measureIngestBurst } from './measurements/ingest-burst';
 import { measureLogAtScale } from './measurements/log-scale';
 import { measureWorkerStart } from './measurements/worker-start';
 import { measureNoisyNeighbour } from './measurements/noisy-neighbour';
+import { measureOrdered } from './measurements/ordered';
 import { measureParked } from './measurements/parked';
 import { measureRawHttp } from './measurements/raw-http';
 import { measureRetention } from './measurements/retention';
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
   if (want('weights')) await measureWeights(b);
   if (want('cost')) await measureCostPerEvent(b);
   if (want('dead-letter')) await measureDeadLetterCost(b);
+  // Ordered delivery beside unordered at the same load (#23): `--ordered N` events per run.
+  if (want('ordered')) await measureOrdered(b, Number(flag('--ordered') ?? (QUICK ? 100 : 400)));
   if (want('parked')) await measureParked(b);
   if (want('retention')) await measureRetention(b);
   // Opt-in (it seeds a million attempts): `--only stats [--stats-attempts N]`.

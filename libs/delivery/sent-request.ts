@@ -20,7 +20,18 @@ export interface SentRequest {
 export type SignatureKeyId = 'current' | 'previous';
 
 /** Headers Herald sets whose values say nothing secret: shown as sent. */
-const PUBLIC_HEADERS = new Set(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'x-herald-event-type', 'x-herald-attempt', 'traceparent']);
+const PUBLIC_HEADERS = new Set([
+  'content-type',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'x-herald-event-type',
+  'x-herald-attempt',
+  'traceparent',
+  // A fifo delivery's place in its stream: what a receiver checks for gaps and duplicates.
+  'x-herald-ordering-key',
+  'x-herald-sequence',
+]);
 
 /** The record of a request about to go out (headers as sent, signature included). */
 export function sentRequest(request: { headers: Record<string, string>; body: string; signatureKeyIds?: SignatureKeyId[] }): SentRequest {

@@ -14,12 +14,15 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PortalTokens } from '../../apps/api/src/common/portal-token';
 import { PORTAL_TOKENS } from '../../apps/api/src/infrastructure/tokens';
-import { Attempt } from '../../libs/db/entities';
+import { Attempt, Delivery } from '../../libs/db/entities';
+import { deliveryWorkflowId } from '../../libs/temporal/names';
 import { HERALD_VERSION } from '../../libs/version';
+import { retryNowSignal } from '../../workflows/delivery.workflow';
 import { createSubscription, imageCreated, postEvent, type CreatedSubscription } from '../support/admin-api';
 import { TEST_ADMIN_TOKEN, TEST_INGEST_TOKEN } from '../support/config';
 import { deliveriesOf, exhaustDelivery, waitForDelivery } from '../support/deliveries';
 import { eventually, testSecretBox } from '../support/engine';
+import { assertArrivedInOrder, startOrderedReceiver } from '../support/ordered';
 import { startReceiver, type Receiver } from '../support/receivers';
 import { seedEvent } from '../support/seed';
 import { startStack, type TestStack } from '../support/stack';
@@ -39,6 +42,7 @@ const CHROMIUM_ARGS = [
 ];
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DESCRIPTION = 'Production image pipeline';
+const ORDERED_DESCRIPTION = 'Video pipeline, in order';
 /** Markup that would run if the console ever rendered API values as HTML. */
 const XSS_DESCRIPTION = 'Images <img src=x onerror="window.__xss=1"> <b>bold</b>';
 const XSS_TEXT = '<script>window.__xss=2</script><img src=y onerror="window.__xss=3">';
@@ -557,6 +561,120 @@ describe('the console: an operator manages webhooks and follows deliveries in th
     await webhookCard('Failing endpoint').waitFor();
     await shot('12-narrow-webhooks');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('creates a fifo webhook through the form, marks its blocked streams, and shows a waiting delivery its place and head', async () => {
+    // Each stream's head fails until the end of this test: it is retried, and the deliveries behind it wait.
+    let headsFail = true;
+    const rx = await startOrderedReceiver({ fail: (r) => headsFail && r.sequence === 1, failStatus: () => 503 });
+    const tpl = `tpl_ordered_${Date.now()}`;
+    try {
+      await go('#/webhooks');
+      await page.getByRole('link', { name: 'Create webhook' }).click();
+      await page.getByRole('heading', { name: 'Create webhook' }).waitFor();
+      await page.getByLabel('Description').fill(ORDERED_DESCRIPTION);
+      await page.getByLabel('Endpoint URL').fill(rx.url);
+      await page.getByLabel('Template scope').fill(tpl);
+      assert.equal(await page.getByLabel('Ordering').inputValue(), 'none', 'unordered by default');
+      await page.getByLabel('Ordering').selectOption('fifo');
+      await axe('create fifo webhook');
+      await page.getByLabel('Ordering').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SCREENSHOTS, '16-create-fifo-webhook.png') });
+      await page.getByRole('button', { name: 'Create webhook' }).click();
+      await page.getByRole('heading', { name: 'Webhook created' }).waitFor();
+      await page.getByRole('link', { name: 'Done: go to the webhooks' }).click();
+      const card = webhookCard(ORDERED_DESCRIPTION);
+      await card.waitFor();
+      const { body } = await stack.api('/v1/subscriptions?limit=100');
+      const sub = body.data.find((s: { description: string }) => s.description === ORDERED_DESCRIPTION);
+      assert.equal(sub.ordering, 'fifo', 'the form created a fifo subscription');
+      assert.deepEqual(sub.templateIds, [tpl]);
+
+      // Two streams: vid_42 with three events, batch_8123 with two; each head fails and is retried.
+      const events: Record<string, string[]> = { vid_42: [], batch_8123: [] };
+      for (const key of ['vid_42', 'vid_42', 'batch_8123', 'vid_42', 'batch_8123']) {
+        events[key].push(await postEvent(stack, imageCreated({ templateId: tpl, orderingKey: key })));
+      }
+      const inStream = async (key: string) => {
+        const rows = await stack.db.dataSource
+          .getRepository(Delivery)
+          .find({ where: { subscriptionId: sub.id, orderingKey: key }, order: { sequence: 'ASC' } });
+        return rows.length === events[key].length && rows;
+      };
+      const video = await eventually(() => inStream('vid_42'), 20_000, 'the vid_42 deliveries');
+      const batch = await eventually(() => inStream('batch_8123'), 20_000, 'the batch_8123 deliveries');
+      await waitForDelivery(stack.db.dataSource, video[0].id, 'retrying', { attempts: 2 });
+      await waitForDelivery(stack.db.dataSource, batch[0].id, 'retrying', { attempts: 2 });
+
+      // The card links the streams page: both heads blocked, marked so, with how many wait behind each.
+      await card.getByRole('link', { name: /fifo/ }).click();
+      await page.getByRole('heading', { name: 'Ordered streams' }).waitFor();
+      const rows = page.locator('table.streams tbody tr');
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.count(), 2);
+      const row = (key: string) => page.locator('table.streams tbody tr', { hasText: key });
+      for (const [key, behind, head] of [
+        ['vid_42', '2', video[0].id],
+        ['batch_8123', '1', batch[0].id],
+      ] as const) {
+        assert.equal(await row(key).getAttribute('class'), 'blocked', `${key} is marked blocked`);
+        const cells = await row(key).locator('td').allInnerTexts();
+        assert.equal(cells[1], '#1');
+        assert.match(cells[2], /retrying\s+blocked/);
+        assert.doesNotMatch(cells[3], /not yet/, `${key}: since when its head has had its turn`);
+        assert.equal(cells[4], behind);
+        assert.equal(await row(key).getByRole('link', { name: '#1' }).getAttribute('href'), `#/deliveries/${head}`);
+      }
+      await axe('streams');
+      await shot('17-streams');
+
+      // A delivery waiting its turn: its key and sequence, the head it waits for (a link), blocked, how many behind.
+      await go(`#/deliveries/${video[1].id}`);
+      await page.getByRole('heading', { name: `Delivery ${video[1].id}` }).waitFor();
+      assert.match(await page.locator('.ordering dd').innerText(), /key vid_42, sequence 2/);
+      const stream = page.locator('.stream dd');
+      await stream.waitFor();
+      assert.match(await stream.innerText(), /^waiting behind #1 \(retrying blocked since .+\), 2 behind it$/);
+      assert.equal(await stream.getByRole('link', { name: '#1' }).getAttribute('href'), `#/deliveries/${video[0].id}`);
+      // Its request as Herald will build it carries its place in the stream.
+      const headers = page.getByRole('table', { name: 'Request headers' });
+      assert.equal(await headers.locator('tr', { hasText: 'x-herald-ordering-key' }).locator('td').innerText(), 'vid_42');
+      assert.equal(await headers.locator('tr', { hasText: 'x-herald-sequence' }).locator('td').innerText(), '2');
+      await axe('delivery waiting its turn');
+      await shot('18-delivery-waiting-turn');
+      // The head's own page says it is the head.
+      await stream.getByRole('link', { name: '#1' }).click();
+      await page.getByRole('heading', { name: `Delivery ${video[0].id}` }).waitFor();
+      assert.match(await page.locator('.stream dd').innerText(), /^this delivery is the head \(retrying blocked since .+\), 2 behind it$/);
+      // Its attempts' record shows the stream headers as sent (not masked like a custom header).
+      const sentHeaders = page.getByRole('table', { name: 'Request headers' });
+      assert.equal(await sentHeaders.locator('tr', { hasText: 'x-herald-ordering-key' }).locator('td').innerText(), 'vid_42');
+      assert.equal(await sentHeaders.locator('tr', { hasText: 'x-herald-sequence' }).locator('td').innerText(), '1');
+      assert.equal(rx.requests.filter((r) => r.sequence > 1).length, 0, 'nothing went past a head');
+
+      // The heads recover: the streams drain, in order, and the page says so.
+      headsFail = false;
+      await eventually(
+        async () => {
+          for (const d of await stack.db.dataSource.getRepository(Delivery).findBy({ subscriptionId: sub.id, status: 'retrying' })) {
+            // retryNow to the running workflow only: a retry of a delivery that just ended would be a manual attempt.
+            await stack.client.workflow
+              .getHandle(deliveryWorkflowId(d.eventId, sub.id))
+              .signal(retryNowSignal)
+              .catch(() => undefined);
+          }
+          return (await stack.db.dataSource.getRepository(Delivery).findBy({ subscriptionId: sub.id })).every((d) => d.status === 'succeeded');
+        },
+        60_000,
+        'both streams to drain',
+      );
+      assertArrivedInOrder(rx.requests, { vid_42: 3, batch_8123: 2 });
+      await go(`#/webhooks/${sub.id}/streams`);
+      await page.getByText('No stream has a delivery still to end.').waitFor();
+    } finally {
+      headsFail = false;
+      await rx.close();
+    }
   });
 
   it('a link with a token signs in from the fragment and removes the token from the address bar', async () => {

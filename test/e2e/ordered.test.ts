@@ -80,7 +80,7 @@ describe('ordered delivery on real Temporal and Postgres', () => {
   };
 
   it(
-    '10 keys × 100 events, 20 % failures, two producers on the same keys through two replicas, kill -9 of the worker mid-run',
+    `${KEYS.length} keys × ${PER_KEY} events, 20 % failures, two producers on the same keys through two replicas, kill -9 of the worker mid-run`,
     { timeout: 240_000 },
     async () => {
       const rx = await receiver({ failRate: 0.2 });
@@ -114,7 +114,7 @@ describe('ordered delivery on real Temporal and Postgres', () => {
       );
       assert.ok(atKill < rx.requests.length, 'the kill happened mid-run');
 
-      // The receiver's view: per key, arrivals never go back, first successes 1…50 without a gap.
+      // The receiver's view: per key, arrivals never go back, first successes 1…PER_KEY without a gap.
       assertArrivedInOrder(rx.requests, Object.fromEntries(KEYS.map((k) => [k, PER_KEY])));
       const deliveries = await deliveriesOf(sub.id);
       assert.equal(deliveries.length, total, 'one delivery per event');

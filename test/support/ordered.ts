@@ -31,6 +31,8 @@ export async function startOrderedReceiver(
     maxFailures?: number;
     /** Fails every request it says so of, whatever `failRate` says. */
     fail?: (r: { key: string; sequence: number }) => boolean;
+    /** The status to answer a failed request with (default 500): e.g. 410 Gone. */
+    failStatus?: (r: { key: string; sequence: number }) => number;
     /** Holds each answer this long. */
     delayMs?: number;
   } = {},
@@ -47,7 +49,7 @@ export async function startOrderedReceiver(
       const ok = !(opts.fail?.(place) || (failed < (opts.maxFailures ?? 1) && Math.random() < (opts.failRate ?? 0)));
       if (!ok) failures.set(deliveryId, failed + 1);
       requests.push({ deliveryId, key: place.key, sequence: place.sequence, attempt: Number(req.headers['x-herald-attempt']), ok });
-      setTimeout(() => res.writeHead(ok ? 200 : 500).end(), opts.delayMs ?? 0);
+      setTimeout(() => res.writeHead(ok ? 200 : (opts.failStatus?.(place) ?? 500)).end(), opts.delayMs ?? 0);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -54,6 +54,22 @@ describe("an attempt's record of what it sent", () => {
     assert.ok(!JSON.stringify(sent).includes('imaging'), 'nothing of the body in clear');
   });
 
+  it("keeps a fifo delivery's place in its stream as sent: receivers check it for gaps and duplicates", () => {
+    const request = prepareRequest({
+      subscription: subscription(),
+      event,
+      webhookId: 'dlv_1',
+      attemptNumber: 1,
+      now: new Date(),
+      open,
+      version: '1',
+      stream: { key: 'vid_42', sequence: 12345 },
+    });
+    const sent = sentRequest(request);
+    assert.equal(sent.headers['x-herald-ordering-key'], 'vid_42');
+    assert.equal(sent.headers['x-herald-sequence'], '12345');
+  });
+
   it('names both keys while a rotated-out secret still signs, and the current one alone after it expired', () => {
     const now = new Date();
     const rotating = subscription({ previousSecretCiphertext: seal(generateSecret()), previousSecretExpiresAt: new Date(now.getTime() + 60_000) });

@@ -42,7 +42,7 @@ export function bodyFor(format: PayloadFormat, event: HeraldEvent, userDefined: 
  */
 export function headersFor(
   sub: Pick<Subscription, 'headers'>,
-  delivery: Pick<Delivery, 'id' | 'eventType'>,
+  delivery: Pick<Delivery, 'id' | 'eventType' | 'orderingKey' | 'sequence'>,
   attempt: Pick<Attempt, 'number' | 'startedAt'> | undefined,
 ): [string, string][] {
   const own: [string, string][] = [
@@ -53,6 +53,13 @@ export function headersFor(
     ['webhook-signature', 'v1,<HMAC-SHA256, not shown>'],
     ['x-herald-event-type', delivery.eventType],
     ['x-herald-attempt', attempt ? String(attempt.number) : '<attempt number>'],
+    // A fifo delivery's place in its stream, on every attempt.
+    ...(delivery.sequence != null
+      ? ([
+          ['x-herald-ordering-key', delivery.orderingKey ?? ''],
+          ['x-herald-sequence', String(delivery.sequence)],
+        ] as [string, string][])
+      : []),
   ];
   const reserved = new Set(own.map(([n]) => n));
   const custom = Object.entries(sub.headers ?? {}).filter(

@@ -50,7 +50,8 @@ export class StreamRepository {
    * Creates `event`'s deliveries, and first those of every earlier-accepted event of its tenant
    * and key still unmatched, in acceptance order; `match` says which deliveries an event gets.
    * A delivery's stream number is drawn only when its row is inserted (a repeat draws nothing):
-   * no gaps. Marks each event matched.
+   * no gaps. Marks each event matched, and `event`'s workflow started (the others' are the
+   * outbox's to start, if no dispatcher has yet).
    */
   async fanOutInOrder(event: OrderedEvent, match: (e: OrderedEvent) => Promise<StreamDeliveryRow[]>, now: Date): Promise<void> {
     await this.db.transaction(async (tx) => {
@@ -83,7 +84,14 @@ export class StreamRepository {
           );
           await tx.query(`UPDATE deliveries SET ordering_key = $2, sequence = $3 WHERE id = $1`, [row.id, streamKey(e.orderingKey), stream.last_sequence]);
         }
-        await tx.query(`UPDATE events SET matched = true, matched_at = $2, workflow_started_at = coalesce(workflow_started_at, $2) WHERE id = $1`, [e.id, now]);
+        // Only the matching event's own workflow is known to run. An earlier one fanned out here
+        // may still wait in the outbox: its workflow holds its delivery, so a dispatcher must
+        // still start it (marked started here, its stream would wait for it forever).
+        await tx.query(
+          `UPDATE events SET matched = true, matched_at = $2, workflow_started_at = CASE WHEN id = $3 THEN coalesce(workflow_started_at, $2) ELSE workflow_started_at END
+            WHERE id = $1`,
+          [e.id, now, event.id],
+        );
       }
     });
   }

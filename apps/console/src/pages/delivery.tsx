@@ -313,7 +313,18 @@ function SentRequestFacts({ attempt, request }: { attempt: Attempt; request: Sen
 }
 
 /** Custom headers first, then Herald's own in the order it sets them (libs/delivery/headers.ts); the record keeps no order. */
-const OWN = ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-herald-event-type', 'x-herald-attempt', 'traceparent'];
+const OWN = [
+  'content-type',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'x-herald-event-type',
+  'x-herald-attempt',
+  'traceparent',
+  'x-herald-ordering-key',
+  'x-herald-sequence',
+];
 function headerOrder(name: string): number {
   return OWN.indexOf(name.toLowerCase()) + 1;
 }
