@@ -125,8 +125,7 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
   };
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.
   const spawnBoth = (extraEnv: Record<string, string> = {}): [HeraldProcess, HeraldProcess] => [
-    // Node flags for the API, e.g. BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/api-prof" (the tracing investigation).
-    spawnHerald('api', { ...env, ...extraEnv }, process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    spawnHerald('api', { ...env, ...extraEnv }),
     spawnHerald('worker', { ...env, ...extraEnv }, [
       ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []),
       // Node flags under test, e.g. BENCH_WORKER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2" (the memory investigation).
