@@ -241,6 +241,29 @@ describe('traces exported to Jaeger', { timeout: JAEGER_BUILD_MS + 300_000 }, ()
     }
   });
 
+  it("keeps a producer's unsampled trace unsampled: the receiver gets it with flag 00, and no span is exported", async () => {
+    const ok = await receiver(200);
+    const tpl = uniqueTemplate();
+    await createSubscription(stack, { url: ok.url, templateIds: [tpl] });
+    const producer = producerTraceparent();
+    const unsampled = producer.header.replace(/-01$/, '-00');
+    const eventId = await postEvent(stack, imageCreated({ templateId: tpl }), { traceparent: unsampled });
+    const [delivery] = await deliveriesOf(stack.db.dataSource, eventId, 1);
+    await waitForDelivery(stack.db.dataSource, delivery.id, 'succeeded', { timeoutMs: 60_000 });
+    await stack.client.workflow.getHandle(eventWorkflowId(eventId)).result();
+    // The attempt's (non-recording) span is the receiver's parent, in the producer's trace, unsampled.
+    const sent = ok.requests[0].headers.traceparent as string;
+    assert.match(sent, new RegExp(`^00-${producer.traceId}-[0-9a-f]{16}-00$`));
+    assert.notEqual(sent, unsampled, 'the attempt sent its own span id');
+
+    // A sampled event after it: once its workflow's spans are in Jaeger, the unsampled run's
+    // would be too (one batch processor per process, exported in order) — there are none.
+    const after = producerTraceparent();
+    await postEvent(stack, imageCreated({ templateId: tpl }), { traceparent: after.header });
+    await traceWhen(after.traceId, (s) => s.some((x) => x.name === 'RunWorkflow:eventWorkflow') && attempts(s).length === 1, 'the sampled trace after it');
+    assert.equal(await jaegerTrace(producer.traceId), undefined, 'no span of the unsampled trace was exported');
+  });
+
   it('traces a dead-lettered delivery: six failed attempts in one trace, the delivery workflow span in error', async () => {
     const broken = await receiver(500);
     const tpl = uniqueTemplate();
