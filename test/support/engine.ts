@@ -10,6 +10,8 @@ import { createStores } from '../../libs/db/repositories';
 import { createHttpSender, type HttpSender } from '../../libs/delivery/http-sender';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
 import { createTargetPolicy } from '../../libs/delivery/ssrf';
+import type { Tracing } from '../../libs/observability/tracing';
+import { tracingWorkerOptions } from '../../libs/temporal/tracing';
 import { loadWorkflowBundle } from '../../libs/temporal/workflow-bundle';
 import { TEST_SECRET_KEY } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -46,8 +48,11 @@ export async function createEngineWorker(opts: {
   /** Endpoint health: the auto-disable window, and what to do after a commit that raised operational events. */
   health?: { autoDisableAfterMs: number };
   onOperationalEvents?: () => void;
+  /** Tracing on: the activity interceptor and the workflow span sink, as the real worker with tracing on. */
+  tracing?: Tracing;
 }): Promise<Worker> {
   return Worker.create({
+    ...(opts.tracing ? tracingWorkerOptions(opts.tracing) : {}),
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -61,6 +66,7 @@ export async function createEngineWorker(opts: {
       version: 'test',
       health: opts.health,
       onOperationalEvents: opts.onOperationalEvents,
+      tracer: opts.tracing?.tracer,
     }),
   });
 }
