@@ -11,13 +11,23 @@
  * histories — and the fixtures are kept, never re-recorded over: they are what production's
  * in-flight workflows look like. Record a new engine's histories beside them
  * (fixtures/record-histories.ts, `--suffix`); this test replays every file there.
+ *
+ * The replay worker is the real worker with tracing on: the bundle carries the workflow tracing
+ * interceptors (libs/temporal/workflow-bundle.ts, always), and the worker gets the activity
+ * interceptor and the span sink of an enabled Tracing (libs/temporal/tracing.ts). The `.v7`
+ * fixtures were recorded with tracing on under the SDK's workflow interceptors
+ * (`@temporalio/interceptors-opentelemetry`, before workflows/tracing.interceptors.ts made the
+ * spans itself): `_tracer-data` in their starts, activities, child and signal.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { startTracing, type Tracing } from '../../libs/observability/tracing';
+import { tracingWorkerOptions } from '../../libs/temporal/tracing';
 import { workflowBundle } from '../support/engine';
 import { historyFromJSON } from '../support/history-json';
 
@@ -48,6 +58,37 @@ const BASELINE = [
   'purge-dead-letters',
 ];
 
+/**
+ * Recorded with tracing on under the SDK's workflow interceptors (engine v7, before the workflow
+ * spans became Herald's own records): a run started then replays on the current interceptors.
+ */
+const TRACED = ['delivery-traced-retry-now.v7', 'delivery-traced-succeeded-after-1min.v7', 'delivery-traced-waiting-1min.v7', 'event-traced.v7'];
+
+/** The events whose header carries a trace context: starts, scheduled activities, started children, signals. */
+function tracedEvents(json: any): string[] {
+  return (json.events as any[])
+    .filter((e) => {
+      const a =
+        e.workflowExecutionStartedEventAttributes ??
+        e.activityTaskScheduledEventAttributes ??
+        e.startChildWorkflowExecutionInitiatedEventAttributes ??
+        e.workflowExecutionSignaledEventAttributes;
+      return a?.header?.fields?.['_tracer-data'] !== undefined;
+    })
+    .map((e) => e.eventType as string);
+}
+
+/** Tracing on, as the worker runs it with an OTLP endpoint; spans stay in memory. */
+const tracingOn = (spans: InMemorySpanExporter): Tracing =>
+  startTracing(
+    {
+      resourceAttributes: {},
+      traces: { url: 'http://127.0.0.1:1/v1/traces', protocol: 'http/protobuf', headers: {}, sampler: 'parentbased_always_on', samplerRatio: 1 },
+    },
+    'herald-worker',
+    { exporter: spans },
+  );
+
 const fixtures = (): { name: string; json: any }[] =>
   readdirSync(DIR)
     .filter((f) => f.endsWith('.json'))
@@ -56,10 +97,10 @@ const fixtures = (): { name: string; json: any }[] =>
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
-async function replayAll(bundle: WorkflowBundle, histories: { name: string; json: any }[]): Promise<Map<string, Error | undefined>> {
+async function replayAll(bundle: WorkflowBundle, histories: { name: string; json: any }[], tracing: Tracing): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
   const replays = Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'herald-fixtures' },
+    { workflowBundle: bundle, replayName: 'herald-fixtures', ...tracingWorkerOptions(tracing) },
     histories.map((h) => ({ workflowId: h.name, history: historyFromJSON(h.json) })),
   );
   for await (const r of replays) results.set(r.workflowId, r.error);
@@ -68,9 +109,13 @@ async function replayAll(bundle: WorkflowBundle, histories: { name: string; json
 
 describe('replay of recorded histories against the current workflows', () => {
   let all: { name: string; json: any }[];
+  const spans = new InMemorySpanExporter();
+  let tracing: Tracing;
   before(() => {
     all = fixtures();
+    tracing = tracingOn(spans);
   });
+  after(() => tracing.shutdown());
 
   it('keeps every baseline fixture', () => {
     const names = new Set(all.map((f) => f.name));
@@ -79,6 +124,20 @@ describe('replay of recorded histories against the current workflows', () => {
       [],
       'baseline fixtures are kept: a workflow change is version-gated, not re-recorded',
     );
+  });
+
+  it('keeps the traced fixtures, each with _tracer-data in its start (and in its activities, child and signal)', () => {
+    const byName = new Map(all.map((f) => [f.name, f.json]));
+    assert.deepEqual(
+      TRACED.filter((n) => !byName.has(n)),
+      [],
+      'traced fixtures are kept',
+    );
+    const headers = Object.fromEntries(TRACED.map((n) => [n, tracedEvents(byName.get(n))]));
+    for (const [name, events] of Object.entries(headers)) assert.equal(events[0], 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', `${name}: a traced start`);
+    assert.ok(headers['event-traced.v7'].includes('EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED'), 'a traced child');
+    assert.ok(headers['delivery-traced-retry-now.v7'].includes('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED'), 'a traced activity');
+    assert.ok(headers['delivery-traced-retry-now.v7'].includes('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), 'a traced signal');
   });
 
   it('holds no secrets: no signing secret or signature header, in the JSON or in any decoded payload', () => {
@@ -104,7 +163,7 @@ describe('replay of recorded histories against the current workflows', () => {
   });
 
   it('replays every fixture without nondeterminism', { timeout: 120_000 }, async () => {
-    const results = await replayAll(await workflowBundle(), all);
+    const results = await replayAll(await workflowBundle(), all, tracing);
     assert.deepEqual(
       [...results.keys()].sort(),
       all.map((f) => f.name),
@@ -112,6 +171,12 @@ describe('replay of recorded histories against the current workflows', () => {
     );
     const failures = [...results].filter(([, err]) => err).map(([name, err]) => `${name}: ${err!.name}: ${err!.message}`);
     assert.deepEqual(failures, [], `histories the current workflows cannot replay; version-gate the change with patched():\n${failures.join('\n')}`);
+    await tracing.flush();
+    assert.deepEqual(
+      spans.getFinishedSpans().map((s) => s.name),
+      [],
+      'a replay exports no workflow span (the sink is not called during replay)',
+    );
   });
 
   it('would catch a change of the command sequence (an extra timer before the first attempt)', { timeout: 120_000 }, async () => {
@@ -119,6 +184,7 @@ describe('replay of recorded histories against the current workflows', () => {
     const results = await replayAll(
       altered,
       all.filter((f) => f.name === 'delivery-succeeded-first-try' || f.name === 'delivery-waiting-60min'),
+      tracing,
     );
     assert.equal(results.size, 2);
     for (const [name, err] of results) assert.ok(err instanceof DeterminismViolationError, `${name}: expected a DeterminismViolationError, got ${err}`);
