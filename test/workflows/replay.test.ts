@@ -28,6 +28,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { startTracing, type Tracing } from '../../libs/observability/tracing';
 import { tracingWorkerOptions } from '../../libs/temporal/tracing';
+import { loadWorkflowBundle } from '../../libs/temporal/workflow-bundle';
 import { workflowBundle } from '../support/engine';
 import { historyFromJSON } from '../support/history-json';
 
@@ -138,6 +139,8 @@ describe('replay of recorded histories against the current workflows', () => {
     assert.ok(headers['event-traced.v7'].includes('EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED'), 'a traced child');
     assert.ok(headers['delivery-traced-retry-now.v7'].includes('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED'), 'a traced activity');
     assert.ok(headers['delivery-traced-retry-now.v7'].includes('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), 'a traced signal');
+    // What they replay on: the bundle the worker loads, built with Herald's workflow tracing interceptors.
+    assert.ok(Object.keys(loadWorkflowBundle().stamp.files).includes('dist/workflows/tracing.interceptors.js'), 'the bundle holds the tracing interceptors');
   });
 
   it('holds no secrets: no signing secret or signature header, in the JSON or in any decoded payload', () => {
