@@ -24,11 +24,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { DeterminismViolationError } from '@temporalio/workflow';
+import { DeterminismViolationError, type WorkflowInfo } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { startTracing, type Tracing } from '../../libs/observability/tracing';
 import { tracingWorkerOptions } from '../../libs/temporal/tracing';
-import { loadWorkflowBundle } from '../../libs/temporal/workflow-bundle';
+import { loadWorkflowBundle, workflowBundleOptions } from '../../libs/temporal/workflow-bundle';
 import { workflowBundle } from '../support/engine';
 import { historyFromJSON } from '../support/history-json';
 
@@ -181,6 +181,52 @@ describe('replay of recorded histories against the current workflows', () => {
       'a replay exports no workflow span (the sink is not called during replay)',
     );
   });
+
+  it(
+    'makes the recorded trace headers: the activities and the child of a traced run carry the span ids the SDK interceptors drew',
+    { timeout: 120_000 },
+    async () => {
+      const captured: Record<string, string[]> = {};
+      const bundle = await bundleWorkflowCode({
+        ...workflowBundleOptions(),
+        workflowInterceptorModules: [...workflowBundleOptions().workflowInterceptorModules, require.resolve('./fixtures/trace-capture.interceptors')],
+        logger: quiet,
+      });
+      const traced = all.filter((f) => TRACED.includes(f.name));
+      const replays = Worker.runReplayHistories(
+        {
+          workflowBundle: bundle,
+          replayName: 'herald-trace-headers',
+          ...tracingWorkerOptions(tracing),
+          sinks: {
+            ...tracingWorkerOptions(tracing).sinks,
+            capture: {
+              header: {
+                fn: (info: WorkflowInfo, ...args: unknown[]) => {
+                  (captured[info.workflowId] ??= []).push(args.map(String).join(' '));
+                },
+                callDuringReplay: true,
+              },
+            },
+          },
+        },
+        traced.map((h) => ({ workflowId: h.name, history: historyFromJSON(h.json) })),
+      );
+      for await (const r of replays) assert.equal(r.error, undefined, `${r.workflowId} replays`);
+      const recorded = (json: any): string[] =>
+        (json.events as any[]).flatMap((e) => {
+          const a = e.activityTaskScheduledEventAttributes ?? e.startChildWorkflowExecutionInitiatedEventAttributes;
+          if (!a) return [];
+          const kind = e.activityTaskScheduledEventAttributes ? 'activity' : 'child';
+          const header = a.header?.fields?.['_tracer-data'];
+          const tp = header && JSON.parse(Buffer.from(header.data, 'base64').toString('utf8')).traceparent;
+          return [`${kind} ${(a.activityType ?? a.workflowType).name} ${tp}`];
+        });
+      const expected = Object.fromEntries(traced.map((f) => [f.name, recorded(f.json)]).filter(([, v]) => v.length > 0));
+      assert.ok(Object.keys(expected).length >= 2, 'traced fixtures with an activity or a child');
+      for (const [name, headers] of Object.entries(expected)) assert.deepEqual(captured[name], headers, `${name}: the headers the recorded run sent`);
+    },
+  );
 
   it('would catch a change of the command sequence (an extra timer before the first attempt)', { timeout: 120_000 }, async () => {
     const altered = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/altered.workflows'), logger: quiet });
