@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventRepository } from '../db/repositories';
 import type { TenantShare } from './delivery-service';
+import { eventWorkflowId } from './names';
 
-/** The events table as an outbox: the claim verb of the event repository. */
-export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unmatched'>;
+/** The events table as an outbox: the claim verb of the event repository, and what the admission window reads. */
+export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unfinished' | 'unmatched'>;
 
 /** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
 export interface EventStarter {
@@ -24,10 +25,12 @@ export interface DispatcherOptions {
   /** Only events older than this; the worker leaves fresh events to the API that accepted them. */
   minAgeMs?: number;
   /**
-   * Admission window: at most this many of a tenant's events started by this dispatcher and not
-   * matched yet (their workflow task still queued on Temporal); undefined: no bound.
+   * Admission window: at most this many (× the tenant's weight) of a tenant's events started by
+   * this dispatcher whose first attempts have not finished (EventRepository.unfinished); undefined: no bound.
    */
   window?: number;
+  /** EXPERIMENT (issue #21 sweep): what the window counts; `unmatched` is the first version's. */
+  windowCounts?: 'unfinished' | 'unmatched';
   /**
    * While every backlogged tenant's window is full, claim again this often; after a second of
    * that (no worker is taking tasks), every 500 ms.
@@ -159,7 +162,12 @@ export class Dispatcher {
   private async windowTaken(): Promise<Map<string, number>> {
     const horizon = Date.now() - WINDOW_HORIZON_MS;
     for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
-    const waiting = new Set(await this.outbox.unmatched([...this.inFlight.keys()]));
+    const ids = [...this.inFlight.keys()];
+    const waiting = new Set(
+      this.opts.windowCounts === 'unmatched'
+        ? await this.outbox.unmatched(ids)
+        : await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))),
+    );
     const taken = new Map<string, number>();
     for (const [id, e] of this.inFlight) {
       if (!waiting.has(id)) this.inFlight.delete(id);

@@ -128,7 +128,29 @@ export class EventRepository {
     return deleted;
   }
 
-  /** Of these events, the ones whose workflow has not run its matching yet (the dispatcher's admission window). */
+  /**
+   * Of these events (each with the id of its event workflow), the ones whose first attempts have
+   * not finished: the dispatcher's admission window. An event counts until its workflow has
+   * matched it and made the first attempt of every delivery it holds itself: not matched yet, or
+   * matched with a delivery still `pending` or `delivering` with no attempt recorded, held by the
+   * event workflow and free to go (an ordered one in its stream's turn). A delivery handed to its
+   * own workflow (paused, throttled, retrying) or waiting for an earlier event of its stream waits
+   * on time or on another event, not on the worker, and no longer counts.
+   */
+  async unfinished(events: readonly { id: string; workflowId: string }[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT e.id FROM unnest($1::text[], $2::text[]) AS w(id, workflow_id) JOIN events e ON e.id = w.id
+        WHERE NOT e.matched
+           OR EXISTS (SELECT 1 FROM deliveries d
+                       WHERE d.event_id = e.id AND d.workflow_id = w.workflow_id AND d.attempt_count = 0
+                         AND d.status IN ('pending', 'delivering') AND (d.ordering_key IS NULL OR d.turn_at IS NOT NULL))`,
+      [events.map((e) => e.id), events.map((e) => e.workflowId)],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Of these events, the ones not matched yet: the admission window as first measured (bench/results/2026-12-02-fairness.md). */
   async unmatched(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows: { id: string }[] = await this.db.query(`SELECT id FROM events WHERE id = ANY($1) AND NOT matched`, [ids]);
