@@ -154,10 +154,11 @@ export class Dispatcher {
   }
 
   /**
-   * Per tenant, how many of the events this dispatcher started are not matched yet. One lookup
-   * by primary key of at most a window per backlogged tenant. An event not matched within
-   * WINDOW_HORIZON_MS (its workflow terminated, or no worker for that long) stops counting, so a
-   * window never stays closed.
+   * Per tenant, how many of the events this dispatcher started have not made their first attempts
+   * yet (EventRepository.unfinished). One lookup by primary key of at most a window per backlogged
+   * tenant. An event found done is forgotten; one not done within WINDOW_HORIZON_MS (its workflow
+   * terminated, no worker for that long, a receiver taking its 30 s) stops counting, so a window
+   * never stays closed.
    */
   private async windowTaken(): Promise<Map<string, number>> {
     const horizon = Date.now() - WINDOW_HORIZON_MS;

@@ -171,8 +171,8 @@ export class EventRepository {
    * (tenant_id, received_at), one probe per tenant, however long the backlog; with one tenant
    * the claim is its `limit` oldest events, as before.
    *
-   * Windowed (the API's dispatcher, `window`): a tenant gets at most `size × weight` less the
-   * events of it the dispatcher started that are not matched yet (`taken`), so a burst stays in
+   * Windowed (`window`): a tenant gets at most `size × weight` less the events of it the
+   * dispatcher started that have not made their first attempts yet (`taken`), so a burst stays in
    * this table, where tenants take turns, rather than in Temporal's and the worker's queues, which
    * serve first come, first served. A tenant with no room takes no part; `full` says events wait
    * and no tenant had room: claim again shortly.
