@@ -88,8 +88,6 @@ const schema = z
     // take turns (0: none). 8 from the sweep in bench/results/2026-12-03-fairness.md: 4 and 2 cost
     // the burst's drain rate, 20 the quiet tenant's latency.
     HERALD_DISPATCH_WINDOW: z.coerce.number().int().min(0).default(8),
-    // EXPERIMENT (issue #21 sweep): what the window counts.
-    HERALD_DISPATCH_WINDOW_COUNTS: z.enum(['unfinished', 'unmatched']).default('unfinished'),
     // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
     HERALD_CONSOLE_FRAME_ANCESTORS: z
       .string()
@@ -195,7 +193,7 @@ export interface Config {
   retention: { days: number };
   /** Endpoint health: the auto-disable window in ms (0: never). */
   health: { autoDisableAfterMs: number };
-  dispatch: { sweepMs: number; window?: number; windowCounts: 'unfinished' | 'unmatched' };
+  dispatch: { sweepMs: number; window?: number };
   console: { frameAncestors: string[] };
   logLevel: Env['HERALD_LOG_LEVEL'];
   logFormat: Env['HERALD_LOG_FORMAT'];
@@ -294,7 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     retention: { days: e.HERALD_RETENTION_DAYS },
     health: { autoDisableAfterMs: Math.round(e.HERALD_AUTO_DISABLE_AFTER_HOURS * 3_600_000) },
-    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000, window: e.HERALD_DISPATCH_WINDOW || undefined, windowCounts: e.HERALD_DISPATCH_WINDOW_COUNTS },
+    dispatch: { sweepMs: e.HERALD_DISPATCH_SWEEP_SECONDS * 1000, window: e.HERALD_DISPATCH_WINDOW || undefined },
     console: { frameAncestors: e.HERALD_CONSOLE_FRAME_ANCESTORS },
     logLevel: e.HERALD_LOG_LEVEL,
     logFormat: e.HERALD_LOG_FORMAT,

@@ -4,7 +4,7 @@ import type { TenantShare } from './delivery-service';
 import { eventWorkflowId } from './names';
 
 /** The events table as an outbox: the claim verb of the event repository, and what the admission window reads. */
-export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unfinished' | 'unmatched'>;
+export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unfinished'>;
 
 /** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
 export interface EventStarter {
@@ -29,8 +29,6 @@ export interface DispatcherOptions {
    * this dispatcher whose first attempts have not finished (EventRepository.unfinished); undefined: no bound.
    */
   window?: number;
-  /** EXPERIMENT (issue #21 sweep): what the window counts; `unmatched` is the first version's. */
-  windowCounts?: 'unfinished' | 'unmatched';
   /**
    * While every backlogged tenant's window is full, claim again this often; after a second of
    * that (no worker is taking tasks), every 500 ms.
@@ -164,11 +162,7 @@ export class Dispatcher {
     const horizon = Date.now() - WINDOW_HORIZON_MS;
     for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
     const ids = [...this.inFlight.keys()];
-    const waiting = new Set(
-      this.opts.windowCounts === 'unmatched'
-        ? await this.outbox.unmatched(ids)
-        : await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))),
-    );
+    const waiting = new Set(await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))));
     const taken = new Map<string, number>();
     for (const [id, e] of this.inFlight) {
       if (!waiting.has(id)) this.inFlight.delete(id);

@@ -57,18 +57,16 @@ async function main(): Promise<void> {
   // Both claim any tenant's events, a burst's backlog included: each keeps its own admission
   // window, so a burst the API's window holds in the outbox does not reach Temporal all at once
   // through them (the sweep: once the burst's oldest events are 30 s old).
-  // EXPERIMENT (issue #21 sweep): `unmatched` reproduces main's behaviour, windowless here.
-  const window = config.dispatch.windowCounts === 'unmatched' ? {} : { window: config.dispatch.window, windowCounts: config.dispatch.windowCounts };
   const raised = new Dispatcher(createStores(dataSource).events, deliveries, {
     sweepMs: 0,
-    ...window,
+    window: config.dispatch.window,
     onError: (err) => log.error({ err }, 'dispatching operational events failed; the sweep will start them'),
   });
   const herald = await createHeraldWorker({ config, connection, dataSource, metrics, tracing, onOperationalEvents: () => raised.wake() });
   // The outbox's safety net (docs/architecture.md, *Dispatch*).
   const dispatcher = new Dispatcher(createStores(dataSource).events, deliveries, {
     ...WORKER_DISPATCH,
-    ...window,
+    window: config.dispatch.window,
     onStarted: (count) => log.warn({ count }, 'dispatcher sweep started event workflows no API had started'),
     onError: (err) => log.error({ err }, 'dispatcher sweep failed, retrying with backoff'),
   }).start();

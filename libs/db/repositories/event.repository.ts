@@ -150,13 +150,6 @@ export class EventRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Of these events, the ones not matched yet: the admission window as first measured (bench/results/2026-12-02-fairness.md). */
-  async unmatched(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const rows: { id: string }[] = await this.db.query(`SELECT id FROM events WHERE id = ANY($1) AND NOT matched`, [ids]);
-    return rows.map((r) => r.id);
-  }
-
   /**
    * The outbox claim (docs/architecture.md, *Dispatch* and *Fairness*): in one short
    * transaction, takes the backlogged tenants in turn and locks each one's oldest events without

@@ -64,7 +64,6 @@ export class InfrastructureModule implements BeforeApplicationShutdown, OnApplic
             return new Dispatcher(stores.events, deliveries, {
               sweepMs: config.dispatch.sweepMs,
               window: config.dispatch.window,
-              windowCounts: config.dispatch.windowCounts,
               onError: (err) => log.warn(`event workflows not started, retrying with backoff: ${(err as Error).message}`),
             }).start();
           },
