@@ -130,12 +130,14 @@ export class EventRepository {
 
   /**
    * Of these events (each with the id of its event workflow), the ones whose first attempts have
-   * not finished: the dispatcher's admission window. An event counts until its workflow has
-   * matched it and made the first attempt of every delivery it holds itself: not matched yet, or
-   * matched with a delivery still `pending` or `delivering` with no attempt recorded, held by the
-   * event workflow and free to go (an ordered one in its stream's turn). A delivery handed to its
-   * own workflow (paused, throttled, retrying) or waiting for an earlier event of its stream waits
-   * on time or on another event, not on the worker, and no longer counts.
+   * not gone out: the dispatcher's admission window. An event counts until its workflow has
+   * matched it and put the first attempt of every delivery it holds itself on the wire: not
+   * matched yet, or matched with a delivery still `pending` with no attempt recorded, held by the
+   * event workflow and free to go (an ordered one in its stream's turn). A POST on the wire
+   * (`delivering`) no longer counts, so a receiver that hangs for the sender's 30 s does not hold
+   * its tenant's window (test/faults/misbehaving-receivers); nor does a delivery handed to its own
+   * workflow (paused, throttled, retrying) or waiting for an earlier event of its stream: they
+   * wait on time, a receiver or another event, not on the worker's CPU.
    */
   async unfinished(events: readonly { id: string; workflowId: string }[]): Promise<string[]> {
     if (events.length === 0) return [];
@@ -144,7 +146,7 @@ export class EventRepository {
         WHERE NOT e.matched
            OR EXISTS (SELECT 1 FROM deliveries d
                        WHERE d.event_id = e.id AND d.workflow_id = w.workflow_id AND d.attempt_count = 0
-                         AND d.status IN ('pending', 'delivering') AND (d.ordering_key IS NULL OR d.turn_at IS NOT NULL))`,
+                         AND d.status = 'pending' AND (d.ordering_key IS NULL OR d.turn_at IS NOT NULL))`,
       [events.map((e) => e.id), events.map((e) => e.workflowId)],
     );
     return rows.map((r) => r.id);
