@@ -26,7 +26,7 @@ export interface DispatcherOptions {
   minAgeMs?: number;
   /**
    * Admission window: at most this many (× the tenant's weight) of a tenant's events started by
-   * this dispatcher whose first attempts have not finished (EventRepository.unfinished); undefined: no bound.
+   * this dispatcher whose first attempts have not gone out (EventRepository.unfinished); undefined: no bound.
    */
   window?: number;
   /**
@@ -152,10 +152,10 @@ export class Dispatcher {
   }
 
   /**
-   * Per tenant, how many of the events this dispatcher started have not made their first attempts
+   * Per tenant, how many of the events this dispatcher started have not sent their first attempts
    * yet (EventRepository.unfinished). One lookup by primary key of at most a window per backlogged
    * tenant. An event found done is forgotten; one not done within WINDOW_HORIZON_MS (its workflow
-   * terminated, no worker for that long, a receiver taking its 30 s) stops counting, so a window
+   * terminated, or no worker for that long) stops counting, so a window
    * never stays closed.
    */
   private async windowTaken(): Promise<Map<string, number>> {
