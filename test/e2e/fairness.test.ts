@@ -116,7 +116,7 @@ describe('fair under bursts: real Temporal with fairness on, real Postgres', { t
 
   const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}_${String(i).padStart(4, '0')}`);
 
-  // The quiet tenant's bound (issue #21). It held in 7 runs of 7 with the window counting events
+  // The quiet tenant's bound (issue #21). It held in 8 runs of 8 with the window counting events
   // until their first attempts are made (8 × weight): p99 376 ms against a bound of 1,099 ms on a
   // quiet host, 421–792 ms against 1,102–1,561 ms at load average 2–10, and once 1,083 against
   // 1,150 ms (load ~6, other suites running: the closest). It fails first come, first served (the
