@@ -83,9 +83,11 @@ const schema = z
     HERALD_AUTO_DISABLE_AFTER_HOURS: z.coerce.number().min(0).max(87_600).default(120),
     // The API dispatcher's catch-up sweep (0: none, woken by its own commits only).
     HERALD_DISPATCH_SWEEP_SECONDS: z.coerce.number().min(0).default(5),
-    // The API dispatcher's admission window: a tenant's events started and not matched yet, at most
-    // this × its weight; the rest of a burst waits in the outbox, where tenants take turns (0: none).
-    HERALD_DISPATCH_WINDOW: z.coerce.number().int().min(0).default(20),
+    // Each dispatcher's admission window: a tenant's events it started whose first attempts have not
+    // gone out yet, at most this × its weight; the rest of a burst waits in the outbox, where tenants
+    // take turns (0: none). 8 from the sweep in bench/results/2026-12-03-fairness.md: 4 and 2 cost
+    // the burst's drain rate, 20 the quiet tenant's latency.
+    HERALD_DISPATCH_WINDOW: z.coerce.number().int().min(0).default(8),
     // Origins allowed to frame the console (space or comma separated); unset: it may not be framed.
     HERALD_CONSOLE_FRAME_ANCESTORS: z
       .string()

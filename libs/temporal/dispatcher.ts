@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventRepository } from '../db/repositories';
 import type { TenantShare } from './delivery-service';
+import { eventWorkflowId } from './names';
 
-/** The events table as an outbox: the claim verb of the event repository. */
-export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unmatched'>;
+/** The events table as an outbox: the claim verb of the event repository, and what the admission window reads. */
+export type DispatchOutbox = Pick<EventRepository, 'dispatchUnstarted' | 'unfinished'>;
 
 /** Starts an event's workflow; idempotent by workflow id (DeliveryService.startEvent). */
 export interface EventStarter {
@@ -24,8 +25,8 @@ export interface DispatcherOptions {
   /** Only events older than this; the worker leaves fresh events to the API that accepted them. */
   minAgeMs?: number;
   /**
-   * Admission window: at most this many of a tenant's events started by this dispatcher and not
-   * matched yet (their workflow task still queued on Temporal); undefined: no bound.
+   * Admission window: at most this many (× the tenant's weight) of a tenant's events started by
+   * this dispatcher whose first attempts have not gone out (EventRepository.unfinished); undefined: no bound.
    */
   window?: number;
   /**
@@ -151,15 +152,17 @@ export class Dispatcher {
   }
 
   /**
-   * Per tenant, how many of the events this dispatcher started are not matched yet. One lookup
-   * by primary key of at most a window per backlogged tenant. An event not matched within
-   * WINDOW_HORIZON_MS (its workflow terminated, or no worker for that long) stops counting, so a
-   * window never stays closed.
+   * Per tenant, how many of the events this dispatcher started have not sent their first attempts
+   * yet (EventRepository.unfinished). One lookup by primary key of at most a window per backlogged
+   * tenant. An event found done is forgotten; one not done within WINDOW_HORIZON_MS (its workflow
+   * terminated, or no worker for that long) stops counting, so a window
+   * never stays closed.
    */
   private async windowTaken(): Promise<Map<string, number>> {
     const horizon = Date.now() - WINDOW_HORIZON_MS;
     for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
-    const waiting = new Set(await this.outbox.unmatched([...this.inFlight.keys()]));
+    const ids = [...this.inFlight.keys()];
+    const waiting = new Set(await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))));
     const taken = new Map<string, number>();
     for (const [id, e] of this.inFlight) {
       if (!waiting.has(id)) this.inFlight.delete(id);

@@ -13,8 +13,9 @@ import { createDataSource } from '../../libs/db/data-source';
 import { createStores } from '../../libs/db/repositories';
 import { Dispatcher, type EventStarter } from '../../libs/temporal/dispatcher';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { eventually } from '../support/engine';
-import { seedEvent } from '../support/seed';
+import { eventWorkflowId } from '../../libs/temporal/names';
+import { eventually, testSecretBox } from '../support/engine';
+import { seedEvent, seedSubscription } from '../support/seed';
 
 const EVENTS = 200;
 
@@ -284,6 +285,46 @@ describe('dispatchers racing over the outbox', () => {
       burst,
       'oldest first',
     );
+  });
+
+  it("counts an event in its tenant's window until its first attempts go out: matched with a first attempt to make; not once its POST is on the wire, handed over, recorded, or waiting for its stream's turn", async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const burst = await backlog('firsts', 12, 60_000);
+    const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: 'http://127.0.0.1:9/hook', tenantId: 'firsts' });
+    const dispatcher = new Dispatcher(createStores(pools[0]).events, starter, { batch: 20, concurrency: 1, sweepMs: 0, window: 4, windowPollMs: 5 });
+    assert.equal((await dispatcher.dispatchOnce()).claimed, 4, 'the window fills');
+    const [making, sending, handed, waitingTurn] = burst.slice(0, 4);
+    // A "worker" matches all four: each gets a delivery its event workflow holds, no attempt recorded yet.
+    await db.dataSource.query(`UPDATE events SET matched = true, matched_at = now() WHERE id = ANY($1)`, [burst.slice(0, 4)]);
+    await db.dataSource.query(
+      `INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, status, workflow_id, created_at, updated_at)
+       SELECT 'dlv_' || e, e, $2, 'firsts', 'image.created', 'pending', 'event:' || e, now(), now() FROM unnest($1::text[]) AS e`,
+      [burst.slice(0, 4), sub.id],
+    );
+    assert.equal(eventWorkflowId(making), `event:${making}`);
+    await db.dataSource.query(`UPDATE deliveries SET status = 'delivering', sending_attempt = 1 WHERE event_id = $1`, [sending]);
+    const claim = async (): Promise<number> => (await dispatcher.dispatchOnce()).claimed;
+    assert.equal(
+      await claim(),
+      1,
+      "matched is not enough: three still have their first attempt to make; the one whose POST is on the wire is done (a hanging receiver must not hold its tenant's window)",
+    );
+    // One handed over to its delivery workflow (e.g. its subscription is paused), one an ordered
+    // delivery behind an earlier event of its stream: they wait on time or on another event.
+    await db.dataSource.query(`UPDATE deliveries SET workflow_id = 'delivery:' || event_id || ':' || subscription_id WHERE event_id = $1`, [handed]);
+    await db.dataSource.query(`UPDATE deliveries SET ordering_key = '', sequence = 2 WHERE event_id = $1`, [waitingTurn]);
+    assert.equal(await claim(), 2, 'two more freed');
+    // The three just started match no subscription: done at once; one still counts.
+    await db.dataSource.query(`UPDATE events SET matched = true, matched_at = now() WHERE id = ANY($1)`, [burst.slice(4, 7)]);
+    assert.equal(await claim(), 3, 'one counts: the one about to make its attempt');
+    // Its first attempt recorded: room again, beside the three unmatched.
+    await db.dataSource.query(`UPDATE deliveries SET attempt_count = 1, status = 'succeeded' WHERE event_id = $1`, [making]);
+    assert.equal(await claim(), 1);
+    const last = await dispatcher.dispatchOnce();
+    assert.deepEqual([last.claimed, last.full], [0, true], 'the four last started count: the twelfth waits');
+    await dispatcher.stop();
+    exactlyOnce(starter, burst.slice(0, 11));
   });
 
   it('claims a lone tenant in full batches, oldest first', async () => {

@@ -14,6 +14,8 @@ import { startStack, type TestStack } from '../support/stack';
 const BURST = 1_000;
 const QUIET = 20;
 const QUIET_EVERY_MS = 250;
+/** The quiet tenant's events before its idle figure, not counted. */
+const WARM_UP = 5;
 
 /** Nearest-rank percentile. */
 function percentile(values: number[], p: number): number {
@@ -114,72 +116,74 @@ describe('fair under bursts: real Temporal with fairness on, real Postgres', { t
 
   const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}_${String(i).padStart(4, '0')}`);
 
-  // An open target of issue #21, marked `todo`: it runs in every `npm test` and prints its
-  // figures (`fairness: …`), but its failure does not fail the suite. The burst used to wait in
-  // Temporal's and the worker's first-come queues; the dispatcher's admission window now keeps it
-  // in the outbox (HERALD_DISPATCH_WINDOW), which halved the quiet tenant's p50 and cut its p99
-  // 2–4 × in the bench, but on the shared 2-core host the p99 is still about 3 × idle, near the
-  // bound, passing or not with the load (bench/results/2026-12-02-fairness.md). Take `todo` away
-  // once it passes reliably, and never loosen the bound to get there.
-  const openTarget = { todo: "issue #21's quiet-tenant bound is not met yet" };
-  it(
-    `delivers a quiet tenant's events within a bound from its own idle latency while another's ${BURST}-event burst drains; each event once`,
-    openTarget,
-    async () => {
-      const suffix = Date.now().toString(36);
-      const [noisy, quiet] = [`noisy_${suffix}`, `quiet_${suffix}`];
-      const noisyReceiver = await endpoint(noisy);
-      const quietReceiver = await endpoint(quiet);
-      const quietLatencies = async (eventIds: string[]): Promise<number[]> => {
-        await eventually(async () => eventIds.every((id) => arrivals(quietReceiver).has(id)), 120_000, "the quiet tenant's events");
-        const at = arrivals(quietReceiver);
-        return eventIds.map((id) => at.get(id)! - accepted.get(id)!);
-      };
-      const quietly = async (eventIds: string[]): Promise<void> => {
-        for (const id of eventIds) {
-          const tick = Date.now();
-          await post(quiet, id);
-          await new Promise((r) => setTimeout(r, Math.max(0, QUIET_EVERY_MS - (Date.now() - tick))));
-        }
-      };
+  // The quiet tenant's bound (issue #21). It held in 8 runs of 8 with the window counting events
+  // until their first attempts are made (8 × weight): p99 376 ms against a bound of 1,099 ms on a
+  // quiet host, 421–792 ms against 1,102–1,561 ms at load average 2–10, and once 1,083 against
+  // 1,150 ms (load ~6, other suites running: the closest). It fails first come, first served (the
+  // burst drains in 15–30 s, more than twice the bound, asserted below). It does not tell the
+  // window's variants apart on this host: without any window (fair claims and Temporal's fair
+  // matching only) a quiet run gave p99 950 ms against 1,108 ms; the bench's `noisy` compares
+  // those (bench/results/2026-12-03-fairness.md). Never loosen the bound to make it pass.
+  it(`delivers a quiet tenant's events within a bound from its own idle latency while another's ${BURST}-event burst drains; each event once`, async () => {
+    const suffix = Date.now().toString(36);
+    const [noisy, quiet] = [`noisy_${suffix}`, `quiet_${suffix}`];
+    const noisyReceiver = await endpoint(noisy);
+    const quietReceiver = await endpoint(quiet);
+    const quietLatencies = async (eventIds: string[]): Promise<number[]> => {
+      await eventually(async () => eventIds.every((id) => arrivals(quietReceiver).has(id)), 120_000, "the quiet tenant's events");
+      const at = arrivals(quietReceiver);
+      return eventIds.map((id) => at.get(id)! - accepted.get(id)!);
+    };
+    const quietly = async (eventIds: string[]): Promise<void> => {
+      for (const id of eventIds) {
+        const tick = Date.now();
+        await post(quiet, id);
+        await new Promise((r) => setTimeout(r, Math.max(0, QUIET_EVERY_MS - (Date.now() - tick))));
+      }
+    };
 
-      // 1. The quiet tenant alone: its idle figure, on this machine, now.
-      const idleIds = ids(`evt_idle_${suffix}`, QUIET);
-      await quietly(idleIds);
-      const idleP99 = percentile(await quietLatencies(idleIds), 99);
+    // 1. The quiet tenant alone: its idle figure, on this machine, now. A few events first, not
+    // counted: the first of a new tenant and subscription is slower (caches, the worker's first
+    // tasks), and an idle p99 inflated by it would loosen the bound.
+    const warmIds = ids(`evt_warm_${suffix}`, WARM_UP);
+    await quietly(warmIds);
+    await quietLatencies(warmIds);
+    const idleIds = ids(`evt_idle_${suffix}`, QUIET);
+    await quietly(idleIds);
+    const idle = await quietLatencies(idleIds);
+    const idleP99 = percentile(idle, 99);
 
-      // 2. The burst, and the quiet tenant posting beside it once the burst's backlog has built up.
-      const burstIds = ids(`evt_burst_${suffix}`, BURST);
-      const duringIds = ids(`evt_during_${suffix}`, QUIET);
-      const started = Date.now();
-      const burstPosted = burst(noisy, burstIds);
-      burstPosted.catch(() => undefined); // awaited below; a failure before that must not outlive this test unreported
-      await eventually(async () => burstIds.filter((id) => accepted.has(id)).length >= 200, 60_000, 'a backlog of the burst');
-      await quietly(duringIds);
-      const during = await quietLatencies(duringIds);
-      await burstPosted;
-      await eventually(async () => arrivals(noisyReceiver).size >= BURST, 600_000, 'the burst drained');
-      const burstDrainMs = Date.now() - started;
+    // 2. The burst, and the quiet tenant posting beside it once the burst's backlog has built up.
+    const burstIds = ids(`evt_burst_${suffix}`, BURST);
+    const duringIds = ids(`evt_during_${suffix}`, QUIET);
+    const started = Date.now();
+    const burstPosted = burst(noisy, burstIds);
+    burstPosted.catch(() => undefined); // awaited below; a failure before that must not outlive this test unreported
+    await eventually(async () => burstIds.filter((id) => accepted.has(id)).length >= 200, 60_000, 'a backlog of the burst');
+    await quietly(duringIds);
+    const during = await quietLatencies(duringIds);
+    await burstPosted;
+    await eventually(async () => arrivals(noisyReceiver).size >= BURST, 600_000, 'the burst drained');
+    const burstDrainMs = Date.now() - started;
 
-      // The bound, from the idle figure. With fairness a quiet event waits, beyond its own idle
-      // delivery, for at most: the dispatcher's claim in progress (its event is in the next claim,
-      // test/e2e/dispatch), and one workflow-task slot of the worker to free, each held by one of
-      // the burst's event workflows for about one idle delivery (on the task queue its task is next,
-      // round robin by tenant). So about 3 × the idle p99; plus 1 s for the CPU the burst itself
-      // takes from the shared machine (API, worker, Temporal and Postgres on the same cores). First
-      // come, first served (before issue #21) it waits behind the whole burst: about its drain time.
-      const bound = 3 * idleP99 + 1_000;
-      const p99 = percentile(during, 99);
-      const figures = `idle p99 ${idleP99} ms, during the burst p50 ${percentile(during, 50)} / p99 ${p99} ms, bound ${bound} ms, burst drained in ${burstDrainMs} ms`;
-      process.stderr.write(`fairness: ${figures}\n`);
-      assert.ok(burstDrainMs > 2 * bound, `the burst outlasts the bound, so waiting behind it would fail this test (${figures})`);
-      assert.ok(p99 <= bound, `the quiet tenant's p99 within the bound (${figures})`);
+    // The bound, from the idle figure. With fairness a quiet event waits, beyond its own idle
+    // delivery, for at most: the dispatcher's claim in progress (its event is in the next claim,
+    // test/e2e/dispatch), and one workflow-task slot of the worker to free, each held by one of
+    // the burst's event workflows for about one idle delivery (on the task queue its task is next,
+    // round robin by tenant). So about 3 × the idle p99; plus 1 s for the CPU the burst itself
+    // takes from the shared machine (API, worker, Temporal and Postgres on the same cores). First
+    // come, first served (before issue #21) it waits behind the whole burst: about its drain time.
+    const bound = 3 * idleP99 + 1_000;
+    const p99 = percentile(during, 99);
+    const figures = `idle p50 ${percentile(idle, 50)} / p99 ${idleP99} ms, during the burst p50 ${percentile(during, 50)} / p99 ${p99} ms, bound ${bound} ms, burst drained in ${burstDrainMs} ms`;
+    process.stderr.write(`fairness: ${figures}\n`);
+    assert.ok(burstDrainMs > 2 * bound, `the burst outlasts the bound, so waiting behind it would fail this test (${figures})`);
+    assert.ok(p99 <= bound, `the quiet tenant's p99 within the bound (${figures})`);
 
-      // Exactly once, every event of both tenants.
-      await deliveredOnce(noisyReceiver, burstIds, 'the burst');
-      await deliveredOnce(quietReceiver, [...idleIds, ...duringIds], 'the quiet tenant');
-    },
-  );
+    // Exactly once, every event of both tenants.
+    await deliveredOnce(noisyReceiver, burstIds, 'the burst');
+    await deliveredOnce(quietReceiver, [...warmIds, ...idleIds, ...duringIds], 'the quiet tenant');
+  });
 
   it('shares deliveries 1:1:4 (±25 %) among tenants of weights 1, 1 and 4 while all three are backlogged', async () => {
     const suffix = Date.now().toString(36);

@@ -54,14 +54,19 @@ async function main(): Promise<void> {
   );
   // Operational events (herald.*) are committed by this worker's activities: it dispatches them
   // at once, as an API does the events it accepts, instead of leaving them to the 30 s sweep.
+  // Both claim any tenant's events, a burst's backlog included: each keeps its own admission
+  // window, so a burst the API's window holds in the outbox does not reach Temporal all at once
+  // through them (the sweep: once the burst's oldest events are 30 s old).
   const raised = new Dispatcher(createStores(dataSource).events, deliveries, {
     sweepMs: 0,
+    window: config.dispatch.window,
     onError: (err) => log.error({ err }, 'dispatching operational events failed; the sweep will start them'),
   });
   const herald = await createHeraldWorker({ config, connection, dataSource, metrics, tracing, onOperationalEvents: () => raised.wake() });
   // The outbox's safety net (docs/architecture.md, *Dispatch*).
   const dispatcher = new Dispatcher(createStores(dataSource).events, deliveries, {
     ...WORKER_DISPATCH,
+    window: config.dispatch.window,
     onStarted: (count) => log.warn({ count }, 'dispatcher sweep started event workflows no API had started'),
     onError: (err) => log.error({ err }, 'dispatcher sweep failed, retrying with backoff'),
   }).start();

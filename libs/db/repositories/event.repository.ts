@@ -128,10 +128,27 @@ export class EventRepository {
     return deleted;
   }
 
-  /** Of these events, the ones whose workflow has not run its matching yet (the dispatcher's admission window). */
-  async unmatched(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const rows: { id: string }[] = await this.db.query(`SELECT id FROM events WHERE id = ANY($1) AND NOT matched`, [ids]);
+  /**
+   * Of these events (each with the id of its event workflow), the ones whose first attempts have
+   * not gone out: the dispatcher's admission window. An event counts until its workflow has
+   * matched it and put the first attempt of every delivery it holds itself on the wire: not
+   * matched yet, or matched with a delivery still `pending` with no attempt recorded, held by the
+   * event workflow and free to go (an ordered one in its stream's turn). A POST on the wire
+   * (`delivering`) no longer counts, so a receiver that hangs for the sender's 30 s does not hold
+   * its tenant's window (test/faults/misbehaving-receivers); nor does a delivery handed to its own
+   * workflow (paused, throttled, retrying) or waiting for an earlier event of its stream: they
+   * wait on time, a receiver or another event, not on the worker's CPU.
+   */
+  async unfinished(events: readonly { id: string; workflowId: string }[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT e.id FROM unnest($1::text[], $2::text[]) AS w(id, workflow_id) JOIN events e ON e.id = w.id
+        WHERE NOT e.matched
+           OR EXISTS (SELECT 1 FROM deliveries d
+                       WHERE d.event_id = e.id AND d.workflow_id = w.workflow_id AND d.attempt_count = 0
+                         AND d.status = 'pending' AND (d.ordering_key IS NULL OR d.turn_at IS NOT NULL))`,
+      [events.map((e) => e.id), events.map((e) => e.workflowId)],
+    );
     return rows.map((r) => r.id);
   }
 
@@ -149,8 +166,8 @@ export class EventRepository {
    * (tenant_id, received_at), one probe per tenant, however long the backlog; with one tenant
    * the claim is its `limit` oldest events, as before.
    *
-   * Windowed (the API's dispatcher, `window`): a tenant gets at most `size × weight` less the
-   * events of it the dispatcher started that are not matched yet (`taken`), so a burst stays in
+   * Windowed (`window`): a tenant gets at most `size × weight` less the events of it the
+   * dispatcher started that have not made their first attempts yet (`taken`), so a burst stays in
    * this table, where tenants take turns, rather than in Temporal's and the worker's queues, which
    * serve first come, first served. A tenant with no room takes no part; `full` says events wait
    * and no tenant had room: claim again shortly.
