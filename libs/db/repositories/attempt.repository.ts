@@ -153,11 +153,11 @@ const floorDay = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
  * The rows of a rollup table (alias `r`: attempt_stats_hourly or attempt_stats_daily) unfolded
  * into the long rows (kind, key, n) attemptHistogramRows makes of attempts, one pass over each row.
  */
-function rollupLongRows(): string {
+const ROLLUP_LONG_ROWS = (() => {
   const each = (kind: string, column: string) => `SELECT '${kind}', key, value::int FROM jsonb_each_text(r.${column})`;
   return `LATERAL (SELECT 'n', '', r.attempts UNION ALL SELECT 'ok', '', r.succeeded
                    UNION ALL ${each('o', 'outcomes')} UNION ALL ${each('d', 'duration_hist')} UNION ALL ${each('f', 'first_success_hist')}) AS x (kind, key, n)`;
-}
+})();
 
 /** A rollup row's columns, from long rows `(g0, g1, kind, key, n)` grouped by g0, g1: the hourly level from attempts, the daily from hours. */
 const ROLLUP_ROW_SQL = `g0, g1,
@@ -300,7 +300,7 @@ export class AttemptRepository {
       reads.push(
         this.db.query(
           `SELECT ${bucket('r.' + column)} AS g0, x.kind, x.key, sum(x.n)::int AS n
-             FROM ${table} r, ${rollupLongRows()}
+             FROM ${table} r, ${ROLLUP_LONG_ROWS}
             WHERE ${windowScope(w, 'r')} AND r.${column} >= $2 AND r.${column} < $3
             GROUP BY 1, 2, 3`,
           [scopeId, new Date(from), new Date(until)],
@@ -386,21 +386,24 @@ export class AttemptRepository {
       );
       // The daily level: each complete day these hours touched, and the day retention cuts into
       // (its first hours just dropped), again from its hourly rows; days before it dropped. A daily
-      // row is always the sum of its day's hourly rows, so reading either answers the same.
+      // row is always the sum of its day's hourly rows, so reading either answers the same. Its
+      // hourly rows are read as two ranges, the cut day and the days this step completed, so the
+      // hour index serves both (one range from the cut day on would read every retained hour).
       const cutDay = floorDay(floorHour(retentionCutoff.getTime()));
-      const days = [cutDay];
-      for (let d = Math.max(floorDay(start), cutDay + DAY_MS); d + DAY_MS <= until; d += DAY_MS) days.push(d);
-      const complete = days.filter((d) => d + DAY_MS <= until).map((d) => new Date(d));
+      const cutDays: [number, number] = cutDay + DAY_MS <= until ? [cutDay, cutDay + DAY_MS] : [cutDay, cutDay];
+      const touched: [number, number] = [Math.max(floorDay(start), cutDay + DAY_MS), Math.max(floorDay(until), cutDay + DAY_MS)];
+      const complete: Date[] = [];
+      for (const [first, end] of [cutDays, touched]) for (let d = first; d < end; d += DAY_MS) complete.push(new Date(d));
       await tx.query(`DELETE FROM attempt_stats_daily WHERE day < $1 OR day = ANY ($2::timestamptz[])`, [new Date(cutDay), complete]);
       if (complete.length > 0) {
         await tx.query(
           `WITH long AS (SELECT r.subscription_id AS g0, ${seriesBucket(`'1 day'::interval`, 'r.hour')} AS g1, x.kind, x.key, sum(x.n)::int AS n
-                           FROM attempt_stats_hourly r, ${rollupLongRows()}
-                          WHERE r.hour >= $1 AND r.hour < $2 AND ${seriesBucket(`'1 day'::interval`, 'r.hour')} = ANY ($3::timestamptz[])
+                           FROM attempt_stats_hourly r, ${ROLLUP_LONG_ROWS}
+                          WHERE (r.hour >= $1 AND r.hour < $2) OR (r.hour >= $3 AND r.hour < $4)
                           GROUP BY 1, 2, 3, 4)
            INSERT INTO attempt_stats_daily (subscription_id, day, attempts, succeeded, outcomes, duration_hist, first_successes, first_success_hist)
            SELECT ${ROLLUP_ROW_SQL} FROM long GROUP BY g0, g1`,
-          [complete[0], new Date(complete[complete.length - 1].getTime() + DAY_MS), complete],
+          [...cutDays, ...touched].map((t) => new Date(t)),
         );
       }
       await tx.query(
