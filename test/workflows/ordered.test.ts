@@ -6,18 +6,14 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { Delivery, type Event } from '../../libs/db/entities';
 import { deliveryWorkflowId, eventWorkflowId } from '../../libs/temporal/names';
 import { eventWorkflow } from '../../workflows/event.workflow';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createEngineWorker, sendTimes, testSecretBox } from '../support/engine';
+import { sendTimes, testSecretBox, useTimeSkippingEngine } from '../support/engine';
 import { seedEvent, seedSubscription } from '../support/seed';
-import { createTimeSkippingEnv } from '../support/temporal';
 
 const MIN = 60_000;
 const TASK_QUEUE = 'ordered-tests';
@@ -31,22 +27,7 @@ interface Arrival {
 }
 
 describe('ordered delivery on the time-skipping server', () => {
-  let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
-  let worker: Worker;
-  let running: Promise<void>;
-
-  before(async () => {
-    [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabase()]);
-    worker = await createEngineWorker({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, dataSource: db.dataSource });
-    running = worker.run();
-  });
-  after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await db?.drop();
-  });
+  const engine = useTimeSkippingEngine(TASK_QUEUE);
 
   /** Answers `status(request)`; records each request with the server's virtual time. */
   async function receiver(status: (r: { key: string; sequence: number }) => number) {
@@ -54,7 +35,7 @@ describe('ordered delivery on the time-skipping server', () => {
     const server: Server = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
-        void env.currentTimeMs().then((virtualMs) => {
+        void engine.env.currentTimeMs().then((virtualMs) => {
           const arrival = {
             deliveryId: String(req.headers['webhook-id']),
             key: String(req.headers['x-herald-ordering-key']),
@@ -72,21 +53,21 @@ describe('ordered delivery on the time-skipping server', () => {
     return { url, arrivals, close: () => new Promise<void>((r) => server.close(() => r())) };
   }
 
-  const deliveryOf = (event: Event): Promise<Delivery> => db.dataSource.getRepository(Delivery).findOneByOrFail({ eventId: event.id });
+  const deliveryOf = (event: Event): Promise<Delivery> => engine.db.dataSource.getRepository(Delivery).findOneByOrFail({ eventId: event.id });
 
   // Every event workflow started since the lean engine batches its first attempts (ordering came after it: no inline run has a fifo delivery).
   const firstAttempts = 'batched';
   it('a head exhausting its schedule is dead-lettered at 81 virtual minutes, the next of its key goes at once, other keys never wait', async () => {
     // The first of key A never succeeds.
     const rx = await receiver((r) => (r.key === 'A' && r.sequence === 1 ? 500 : 200));
-    const sub = await seedSubscription(db.dataSource, testSecretBox(), { url: rx.url, ordering: 'fifo' });
+    const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: rx.url, ordering: 'fifo' });
     // Accepted in this order (accept_seq); their workflows start in another, A2 first.
-    const a1 = await seedEvent(db.dataSource, { orderingKey: 'A' });
-    const b1 = await seedEvent(db.dataSource, { orderingKey: 'B' });
-    const a2 = await seedEvent(db.dataSource, { orderingKey: 'A' });
-    const b2 = await seedEvent(db.dataSource, { orderingKey: 'B' });
+    const a1 = await seedEvent(engine.db.dataSource, { orderingKey: 'A' });
+    const b1 = await seedEvent(engine.db.dataSource, { orderingKey: 'B' });
+    const a2 = await seedEvent(engine.db.dataSource, { orderingKey: 'A' });
+    const b2 = await seedEvent(engine.db.dataSource, { orderingKey: 'B' });
     const start = (e: Event) =>
-      env.client.workflow.start(eventWorkflow, {
+      engine.env.client.workflow.start(eventWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: eventWorkflowId(e.id),
         args: [{ eventId: e.id, firstAttempts }],
@@ -97,7 +78,7 @@ describe('ordered delivery on the time-skipping server', () => {
 
     await Promise.all([a1Run.result(), b1Run.result(), b2Run.result()]);
     await assert.rejects(
-      env.client.workflow.getHandle(deliveryWorkflowId(a1.id, sub.id)).result(),
+      engine.env.client.workflow.getHandle(deliveryWorkflowId(a1.id, sub.id)).result(),
       (err) => err instanceof WorkflowFailedError,
       "A1's delivery workflow fails: dead-lettered",
     );
@@ -116,7 +97,7 @@ describe('ordered delivery on the time-skipping server', () => {
     // The test server moves its clock to the next pending timer (A2's hourly re-check) even while
     // a local activity runs, so wall-clock offsets between attempts are not kept here: the
     // schedule is read from A1's timers as recorded, 0 + 1 + 5 + 15 + 60 = 81 virtual minutes.
-    const a1Workflow = env.client.workflow.getHandle(deliveryWorkflowId(a1.id, sub.id));
+    const a1Workflow = engine.env.client.workflow.getHandle(deliveryWorkflowId(a1.id, sub.id));
     const a1History = (await a1Workflow.fetchHistory()).events ?? [];
     const timers = a1History.flatMap((e) => (e.timerStartedEventAttributes ? [tsToMs(e.timerStartedEventAttributes.startToFireTimeout!) / MIN] : []));
     assert.deepEqual(timers, [1, 5, 15, 60], 'A1 waited the fixed schedule between attempts 2…6 (attempt 2 at once)');
