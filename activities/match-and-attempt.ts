@@ -1,0 +1,43 @@
+import { attemptDeliveries } from './attempt-deliveries';
+import type { ActivityDeps } from './deps';
+import { matchSubscriptions } from './match-subscriptions';
+import type { FirstAttempts, MatchAndAttemptInput } from './types';
+
+/**
+ * An event's match and all of its first attempts as ONE local activity, so that a healthy event
+ * costs its workflow what Temporal's ceiling costs: one marker and one activation after the start
+ * (docs/architecture.md, *One read, one write per event*). The stages are matchSubscriptions'
+ * and attemptDeliveries' own, in turn:
+ *
+ * - the match fails (Postgres away): the activity fails and nothing was claimed or sent; the
+ *   workflow matches again with matchSubscriptions, retried until Postgres answers;
+ * - the attempts fail before their claims: the match stands and `attempts` says `failed`; the
+ *   workflow hands every delivery over, as when attemptDeliveries fails (nothing was sent);
+ * - the event matched a `fifo` subscription: `attempts` says `in turns` and nothing is sent here;
+ *   each delivery waits for its turn in the workflow (workflows/sequencer.ts).
+ *
+ * A run again after its worker died matches nothing new and finds its claims: the guarantees are
+ * attemptDeliveries'.
+ */
+export function matchAndAttempt(deps: ActivityDeps) {
+  const match = matchSubscriptions(deps);
+  const attempt = attemptDeliveries(deps);
+  const clock = deps.clock ?? (() => new Date());
+  return async ({ eventId, at }: MatchAndAttemptInput): Promise<FirstAttempts> => {
+    const began = clock();
+    const matched = await match({ eventId, holder: 'event' });
+    if (matched.deliveries.some((d) => d.stream)) return { match: matched, attempts: 'in turns' };
+    if (matched.deliveries.length === 0) return { match: matched, attempts: [] };
+    try {
+      const attempts = await attempt({
+        deliveries: matched.deliveries.map((d) => ({ deliveryId: d.deliveryId, eventId, subscriptionId: d.subscriptionId, attemptNumber: 1 })),
+        // The workflow's time when it asked, moved on by the match (the failing clock runs on it).
+        at: new Date(new Date(at).getTime() + (clock().getTime() - began.getTime())).toISOString(),
+      });
+      return { match: matched, attempts };
+    } catch {
+      // attemptDeliveries fails only before its claims: nothing was sent, no slot was used.
+      return { match: matched, attempts: 'failed' };
+    }
+  };
+}
