@@ -28,11 +28,23 @@ type Ready = { kind: 'ready'; attemptNumber: number; url: string; request: Attem
  * `recordAttempt`, retried until Postgres answers: an infrastructure fault costs no attempt.
  */
 export function attemptDeliveries(deps: ActivityDeps) {
-  const { deliveries, sender, version, secretBox, tracer, clock = () => new Date() } = deps;
-  const record = recordAttempts(deps);
+  const { deliveries, clock = () => new Date() } = deps;
+  const attempt = attemptLoaded(deps);
   return async (input: AttemptDeliveriesInput): Promise<AttemptReport[]> => {
     const began = clock();
-    const subjects = new Map((await deliveries.loadForAttempts(input.deliveries.map((d) => d.deliveryId))).map((s) => [s.delivery.id, s]));
+    return attempt(input, await deliveries.loadForAttempts(input.deliveries.map((d) => d.deliveryId)), began);
+  };
+}
+
+/**
+ * attemptDeliveries from the load on: `loaded` is what `loadForAttempts` answers for the batch
+ * (matchAndAttempt has it from the match's own statement). `began`: when the activity began.
+ */
+export function attemptLoaded(deps: ActivityDeps) {
+  const { deliveries, sender, version, secretBox, tracer, clock = () => new Date() } = deps;
+  const record = recordAttempts(deps);
+  return async (input: AttemptDeliveriesInput, loaded: AttemptSubject[], began = clock()): Promise<AttemptReport[]> => {
+    const subjects = new Map(loaded.map((s) => [s.delivery.id, s]));
     const now = clock();
     const settled = await Promise.allSettled(input.deliveries.map((target) => prepare(target, subjects.get(target.deliveryId), now)));
     // One delivery that cannot be prepared (Postgres away, a secret sealed with a key no longer

@@ -27,6 +27,7 @@ export interface ActivityDeps {
     DeliveryRepository,
     | 'find'
     | 'insertMatched'
+    | 'insertMatchedForAttempts'
     | 'listMatched'
     | 'markDelivering'
     | 'markCancelled'

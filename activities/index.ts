@@ -11,6 +11,7 @@ import {
   rollupAttemptStats,
   streamTurn,
 } from './lifecycle';
+import { matchAndAttempt } from './match-and-attempt';
 import { matchSubscriptions } from './match-subscriptions';
 import { prepareAttempt } from './prepare-attempt';
 import { recordAttempt } from './record-attempt';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps): HeraldActivities {
     prepareAttempt: prepareAttempt(deps),
     attemptInline: attemptInline(deps),
     attemptDeliveries: attemptDeliveries(deps),
+    matchAndAttempt: matchAndAttempt(deps),
     assignDeliveryWorkflow: assignDeliveryWorkflow(deps),
     sendAttempt: sendAttempt(deps),
     sendAttemptInSlot: sendAttemptInSlot(deps),

@@ -1,4 +1,4 @@
-import type { OrderedEvent } from '../libs/db/repositories';
+import type { AttemptSubject, OrderedEvent } from '../libs/db/repositories';
 import { newId } from '../libs/domain/ids';
 import { matchesFilter } from '../libs/domain/payload-filter';
 import { deliveryWorkflowId, eventWorkflowId } from '../libs/temporal/names';
@@ -15,10 +15,21 @@ import type { EventMatch } from './types';
  * With `holder: 'event'` the rows name the event workflow as their holder (it makes their first
  * attempts itself and hands over only the ones that must wait).
  */
-export function matchSubscriptions({ subscriptions, events, deliveries: store, streams, clock = () => new Date() }: ActivityDeps) {
-  return async ({ eventId, holder }: { eventId: string; holder?: 'event' }): Promise<EventMatch> => {
+export function matchSubscriptions(deps: ActivityDeps) {
+  const match = matchEvent(deps);
+  return async ({ eventId, holder }: { eventId: string; holder?: 'event' }): Promise<EventMatch> => (await match(eventId, holder)).match;
+}
+
+/**
+ * The match, and with `forAttempts` (matchAndAttempt: the event workflow makes the first attempts
+ * in the same activity) what those attempts are built from, answered by the match's own statement
+ * (`subjects`, one per delivery, in order): absent when the event has `fifo` deliveries (their
+ * attempts wait for their turns) or is gone.
+ */
+export function matchEvent({ subscriptions, events, deliveries: store, streams, clock = () => new Date() }: ActivityDeps) {
+  return async (eventId: string, holder?: 'event', opts: { forAttempts?: boolean } = {}): Promise<{ match: EventMatch; subjects?: AttemptSubject[] }> => {
     const event = await events.findForMatching(eventId);
-    if (!event) return { eventId, eventType: 'unknown', templateId: null, deliveries: [] };
+    if (!event) return { match: { eventId, eventType: 'unknown', templateId: null, deliveries: [] } };
     const rowsFor = async (e: OrderedEvent) =>
       (await subscriptions.findEnabledMatching(e))
         .filter((s) => matchesFilter(s.filter, e))
@@ -31,12 +42,15 @@ export function matchSubscriptions({ subscriptions, events, deliveries: store, s
     const rows = await rowsFor(event);
     const now = clock();
     let deliveries;
+    let subjects: AttemptSubject[] | undefined;
     if (rows.some((r) => r.fifo)) {
       await streams.fanOutInOrder(event, rowsFor, now);
       deliveries = await store.listMatched(eventId);
+    } else if (opts.forAttempts) {
+      ({ matched: deliveries, subjects } = await store.insertMatchedForAttempts(event, rows, now));
     } else {
       deliveries = await store.insertMatched(event, rows, now);
     }
-    return { eventId, tenantId: event.tenantId, eventType: event.type, templateId: event.templateId, deliveries };
+    return { match: { eventId, tenantId: event.tenantId, eventType: event.type, templateId: event.templateId, deliveries }, subjects };
   };
 }

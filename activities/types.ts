@@ -120,6 +120,23 @@ export type AttemptReport =
   | { kind: 'unprepared' }
   | Exclude<InlineAttempt, { kind: 'sent' }>;
 
+export interface MatchAndAttemptInput {
+  eventId: string;
+  /** The workflow's time when it asked: the failing clock runs on it (plus the time the match and the attempt took). */
+  at: string;
+}
+
+/**
+ * What `matchAndAttempt` came to: the match, and its first attempts' reports (one per matched
+ * delivery, in the match's order), or why none were made here: `in turns` (a `fifo` delivery:
+ * the workflow makes them as their turns come) or `failed` (the attempts failed before their
+ * claims: nothing was sent).
+ */
+export interface FirstAttempts {
+  match: EventMatch;
+  attempts: AttemptReport[] | 'in turns' | 'failed';
+}
+
 export interface RecordAttemptInput extends DeliveryRef {
   attemptNumber: number;
   trigger: AttemptTrigger;
@@ -172,6 +189,8 @@ export interface HeraldActivities {
    * each recorded as soon as its answer is in (answers that come in together, in one transaction).
    */
   attemptDeliveries(input: AttemptDeliveriesInput): Promise<AttemptReport[]>;
+  /** An event's match and its first attempts in one local activity (activities/match-and-attempt.ts). */
+  matchAndAttempt(input: MatchAndAttemptInput): Promise<FirstAttempts>;
   /** The delivery is now held by `workflowId` (deliveries.workflow_id, what the API links to). */
   assignDeliveryWorkflow(input: { deliveryId: string; workflowId: string }): Promise<void>;
   prepareAttempt(input: DeliveryRef & { trigger: AttemptTrigger }): Promise<PreparedAttempt | SkippedAttempt | PausedAttempt>;

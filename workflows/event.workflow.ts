@@ -7,7 +7,16 @@ import {
   upsertSearchAttributes,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { AttemptOutcome, AttemptReport, DeliveryRef, EventMatch, HeraldActivities, InlineAttempt, MatchedDelivery } from '../activities/types';
+import type {
+  AttemptOutcome,
+  AttemptReport,
+  DeliveryRef,
+  EventMatch,
+  FirstAttempts,
+  HeraldActivities,
+  InlineAttempt,
+  MatchedDelivery,
+} from '../activities/types';
 import { afterAttempt } from '../libs/domain/after-attempt';
 import { nextDelay } from '../libs/domain/retry-schedule';
 import type { DeliveryStatus } from '../libs/domain/types';
@@ -26,18 +35,23 @@ const { attemptInline } = proxyLocalActivities<HeraldActivities>({ startToCloseT
 // The same for all of an event's first attempts at once; its records come after the sends, so
 // its budget is the sender's 30 seconds plus room for them.
 const { attemptDeliveries } = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '60 seconds', retry: { maximumAttempts: 1 } });
+// The match and the first attempts in one (`fused`): never retried either, since it POSTs. A match
+// that failed (Postgres away) is made again by matchSubscriptions, which retries; the match's
+// statements and room for it on top of attemptDeliveries' budget.
+const { matchAndAttempt } = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '75 seconds', retry: { maximumAttempts: 1 } });
 
 export interface EventInput {
   eventId: string;
   /**
-   * `batched`: make all first attempts here in one local activity (attemptDeliveries). Set by
-   * every start since (DeliveryService.startEvent). `inline`: one attemptInline and one
+   * `fused`: match and make all first attempts in one local activity (matchAndAttempt). Set by
+   * every start since (DeliveryService.startEvent). `batched`: matchSubscriptions, then all first
+   * attempts in one local activity (attemptDeliveries). `inline`: one attemptInline and one
    * recordAttempt per delivery, in histories from before batching. Absent in the histories of
    * runs from before inline first attempts, which start a child per delivery. The version gate
    * is the input rather than `patched()`, because a patch marker comes with a
    * TemporalChangeVersion search-attribute upsert: one more billed action on every event.
    */
-  firstAttempts?: 'inline' | 'batched';
+  firstAttempts?: 'inline' | 'batched' | 'fused';
 }
 
 export interface EventResult {
@@ -55,6 +69,7 @@ export interface EventResult {
  * abandoned on close: it lives on its own, whatever happens to this workflow.
  */
 export async function eventWorkflow(input: EventInput): Promise<EventResult> {
+  if (input.firstAttempts === 'fused') return fused(input.eventId);
   const inline = input.firstAttempts !== undefined;
   const match = await matchSubscriptions(inline ? { eventId: input.eventId, holder: 'event' } : { eventId: input.eventId });
   if (!inline) {
@@ -66,6 +81,34 @@ export async function eventWorkflow(input: EventInput): Promise<EventResult> {
       ? await deliverAllFirst(match)
       : await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)))
     : await deliverInTurns(match, input.firstAttempts);
+  return finish(match, finished);
+}
+
+/**
+ * The match and the first attempts in one local activity (matchAndAttempt): after the start, one
+ * marker and one activation for a healthy event, as Temporal's ceiling. What must wait is handed
+ * over as in the batched path, from the same reports; an event with `fifo` deliveries takes its
+ * turns as there. A failed match (the activity failed: nothing was sent) is made again by
+ * matchSubscriptions, retried until Postgres answers, and the batched path goes on from it.
+ */
+async function fused(eventId: string): Promise<EventResult> {
+  let first: FirstAttempts | undefined;
+  try {
+    first = await matchAndAttempt({ eventId, at: new Date().toISOString() });
+  } catch (err) {
+    if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
+  }
+  if (!first) {
+    const match = await matchSubscriptions({ eventId, holder: 'event' });
+    return finish(match, match.deliveries.some((d) => d.stream) ? await deliverInTurns(match, 'batched') : await deliverAllFirst(match));
+  }
+  const { match, attempts } = first;
+  if (attempts === 'in turns') return finish(match, await deliverInTurns(match, 'batched'));
+  return finish(match, attempts === 'failed' ? await handOverAll(match) : await afterReports(match, attempts));
+}
+
+/** The event's result, and its search attributes when it delivered some first attempts itself. */
+function finish(match: EventMatch, finished: FirstAttemptEnd[]): EventResult {
   const delivered = match.deliveries.filter((_, i) => finished[i] === 'succeeded').map((d) => d.subscriptionId);
   if (delivered.length > 0) upsertSearchAttributes(inlineDeliverySearchAttributes(match, delivered));
   return { deliveries: match.deliveries.length, finishedInline: finished.filter((f) => f !== 'handed over').length };
@@ -105,15 +148,26 @@ async function deliverAllFirst(match: EventMatch): Promise<FirstAttemptEnd[]> {
     });
   } catch (err) {
     if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
-    // It failed before its claims (Postgres unreachable): nothing was sent and no slot is used.
-    // Each delivery workflow prepares attempt 1 again, retrying until Postgres answers.
-    return Promise.all(
-      match.deliveries.map(async (d): Promise<FirstAttemptEnd> => {
-        await handOver(match, d);
-        return 'handed over';
-      }),
-    );
+    return handOverAll(match);
   }
+  return afterReports(match, reports);
+}
+
+/**
+ * The first attempts failed before their claims (Postgres unreachable): nothing was sent and no
+ * slot is used. Each delivery workflow prepares attempt 1 again, retrying until Postgres answers.
+ */
+function handOverAll(match: EventMatch): Promise<FirstAttemptEnd[]> {
+  return Promise.all(
+    match.deliveries.map(async (d): Promise<FirstAttemptEnd> => {
+      await handOver(match, d);
+      return 'handed over';
+    }),
+  );
+}
+
+/** Where each first attempt's report leaves its delivery: finished here, or handed to a delivery workflow. */
+function afterReports(match: EventMatch, reports: AttemptReport[]): Promise<FirstAttemptEnd[]> {
   return Promise.all(
     match.deliveries.map(async (d, i): Promise<FirstAttemptEnd> => {
       const report = reports[i];

@@ -26,7 +26,7 @@ export async function measureDeadLetterCost(b: Bench): Promise<void> {
       await env.client.workflow.execute('eventWorkflow', {
         taskQueue: 'bench-dead-letter',
         workflowId: eventWorkflowId(event.id),
-        args: [{ eventId: event.id, firstAttempts: 'batched' }],
+        args: [{ eventId: event.id, firstAttempts: 'fused' }],
       });
       await env.client.workflow
         .getHandle(workflowId)

@@ -59,7 +59,7 @@ export class DeliveryService {
       this.client.workflow.start(eventWorkflow, {
         workflowId: eventWorkflowId(eventId),
         taskQueue: this.taskQueue,
-        args: [{ eventId, firstAttempts: 'batched' }],
+        args: [{ eventId, firstAttempts: 'fused' }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         priority: opts.tenant && fairness(opts.tenant),
       });

@@ -89,6 +89,14 @@ describe('event fan-out on the dev server', () => {
       assert.deepEqual(sa.HeraldDeliveryStatus, ['succeeded']);
       assert.deepEqual(sa.HeraldAttempts, [1]);
       assert.deepEqual((sa.HeraldDeliveredSubscriptionIds as string[]).sort(), [exact.id, family.id, all.id].sort());
+      // The match and the four first attempts are one local activity: one marker, then the hand-over of the failed one.
+      const history = (await eventRun.fetchHistory()).events ?? [];
+      assert.equal(
+        history.filter((e) => e.markerRecordedEventAttributes).length,
+        2,
+        'one marker for the match and every first attempt (matchAndAttempt), one for the hand-over (assignDeliveryWorkflow)',
+      );
+      assert.equal(history.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length, 1, 'one child: the failed delivery');
 
       // The failed first attempt was handed over: a delivery workflow that goes on with attempt 2.
       const child = stack.client.workflow.getHandle(deliveryWorkflowId(event.id, down.id));

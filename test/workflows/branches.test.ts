@@ -94,6 +94,9 @@ function fakeActivities(script: {
     async attemptInline() {
       throw new Error('not used by deliveryWorkflow');
     },
+    async matchAndAttempt() {
+      throw new Error('not used by deliveryWorkflow');
+    },
     async assignDeliveryWorkflow() {
       throw new Error('not used by deliveryWorkflow');
     },

@@ -55,8 +55,10 @@ describe('ordered delivery on the time-skipping server', () => {
 
   const deliveryOf = (event: Event): Promise<Delivery> => engine.db.dataSource.getRepository(Delivery).findOneByOrFail({ eventId: event.id });
 
-  // Every event workflow started since the lean engine batches its first attempts (ordering came after it: no inline run has a fifo delivery).
-  const firstAttempts = 'batched';
+  // Every event workflow started now matches and attempts in one local activity (`fused`); an event
+  // with a fifo delivery takes its turns as in the batched path (ordering came after batching: no
+  // inline run has a fifo delivery).
+  const firstAttempts = 'fused';
   it('a head exhausting its schedule is dead-lettered at 81 virtual minutes, the next of its key goes at once, other keys never wait', async () => {
     // The first of key A never succeeds.
     const rx = await receiver((r) => (r.key === 'A' && r.sequence === 1 ? 500 : 200));

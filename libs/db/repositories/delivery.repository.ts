@@ -129,24 +129,32 @@ export class DeliveryRepository {
     rows: { id: string; subscriptionId: string; workflowId: string }[],
     now: Date,
   ): Promise<MatchedDeliveryRow[]> {
-    const found: MatchedRow[] = await this.db.query(
-      `WITH inserted AS (
-         INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
-         SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
-           FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
-         ON CONFLICT (event_id, subscription_id) DO NOTHING
-         RETURNING id, subscription_id
-       ), started AS (
-         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5), matched = true, matched_at = coalesce(matched_at, $5) WHERE id = $1
-       )
-       SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence
-         FROM (SELECT id, subscription_id, NULL::text AS ordering_key, NULL::bigint AS sequence FROM inserted
-               UNION SELECT id, subscription_id, ordering_key, sequence FROM deliveries WHERE event_id = $1) d
-         JOIN subscriptions s ON s.id = d.subscription_id
-        ORDER BY d.id`,
-      [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)],
-    );
+    const found: MatchedRow[] = await this.db.query(insertMatchedSql(''), insertMatchedParams(event, rows, now));
     return found.map(matchedDelivery);
+  }
+
+  /**
+   * `insertMatched` when the deliveries' first attempts follow in the same activity
+   * (matchAndAttempt): the same one statement, which also answers what `loadForAttempts` would —
+   * each delivery as it stands (a new one `pending`, one an earlier run made as it is now) with
+   * its subscription — so the attempts need no read of their own. `event` is the one the match
+   * just read.
+   */
+  async insertMatchedForAttempts(
+    event: { id: string; tenantId: string; type: string; templateId: string | null } & PayloadEvent,
+    rows: { id: string; subscriptionId: string; workflowId: string }[],
+    now: Date,
+  ): Promise<{ matched: MatchedDeliveryRow[]; subjects: AttemptSubject[] }> {
+    const found: (MatchedRow & AttemptSubjectRow)[] = await this.db.query(
+      insertMatchedSql(
+        `, d.tenant_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error, ${SUBSCRIPTION_SUBJECT_COLUMNS}`,
+        'tenant_id, status, attempt_count, next_attempt_at, last_error,',
+      ),
+      insertMatchedParams(event, rows, now),
+    );
+    const { id, type, receivedAt, traceId, traceparent, data } = event;
+    const payloadEvent: PayloadEvent = { id, type, receivedAt, traceId, traceparent, data };
+    return { matched: found.map(matchedDelivery), subjects: found.map((r) => ({ ...attemptSubject(r), event: payloadEvent })) };
   }
 
   /** An event's deliveries with their subscription's URL, by id (after an ordered fan-out made them). */
@@ -168,8 +176,7 @@ export class DeliveryRepository {
     if (ids.length === 0) return [];
     const rows: AttemptSubjectRow[] = await this.db.query(
       `SELECT d.id, d.tenant_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error, d.ordering_key, d.sequence,
-              s.id AS s_id, s.url, s.enabled, s.paused_at, s.rate_limit_per_second, s.payload_format, s.user_defined, s.headers,
-              s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
+              ${SUBSCRIPTION_SUBJECT_COLUMNS},
               e.id AS e_id, e.type, e.received_at, e.trace_id, e.traceparent, e.data
          FROM deliveries d
          LEFT JOIN subscriptions s ON s.id = d.subscription_id
@@ -178,32 +185,7 @@ export class DeliveryRepository {
       [[...ids]],
     );
     return rows.map((r) => ({
-      delivery: {
-        id: r.id,
-        tenantId: r.tenant_id,
-        status: r.status,
-        attemptCount: r.attempt_count,
-        nextAttemptAt: r.next_attempt_at,
-        lastError: r.last_error,
-        orderingKey: r.ordering_key,
-        sequence: r.sequence === null ? null : Number(r.sequence),
-      },
-      subscription:
-        r.s_id === null
-          ? null
-          : {
-              id: r.s_id,
-              url: r.url,
-              enabled: r.enabled,
-              pausedAt: r.paused_at,
-              rateLimitPerSecond: r.rate_limit_per_second,
-              payloadFormat: r.payload_format,
-              userDefined: r.user_defined,
-              headers: r.headers,
-              secretCiphertext: r.secret_ciphertext,
-              previousSecretCiphertext: r.previous_secret_ciphertext,
-              previousSecretExpiresAt: r.previous_secret_expires_at,
-            },
+      ...attemptSubject(r),
       event: r.e_id === null ? null : { id: r.e_id, type: r.type, receivedAt: r.received_at, traceId: r.trace_id, traceparent: r.traceparent, data: r.data },
     }));
   }
@@ -423,6 +405,72 @@ export class DeliveryRepository {
     const [row] = await this.db.query(`SELECT count(*) AS count FROM deliveries WHERE status = 'retrying'`);
     return Number(row?.count ?? 0);
   }
+}
+
+/** What an attempt reads of a subscription (`loadForAttempts`, `insertMatchedForAttempts`), from `subscriptions s`. */
+const SUBSCRIPTION_SUBJECT_COLUMNS = `s.id AS s_id, s.url, s.enabled, s.paused_at, s.rate_limit_per_second, s.payload_format, s.user_defined, s.headers,
+              s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at`;
+
+/**
+ * The match's one statement (`insertMatched`): the new deliveries, the event's mark, and all of
+ * the event's deliveries with their subscription, by id; `columns` more of them (`d.`: the
+ * delivery's, also `returned` by the insert; `s.`: its subscription's).
+ */
+function insertMatchedSql(columns: string, returned = ''): string {
+  return `WITH inserted AS (
+         INSERT INTO deliveries (id, event_id, subscription_id, tenant_id, event_type, template_id, status, workflow_id, created_at, updated_at)
+         SELECT r.id, $1, r.subscription_id, $2, $3, $4, 'pending', r.workflow_id, $5, $5
+           FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, subscription_id, workflow_id)
+         ON CONFLICT (event_id, subscription_id) DO NOTHING
+         RETURNING id, subscription_id, ${returned} NULL::text AS ordering_key, NULL::bigint AS sequence
+       ), started AS (
+         UPDATE events SET workflow_started_at = coalesce(workflow_started_at, $5), matched = true, matched_at = coalesce(matched_at, $5) WHERE id = $1
+       )
+       SELECT d.id, d.subscription_id, s.url, d.ordering_key, d.sequence${columns}
+         FROM (SELECT * FROM inserted
+               UNION ALL SELECT id, subscription_id, ${returned} ordering_key, sequence FROM deliveries WHERE event_id = $1) d
+         JOIN subscriptions s ON s.id = d.subscription_id
+        ORDER BY d.id`;
+}
+
+function insertMatchedParams(
+  event: { id: string; tenantId: string; type: string; templateId: string | null },
+  rows: { id: string; subscriptionId: string; workflowId: string }[],
+  now: Date,
+): unknown[] {
+  return [event.id, event.tenantId, event.type, event.templateId, now, rows.map((r) => r.id), rows.map((r) => r.subscriptionId), rows.map((r) => r.workflowId)];
+}
+
+/** A delivery and its subscription as an attempt reads them; its event is the caller's. */
+function attemptSubject(r: Omit<AttemptSubjectRow, 'e_id' | 'type' | 'received_at' | 'trace_id' | 'traceparent' | 'data'>): Omit<AttemptSubject, 'event'> {
+  return {
+    delivery: {
+      id: r.id,
+      tenantId: r.tenant_id,
+      status: r.status,
+      attemptCount: r.attempt_count,
+      nextAttemptAt: r.next_attempt_at,
+      lastError: r.last_error,
+      orderingKey: r.ordering_key,
+      sequence: r.sequence === null ? null : Number(r.sequence),
+    },
+    subscription:
+      r.s_id === null
+        ? null
+        : {
+            id: r.s_id,
+            url: r.url,
+            enabled: r.enabled,
+            pausedAt: r.paused_at,
+            rateLimitPerSecond: r.rate_limit_per_second,
+            payloadFormat: r.payload_format,
+            userDefined: r.user_defined,
+            headers: r.headers,
+            secretCiphertext: r.secret_ciphertext,
+            previousSecretCiphertext: r.previous_secret_ciphertext,
+            previousSecretExpiresAt: r.previous_secret_expires_at,
+          },
+  };
 }
 
 interface MatchedRow {

@@ -44,8 +44,10 @@ export class EventRepository {
     return this.repo.findOneBy({ idempotencyKey: key });
   }
 
-  /** What matching needs of an event: what the SQL prefilter and the payload filter read. */
-  async findForMatching(id: string): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data' | 'orderingKey' | 'acceptSeq'> | null> {
+  /** What matching needs of an event (what the SQL prefilter and the payload filter read), and its attempts (the payload). */
+  async findForMatching(
+    id: string,
+  ): Promise<Pick<Event, 'id' | 'tenantId' | 'type' | 'templateId' | 'data' | 'orderingKey' | 'acceptSeq' | 'receivedAt' | 'traceId' | 'traceparent'> | null> {
     const [row]: {
       id: string;
       tenant_id: string;
@@ -54,7 +56,13 @@ export class EventRepository {
       data: Record<string, unknown>;
       ordering_key: string | null;
       accept_seq: string | null;
-    }[] = await this.db.query(`SELECT id, tenant_id, type, template_id, data, ordering_key, accept_seq FROM events WHERE id = $1`, [id]);
+      received_at: Date;
+      trace_id: string | null;
+      traceparent: string | null;
+    }[] = await this.db.query(
+      `SELECT id, tenant_id, type, template_id, data, ordering_key, accept_seq, received_at, trace_id, traceparent FROM events WHERE id = $1`,
+      [id],
+    );
     return row
       ? {
           id: row.id,
@@ -64,6 +72,9 @@ export class EventRepository {
           data: row.data,
           orderingKey: row.ordering_key,
           acceptSeq: row.accept_seq,
+          receivedAt: row.received_at,
+          traceId: row.trace_id,
+          traceparent: row.traceparent,
         }
       : null;
   }
