@@ -240,8 +240,9 @@ export class EventRepository {
   ): Promise<{ claimed: number; started: number; more: boolean; full?: boolean }> {
     return this.db.transaction(async (tx) => {
       const old = `($1::float8 = 0 OR e.received_at < now() - make_interval(secs => $1::float8))`;
-      const rows: { id: string; tenant_id: string; weight: number; quota: number; tenants: number; blocked: number }[] = await tx.query(
-        `WITH RECURSIVE backlogged AS (
+      const result: { id: string | null; tenant_id: string; weight: number; quota: number; tenants: number; blocked: number; waiting: boolean }[] =
+        await tx.query(
+          `WITH RECURSIVE backlogged AS (
            (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL ORDER BY e.tenant_id LIMIT 1)
            UNION ALL
            SELECT (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL AND e.tenant_id > b.tenant_id ORDER BY e.tenant_id LIMIT 1)
@@ -268,28 +269,32 @@ export class EventRepository {
            SELECT tenant_id, weight, least(room, greatest(1, ceil($2 * weight::float8 / sum(weight) OVER ())))::int AS quota, tenants,
                   (SELECT count(*) FROM room WHERE room <= 0)::int AS blocked
              FROM room WHERE room > 0
+         ),
+         claimed AS (
+           SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants, q.blocked, c.received_at
+             FROM quotas q
+             CROSS JOIN LATERAL (SELECT e.id, e.received_at FROM events e
+                                  WHERE e.tenant_id = q.tenant_id AND e.workflow_started_at IS NULL AND ${old}
+                                  ORDER BY e.received_at LIMIT q.quota FOR UPDATE SKIP LOCKED) c
          )
-         SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants, q.blocked
-           FROM quotas q
-           CROSS JOIN LATERAL (SELECT e.id, e.received_at FROM events e
-                                WHERE e.tenant_id = q.tenant_id AND e.workflow_started_at IS NULL AND ${old}
-                                ORDER BY e.received_at LIMIT q.quota FOR UPDATE SKIP LOCKED) c
-          ORDER BY q.tenant_id, c.received_at`,
-        [
-          filter.minAgeMs / 1000,
-          filter.limit,
-          filter.window?.size ?? null,
-          [...(filter.window?.taken.keys() ?? [])],
-          [...(filter.window?.taken.values() ?? [])],
-        ],
-      );
+         -- One row at least: with nothing claimed, a row without id saying whether events wait
+         -- (a backlogged tenant has a head old enough), so a full window costs no second statement.
+         SELECT k.id, k.tenant_id, k.weight, k.quota, k.tenants, k.blocked, EXISTS (SELECT 1 FROM heads) AS waiting
+           FROM (VALUES (1)) AS one (x) LEFT JOIN claimed k ON true
+          ORDER BY k.tenant_id, k.received_at`,
+          [
+            filter.minAgeMs / 1000,
+            filter.limit,
+            filter.window?.size ?? null,
+            [...(filter.window?.taken.keys() ?? [])],
+            [...(filter.window?.taken.values() ?? [])],
+          ],
+        );
+      const rows = result.filter((r): r is (typeof result)[number] & { id: string } => r.id !== null);
       if (rows.length === 0) {
         // Nothing claimable: with a window, events may still wait for their tenant's room to free.
         if (filter.window === undefined) return { claimed: 0, started: 0, more: false };
-        const [{ waiting }]: { waiting: boolean }[] = await tx.query(
-          `SELECT EXISTS (SELECT 1 FROM events e WHERE e.workflow_started_at IS NULL AND ${old}) AS waiting`,
-          [filter.minAgeMs / 1000],
-        );
+        const waiting = result[0]?.waiting === true;
         return { claimed: 0, started: 0, more: waiting, full: waiting };
       }
       const perTenant = new Map<string, number>();
