@@ -62,6 +62,14 @@ describe('EventCatalog', () => {
     assert.deepEqual(calls, reads, 'no reads');
   });
 
+  it('reads and compiles a type not cached yet once for a burst of concurrent events, each still reading its version', async () => {
+    const { store, calls } = fakeStore(row);
+    const catalog = new EventCatalog({ eventTypes: store as Stores['eventTypes'] });
+    const versions = await Promise.all(Array.from({ length: 20 }, (_, i) => catalog.checkEvent(row.name, { url: `u${i}` })));
+    assert.deepEqual(versions, Array<number>(20).fill(1));
+    assert.deepEqual(calls, { stamp: 20, find: 1 });
+  });
+
   it('recompiles when the version moved, as after a change on another replica', async () => {
     const changed = { ...row };
     const { store, calls } = fakeStore(changed);

@@ -22,6 +22,11 @@ import { compileSchema, schemaProblems } from './json-schema';
 @Injectable()
 export class EventCatalog {
   private readonly validators = new Map<string, { version: number; validate: ValidateFunction }>();
+  /**
+   * Schemas being read and compiled, by type and version: the requests of a burst that find a
+   * type not cached yet share one read and one compile (a version's schema never changes).
+   */
+  private readonly compiling = new Map<string, Promise<{ version: number; validate: ValidateFunction } | null>>();
 
   constructor(@Inject(STORES) private readonly stores: Pick<Stores, 'eventTypes'>) {}
 
@@ -71,10 +76,24 @@ export class EventCatalog {
     if (stamp.archivedAt) throw new EventTypeArchived(name);
     const cached = this.validators.get(name);
     if (cached?.version === stamp.version) return cached;
+    const key = `${name}@${stamp.version}`;
+    let compiled = this.compiling.get(key);
+    if (!compiled) {
+      compiled = this.compile(name).finally(() => this.compiling.delete(key));
+      this.compiling.set(key, compiled);
+    }
+    const fresh = await compiled;
+    if (!fresh) throw new UnknownEventType(name);
+    return fresh;
+  }
+
+  /** Reads the type's schema as it is now and compiles it; the cached validator from then on. */
+  private async compile(name: string): Promise<{ version: number; validate: ValidateFunction } | null> {
     const type = await this.stores.eventTypes.find(name);
-    if (!type) throw new UnknownEventType(name);
+    if (!type) return null;
     const fresh = { version: type.version, validate: compileSchema(type.schema) };
-    this.validators.set(name, fresh);
+    // A slower compile of an older version never replaces a newer one.
+    if ((this.validators.get(name)?.version ?? -1) <= fresh.version) this.validators.set(name, fresh);
     return fresh;
   }
 }
