@@ -3,6 +3,7 @@ import type { AttemptSubject } from '../libs/db/repositories';
 import { prepareRequest, sendRequest, type AttemptOutcome, type AttemptRefs, type AttemptRequest } from '../libs/delivery/attempt';
 import { interruptedOutcome } from '../libs/delivery/interrupted';
 import { afterAttempt } from '../libs/domain/after-attempt';
+import { groupCommit } from '../libs/db/group-commit';
 import type { ActivityDeps } from './deps';
 import { recordAttempts } from './record-attempt';
 import type { AttemptDeliveriesInput, AttemptReport, AttemptTarget, RecordAttemptInput, RecordedAttempt } from './types';
@@ -132,35 +133,4 @@ export function attemptLoaded(deps: ActivityDeps) {
     };
     return { kind: 'ready', attemptNumber, url: subscription.url, request, refs };
   }
-}
-
-/**
- * Group commit: each call resolves with its own result, but calls that come in while a write is
- * under way (or in the same turn of the event loop) are written together, in the next one. A
- * slow caller never holds the others' writes.
- */
-export function groupCommit<T, R>(write: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
-  let waiting: { item: T; resolve(r: R): void; reject(err: unknown): void }[] = [];
-  let writing = false;
-  const drain = async (): Promise<void> => {
-    writing = true;
-    // Answers that arrive in the same turn of the event loop join the first write.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (waiting.length > 0) {
-      const batch = waiting;
-      waiting = [];
-      try {
-        const results = await write(batch.map((w) => w.item));
-        batch.forEach((w, i) => w.resolve(results[i]));
-      } catch (err) {
-        batch.forEach((w) => w.reject(err));
-      }
-    }
-    writing = false;
-  };
-  return (item) =>
-    new Promise<R>((resolve, reject) => {
-      waiting.push({ item, resolve, reject });
-      if (!writing) void drain();
-    });
 }

@@ -227,6 +227,45 @@ describe('the event-type catalog', () => {
     }
   });
 
+  it('a replica whose validator of a type is cached refuses its events at once when the type is narrowed or archived elsewhere', async () => {
+    const schema = { type: 'object', properties: { n: { type: 'number' } } };
+    assert.equal((await createType({ name: 'image.cached.rendered', description: 'Cached', schema, example: { n: 1 } })).status, 201);
+    const replica = await createApi(
+      testConfig({ DATABASE_URL: stack.db.url, TEMPORAL_ADDRESS: stack.config.temporal.address, HERALD_TASK_QUEUE: stack.config.temporal.taskQueue }),
+      { logger: false },
+    );
+    try {
+      await replica.listen(0, '127.0.0.1');
+      const replicaUrl = `http://127.0.0.1:${(replica.getHttpServer().address() as AddressInfo).port}`;
+      const postToReplica = async (body: Record<string, unknown>): Promise<{ status: number; code?: string }> => {
+        const res = await fetch(`${replicaUrl}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'image.cached.rendered', ...body }),
+        });
+        const json = (await res.json()) as { error?: { code: string } };
+        return { status: res.status, code: json.error?.code };
+      };
+      // The replica compiles and caches version 1, which takes any n.
+      assert.deepEqual(await postToReplica({ id: 'evt_cached_1', data: { n: 9 } }), { status: 202, code: undefined });
+      const narrowed = await stack.api('/v1/event-types/image.cached.rendered', {
+        method: 'PATCH',
+        json: { schema: { type: 'object', properties: { n: { type: 'number', maximum: 5 } } } },
+      });
+      assert.equal(narrowed.body.version, 2);
+      // Its cached version 1 passes n = 9; the accepting INSERT finds version 2, and version 2 refuses it.
+      assert.deepEqual(await postToReplica({ data: { n: 9 } }), { status: 422, code: 'invalid_event_payload' });
+      assert.deepEqual(await postToReplica({ data: { n: 4 } }), { status: 202, code: undefined });
+      assert.equal((await stack.api('/v1/event-types/image.cached.rendered/archive', { method: 'POST' })).status, 200);
+      assert.deepEqual(await postToReplica({ data: { n: 4 } }), { status: 422, code: 'event_type_archived' });
+      assert.deepEqual(await postToReplica({ id: 'evt_cached_1', data: { n: 9 } }), { status: 202, code: undefined }, 'a retry of an event accepted before');
+      const stored = await stack.db.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE type = 'image.cached.rendered'`);
+      assert.equal(stored[0].n, 2);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('archives a type: kept for history and for its subscribers, refused for new events and new subscriptions', async () => {
     assert.equal((await createType({ name: 'image.legacy.rendered', description: 'Old renders', schema: { type: 'object' }, example: {} })).status, 201);
     const sub = await createSubscription(stack, { url: r.url, eventTypes: ['image.legacy.rendered'] });

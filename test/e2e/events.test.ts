@@ -145,6 +145,45 @@ describe('events API', () => {
     assert.notEqual(third, first.body.id);
   });
 
+  it('takes posts that arrive together in one write, each answered for its own event; a repeated id or key among them is one event, another body under it a conflict', async () => {
+    const tpl = uniqueTemplate();
+    const r = await receiver();
+    await createSubscription(stack, { url: r.url, templateIds: [tpl] });
+    const post = (json: Record<string, unknown>, headers: Record<string, string> = {}) => stack.api('/v1/events', { method: 'POST', json, headers });
+    const distinct = Array.from({ length: 12 }, (_, i) => imageCreated({ id: `together-${tpl}-${i}`, templateId: tpl }));
+    const same = imageCreated({ id: `together-${tpl}-same`, templateId: tpl });
+    const other = imageCreated({ id: `together-${tpl}-same`, templateId: tpl, traceId: 'another body' });
+    const keyed = imageCreated({ templateId: tpl });
+    const key = `together-key-${tpl}`;
+    // All sent at once: the API's group commit writes them together (one statement, or a few).
+    const answers = await Promise.all([
+      ...distinct.map((e) => post(e)),
+      post(same),
+      post(same),
+      post(other),
+      post(keyed, { 'idempotency-key': key }),
+      post(keyed, { 'idempotency-key': key }),
+    ]);
+    distinct.forEach((e, i) => assert.deepEqual([answers[i].status, answers[i].body], [202, { id: e.id, status: 'accepted' }]));
+    // Whichever body was inserted is the event; the other body under its id is a conflict.
+    const statuses = answers.slice(12, 15).map((a) => a.status);
+    assert.ok(
+      JSON.stringify(statuses) === '[202,202,409]' || JSON.stringify(statuses) === '[409,409,202]',
+      `the same id with two bodies: ${JSON.stringify(statuses)}`,
+    );
+    const [k1, k2] = answers.slice(15);
+    assert.deepEqual([k1.status, k2.status], [202, 202]);
+    assert.equal(k1.body.id, k2.body.id, 'one event under the key');
+
+    const rows = await stack.db.dataSource.query(`SELECT id, accept_seq FROM events WHERE template_id = $1`, [tpl]);
+    assert.equal(rows.length, 14, 'twelve events, the repeated id once, the repeated key once');
+    assert.equal(new Set(rows.map((row: { accept_seq: string | null }) => row.accept_seq)).size, 14, 'each drew its own accept_seq');
+    assert.ok(rows.every((row: { accept_seq: string | null }) => row.accept_seq !== null));
+    await r.waitForRequests(14);
+    await new Promise((res) => setTimeout(res, 500)); // a second delivery would have arrived by now
+    assert.equal(r.requests.length, 14, 'each event delivered once');
+  });
+
   it('shows an event with its deliveries', async () => {
     const tpl = uniqueTemplate();
     const [r1, r2] = [await receiver(), await receiver()];

@@ -50,6 +50,26 @@ describe('EventCatalog', () => {
     await assert.rejects(catalog.checkEvent(row.name, {}), (e: unknown) => e instanceof InvalidEventPayload && JSON.stringify(e.details).includes('/url'));
   });
 
+  it('validates with the cached validator without reading the catalog, or leaves the check to checkEvent', async () => {
+    const { store, calls } = fakeStore(row);
+    const catalog = new EventCatalog({ eventTypes: store as Stores['eventTypes'] });
+    assert.equal(catalog.validatedVersion(row.name, { url: 'a' }), undefined, 'nothing cached yet');
+    assert.equal(await catalog.checkEvent(row.name, { url: 'a' }), 1);
+    const reads = { ...calls };
+    assert.equal(catalog.validatedVersion(row.name, { url: 'b' }), 1);
+    assert.equal(catalog.validatedVersion(row.name, {}), undefined, 'data failing the cached schema: checkEvent decides');
+    assert.equal(catalog.validatedVersion('video.other', { url: 'b' }), undefined);
+    assert.deepEqual(calls, reads, 'no reads');
+  });
+
+  it('reads and compiles a type not cached yet once for a burst of concurrent events, each still reading its version', async () => {
+    const { store, calls } = fakeStore(row);
+    const catalog = new EventCatalog({ eventTypes: store as Stores['eventTypes'] });
+    const versions = await Promise.all(Array.from({ length: 20 }, (_, i) => catalog.checkEvent(row.name, { url: `u${i}` })));
+    assert.deepEqual(versions, Array<number>(20).fill(1));
+    assert.deepEqual(calls, { stamp: 20, find: 1 });
+  });
+
   it('recompiles when the version moved, as after a change on another replica', async () => {
     const changed = { ...row };
     const { store, calls } = fakeStore(changed);

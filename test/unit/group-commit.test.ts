@@ -1,10 +1,10 @@
 /**
- * The group commit of attemptDeliveries (activities/attempt-deliveries.ts): answers that come in
- * together are recorded in one write, and a slow answer never holds the others' records.
+ * The group commit (libs/db/group-commit.ts) of attemptDeliveries and of the events API: items
+ * that come in together are written in one write, and a slow one never holds the others' writes.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupCommit } from '../../activities/attempt-deliveries';
+import { groupCommit } from '../../libs/db/group-commit';
 
 describe('groupCommit', () => {
   it('writes items that come in the same turn together, each caller getting its own result', async () => {
@@ -50,5 +50,18 @@ describe('groupCommit', () => {
     );
     fail = false;
     assert.equal(await record(3), 3);
+  });
+
+  it('writes at most maxBatch items at once, in the order they came, the rest in the next write', async () => {
+    const writes: number[][] = [];
+    const record = groupCommit(
+      async (items: number[]) => {
+        writes.push(items);
+        return items.map((i) => -i);
+      },
+      { maxBatch: 2 },
+    );
+    assert.deepEqual(await Promise.all([1, 2, 3, 4, 5].map(record)), [-1, -2, -3, -4, -5]);
+    assert.deepEqual(writes, [[1, 2], [3, 4], [5]]);
   });
 });

@@ -79,17 +79,74 @@ export class EventRepository {
       : null;
   }
 
-  /** Inserts the event unless its id or idempotency key exists; true when this call inserted it. */
-  async insertIfAbsent(event: Event): Promise<boolean> {
-    const result = await this.repo
-      .createQueryBuilder()
-      .insert()
-      .into(Event)
-      .values(event as QueryDeepPartialEntity<Event>)
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    return (result.raw as unknown[]).length > 0;
+  /**
+   * The accepting INSERT of events posted together (the API's group commit, EventsService): one
+   * multi-row statement, each row inserted unless its id or idempotency key exists, or its
+   * `typeVersion` is set and its type is no longer at that version of the catalog or is archived
+   * (the payload was validated against that version: the check and the insert are one atomic
+   * statement, so a schema change or an archive by any replica applies from the next statement).
+   * Each row draws its `accept_seq` here, in the order given. Returns, per row, whether it was
+   * inserted. Rows repeating an id or key of an earlier row go in a statement of their own after
+   * it, so a row's RETURNING id says which row it was. A data error fails only its own row.
+   */
+  async insertManyIfAbsent(rows: readonly { event: Event; typeVersion?: number }[]): Promise<boolean[]> {
+    const inserted = rows.map(() => false);
+    let todo = rows.map((row, at) => ({ row, at }));
+    while (todo.length > 0) {
+      const ids = new Set<string>();
+      const keys = new Set<string>();
+      const now: typeof todo = [];
+      const later: typeof todo = [];
+      for (const t of todo) {
+        const { id, idempotencyKey: key } = t.row.event;
+        if (ids.has(id) || (key !== null && keys.has(key))) later.push(t);
+        else {
+          ids.add(id);
+          if (key !== null) keys.add(key);
+          now.push(t);
+        }
+      }
+      const got = await this.insertDistinct(now.map((t) => t.row)).catch(async (err: unknown) => {
+        // A data error (SQLSTATE class 22, 23, 54) of one row must not fail the others: each alone.
+        if (now.length === 1 || !/^(22|23|54)/.test(String((err as { code?: unknown }).code))) throw err;
+        const each = new Set<string>();
+        for (const t of now) for (const id of await this.insertDistinct([t.row]).catch(() => new Set<string>())) each.add(id);
+        return each;
+      });
+      for (const t of now) inserted[t.at] = got.has(t.row.event.id);
+      todo = later;
+    }
+    return inserted;
+  }
+
+  /** insertManyIfAbsent's statement, for rows of distinct ids and keys; the ids inserted. */
+  private async insertDistinct(rows: readonly { event: Event; typeVersion?: number }[]): Promise<Set<string>> {
+    const col = <T>(f: (e: Event) => T): T[] => rows.map((r) => f(r.event));
+    const inserted: { id: string }[] = await this.db.query(
+      `INSERT INTO events (id, tenant_id, type, template_id, data, trace_id, traceparent, idempotency_key, received_at, ordering_key)
+       SELECT r.id, r.tenant_id, r.type, r.template_id, r.data::jsonb, r.trace_id, r.traceparent, r.idempotency_key, r.received_at, r.ordering_key
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::int[])
+              WITH ORDINALITY AS r(id, tenant_id, type, template_id, data, trace_id, traceparent, idempotency_key, received_at, ordering_key, type_version, n)
+        WHERE r.type_version IS NULL
+           OR EXISTS (SELECT 1 FROM event_types t WHERE t.name = r.type AND t.version = r.type_version AND t.archived_at IS NULL)
+        ORDER BY r.n
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [
+        col((e) => e.id),
+        col((e) => e.tenantId),
+        col((e) => e.type),
+        col((e) => e.templateId),
+        col((e) => JSON.stringify(e.data)),
+        col((e) => e.traceId),
+        col((e) => e.traceparent),
+        col((e) => e.idempotencyKey),
+        col((e) => e.receivedAt),
+        col((e) => e.orderingKey),
+        rows.map((r) => r.typeVersion ?? null),
+      ],
+    );
+    return new Set(inserted.map((r) => r.id));
   }
 
   /**
@@ -194,8 +251,9 @@ export class EventRepository {
   ): Promise<{ claimed: number; started: number; more: boolean; full?: boolean }> {
     return this.db.transaction(async (tx) => {
       const old = `($1::float8 = 0 OR e.received_at < now() - make_interval(secs => $1::float8))`;
-      const rows: { id: string; tenant_id: string; weight: number; quota: number; tenants: number; blocked: number }[] = await tx.query(
-        `WITH RECURSIVE backlogged AS (
+      const result: { id: string | null; tenant_id: string; weight: number; quota: number; tenants: number; blocked: number; waiting: boolean }[] =
+        await tx.query(
+          `WITH RECURSIVE backlogged AS (
            (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL ORDER BY e.tenant_id LIMIT 1)
            UNION ALL
            SELECT (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL AND e.tenant_id > b.tenant_id ORDER BY e.tenant_id LIMIT 1)
@@ -222,28 +280,32 @@ export class EventRepository {
            SELECT tenant_id, weight, least(room, greatest(1, ceil($2 * weight::float8 / sum(weight) OVER ())))::int AS quota, tenants,
                   (SELECT count(*) FROM room WHERE room <= 0)::int AS blocked
              FROM room WHERE room > 0
+         ),
+         claimed AS (
+           SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants, q.blocked, c.received_at
+             FROM quotas q
+             CROSS JOIN LATERAL (SELECT e.id, e.received_at FROM events e
+                                  WHERE e.tenant_id = q.tenant_id AND e.workflow_started_at IS NULL AND ${old}
+                                  ORDER BY e.received_at LIMIT q.quota FOR UPDATE SKIP LOCKED) c
          )
-         SELECT c.id, q.tenant_id, q.weight, q.quota, q.tenants, q.blocked
-           FROM quotas q
-           CROSS JOIN LATERAL (SELECT e.id, e.received_at FROM events e
-                                WHERE e.tenant_id = q.tenant_id AND e.workflow_started_at IS NULL AND ${old}
-                                ORDER BY e.received_at LIMIT q.quota FOR UPDATE SKIP LOCKED) c
-          ORDER BY q.tenant_id, c.received_at`,
-        [
-          filter.minAgeMs / 1000,
-          filter.limit,
-          filter.window?.size ?? null,
-          [...(filter.window?.taken.keys() ?? [])],
-          [...(filter.window?.taken.values() ?? [])],
-        ],
-      );
+         -- One row at least: with nothing claimed, a row without id saying whether events wait
+         -- (a backlogged tenant has a head old enough), so a full window costs no second statement.
+         SELECT k.id, k.tenant_id, k.weight, k.quota, k.tenants, k.blocked, EXISTS (SELECT 1 FROM heads) AS waiting
+           FROM (VALUES (1)) AS one (x) LEFT JOIN claimed k ON true
+          ORDER BY k.tenant_id, k.received_at`,
+          [
+            filter.minAgeMs / 1000,
+            filter.limit,
+            filter.window?.size ?? null,
+            [...(filter.window?.taken.keys() ?? [])],
+            [...(filter.window?.taken.values() ?? [])],
+          ],
+        );
+      const rows = result.filter((r): r is (typeof result)[number] & { id: string } => r.id !== null);
       if (rows.length === 0) {
         // Nothing claimable: with a window, events may still wait for their tenant's room to free.
         if (filter.window === undefined) return { claimed: 0, started: 0, more: false };
-        const [{ waiting }]: { waiting: boolean }[] = await tx.query(
-          `SELECT EXISTS (SELECT 1 FROM events e WHERE e.workflow_started_at IS NULL AND ${old}) AS waiting`,
-          [filter.minAgeMs / 1000],
-        );
+        const waiting = result[0]?.waiting === true;
         return { claimed: 0, started: 0, more: waiting, full: waiting };
       }
       const perTenant = new Map<string, number>();
