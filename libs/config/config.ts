@@ -241,6 +241,17 @@ export function workflowRuntime(workflowThread: boolean): { debugMode?: boolean;
   return workflowThread ? {} : { debugMode: true, isolateExecutionTimeout: WORKFLOW_SANDBOX_TIMEOUT };
 }
 
+/**
+ * V8 flags the worker sets on itself at start (apps/worker/src/main.ts). With workflow code on the
+ * main thread one heap holds what both isolates held, and between two full collections V8 lets
+ * the old generation grow to its live size times a factor of up to 4: with deliveries parked the
+ * live heap is ~75–100 MiB and the heap grew to 230–250 MiB before each collection (RSS swinging
+ * 240–350 MiB within minutes, bench/results/2026-12-03-memory.md). A factor of 1.5 bounds that
+ * swing at the cost of more frequent full collections (a synthetic 70-MiB live heap under churn:
+ * 213 → 118 MiB, +2 % CPU). Read at each collection, so setting it at start is enough.
+ */
+export const WORKER_V8_FLAGS: readonly string[] = Object.freeze(['--heap-growing-percent=50']);
+
 /** The SDK's limit on one call into the workflow sandbox (its default outside debug mode). */
 export const WORKFLOW_SANDBOX_TIMEOUT = '5s';
 
