@@ -76,6 +76,8 @@ const schema = z
       .min(2, { message: 'must be at least 2 (the worker keeps runs between tasks; with no cache, local activities are lost)' })
       .default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+    // true: workflow code runs on a thread of its own, the SDK's default (workflowRuntime).
+    HERALD_WORKFLOW_THREAD: bool.default('false'),
     // The prebuilt workflow bundle the worker loads (unset: dist/workflow-bundle.js); checked against the sources at start.
     HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     HERALD_RETENTION_DAYS: retentionDaysField,
@@ -188,6 +190,8 @@ export interface Config {
     maxConcurrentActivities: number;
     /** The prebuilt workflow bundle; absent: dist/workflow-bundle.js (libs/temporal/workflow-bundle.ts). */
     workflowBundle?: string;
+    /** Workflow code on a thread of its own (the SDK's default) instead of the main thread (workflowRuntime). */
+    workflowThread: boolean;
   };
   /** How long the delivery log (events, deliveries, attempts) is kept. */
   retention: { days: number };
@@ -218,6 +222,38 @@ export interface Config {
 export function workflowTaskSlots(maxCachedWorkflows: number): number {
   return Math.max(2, Math.min(40, Math.floor(maxCachedWorkflows / 4)));
 }
+
+/**
+ * Where the worker runs workflow code, as Worker.create options. By default the SDK starts a
+ * worker thread for it: a second V8 isolate with its own Node environment, its own copy of the
+ * workflow bundle and its own heap, which grows between its full collections (20–110 MiB seen
+ * with deliveries parked). On the main thread (the SDK's `debugMode`, which only chooses the
+ * thread; the sandbox and its reused V8 context are the same) that isolate is gone: an idle worker
+ * holds about 65 MiB less, and one with 10,000 deliveries parked less again
+ * (bench/results/2026-12-03-memory.md). The SDK's debug mode also lifts the 5 s limit on one
+ * call into the workflow sandbox (a workflow looping forever is failed as a deadlock): it is set
+ * back here to the SDK's own default. What it costs: workflow activations share the main event
+ * loop with activities and Postgres, so one worker uses one core for both; Herald's activations
+ * are short (its workflows hold no CPU work), and a worker that needs more CPU is scaled out, or
+ * given its thread back with HERALD_WORKFLOW_THREAD=true.
+ */
+export function workflowRuntime(workflowThread: boolean): { debugMode?: boolean; isolateExecutionTimeout?: string } {
+  return workflowThread ? {} : { debugMode: true, isolateExecutionTimeout: WORKFLOW_SANDBOX_TIMEOUT };
+}
+
+/**
+ * V8 flags the worker sets on itself at start (apps/worker/src/main.ts). With workflow code on the
+ * main thread one heap holds what both isolates held, and between two full collections V8 lets
+ * the old generation grow to its live size times a factor of up to 4: with deliveries parked the
+ * live heap is ~75–100 MiB and the heap grew to 230–250 MiB before each collection (RSS swinging
+ * 240–350 MiB within minutes, bench/results/2026-12-03-memory.md). A factor of 1.5 bounds that
+ * swing at the cost of more frequent full collections (a synthetic 70-MiB live heap under churn:
+ * 213 → 118 MiB, +2 % CPU). Read at each collection, so setting it at start is enough.
+ */
+export const WORKER_V8_FLAGS: readonly string[] = Object.freeze(['--heap-growing-percent=50']);
+
+/** The SDK's limit on one call into the workflow sandbox (its default outside debug mode). */
+export const WORKFLOW_SANDBOX_TIMEOUT = '5s';
 
 /**
  * glibc malloc settings every Herald process is started with (the image's ENV, `npm start`,
@@ -289,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: workflowTaskSlots(e.HERALD_MAX_CACHED_WORKFLOWS),
       maxConcurrentActivities: e.HERALD_MAX_CONCURRENT_ACTIVITIES,
       ...(e.HERALD_WORKFLOW_BUNDLE ? { workflowBundle: e.HERALD_WORKFLOW_BUNDLE } : {}),
+      workflowThread: e.HERALD_WORKFLOW_THREAD,
     },
     retention: { days: e.HERALD_RETENTION_DAYS },
     health: { autoDisableAfterMs: Math.round(e.HERALD_AUTO_DISABLE_AFTER_HOURS * 3_600_000) },

@@ -6,6 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
+import { workflowRuntime } from '../../libs/config/config';
 import { createStores } from '../../libs/db/repositories';
 import { createHttpSender, type HttpSender } from '../../libs/delivery/http-sender';
 import { createSecretBox, type SecretBox } from '../../libs/delivery/secret-box';
@@ -59,6 +60,8 @@ export async function createEngineWorker(opts: {
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: opts.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
+    // Where the real worker runs workflow code by default: its main thread (libs/config/config.ts).
+    ...(workflowRuntime(false) as object),
     activities: createActivities({
       ...createStores(opts.dataSource),
       sender: opts.sender ?? loopbackSender(),

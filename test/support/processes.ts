@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { withMallocTuning, type Config } from '../../libs/config/config';
+import { processDefinitions } from '../../libs/devstack/processes';
 
 const ROOT = join(__dirname, '..', '..', '..'); // from dist/test/support
 
@@ -32,10 +33,17 @@ export interface HeraldProcess {
   stop(): Promise<void>;
 }
 
-/** Runs the real worker or API entry point (from dist/) as a separate process. */
+/**
+ * Runs the real worker or API entry point (from dist/) as a separate process, with the Node flags
+ * of its production command (deploy/processes.json: the worker runs without source maps).
+ */
 export function spawnHerald(kind: 'worker' | 'api', env: NodeJS.ProcessEnv, nodeArgs: string[] = []): HeraldProcess {
   const entry = join(ROOT, 'dist', 'apps', kind, 'src', 'main.js');
-  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, entry], { env: withMallocTuning(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = processDefinitions().herald.processes[kind].command;
+  const at = command.indexOf(`dist/apps/${kind}/src/main.js`);
+  if (at < 0) throw new Error(`deploy/processes.json: the ${kind} command does not run dist/apps/${kind}/src/main.js`);
+  const flags = command.slice(1, at);
+  const child = spawn(process.execPath, [...flags, ...nodeArgs, entry], { env: withMallocTuning(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

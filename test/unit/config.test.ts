@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, MALLOC_TUNING, missingMallocTuning, withMallocTuning, workflowTaskSlots } from '../../libs/config/config';
+import { ConfigError, loadConfig, MALLOC_TUNING, missingMallocTuning, withMallocTuning, workflowRuntime, workflowTaskSlots } from '../../libs/config/config';
 
 const valid = {
   DATABASE_URL: 'postgres://u:p@localhost:5432/herald',
@@ -63,6 +63,15 @@ describe('configuration', () => {
       );
     const d = loadConfig(valid).worker;
     assert.equal(d.maxConcurrentWorkflowTasks, workflowTaskSlots(d.maxCachedWorkflows));
+  });
+
+  it('runs workflow code on the main thread by default, with the sandbox limit of 5 s kept', () => {
+    assert.equal(loadConfig(valid).worker.workflowThread, false);
+    // The SDK's debugMode chooses the main thread and lifts the limit (to ~50 days) unless it is given.
+    assert.deepEqual(workflowRuntime(false), { debugMode: true, isolateExecutionTimeout: '5s' });
+    assert.equal(loadConfig({ ...valid, HERALD_WORKFLOW_THREAD: 'true' }).worker.workflowThread, true);
+    assert.deepEqual(workflowRuntime(true), {}, "the thread of its own: the SDK's defaults");
+    assert.throws(() => loadConfig({ ...valid, HERALD_WORKFLOW_THREAD: 'sometimes' }), /HERALD_WORKFLOW_THREAD: must be true or false/);
   });
 
   it("starts Herald's processes with glibc's malloc thresholds fixed, and the image says the same", () => {

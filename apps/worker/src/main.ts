@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
 import { Runtime } from '@temporalio/worker';
-import { loadConfigOrExit, missingMallocTuning } from '../../../libs/config/config';
+import { loadConfigOrExit, missingMallocTuning, WORKER_V8_FLAGS } from '../../../libs/config/config';
 import { createDataSource } from '../../../libs/db/data-source';
 import { createStores } from '../../../libs/db/repositories';
 import { createLogger, temporalLevel, temporalLogger } from '../../../libs/observability/logger';
@@ -14,6 +15,8 @@ import { createHeraldWorker, ensurePurgeSchedule, ensureRetentionSchedule, ensur
 
 /** The worker process: runs delivery, event and purge workflows and their activities, and sweeps the outbox. */
 async function main(): Promise<void> {
+  // The heap's growth between full collections, bounded (WORKER_V8_FLAGS: one heap holds the workflows too).
+  for (const flag of WORKER_V8_FLAGS) setFlagsFromString(flag);
   const config = loadConfigOrExit();
   const log = createLogger('worker', config.logLevel, config.logFormat);
   // We own shutdown: stop taking tasks, let running activities finish, then close connections.

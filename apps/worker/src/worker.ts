@@ -2,7 +2,7 @@ import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../../activities';
-import type { Config } from '../../../libs/config/config';
+import { workflowRuntime, type Config } from '../../../libs/config/config';
 import { createStores } from '../../../libs/db/repositories';
 import { createHttpSender } from '../../../libs/delivery/http-sender';
 import { createSecretBox } from '../../../libs/delivery/secret-box';
@@ -74,6 +74,9 @@ export async function createHeraldWorker(opts: {
     // Always set: the SDK's default (40 slots) ignores the cache size, and a cache-full eviction of a run mid-task stalls the worker (workflowTaskSlots).
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Workflow code on the main thread, the sandbox's 5 s limit kept (libs/config/config.ts).
+    // isolateExecutionTimeout is read by the SDK but not in its WorkerOptions type.
+    ...(workflowRuntime(config.worker.workflowThread) as object),
   });
   let running: Promise<void> | undefined;
   return {

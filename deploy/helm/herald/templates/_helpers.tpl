@@ -41,7 +41,7 @@ The commands of Herald's processes: the same as docker-compose.yml's and deploy/
 ["node", "--enable-source-maps", "dist/apps/api/src/main.js"]
 {{- end -}}
 {{- define "herald.command.worker" -}}
-["node", "--enable-source-maps", "dist/apps/worker/src/main.js"]
+["node", "dist/apps/worker/src/main.js"]
 {{- end -}}
 
 {{/* Ports fixed by Herald's processes (HERALD_API_PORT and HERALD_WORKER_METRICS_PORT defaults). */}}
