@@ -228,11 +228,10 @@ export function workflowTaskSlots(maxCachedWorkflows: number): number {
  * worker thread for it: a second V8 isolate with its own Node environment, its own copy of the
  * workflow bundle and its own heap, which grows between its full collections (20–110 MiB seen
  * with deliveries parked). On the main thread (the SDK's `debugMode`, which only chooses the
- * thread; the sandbox and its reused V8 context are the same) that isolate is gone: an idle worker
- * holds about 65 MiB less, and one with 10,000 deliveries parked less again
- * (bench/results/2026-12-03-memory.md). The SDK's debug mode also lifts the 5 s limit on one
- * call into the workflow sandbox (a workflow looping forever is failed as a deadlock): it is set
- * back here to the SDK's own default. What it costs: workflow activations share the main event
+ * thread; the sandbox and its reused V8 context are the same) that isolate is gone: an idle
+ * worker holds 112 MiB of RSS instead of 179, side by side (bench/results/2026-12-03-memory.md).
+ * The SDK's debug mode also lifts the 5 s limit on one call into the workflow sandbox (a workflow
+ * looping forever is failed as a deadlock): it is set back here to the SDK's own default. What it costs: workflow activations share the main event
  * loop with activities and Postgres, so one worker uses one core for both; Herald's activations
  * are short (its workflows hold no CPU work), and a worker that needs more CPU is scaled out, or
  * given its thread back with HERALD_WORKFLOW_THREAD=true.

@@ -36,6 +36,7 @@ import {
   stateQuery,
   type DeliveryInput,
 } from '../../workflows/delivery.workflow';
+import { eventWorkflow } from '../../workflows/event.workflow';
 import { workflowBundle } from '../support/engine';
 import { createTimeSkippingEnv } from '../support/temporal';
 
@@ -590,5 +591,55 @@ describe('deliveryWorkflow branches, with fake activities on the time-skipping s
         { ...local, trigger: 'manual' },
       );
     });
+  });
+});
+
+describe('eventWorkflow (fused) with fake activities on the time-skipping server', { timeout: 60_000 }, () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await createTimeSkippingEnv();
+    await workflowBundle();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('matches again with matchSubscriptions and attempts as the batched path when matchAndAttempt fails (nothing was sent)', async () => {
+    const calls: string[] = [];
+    const match = {
+      eventId: 'evt_fake',
+      tenantId: 'default',
+      eventType: 'image.created',
+      templateId: null,
+      deliveries: [{ deliveryId: 'dlv_fake', subscriptionId: 'sub_fake', url: 'https://receiver.test/hook' }],
+    };
+    const activities: HeraldActivities = {
+      ...fakeActivities({ sends: [] }).activities,
+      async matchAndAttempt() {
+        calls.push('matchAndAttempt');
+        throw ApplicationFailure.create({ message: 'Postgres unreachable' });
+      },
+      async matchSubscriptions(input) {
+        calls.push(`matchSubscriptions ${input.holder}`);
+        return match;
+      },
+      async attemptDeliveries({ deliveries }) {
+        calls.push(`attemptDeliveries ${deliveries.map((d) => `${d.deliveryId}#${d.attemptNumber}`).join(',')}`);
+        return [
+          { kind: 'attempted', attemptNumber: 1, status: 'succeeded', delayMs: null, nextAttemptAt: null, lastStatusCode: 200, lastError: null, durationMs: 3 },
+        ];
+      },
+    };
+    const taskQueue = `fused-${randomUUID()}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    const result = await worker.runUntil(
+      env.client.workflow.execute(eventWorkflow, { taskQueue, workflowId: `event:${randomUUID()}`, args: [{ eventId: 'evt_fake', firstAttempts: 'fused' }] }),
+    );
+    assert.deepEqual(result, { deliveries: 1, finishedInline: 1 });
+    assert.deepEqual(
+      calls,
+      ['matchAndAttempt', 'matchSubscriptions event', 'attemptDeliveries dlv_fake#1'],
+      'one try of the fused activity (it POSTs: never retried), then the batched path',
+    );
   });
 });
