@@ -76,8 +76,8 @@ const schema = z
       .min(2, { message: 'must be at least 2 (the worker keeps runs between tasks; with no cache, local activities are lost)' })
       .default(100),
     HERALD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
-    // true: workflow code runs on a thread of its own, the SDK's default (workflowRuntime).
-    HERALD_WORKFLOW_THREAD: bool.default('false'),
+    // false: workflow code on the worker's main thread, ~65 MiB less, throttle slots less precise (workflowRuntime).
+    HERALD_WORKFLOW_THREAD: bool.default('true'),
     // The prebuilt workflow bundle the worker loads (unset: dist/workflow-bundle.js); checked against the sources at start.
     HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     HERALD_RETENTION_DAYS: retentionDaysField,
@@ -224,27 +224,26 @@ export function workflowTaskSlots(maxCachedWorkflows: number): number {
 }
 
 /**
- * Where the worker runs workflow code, as Worker.create options. By default the SDK starts a
- * worker thread for it: a second V8 isolate with its own Node environment, its own copy of the
- * workflow bundle and its own heap, which grows between its full collections (20–110 MiB seen
- * with deliveries parked). On the main thread (the SDK's `debugMode`, which only chooses the
- * thread; the sandbox and its reused V8 context are the same) that isolate is gone: an idle
- * worker holds 112 MiB of RSS instead of 179, side by side (bench/results/2026-12-03-memory.md).
- * The SDK's debug mode also lifts the 5 s limit on one call into the workflow sandbox (a workflow
- * looping forever is failed as a deadlock): it is set back here to the SDK's own default. What it costs: workflow activations share the main event
- * loop with activities and Postgres, so one worker uses one core for both; Herald's activations
- * are short (its workflows hold no CPU work), and a worker that needs more CPU is scaled out, or
- * given its thread back with HERALD_WORKFLOW_THREAD=true.
+ * Where the worker runs workflow code, as Worker.create options. By default (`workflowThread`) the
+ * SDK starts a worker thread for it: a second V8 isolate with its own Node environment, its own
+ * copy of the workflow bundle and its own heap, which grows between its full collections (20–110
+ * MiB seen with deliveries parked). On the main thread (the SDK's `debugMode`, which only chooses
+ * the thread; the sandbox and its reused V8 context are the same) that isolate is gone: an idle
+ * worker holds 112 MiB of RSS instead of 179 (bench/results/2026-12-03-memory.md). The SDK's debug
+ * mode also lifts the 5 s limit on one call into the workflow sandbox (a workflow looping forever
+ * is failed as a deadlock): it is set back here to the SDK's own default. Not the default because
+ * activations then share the main event loop with the sends, and a throttled subscription's sends
+ * keep their slots less precisely (docs/architecture.md, *Worker memory*).
  */
 export function workflowRuntime(workflowThread: boolean): { debugMode?: boolean; isolateExecutionTimeout?: string } {
   return workflowThread ? {} : { debugMode: true, isolateExecutionTimeout: WORKFLOW_SANDBOX_TIMEOUT };
 }
 
 /**
- * V8 flags the worker sets on itself at start (apps/worker/src/main.ts). With workflow code on the
- * main thread one heap holds what both isolates held, and between two full collections V8 lets
- * the old generation grow to its live size times a factor of up to 4: with deliveries parked the
- * live heap is ~75–100 MiB and the heap grew to 230–250 MiB before each collection (RSS swinging
+ * V8 flags the worker sets on itself at start (apps/worker/src/main.ts; a flag set at run time
+ * reaches the workflow thread's isolate too). Between two full collections V8 lets the old
+ * generation grow to its live size times a factor of up to 4: with workflow code on the main
+ * thread and deliveries parked the live heap is ~75–100 MiB and the heap grew to 230–250 MiB before each collection (RSS swinging
  * 240–350 MiB within minutes, bench/results/2026-12-03-memory.md). A factor of 1.5 bounds that
  * swing at the cost of more frequent full collections (a synthetic 70-MiB live heap under churn:
  * 213 → 118 MiB, +2 % CPU). Read at each collection, so setting it at start is enough.

@@ -60,8 +60,8 @@ export async function createEngineWorker(opts: {
     workflowBundle: await workflowBundle(),
     maxCachedWorkflows: opts.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions,
-    // Where the real worker runs workflow code by default: its main thread (libs/config/config.ts).
-    ...(workflowRuntime(false) as object),
+    // Where the real worker runs workflow code by default: a thread of its own (libs/config/config.ts).
+    ...(workflowRuntime(true) as object),
     activities: createActivities({
       ...createStores(opts.dataSource),
       sender: opts.sender ?? loopbackSender(),

@@ -65,8 +65,9 @@ describe('configuration', () => {
     assert.equal(d.maxConcurrentWorkflowTasks, workflowTaskSlots(d.maxCachedWorkflows));
   });
 
-  it('runs workflow code on the main thread by default, with the sandbox limit of 5 s kept', () => {
-    assert.equal(loadConfig(valid).worker.workflowThread, false);
+  it('runs workflow code on a thread of its own by default; on the main thread, with the sandbox limit of 5 s kept', () => {
+    assert.equal(loadConfig(valid).worker.workflowThread, true);
+    assert.equal(loadConfig({ ...valid, HERALD_WORKFLOW_THREAD: 'false' }).worker.workflowThread, false);
     // The SDK's debugMode chooses the main thread and lifts the limit (to ~50 days) unless it is given.
     assert.deepEqual(workflowRuntime(false), { debugMode: true, isolateExecutionTimeout: '5s' });
     assert.equal(loadConfig({ ...valid, HERALD_WORKFLOW_THREAD: 'true' }).worker.workflowThread, true);
