@@ -76,12 +76,13 @@ export async function eventWorkflow(input: EventInput): Promise<EventResult> {
     await Promise.all(match.deliveries.map((d) => startDelivery(match, d)));
     return { deliveries: match.deliveries.length };
   }
-  const finished = !match.deliveries.some((d) => d.stream)
-    ? input.firstAttempts === 'batched'
-      ? await deliverAllFirst(match)
-      : await Promise.all(match.deliveries.map((d) => deliverFirst(match, d)))
-    : await deliverInTurns(match, input.firstAttempts);
-  return finish(match, finished);
+  return finish(match, await deliverMatched(match, input.firstAttempts));
+}
+
+/** A matched event's first attempts, batched or inline as its input says; `fifo` deliveries take their turns. */
+function deliverMatched(match: EventMatch, firstAttempts: EventInput['firstAttempts']): Promise<FirstAttemptEnd[]> {
+  if (match.deliveries.some((d) => d.stream)) return deliverInTurns(match, firstAttempts);
+  return firstAttempts === 'batched' ? deliverAllFirst(match) : Promise.all(match.deliveries.map((d) => deliverFirst(match, d)));
 }
 
 /**
@@ -100,7 +101,7 @@ async function fused(eventId: string): Promise<EventResult> {
   }
   if (!first) {
     const match = await matchSubscriptions({ eventId, holder: 'event' });
-    return finish(match, match.deliveries.some((d) => d.stream) ? await deliverInTurns(match, 'batched') : await deliverAllFirst(match));
+    return finish(match, await deliverMatched(match, 'batched'));
   }
   const { match, attempts } = first;
   if (attempts === 'in turns') return finish(match, await deliverInTurns(match, 'batched'));
