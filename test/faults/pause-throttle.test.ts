@@ -63,9 +63,10 @@ describe('pause and throttle with worker processes', () => {
     return w;
   };
 
-  it('keeps every paused delivery across kill -9 of the worker and sends each once after resume', { timeout: 180_000 }, async () => {
+  it('keeps every paused delivery across kill -9 of the worker and sends each once after resume', { timeout: 180_000 }, async (t) => {
     const EVENTS = 40;
     const receiver = await arrivalsReceiver();
+    t.after(receiver.close); // also when an assert fails: an open server would keep the run alive
     const templateId = uniqueTemplate();
     const sub = await createSubscription(stack, { url: receiver.url, templateIds: [templateId] });
     assert.equal((await stack.api(`/v1/subscriptions/${sub.id}/pause`, { method: 'POST' })).status, 200);
@@ -94,14 +95,14 @@ describe('pause and throttle with worker processes', () => {
     assert.equal(ids.length, EVENTS, 'none twice');
     const numbers = await stack.db.dataSource.getRepository(Attempt).find({ where: { subscriptionId: sub.id }, select: { number: true } });
     assert.deepEqual([...new Set(numbers.map((a) => a.number))], [1], 'each delivery used one attempt: the wait consumed none');
-    await receiver.close();
   });
 
-  it('never sends more than 5 requests in a second with rateLimitPerSecond 5 and three workers', { timeout: 240_000 }, async () => {
+  it('never sends more than 5 requests in a second with rateLimitPerSecond 5 and three workers', { timeout: 240_000 }, async (t) => {
     const EVENTS = 200;
     const RATE = 5;
     while (workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length < 3) spawnWorker();
     const receiver = await arrivalsReceiver();
+    t.after(receiver.close);
     const templateId = uniqueTemplate();
     const sub = await createSubscription(stack, { url: receiver.url, templateIds: [templateId], rateLimitPerSecond: RATE });
     const started = Date.now();
@@ -129,6 +130,5 @@ describe('pause and throttle with worker processes', () => {
     assert.ok(d.tightest >= 1000 - THROTTLE_LATE_MS - 20, `${RATE + 1} departures within ${d.tightest.toFixed(1)} ms`);
     assert.ok(a.tightest >= 1000 - THROTTLE_TOLERANCE_MS, `${RATE + 1} arrivals within ${a.tightest.toFixed(1)} ms`);
     assert.ok(a.seconds >= (EVENTS - 1) / RATE - 1, `200 arrivals at 5/s take at least 40 s, took ${a.seconds.toFixed(1)} s`);
-    await receiver.close();
   });
 });

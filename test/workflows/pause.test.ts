@@ -69,13 +69,14 @@ describe('a paused subscription on the time-skipping server', () => {
     return waiting.map((d) => d.id);
   }
 
-  it('holds new, timer-waiting and mid-attempt deliveries without a request, and sends each once after resume', async () => {
+  it('holds new, timer-waiting and mid-attempt deliveries without a request, and sends each once after resume', async (t) => {
     let open = false; // before the pause: the first delivery fails its first 3 attempts; after resume everything succeeds
     const receiver = await scriptedReceiver((id, n) => {
       if (open) return { status: 200 };
       if (id === waiting.deliveryId) return { status: n <= 3 ? 500 : 200 };
       return { status: 500, delayMs: 3000 }; // the mid-attempt delivery's first try: slow, then failed
     });
+    t.after(receiver.close);
     const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: receiver.url });
     const waiting = await start(sub);
     await engine.env.sleep(2 * MIN); // attempts at 0, 0 and 1 minute failed; the 4th is due at 6 minutes
@@ -120,11 +121,11 @@ describe('a paused subscription on the time-skipping server', () => {
     assert.ok(offsets[3] >= (pausedAt - t0) / MIN - 0.01 && offsets[3] < (pausedAt - t0) / MIN + 1, `4th attempt at ${offsets[3].toFixed(2)} min`);
     const freshSends = await sendTimes(fresh.handle);
     assert.ok(freshSends[0] >= pausedAt - 1000, 'the new delivery sent only after the resume');
-    await receiver.close();
   });
 
-  it('proceeds at its hourly re-check when the resume signal was lost', async () => {
+  it('proceeds at its hourly re-check when the resume signal was lost', async (t) => {
     const receiver = await scriptedReceiver(() => ({ status: 200 }));
+    t.after(receiver.close);
     const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: receiver.url, pausedAt: new Date() });
     const d = await start(sub);
     await engine.env.sleep(10 * MIN);
@@ -136,11 +137,11 @@ describe('a paused subscription on the time-skipping server', () => {
     const [sent] = await sendTimes(d.handle);
     assert.ok(sent >= resumedAt, 'sent after the resume');
     assert.ok(Math.abs((sent - t0) / MIN - 60) < 1, `sent at the re-check, ${((sent - t0) / MIN).toFixed(2)} min after it parked`);
-    await receiver.close();
   });
 
-  it('dead-letters a delivery paused for longer than 7 days with reason paused_too_long', async () => {
+  it('dead-letters a delivery paused for longer than 7 days with reason paused_too_long', async (t) => {
     const receiver = await scriptedReceiver(() => ({ status: 200 }));
+    t.after(receiver.close);
     const sub = await seedSubscription(engine.db.dataSource, testSecretBox(), { url: receiver.url, pausedAt: new Date() });
     const d = await start(sub);
     await assert.rejects(d.handle.result(), (err: unknown) => {
@@ -169,6 +170,5 @@ describe('a paused subscription on the time-skipping server', () => {
       [[sub.tenantId, 'paused_too_long', 0]],
       'the operational event is raised with the dead letter, like any other',
     );
-    await receiver.close();
   });
 });
