@@ -7,6 +7,7 @@ import {
   LOG_AT_SCALE_STATISTICS,
   LogAtScaleIndexes1796400300000,
 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
+import { SUBSCRIPTION_RARE_STATUS_INDEX, SubscriptionRareStatusIndex1796401200000 } from '../../libs/db/migrations/1796401200000-SubscriptionRareStatusIndex';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const TABLES = [
@@ -342,6 +343,30 @@ describe('schema migration', () => {
     assert.equal((await indexes())[first].valid, false);
     await db.dataSource.runMigrations({ transaction: 'each' });
     assert.deepEqual(await indexes(), built);
+  });
+
+  it('builds the subscription rare-status index CONCURRENTLY, partial (no entry for a succeeded delivery), and takes it back on revert', async () => {
+    const index = async (): Promise<{ valid: boolean; def: string } | undefined> =>
+      (
+        (await db.dataSource.query(
+          `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+          [SUBSCRIPTION_RARE_STATUS_INDEX],
+        )) as { valid: boolean; def: string }[]
+      )[0];
+    const built = await index();
+    assert.equal(built?.valid, true);
+    assert.match(
+      built.def,
+      /\(subscription_id, status, id DESC\) WHERE \(status = ANY \(ARRAY\['retrying'::text, 'dead_lettered'::text, 'cancelled'::text\]\)\)$/,
+    );
+    assert.equal(new SubscriptionRareStatusIndex1796401200000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
+    await undoThrough(db, 'SubscriptionRareStatusIndex1796401200000');
+    assert.equal(await index(), undefined, 'down drops it');
+    // A build that failed half-way leaves an invalid index behind: up builds it again.
+    await db.dataSource.query(`CREATE INDEX ${SUBSCRIPTION_RARE_STATUS_INDEX} ON deliveries (id)`);
+    await db.dataSource.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass`, [SUBSCRIPTION_RARE_STATUS_INDEX]);
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await index(), built);
   });
 
   it('orders deliveries: acceptance numbers for new events only, stream columns, the streams table, and back', async () => {
