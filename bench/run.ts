@@ -119,6 +119,7 @@ async function main(): Promise<void> {
  * `--only log-scale [--deliveries N] [--log-scale-dir DIR]`: the delivery log at scale on its
  * own Postgres; writes bench/results/latest-log-scale.{json,md}. `--seed-only`: seed DIR and stop
  * (the minutes of seeding need not hold the bench lock; the timing run then reuses DIR).
+ * `--log-scale-base DIST`: the "before" column runs that compiled checkout's code (e.g. main's).
  */
 async function standalone(started: number, out: string): Promise<void> {
   const results: Results = { meta: { label: flag('--label') ?? 'after', quick: QUICK, node: process.version, date: new Date().toISOString() } };
@@ -130,7 +131,7 @@ async function standalone(started: number, out: string): Promise<void> {
   if (!want('log-scale')) return;
   const deliveries = Number(flag('--deliveries') ?? (QUICK ? 200_000 : 5_000_000));
   const seedOnly = process.argv.includes('--seed-only');
-  const measured = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), seedOnly, log });
+  const measured = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), seedOnly, baseDist: flag('--log-scale-base'), log });
   results.meta.total_seconds = round((Date.now() - started) / 1000);
   if (!measured) {
     log(`log-scale: seeded (--seed-only) in ${results.meta.total_seconds} s: ${JSON.stringify(results.log_scale)}`);

@@ -1,9 +1,13 @@
 import { Client } from 'pg';
 import type { DataSource, EntityManager, Logger, MigrationInterface } from 'typeorm';
-import { purgeExpiredHistory } from '../../activities/lifecycle';
+import * as lifecycle from '../../activities/lifecycle';
+import { join, resolve } from 'node:path';
 import type { ActivityDeps } from '../../activities/deps';
+import * as dataSource from '../../libs/db/data-source';
 import { createDataSource, MIGRATIONS } from '../../libs/db/data-source';
-import { AttemptRepository, createStores, DeadLetterRepository, DeliveryRepository, EventRepository, type Stores } from '../../libs/db/repositories';
+import { SubscriptionRareStatusIndex1796401200000 } from '../../libs/db/migrations/1796401200000-SubscriptionRareStatusIndex';
+import * as repositories from '../../libs/db/repositories';
+import type { Stores } from '../../libs/db/repositories';
 import { seriesBucketSeconds } from '../../libs/domain/delivery-stats';
 import { DEFAULT_RETENTION_DAYS } from '../../libs/domain/retention';
 import { startStack } from '../../libs/devstack/stack';
@@ -17,14 +21,21 @@ export interface LogScaleOptions {
   dir?: string;
   /** Seeds `dir` (or finds it seeded) and stops: the seed runs outside the bench lock, the timing inside it. */
   seedOnly?: boolean;
+  /**
+   * The "before" column's code: the compiled tree (`dist`) of another checkout, e.g. main's, whose
+   * repositories and purge activity then run the before phase on its own schema (every migration
+   * but UNDER_TEST). Absent: this tree's code on main's schema.
+   */
+  baseDist?: string;
   log: (m: string) => void;
 }
 
 /**
  * The migrations the "after" column adds to main's schema ("before": every other migration).
- * 2026-12-02 measured LogAtScaleIndexes1796400300000 this way; it has shipped since.
+ * 2026-12-02 measured LogAtScaleIndexes1796400300000 this way; it has shipped since. With
+ * `baseDist` the before phase also runs the base checkout's queries.
  */
-const UNDER_TEST: (new () => MigrationInterface)[] = [];
+const UNDER_TEST: (new () => MigrationInterface)[] = [SubscriptionRareStatusIndex1796401200000];
 
 /** What each page or figure may take at p99 (issue #22). */
 const TARGET_MS = { list: 100, stats: 500, purge: undefined } as const;
@@ -33,7 +44,26 @@ const TENANTS = [1, 2, 3, 5, 10, 20, 50, 100, 150, SEED_TENANTS];
 const ROUNDS = 2;
 const PAGE = { limit: 50 };
 
+/** The code a phase runs: this tree's, or the base checkout's (`baseDist`). */
+interface Code {
+  createDataSource: typeof dataSource.createDataSource;
+  createStores: typeof repositories.createStores;
+  DeliveryRepository: typeof repositories.DeliveryRepository;
+  AttemptRepository: typeof repositories.AttemptRepository;
+  EventRepository: typeof repositories.EventRepository;
+  DeadLetterRepository: typeof repositories.DeadLetterRepository;
+  purgeExpiredHistory: typeof lifecycle.purgeExpiredHistory;
+}
+
+const OURS: Code = { ...dataSource, ...repositories, ...lifecycle };
+
+function baseCode(dist: string): Code {
+  const load = (path: string): Record<string, unknown> => require(resolve(join(dist, path))) as Record<string, unknown>;
+  return { ...load('libs/db/data-source'), ...load('libs/db/repositories'), ...load('activities/lifecycle') } as unknown as Code;
+}
+
 interface Ctx {
+  code: Code;
   stores: Stores;
   ds: DataSource;
   now: Date;
@@ -153,13 +183,13 @@ const CASES: Case[] = [
     name: 'retention purge: the hourly round (rolled back)',
     kind: 'purge',
     once: true,
-    run: (c) => rolledBack(c.ds, (tx) => purgeRound(tx, c.now)),
+    run: (c) => rolledBack(c.ds, (tx) => purgeRound(c.code, tx, c.now)),
   },
   {
     name: 'dead-letter purge: the hourly run (rolled back)',
     kind: 'purge',
     once: true,
-    run: (c) => rolledBack(c.ds, (tx) => new DeadLetterRepository(tx).purgeExpired(c.now)),
+    run: (c) => rolledBack(c.ds, (tx) => new c.code.DeadLetterRepository(tx).purgeExpired(c.now)),
   },
 ];
 
@@ -176,15 +206,15 @@ function tenantStats(c: Ctx, tenantId: string, since: Date): Promise<unknown> {
 }
 
 /** The retention activity itself (activities/lifecycle.ts) on one transaction's repositories, at the seed's "now". */
-async function purgeRound(tx: EntityManager, now: Date): Promise<unknown> {
+async function purgeRound(code: Code, tx: EntityManager, now: Date): Promise<unknown> {
   const deps = {
-    deliveries: new DeliveryRepository(tx),
-    attempts: new AttemptRepository(tx),
-    events: new EventRepository(tx),
+    deliveries: new code.DeliveryRepository(tx),
+    attempts: new code.AttemptRepository(tx),
+    events: new code.EventRepository(tx),
     retention: { days: DEFAULT_RETENTION_DAYS, pauseMs: 0 },
     clock: () => now,
   } as unknown as ActivityDeps;
-  return purgeExpiredHistory(deps)();
+  return code.purgeExpiredHistory(deps)();
 }
 
 const ROLLBACK = new Error('rolled back on purpose');
@@ -266,7 +296,7 @@ async function measurePhase(c: Ctx, capture: ReturnType<typeof captureQueries>, 
     if (k.kind === 'purge') {
       phase.plans[k.name] = [];
       await rolledBack(c.ds, async (tx) => {
-        await (k.name.startsWith('retention') ? purgeRound(tx, c.now) : new DeadLetterRepository(tx).purgeExpired(c.now));
+        await (k.name.startsWith('retention') ? purgeRound(c.code, tx, c.now) : new c.code.DeadLetterRepository(tx).purgeExpired(c.now));
         return undefined;
       });
       const queries = capture.take();
@@ -341,8 +371,8 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
       return undefined;
     }
 
-    const ctxFor = async (ds: DataSource): Promise<Ctx> => {
-      const stores = createStores(ds);
+    const ctxFor = async (ds: DataSource, code: Code): Promise<Ctx> => {
+      const stores = code.createStores(ds);
       const now = new Date(seed.now);
       const sample: Ctx['sample'] = new Map();
       for (const t of TENANTS.map(tenantId)) {
@@ -357,16 +387,20 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
         );
         sample.set(t, { subscriptionId: row.subscription_id, eventId: row.event_id, deliveryId: row.id, midCursor: row.mid });
       }
-      return { stores, ds, now, sample };
+      return { code, stores, ds, now, sample };
     };
 
     const figuresOut: Record<string, unknown> = { seed };
     const phases: Record<'before' | 'after', Phase> = {} as never;
     {
-      const ds = await createDataSource(url, { migrations: before, poolSize: 10 }).initialize();
+      // The base checkout's own DataSource: its entities and migrations (main's: all but UNDER_TEST).
+      const base = opts.baseDist ? baseCode(opts.baseDist) : OURS;
+      const ds = await (
+        opts.baseDist ? base.createDataSource(url, { poolSize: 10 }) : createDataSource(url, { migrations: before, poolSize: 10 })
+      ).initialize();
       try {
         const capture = captureQueries(ds);
-        phases.before = await measurePhase(await ctxFor(ds), capture, log);
+        phases.before = await measurePhase(await ctxFor(ds, base), capture, log);
       } finally {
         await ds.destroy();
       }
@@ -380,7 +414,7 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
         log(`log-scale: ${JSON.stringify(figuresOut.migration)}`);
         await ds.query(`ANALYZE deliveries, attempts, dead_letters, events`);
         const capture = captureQueries(ds);
-        phases.after = await measurePhase(await ctxFor(ds), capture, log);
+        phases.after = await measurePhase(await ctxFor(ds, OURS), capture, log);
       } finally {
         await ds.destroy();
       }
