@@ -57,9 +57,10 @@ interface Code {
 
 const OURS: Code = { ...dataSource, ...repositories, ...lifecycle };
 
-function baseCode(dist: string): Code {
-  const load = (path: string): Record<string, unknown> => require(resolve(join(dist, path))) as Record<string, unknown>;
-  return { ...load('libs/db/data-source'), ...load('libs/db/repositories'), ...load('activities/lifecycle') } as unknown as Code;
+async function baseCode(dist: string): Promise<Code> {
+  const load = (path: string): Promise<Record<string, unknown>> => import(resolve(join(dist, path))) as Promise<Record<string, unknown>>;
+  const parts = await Promise.all([load('libs/db/data-source'), load('libs/db/repositories'), load('activities/lifecycle')]);
+  return Object.assign({}, ...parts) as unknown as Code;
 }
 
 interface Ctx {
@@ -394,7 +395,7 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
     const phases: Record<'before' | 'after', Phase> = {} as never;
     {
       // The base checkout's own DataSource: its entities and migrations (main's: all but UNDER_TEST).
-      const base = opts.baseDist ? baseCode(opts.baseDist) : OURS;
+      const base = opts.baseDist ? await baseCode(opts.baseDist) : OURS;
       const ds = await (
         opts.baseDist ? base.createDataSource(url, { poolSize: 10 }) : createDataSource(url, { migrations: before, poolSize: 10 })
       ).initialize();
