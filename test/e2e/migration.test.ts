@@ -105,6 +105,7 @@ describe('schema migration', () => {
         'AttemptRequest1796400600000',
         'AttemptStatsHourly1796401000000',
         'AttemptStatsDaily1796401100000',
+        'SubscriptionRareStatusIndex1796401200000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -125,6 +126,7 @@ describe('schema migration', () => {
       'attempts_test_started_at_idx',
       'dead_letters_event_idx',
       'events_unstarted_tenant_idx',
+      'deliveries_subscription_rare_status_idx',
     ]) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
@@ -413,6 +415,8 @@ describe('schema migration', () => {
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'the rare-status index adds an index, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_DAILY, "the rollup's daily level adds its table");
     await db.dataSource.undoLastMigration();
