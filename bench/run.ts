@@ -117,7 +117,9 @@ async function main(): Promise<void> {
 /**
  * `--only worker-start`: bundling at start against the prebuilt bundle, into bench/results/latest.json.
  * `--only log-scale [--deliveries N] [--log-scale-dir DIR]`: the delivery log at scale on its
- * own Postgres; writes bench/results/latest-log-scale.{json,md}.
+ * own Postgres; writes bench/results/latest-log-scale.{json,md}. `--seed-only`: seed DIR and stop
+ * (the minutes of seeding need not hold the bench lock; the timing run then reuses DIR).
+ * `--log-scale-base DIST`: the "before" column runs that compiled checkout's code (e.g. main's).
  */
 async function standalone(started: number, out: string): Promise<void> {
   const results: Results = { meta: { label: flag('--label') ?? 'after', quick: QUICK, node: process.version, date: new Date().toISOString() } };
@@ -128,8 +130,14 @@ async function standalone(started: number, out: string): Promise<void> {
   }
   if (!want('log-scale')) return;
   const deliveries = Number(flag('--deliveries') ?? (QUICK ? 200_000 : 5_000_000));
-  const { markdown } = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), log });
+  const seedOnly = process.argv.includes('--seed-only');
+  const measured = await measureLogAtScale(results, { deliveries, dir: flag('--log-scale-dir'), seedOnly, baseDist: flag('--log-scale-base'), log });
   results.meta.total_seconds = round((Date.now() - started) / 1000);
+  if (!measured) {
+    log(`log-scale: seeded (--seed-only) in ${results.meta.total_seconds} s: ${JSON.stringify(results.log_scale)}`);
+    return;
+  }
+  const { markdown } = measured;
   writeFileSync(join(out, 'latest-log-scale.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(out, 'latest-log-scale.md'), markdown);
   log(`done in ${results.meta.total_seconds} s → bench/results/latest-log-scale.{json,md}`);

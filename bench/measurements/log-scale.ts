@@ -1,23 +1,41 @@
 import { Client } from 'pg';
-import type { DataSource, EntityManager, Logger } from 'typeorm';
-import { purgeExpiredHistory } from '../../activities/lifecycle';
+import type { DataSource, EntityManager, Logger, MigrationInterface } from 'typeorm';
+import * as lifecycle from '../../activities/lifecycle';
+import { join, resolve } from 'node:path';
 import type { ActivityDeps } from '../../activities/deps';
+import * as dataSource from '../../libs/db/data-source';
 import { createDataSource, MIGRATIONS } from '../../libs/db/data-source';
-import { LOG_AT_SCALE_MIGRATIONS } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
-import { AttemptRepository, createStores, DeadLetterRepository, DeliveryRepository, EventRepository, type Stores } from '../../libs/db/repositories';
+import { SubscriptionRareStatusIndex1796401200000 } from '../../libs/db/migrations/1796401200000-SubscriptionRareStatusIndex';
+import * as repositories from '../../libs/db/repositories';
+import type { Stores } from '../../libs/db/repositories';
 import { seriesBucketSeconds } from '../../libs/domain/delivery-stats';
 import { DEFAULT_RETENTION_DAYS } from '../../libs/domain/retention';
 import { startStack } from '../../libs/devstack/stack';
 import type { Results } from '../context';
 import { round, summary } from '../stats';
-import { figures, seedLog, SEED_TENANTS, tenantId, type SeedFigures } from '../log-scale-seed';
+import { figures, rollUpLog, seedLog, SEED_TENANTS, tenantId, type SeedFigures } from '../log-scale-seed';
 
 export interface LogScaleOptions {
   deliveries: number;
   /** Keeps the seeded cluster there and reuses it on the next run (a 5 M seed takes minutes). */
   dir?: string;
+  /** Seeds `dir` (or finds it seeded) and stops: the seed runs outside the bench lock, the timing inside it. */
+  seedOnly?: boolean;
+  /**
+   * The "before" column's code: the compiled tree (`dist`) of another checkout, e.g. main's, whose
+   * repositories and purge activity then run the before phase on its own schema (every migration
+   * but UNDER_TEST). Absent: this tree's code on main's schema.
+   */
+  baseDist?: string;
   log: (m: string) => void;
 }
+
+/**
+ * The migrations the "after" column adds to main's schema ("before": every other migration).
+ * 2026-12-02 measured LogAtScaleIndexes1796400300000 this way; it has shipped since. With
+ * `baseDist` the before phase also runs the base checkout's queries.
+ */
+const UNDER_TEST: (new () => MigrationInterface)[] = [SubscriptionRareStatusIndex1796401200000];
 
 /** What each page or figure may take at p99 (issue #22). */
 const TARGET_MS = { list: 100, stats: 500, purge: undefined } as const;
@@ -26,7 +44,27 @@ const TENANTS = [1, 2, 3, 5, 10, 20, 50, 100, 150, SEED_TENANTS];
 const ROUNDS = 2;
 const PAGE = { limit: 50 };
 
+/** The code a phase runs: this tree's, or the base checkout's (`baseDist`). */
+interface Code {
+  createDataSource: typeof dataSource.createDataSource;
+  createStores: typeof repositories.createStores;
+  DeliveryRepository: typeof repositories.DeliveryRepository;
+  AttemptRepository: typeof repositories.AttemptRepository;
+  EventRepository: typeof repositories.EventRepository;
+  DeadLetterRepository: typeof repositories.DeadLetterRepository;
+  purgeExpiredHistory: typeof lifecycle.purgeExpiredHistory;
+}
+
+const OURS: Code = { ...dataSource, ...repositories, ...lifecycle };
+
+async function baseCode(dist: string): Promise<Code> {
+  const load = (path: string): Promise<Record<string, unknown>> => import(resolve(join(dist, path))) as Promise<Record<string, unknown>>;
+  const parts = await Promise.all([load('libs/db/data-source'), load('libs/db/repositories'), load('activities/lifecycle')]);
+  return Object.assign({}, ...parts) as unknown as Code;
+}
+
 interface Ctx {
+  code: Code;
   stores: Stores;
   ds: DataSource;
   now: Date;
@@ -146,13 +184,13 @@ const CASES: Case[] = [
     name: 'retention purge: the hourly round (rolled back)',
     kind: 'purge',
     once: true,
-    run: (c) => rolledBack(c.ds, (tx) => purgeRound(tx, c.now)),
+    run: (c) => rolledBack(c.ds, (tx) => purgeRound(c.code, tx, c.now)),
   },
   {
     name: 'dead-letter purge: the hourly run (rolled back)',
     kind: 'purge',
     once: true,
-    run: (c) => rolledBack(c.ds, (tx) => new DeadLetterRepository(tx).purgeExpired(c.now)),
+    run: (c) => rolledBack(c.ds, (tx) => new c.code.DeadLetterRepository(tx).purgeExpired(c.now)),
   },
 ];
 
@@ -160,19 +198,24 @@ const CASES: Case[] = [
 function tenantStats(c: Ctx, tenantId: string, since: Date): Promise<unknown> {
   const window = { tenantId, since };
   const bucketSeconds = seriesBucketSeconds(c.now.getTime() - since.getTime());
-  return Promise.all([c.stores.deliveries.stats(window), c.stores.attempts.latency({ ...window, bucketSeconds }), c.stores.deadLetters.countSince(window)]);
+  // At the seed's "now", as the service passes its own: a reused seed is hours old.
+  return Promise.all([
+    c.stores.deliveries.stats(window),
+    c.stores.attempts.latency({ ...window, bucketSeconds }, c.now),
+    c.stores.deadLetters.countSince(window),
+  ]);
 }
 
 /** The retention activity itself (activities/lifecycle.ts) on one transaction's repositories, at the seed's "now". */
-async function purgeRound(tx: EntityManager, now: Date): Promise<unknown> {
+async function purgeRound(code: Code, tx: EntityManager, now: Date): Promise<unknown> {
   const deps = {
-    deliveries: new DeliveryRepository(tx),
-    attempts: new AttemptRepository(tx),
-    events: new EventRepository(tx),
+    deliveries: new code.DeliveryRepository(tx),
+    attempts: new code.AttemptRepository(tx),
+    events: new code.EventRepository(tx),
     retention: { days: DEFAULT_RETENTION_DAYS, pauseMs: 0 },
     clock: () => now,
   } as unknown as ActivityDeps;
-  return purgeExpiredHistory(deps)();
+  return code.purgeExpiredHistory(deps)();
 }
 
 const ROLLBACK = new Error('rolled back on purpose');
@@ -254,7 +297,7 @@ async function measurePhase(c: Ctx, capture: ReturnType<typeof captureQueries>, 
     if (k.kind === 'purge') {
       phase.plans[k.name] = [];
       await rolledBack(c.ds, async (tx) => {
-        await (k.name.startsWith('retention') ? purgeRound(tx, c.now) : new DeadLetterRepository(tx).purgeExpired(c.now));
+        await (k.name.startsWith('retention') ? purgeRound(c.code, tx, c.now) : new c.code.DeadLetterRepository(tx).purgeExpired(c.now));
         return undefined;
       });
       const queries = capture.take();
@@ -262,9 +305,10 @@ async function measurePhase(c: Ctx, capture: ReturnType<typeof captureQueries>, 
       const distinct = [...new Map(queries.map((q) => [q.sql, q])).values()];
       for (const q of distinct) phase.plans[k.name].push(await explain(c.ds, q.sql, q.params, true));
     } else {
-      // The largest tenant's plan, and the slowest run's tenant's when that was another.
+      // The largest tenant's plan, a mid-sized one's (the planner's estimates go wrong in between:
+      // 2026-12-02), and the slowest run's tenant's when that was another.
       phase.plans[k.name] = [];
-      for (const t of [...new Set([tenantId(1), slowest.tenant])]) {
+      for (const t of [...new Set(k.once ? [tenantId(1), slowest.tenant] : [tenantId(1), tenantId(10), slowest.tenant])]) {
         await k.run(c, t);
         for (const q of capture.take())
           phase.plans[k.name].push(
@@ -289,12 +333,12 @@ async function explain(ds: DataSource, sql: string, params: unknown[], write: bo
  * The log at scale (issue #22): a delivery log of `deliveries` rows over 200 tenants and 30
  * days, seeded in SQL on its own Postgres; every list page and figure the API and the console
  * read timed at p50/p99 through the repositories, and each query's plan, before and after the
- * indexes of LOG_AT_SCALE_MIGRATIONS (whose build on the full tables is timed too).
+ * indexes of UNDER_TEST (whose build on the full tables is timed too).
  */
-export async function measureLogAtScale(results: Results, opts: LogScaleOptions): Promise<{ markdown: string }> {
+export async function measureLogAtScale(results: Results, opts: LogScaleOptions): Promise<{ markdown: string } | undefined> {
   const { log } = opts;
   const stack = await startStack({ stateDir: opts.dir, postgres: {}, temporal: false, database: 'herald_log' });
-  const before = MIGRATIONS.filter((m) => !(LOG_AT_SCALE_MIGRATIONS as unknown[]).includes(m));
+  const before = MIGRATIONS.filter((m) => !(UNDER_TEST as unknown[]).includes(m));
   const url = stack.databaseUrl!;
   try {
     const admin = new Client({ connectionString: url });
@@ -302,11 +346,13 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
     let seed: SeedFigures;
     try {
       // A reused cluster keeps its data; the indexes under test are taken off for the "before".
-      const seeded = (await admin.query(`SELECT now, deliveries FROM log_scale_seed ORDER BY now DESC LIMIT 1`).catch(() => ({ rows: [] }))).rows[0] as
-        { now: Date; deliveries: number } | undefined;
+      await admin.query(`ALTER TABLE IF EXISTS log_scale_seed ADD COLUMN IF NOT EXISTS seconds int, ADD COLUMN IF NOT EXISTS rollup jsonb`);
+      const seeded = (await admin.query(`SELECT now, deliveries, seconds, rollup FROM log_scale_seed ORDER BY now DESC LIMIT 1`).catch(() => ({ rows: [] })))
+        .rows[0] as { now: Date; deliveries: number; seconds: number | null; rollup: SeedFigures['rollup'] | null } | undefined;
       await revert(url, before);
       if (seeded && seeded.deliveries === opts.deliveries) {
-        seed = { ...(await figures(admin)), seconds: 0, now: seeded.now.toISOString() };
+        // The seed's own duration, as it was measured when it ran (0: not recorded).
+        seed = { ...(await figures(admin)), seconds: seeded.seconds ?? 0, now: seeded.now.toISOString(), ...(seeded.rollup ? { rollup: seeded.rollup } : {}) };
         log(`log-scale: reusing the seeded log in ${opts.dir} (${JSON.stringify(seed)})`);
       } else {
         if (seeded) throw new Error(`${opts.dir} holds a log of ${seeded.deliveries} deliveries; remove it or pass --deliveries ${seeded.deliveries}`);
@@ -314,12 +360,21 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
         seed = await seedLog(admin, opts.deliveries, log);
         log(`log-scale: seeded in ${seed.seconds} s: ${JSON.stringify(seed)}`);
       }
+      // The stats rollup the worker's hourly schedule keeps (a seed of before 2026-12-03 has none).
+      if (!seed.rollup) {
+        seed.rollup = await rollUpLog(url, new Date(seed.now), log);
+        await admin.query(`UPDATE log_scale_seed SET rollup = $1 WHERE now = $2`, [JSON.stringify(seed.rollup), new Date(seed.now)]);
+      }
     } finally {
       await admin.end();
     }
+    if (opts.seedOnly) {
+      results.log_scale = { seed };
+      return undefined;
+    }
 
-    const ctxFor = async (ds: DataSource): Promise<Ctx> => {
-      const stores = createStores(ds);
+    const ctxFor = async (ds: DataSource, code: Code): Promise<Ctx> => {
+      const stores = code.createStores(ds);
       const now = new Date(seed.now);
       const sample: Ctx['sample'] = new Map();
       for (const t of TENANTS.map(tenantId)) {
@@ -334,16 +389,20 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
         );
         sample.set(t, { subscriptionId: row.subscription_id, eventId: row.event_id, deliveryId: row.id, midCursor: row.mid });
       }
-      return { stores, ds, now, sample };
+      return { code, stores, ds, now, sample };
     };
 
     const figuresOut: Record<string, unknown> = { seed };
     const phases: Record<'before' | 'after', Phase> = {} as never;
     {
-      const ds = await createDataSource(url, { migrations: before, poolSize: 10 }).initialize();
+      // The base checkout's own DataSource: its entities and migrations (main's: all but UNDER_TEST).
+      const base = opts.baseDist ? await baseCode(opts.baseDist) : OURS;
+      const ds = await (
+        opts.baseDist ? base.createDataSource(url, { poolSize: 10 }) : createDataSource(url, { migrations: before, poolSize: 10 })
+      ).initialize();
       try {
         const capture = captureQueries(ds);
-        phases.before = await measurePhase(await ctxFor(ds), capture, log);
+        phases.before = await measurePhase(await ctxFor(ds, base), capture, log);
       } finally {
         await ds.destroy();
       }
@@ -357,7 +416,7 @@ export async function measureLogAtScale(results: Results, opts: LogScaleOptions)
         log(`log-scale: ${JSON.stringify(figuresOut.migration)}`);
         await ds.query(`ANALYZE deliveries, attempts, dead_letters, events`);
         const capture = captureQueries(ds);
-        phases.after = await measurePhase(await ctxFor(ds), capture, log);
+        phases.after = await measurePhase(await ctxFor(ds, OURS), capture, log);
       } finally {
         await ds.destroy();
       }
@@ -388,7 +447,7 @@ async function revert(url: string, keep: typeof MIGRATIONS): Promise<void> {
   try {
     const runner = ds.createQueryRunner();
     const applied: { name: string }[] = await ds.query(`SELECT name FROM herald_migrations`);
-    for (const M of LOG_AT_SCALE_MIGRATIONS) {
+    for (const M of UNDER_TEST) {
       const m = new M();
       if ((keep as unknown[]).includes(M) || !applied.some((a) => a.name === m.name)) continue;
       await m.down(runner);
@@ -423,7 +482,7 @@ Milliseconds, p50 / p99 over ${ROUNDS * TENANTS.length} runs (${ROUNDS} × ${TEN
 |---|---|---|---|---|
 ${rows.join('\n')}
 
-## Plans (EXPLAIN ANALYZE, BUFFERS; the largest tenant's, and the slowest run's tenant's)
+## Plans (EXPLAIN ANALYZE, BUFFERS; the largest tenant's, tenant_010's (mid-sized), and the slowest run's tenant's)
 
 ${plans.join('\n')}`;
 }

@@ -13,6 +13,7 @@ import { OrderedDelivery1796400400000 } from './migrations/1796400400000-Ordered
 import { AttemptRequest1796400600000 } from './migrations/1796400600000-AttemptRequest';
 import { AttemptStatsHourly1796401000000 } from './migrations/1796401000000-AttemptStatsHourly';
 import { AttemptStatsDaily1796401100000 } from './migrations/1796401100000-AttemptStatsDaily';
+import { SubscriptionRareStatusIndex1796401200000 } from './migrations/1796401200000-SubscriptionRareStatusIndex';
 
 export const MIGRATIONS = [
   InitialSchema1763856000000,
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   AttemptRequest1796400600000,
   AttemptStatsHourly1796401000000,
   AttemptStatsDaily1796401100000,
+  SubscriptionRareStatusIndex1796401200000,
 ];
 
 /** The one DataSource definition, shared by the API, the worker and the migration CLI. */

@@ -7,6 +7,7 @@ import {
   LOG_AT_SCALE_STATISTICS,
   LogAtScaleIndexes1796400300000,
 } from '../../libs/db/migrations/1796400300000-LogAtScaleIndexes';
+import { SUBSCRIPTION_RARE_STATUS_INDEX, SubscriptionRareStatusIndex1796401200000 } from '../../libs/db/migrations/1796401200000-SubscriptionRareStatusIndex';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const TABLES = [
@@ -104,6 +105,7 @@ describe('schema migration', () => {
         'AttemptRequest1796400600000',
         'AttemptStatsHourly1796401000000',
         'AttemptStatsDaily1796401100000',
+        'SubscriptionRareStatusIndex1796401200000',
       ],
     );
     assert.deepEqual(await tables(db), TABLES);
@@ -124,6 +126,7 @@ describe('schema migration', () => {
       'attempts_test_started_at_idx',
       'dead_letters_event_idx',
       'events_unstarted_tenant_idx',
+      'deliveries_subscription_rare_status_idx',
     ]) {
       assert.ok(names.includes(idx), `index ${idx}`);
     }
@@ -344,6 +347,30 @@ describe('schema migration', () => {
     assert.deepEqual(await indexes(), built);
   });
 
+  it('builds the subscription rare-status index CONCURRENTLY, partial (no entry for a succeeded delivery), and takes it back on revert', async () => {
+    const index = async (): Promise<{ valid: boolean; def: string } | undefined> =>
+      (
+        (await db.dataSource.query(
+          `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+          [SUBSCRIPTION_RARE_STATUS_INDEX],
+        )) as { valid: boolean; def: string }[]
+      )[0];
+    const built = await index();
+    assert.equal(built?.valid, true);
+    assert.match(
+      built.def,
+      /\(subscription_id, status, id DESC\) WHERE \(status = ANY \(ARRAY\['retrying'::text, 'dead_lettered'::text, 'cancelled'::text\]\)\)$/,
+    );
+    assert.equal(new SubscriptionRareStatusIndex1796401200000().transaction, false, 'CREATE INDEX CONCURRENTLY cannot run in a transaction');
+    await undoThrough(db, 'SubscriptionRareStatusIndex1796401200000');
+    assert.equal(await index(), undefined, 'down drops it');
+    // A build that failed half-way leaves an invalid index behind: up builds it again.
+    await db.dataSource.query(`CREATE INDEX ${SUBSCRIPTION_RARE_STATUS_INDEX} ON deliveries (id)`);
+    await db.dataSource.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass`, [SUBSCRIPTION_RARE_STATUS_INDEX]);
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await index(), built);
+  });
+
   it('orders deliveries: acceptance numbers for new events only, stream columns, the streams table, and back', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
     await undoThrough(db, 'OrderedDelivery1796400400000'); // and the migrations after it
@@ -388,6 +415,8 @@ describe('schema migration', () => {
 
   it('is reversible', async () => {
     await db.dataSource.query(`DELETE FROM subscriptions; DELETE FROM events`);
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await tables(db), TABLES, 'the rare-status index adds an index, no table');
     await db.dataSource.undoLastMigration();
     assert.deepEqual(await tables(db), TABLES_BEFORE_DAILY, "the rollup's daily level adds its table");
     await db.dataSource.undoLastMigration();
