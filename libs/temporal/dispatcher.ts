@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventRepository } from '../db/repositories';
 import type { TenantShare } from './delivery-service';
 import { eventWorkflowId } from './names';
@@ -91,6 +90,11 @@ export class Dispatcher {
   private stopped = false;
   /** Consecutive claims that found every window full. */
   private fullRounds = 0;
+  /** Tenants woken during a round, for the express claim beside it (express). */
+  private readonly expressTenants = new Set<string>();
+  private expressing: Promise<void> | undefined;
+  /** The pause of waitForRoom in progress, which a wake can end early. */
+  private pause: { end(): void } | undefined;
   /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
   private readonly inFlight = new Map<string, { tenantId: string; at: number }>();
 
@@ -115,20 +119,69 @@ export class Dispatcher {
 
   /**
    * An event was committed: dispatch now. Cheap and synchronous; wakes during a round are
-   * folded into its next claim, and while backing off the backoff timer decides.
+   * folded into its next claim, and while backing off the backoff timer decides. While every
+   * backlogged tenant's window is full (waitForRoom), an event of `tenantId` with room in its
+   * window ends the pause at once: a quiet tenant's fresh event does not wait out a burst's
+   * poll interval (up to 500 ms once the worker is slow). During a round's claim and starts, an
+   * event of a tenant with nothing in flight here is claimed beside it (express) rather than
+   * after it: the round's starts are a burst's, each a Temporal round trip. A burst's own
+   * commits, its window full, leave both as they are; so does a wake without a tenant.
    */
-  wake(): void {
+  wake(tenantId?: string): void {
     if (this.stopped) return;
     this.pending = true;
-    if (this.running || this.failures > 0) return;
-    this.run();
+    if (this.failures > 0) return;
+    if (this.pause) {
+      if (tenantId !== undefined && this.mayHaveRoom(tenantId)) this.pause.end();
+      return;
+    }
+    if (!this.running) return this.run();
+    if (tenantId !== undefined && this.opts.window !== undefined && this.idle(tenantId)) this.express(tenantId);
   }
 
-  /** Claims once and starts what it claimed. */
-  async dispatchOnce(): Promise<DispatchRound> {
+  /**
+   * Claims the events of tenants woken while a round was in progress, beside it, one express
+   * claim at a time (tenants woken meanwhile join the next). Safe beside the round as beside
+   * another replica (the claim locks its rows, SKIP LOCKED); the round may claim the same
+   * tenant's other events meanwhile, so its window can be exceeded by one more window at most,
+   * once. A failed express claim is left to the rounds: the wake that asked for it set `pending`.
+   */
+  private express(tenantId: string): void {
+    this.expressTenants.add(tenantId);
+    this.expressing ??= (async () => {
+      while (this.expressTenants.size > 0 && !this.stopped) {
+        const tenants = [...this.expressTenants];
+        this.expressTenants.clear();
+        await this.dispatchOnce(tenants).catch(() => undefined);
+      }
+    })().finally(() => (this.expressing = undefined));
+  }
+
+  /** No event of this tenant started here is in flight: its event is a fresh one, not a burst's. */
+  private idle(tenantId: string): boolean {
+    for (const e of this.inFlight.values()) if (e.tenantId === tenantId) return false;
+    return true;
+  }
+
+  /**
+   * Whether a tenant may have room in its window: fewer of its events in flight than the
+   * window at weight 1 (its weight can only give it more). Counts events that may have made
+   * their first attempts since (windowTaken forgets them at the next claim), so it errs towards
+   * no room: a missed early end costs the pause, never a start beyond the window (the claim decides).
+   */
+  private mayHaveRoom(tenantId: string): boolean {
+    if (this.opts.window === undefined) return true;
+    let n = 0;
+    for (const e of this.inFlight.values()) if (e.tenantId === tenantId && ++n >= this.opts.window) return false;
+    return true;
+  }
+
+  /** Claims once (only these tenants' events, given `tenants`) and starts what it claimed. */
+  async dispatchOnce(tenants?: readonly string[]): Promise<DispatchRound> {
     let error: unknown;
     const window = this.opts.window === undefined ? undefined : { size: this.opts.window, taken: await this.windowTaken() };
-    const { claimed, started, more, full } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs, window }, async (events) => {
+    const filter = { limit: this.batch, minAgeMs: this.minAgeMs, window, ...(tenants ? { tenants } : {}) };
+    const { claimed, started, more, full } = await this.outbox.dispatchUnstarted(filter, async (events) => {
       const done: string[] = [];
       let next = 0;
       const lane = async (): Promise<void> => {
@@ -163,19 +216,32 @@ export class Dispatcher {
     for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
     const ids = [...this.inFlight.keys()];
     const waiting = new Set(await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))));
+    // Only the ids looked up are forgotten: an express claim may have started more meanwhile.
+    for (const id of ids) if (!waiting.has(id)) this.inFlight.delete(id);
     const taken = new Map<string, number>();
-    for (const [id, e] of this.inFlight) {
-      if (!waiting.has(id)) this.inFlight.delete(id);
-      else taken.set(e.tenantId, (taken.get(e.tenantId) ?? 0) + 1);
-    }
+    for (const e of this.inFlight.values()) taken.set(e.tenantId, (taken.get(e.tenantId) ?? 0) + 1);
     return taken;
   }
 
-  /** A pause before claiming again into full windows: short while workers take tasks, longer once none seem to. */
+  /**
+   * A pause before claiming again into full windows: short while workers take tasks, longer once
+   * none seem to. A wake for a tenant with room ends it early (wake).
+   */
   private async waitForRoom(): Promise<void> {
     const poll = this.opts.windowPollMs ?? 20;
     this.fullRounds++;
-    await sleep(this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500));
+    const ms = this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500);
+    await new Promise<void>((resolve) => {
+      const pause = {
+        end: () => {
+          clearTimeout(timer);
+          if (this.pause === pause) this.pause = undefined;
+          resolve();
+        },
+      };
+      const timer = setTimeout(pause.end, ms);
+      this.pause = pause;
+    });
   }
 
   /** Claims until nothing is left or a round fails; the number of workflows started. */
@@ -195,7 +261,9 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.pause?.end();
     await this.running;
+    await this.expressing;
   }
 
   private run(): void {
