@@ -90,9 +90,6 @@ export class Dispatcher {
   private stopped = false;
   /** Consecutive claims that found every window full. */
   private fullRounds = 0;
-  /** Tenants woken during a round, for the express claim beside it (express). */
-  private readonly expressTenants = new Set<string>();
-  private expressing: Promise<void> | undefined;
   /** The pause of waitForRoom in progress, which a wake can end early. */
   private pause: { end(): void } | undefined;
   /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
@@ -122,45 +119,15 @@ export class Dispatcher {
    * folded into its next claim, and while backing off the backoff timer decides. While every
    * backlogged tenant's window is full (waitForRoom), an event of `tenantId` with room in its
    * window ends the pause at once: a quiet tenant's fresh event does not wait out a burst's
-   * poll interval (up to 500 ms once the worker is slow). During a round's claim and starts, an
-   * event of a tenant with nothing in flight here is claimed beside it (express) rather than
-   * after it: the round's starts are a burst's, each a Temporal round trip. A burst's own
-   * commits, its window full, leave both as they are; so does a wake without a tenant.
+   * poll interval (up to 500 ms once the worker is slow). A burst's own commits, its window
+   * full, leave the pause as it is; so does a wake without a tenant.
    */
   wake(tenantId?: string): void {
     if (this.stopped) return;
     this.pending = true;
-    if (this.failures > 0) return;
-    if (this.pause) {
-      if (tenantId !== undefined && this.mayHaveRoom(tenantId)) this.pause.end();
-      return;
-    }
-    if (!this.running) return this.run();
-    if (tenantId !== undefined && this.opts.window !== undefined && this.idle(tenantId)) this.express(tenantId);
-  }
-
-  /**
-   * Claims the events of tenants woken while a round was in progress, beside it, one express
-   * claim at a time (tenants woken meanwhile join the next). Safe beside the round as beside
-   * another replica (the claim locks its rows, SKIP LOCKED); the round may claim the same
-   * tenant's other events meanwhile, so its window can be exceeded by one more window at most,
-   * once. A failed express claim is left to the rounds: the wake that asked for it set `pending`.
-   */
-  private express(tenantId: string): void {
-    this.expressTenants.add(tenantId);
-    this.expressing ??= (async () => {
-      while (this.expressTenants.size > 0 && !this.stopped) {
-        const tenants = [...this.expressTenants];
-        this.expressTenants.clear();
-        await this.dispatchOnce(tenants).catch(() => undefined);
-      }
-    })().finally(() => (this.expressing = undefined));
-  }
-
-  /** No event of this tenant started here is in flight: its event is a fresh one, not a burst's. */
-  private idle(tenantId: string): boolean {
-    for (const e of this.inFlight.values()) if (e.tenantId === tenantId) return false;
-    return true;
+    if (this.pause && tenantId !== undefined && this.mayHaveRoom(tenantId)) this.pause.end();
+    if (this.running || this.failures > 0) return;
+    this.run();
   }
 
   /**
@@ -176,12 +143,11 @@ export class Dispatcher {
     return true;
   }
 
-  /** Claims once (only these tenants' events, given `tenants`) and starts what it claimed. */
-  async dispatchOnce(tenants?: readonly string[]): Promise<DispatchRound> {
+  /** Claims once and starts what it claimed. */
+  async dispatchOnce(): Promise<DispatchRound> {
     let error: unknown;
     const window = this.opts.window === undefined ? undefined : { size: this.opts.window, taken: await this.windowTaken() };
-    const filter = { limit: this.batch, minAgeMs: this.minAgeMs, window, ...(tenants ? { tenants } : {}) };
-    const { claimed, started, more, full } = await this.outbox.dispatchUnstarted(filter, async (events) => {
+    const { claimed, started, more, full } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs, window }, async (events) => {
       const done: string[] = [];
       let next = 0;
       const lane = async (): Promise<void> => {
@@ -216,7 +182,6 @@ export class Dispatcher {
     for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
     const ids = [...this.inFlight.keys()];
     const waiting = new Set(await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))));
-    // Only the ids looked up are forgotten: an express claim may have started more meanwhile.
     for (const id of ids) if (!waiting.has(id)) this.inFlight.delete(id);
     const taken = new Map<string, number>();
     for (const e of this.inFlight.values()) taken.set(e.tenantId, (taken.get(e.tenantId) ?? 0) + 1);
@@ -263,7 +228,6 @@ export class Dispatcher {
     clearTimeout(this.timer);
     this.pause?.end();
     await this.running;
-    await this.expressing;
   }
 
   private run(): void {

@@ -243,22 +243,20 @@ export class EventRepository {
    * `more` says a claim may have left events behind (a tenant filled its quota, or more tenants
    * were waiting than took part): claim again. A dispatcher that dies mid-claim drops its
    * connection and with it the locks, so its events are claimed again at once. `minAgeMs`
-   * leaves events younger than that to the dispatcher of the API that accepted them; `tenants`
-   * claims only theirs (the dispatcher's express claim for a fresh event beside a round in progress).
+   * leaves events younger than that to the dispatcher of the API that accepted them.
    */
   async dispatchUnstarted(
-    filter: { limit: number; minAgeMs: number; window?: { size: number; taken: ReadonlyMap<string, number> }; tenants?: readonly string[] },
+    filter: { limit: number; minAgeMs: number; window?: { size: number; taken: ReadonlyMap<string, number> } },
     start: (events: ClaimedEvent[]) => Promise<string[]>,
   ): Promise<{ claimed: number; started: number; more: boolean; full?: boolean }> {
     return this.db.transaction(async (tx) => {
       const old = `($1::float8 = 0 OR e.received_at < now() - make_interval(secs => $1::float8))`;
-      const only = `($6::text[] IS NULL OR e.tenant_id = ANY($6::text[]))`;
       const result: { id: string | null; tenant_id: string; weight: number; quota: number; tenants: number; blocked: number; waiting: boolean }[] =
         await tx.query(
           `WITH RECURSIVE backlogged AS (
-           (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL AND ${only} ORDER BY e.tenant_id LIMIT 1)
+           (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL ORDER BY e.tenant_id LIMIT 1)
            UNION ALL
-           SELECT (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL AND e.tenant_id > b.tenant_id AND ${only} ORDER BY e.tenant_id LIMIT 1)
+           SELECT (SELECT e.tenant_id FROM events e WHERE e.workflow_started_at IS NULL AND e.tenant_id > b.tenant_id ORDER BY e.tenant_id LIMIT 1)
              FROM backlogged b WHERE b.tenant_id IS NOT NULL
          ),
          heads AS (
@@ -301,7 +299,6 @@ export class EventRepository {
             filter.window?.size ?? null,
             [...(filter.window?.taken.keys() ?? [])],
             [...(filter.window?.taken.values() ?? [])],
-            filter.tenants ? [...filter.tenants] : null,
           ],
         );
       const rows = result.filter((r): r is (typeof result)[number] & { id: string } => r.id !== null);
