@@ -77,6 +77,7 @@ export async function latencyBreakdown(
   const t0 = clientTimes.accepted;
   return {
     event_workflow_started: at(T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) - t0,
+    event_task_scheduled: at(T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) - t0,
     event_task_started: at(T.EVENT_TYPE_WORKFLOW_TASK_STARTED) - t0,
     receiver_arrival: clientTimes.arrived - t0,
     event_task_completed_attempt_recorded: at(T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) - t0,

@@ -2,6 +2,7 @@ import { SAMPLE_IMAGE_CREATED } from '../../libs/delivery/payload';
 import { eventually } from '../../test/support/engine';
 import type { Bench } from '../context';
 import { mapRound } from '../context';
+import { latencyBreakdown } from '../cost';
 import { cpuPer } from '../cpu';
 import { startBenchReceiver, type BenchReceiver } from '../receiver';
 import { pool, round, summary } from '../stats';
@@ -105,12 +106,52 @@ export async function measureNoisyNeighbour(b: Bench): Promise<void> {
       quiet_p50_within_1_5x_idle: during.p50 <= NOISY_TARGETS.p50VsIdle * idle.p50,
       drain_at_least_0_9x_alone: drainRatio >= NOISY_TARGETS.drainVsAlone,
     },
+    // Where the quiet tenant's 202 → arrival goes, step by step, idle and during the burst (quietSteps).
+    quiet_steps_ms: {
+      idle: await quietSteps(b, receiver, 'evt_idleq', accepted),
+      during: await quietSteps(b, receiver, 'evt_quiet', accepted),
+    },
     refused,
     cpu_ms_per_delivery: cpuPer(cpu0, b.cpu(), beside.ingest.length + quietIngest.length),
   };
   b.log(`noisy neighbour: ${JSON.stringify(b.results.noisy_neighbour)}`);
   await b.unsubscribe(subs);
   await receiver.close();
+}
+
+/**
+ * The quiet tenant's 202 → arrival split into consecutive steps (p50 / p99 of each, ms), from its
+ * event workflows' histories (latencyBreakdown) and its attempts' start times in Postgres:
+ * `dispatch` 202 → workflow started (the API's dispatcher), `task_queue` → workflow task
+ * started (Temporal's task queue and the worker's pollers and slots), `to_post` → the POST
+ * begins (the worker's activation, local-activity slot, the match and claim statements),
+ * `post` → arrival (the HTTP agent, the receiver), `record` arrival → workflow task completed.
+ */
+async function quietSteps(b: Bench, receiver: BenchReceiver, prefix: string, accepted: Map<string, number>): Promise<Record<string, unknown>> {
+  const ids = [...receiver.arrivals.keys()].filter((k) => k.startsWith(`${prefix}_`) && k.endsWith('|quiet')).map((k) => k.split('|')[0]);
+  const rows: { event_id: string; started: Date }[] = await b.ds.query(
+    `SELECT d.event_id, min(a.started_at) AS started FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+      WHERE d.event_id = ANY($1) GROUP BY d.event_id`,
+    [ids],
+  );
+  const postAt = new Map(rows.map((r) => [r.event_id, new Date(r.started).getTime()]));
+  const steps: Record<string, number[]> = { dispatch: [], task_queue: [], to_post: [], post: [], record: [] };
+  for (const id of ids) {
+    const times = { accepted: accepted.get(id)!, arrived: receiver.arrivals.get(`${id}|quiet`)! };
+    const s = await latencyBreakdown(b.client, `event:${id}`, times);
+    const post = (postAt.get(id) ?? NaN) - times.accepted;
+    steps.dispatch.push(s.event_workflow_started);
+    steps.task_queue.push(s.event_task_started - s.event_workflow_started);
+    steps.to_post.push(post - s.event_task_started);
+    steps.post.push(s.receiver_arrival - post);
+    steps.record.push(s.event_task_completed_attempt_recorded - s.receiver_arrival);
+  }
+  return Object.fromEntries(
+    Object.entries(steps).map(([k, v]) => {
+      const { p50, p99 } = summary(v.filter((x) => Number.isFinite(x)));
+      return [k, { p50: round(p50), p99: round(p99) }];
+    }),
+  );
 }
 
 export function arrivedFor(receiver: BenchReceiver, prefix: string, tag: string): number {

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventRepository } from '../db/repositories';
 import type { TenantShare } from './delivery-service';
 import { eventWorkflowId } from './names';
@@ -91,6 +90,8 @@ export class Dispatcher {
   private stopped = false;
   /** Consecutive claims that found every window full. */
   private fullRounds = 0;
+  /** The pause of waitForRoom in progress, which a wake can end early. */
+  private pause: { end(): void } | undefined;
   /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
   private readonly inFlight = new Map<string, { tenantId: string; at: number }>();
 
@@ -115,13 +116,31 @@ export class Dispatcher {
 
   /**
    * An event was committed: dispatch now. Cheap and synchronous; wakes during a round are
-   * folded into its next claim, and while backing off the backoff timer decides.
+   * folded into its next claim, and while backing off the backoff timer decides. While every
+   * backlogged tenant's window is full (waitForRoom), an event of `tenantId` with room in its
+   * window ends the pause at once: a quiet tenant's fresh event does not wait out a burst's
+   * poll interval (up to 500 ms once the worker is slow). A burst's own commits, its window
+   * full, leave the pause as it is; so does a wake without a tenant.
    */
-  wake(): void {
+  wake(tenantId?: string): void {
     if (this.stopped) return;
     this.pending = true;
+    if (this.pause && tenantId !== undefined && this.mayHaveRoom(tenantId)) this.pause.end();
     if (this.running || this.failures > 0) return;
     this.run();
+  }
+
+  /**
+   * Whether a tenant may have room in its window: fewer of its events in flight than the
+   * window at weight 1 (its weight can only give it more). Counts events that may have made
+   * their first attempts since (windowTaken forgets them at the next claim), so it errs towards
+   * no room: a missed early end costs the pause, never a start beyond the window (the claim decides).
+   */
+  private mayHaveRoom(tenantId: string): boolean {
+    if (this.opts.window === undefined) return true;
+    let n = 0;
+    for (const e of this.inFlight.values()) if (e.tenantId === tenantId && ++n >= this.opts.window) return false;
+    return true;
   }
 
   /** Claims once and starts what it claimed. */
@@ -163,19 +182,31 @@ export class Dispatcher {
     for (const [id, e] of this.inFlight) if (e.at < horizon) this.inFlight.delete(id);
     const ids = [...this.inFlight.keys()];
     const waiting = new Set(await this.outbox.unfinished(ids.map((id) => ({ id, workflowId: eventWorkflowId(id) }))));
+    for (const id of ids) if (!waiting.has(id)) this.inFlight.delete(id);
     const taken = new Map<string, number>();
-    for (const [id, e] of this.inFlight) {
-      if (!waiting.has(id)) this.inFlight.delete(id);
-      else taken.set(e.tenantId, (taken.get(e.tenantId) ?? 0) + 1);
-    }
+    for (const e of this.inFlight.values()) taken.set(e.tenantId, (taken.get(e.tenantId) ?? 0) + 1);
     return taken;
   }
 
-  /** A pause before claiming again into full windows: short while workers take tasks, longer once none seem to. */
+  /**
+   * A pause before claiming again into full windows: short while workers take tasks, longer once
+   * none seem to. A wake for a tenant with room ends it early (wake).
+   */
   private async waitForRoom(): Promise<void> {
     const poll = this.opts.windowPollMs ?? 20;
     this.fullRounds++;
-    await sleep(this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500));
+    const ms = this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500);
+    await new Promise<void>((resolve) => {
+      const pause = {
+        end: () => {
+          clearTimeout(timer);
+          if (this.pause === pause) this.pause = undefined;
+          resolve();
+        },
+      };
+      const timer = setTimeout(pause.end, ms);
+      this.pause = pause;
+    });
   }
 
   /** Claims until nothing is left or a round fails; the number of workflows started. */
@@ -195,6 +226,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.pause?.end();
     await this.running;
   }
 

@@ -327,6 +327,32 @@ describe('dispatchers racing over the outbox', () => {
     exactlyOnce(starter, burst.slice(0, 11));
   });
 
+  it("claims a fresh tenant's event at its wake during a full window's pause, not after it; each event once", async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const burst = await backlog('burst', 8, 60_000);
+    // The window of 8 filled (none matched), and more of the burst waits: the dispatcher pauses 2 s between claims.
+    const dispatcher = new Dispatcher(createStores(pools[0]).events, starter, { batch: 20, concurrency: 8, sweepMs: 0, window: 8, windowPollMs: 2_000 });
+    dispatcher.start();
+    await eventually(async () => starter.starts.size === 8, 5_000, "the burst's window");
+    await db.dataSource.query(
+      `INSERT INTO events (id, tenant_id, type, data, received_at) SELECT 'evt_burst_more_' || i, 'burst', 'image.created', '{}', now() FROM generate_series(1, 4) AS i`,
+    );
+    dispatcher.wake('burst');
+    await new Promise((r) => setTimeout(r, 100));
+    // The burst's own wake left the pause as it was; a fresh tenant's ends it.
+    assert.equal(starter.starts.size, 8, "none of the burst's events beyond its window");
+    const fresh = await backlog('fresh', 1, 0);
+    const t0 = performance.now();
+    dispatcher.wake('fresh');
+    await eventually(async () => starter.starts.has(fresh[0]), 10_000, 'the fresh event started');
+    const ms = performance.now() - t0;
+    assert.ok(ms < 500, `started ${ms.toFixed(0)} ms after its wake, during a full window's 2 s pause`);
+    await dispatcher.stop();
+    exactlyOnce(starter, [...burst, ...fresh]);
+    assert.equal(starter.starts.size, 9, "none of the burst's events beyond its window");
+  });
+
   it('claims a lone tenant in full batches, oldest first', async () => {
     await db.dataSource.query(`DELETE FROM events`);
     const starter = countingStarter();

@@ -128,7 +128,7 @@ export class EventsService {
       // Before the wake: the dispatch that follows continues this request's trace.
       if (!event.workflowStartedAt) this.pending.remember(event.id, context.active());
     }
-    if (!event.workflowStartedAt) this.dispatcher.wake();
+    if (!event.workflowStartedAt) this.dispatcher.wake(event.tenantId);
     if (isNew) {
       this.metrics.eventAccepted();
       this.logger.log(`event ${event.id} (${event.type}) of tenant ${event.tenantId} accepted`);
