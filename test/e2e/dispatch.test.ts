@@ -287,6 +287,41 @@ describe('dispatchers racing over the outbox', () => {
     );
   });
 
+  it('while the windows are full, polls with the window lookup alone and claims again once room frees, when woken, or after fullReclaimMs', async () => {
+    await db.dataSource.query(`DELETE FROM events`);
+    const starter = countingStarter();
+    const burst = await backlog('burst', 30, 60_000);
+    const events = createStores(pools[0]).events;
+    const calls = { claims: 0, lookups: 0 };
+    const outbox = {
+      dispatchUnstarted: (...a: Parameters<typeof events.dispatchUnstarted>) => (calls.claims++, events.dispatchUnstarted(...a)),
+      unfinished: (...a: Parameters<typeof events.unfinished>) => (calls.lookups++, events.unfinished(...a)),
+    };
+    const reclaimMs = 3_000;
+    const dispatcher = new Dispatcher(outbox, starter, { batch: 20, concurrency: 1, sweepMs: 0, window: 4, windowPollMs: 5, fullReclaimMs: reclaimMs }).start();
+    await eventually(async () => starter.starts.size === 4, 10_000, 'the window filled');
+    const claimsWhenFull = calls.claims;
+    await new Promise((r) => setTimeout(r, 300)); // ~60 polls, none of them matched
+    assert.ok(calls.lookups >= 10, `polled (${calls.lookups} lookups)`);
+    // A claim each poll before (~60): now the full round that found the windows full, no other.
+    assert.ok(calls.claims <= claimsWhenFull + 1, `no claim while nothing freed room (${calls.claims - claimsWhenFull} claims)`);
+    assert.equal(starter.starts.size, 4);
+    // Room frees: claimed at once.
+    await db.dataSource.query(`UPDATE events SET matched = true WHERE id = ANY($1)`, [burst.slice(0, 2)]);
+    await eventually(async () => starter.starts.size === 6, 2_000, 'two more admitted');
+    // Woken (an event committed here): claimed at once, not at the next reclaim.
+    const [mine] = await backlog('mine', 1, 0);
+    const asked = Date.now();
+    dispatcher.wake();
+    await eventually(async () => starter.starts.has(mine), reclaimMs, 'the woken claim');
+    assert.ok(Date.now() - asked < reclaimMs, 'a wake does not wait for the reclaim');
+    // Another tenant's event committed by another API (no wake here): claimed at the reclaim.
+    const [other] = await backlog('other', 1, 0);
+    await eventually(async () => starter.starts.has(other), 3 * reclaimMs, "the other tenant's event claimed");
+    await dispatcher.stop();
+    exactlyOnce(starter, [...burst.slice(0, 6), other, mine]);
+  });
+
   it("counts an event in its tenant's window until its first attempts go out: matched with a first attempt to make; not once its POST is on the wire, handed over, recorded, or waiting for its stream's turn", async () => {
     await db.dataSource.query(`DELETE FROM events`);
     const starter = countingStarter();
