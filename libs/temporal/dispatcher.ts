@@ -96,7 +96,7 @@ export class Dispatcher {
   private stopped = false;
   /** Consecutive claims that found every window full (and polls since). */
   private fullRounds = 0;
-  /** Woken since the last claim found the windows full: claim again now. */
+  /** Woken since the last claim began: a wait for room ends at once. */
   private wokenWhileFull = false;
   /** Events this dispatcher started that may not be matched yet, with their tenant and start time. */
   private readonly inFlight = new Map<string, { tenantId: string; at: number }>();
@@ -134,6 +134,9 @@ export class Dispatcher {
 
   /** Claims once and starts what it claimed. */
   async dispatchOnce(): Promise<DispatchRound> {
+    // Cleared before the claim reads anything: a wake from here on (an event its snapshot may
+    // miss) ends the wait for room that may follow.
+    this.wokenWhileFull = false;
     let error: unknown;
     const window = this.opts.window === undefined ? undefined : { size: this.opts.window, taken: await this.windowTaken() };
     const { claimed, started, more, full } = await this.outbox.dispatchUnstarted({ limit: this.batch, minAgeMs: this.minAgeMs, window }, async (events) => {
@@ -192,7 +195,6 @@ export class Dispatcher {
     const poll = this.opts.windowPollMs ?? 20;
     const waiting = this.inFlight.size;
     const until = Date.now() + (this.opts.fullReclaimMs ?? FULL_RECLAIM_MS);
-    this.wokenWhileFull = false;
     for (;;) {
       this.fullRounds++;
       await sleep(this.fullRounds * poll < 1_000 ? poll : Math.max(poll, 500));
