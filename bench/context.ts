@@ -118,9 +118,11 @@ export async function startBench(opts: BenchOptions): Promise<Bench> {
     HERALD_ALLOW_HTTP: 'true',
     HERALD_LOG_LEVEL: 'warn',
     HERALD_WORKER_METRICS_PORT: String(workerMetricsPort),
-    // Worker and dispatcher tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100 or HERALD_DISPATCH_WINDOW=0 npm run bench (or glibc's MALLOC_* tunables)
+    // Worker and dispatcher tuning under test, e.g. HERALD_MAX_CACHED_WORKFLOWS=100, HERALD_DISPATCH_WINDOW=0 or HERALD_WORKFLOW_THREAD=false npm run bench (or glibc's MALLOC_* tunables)
     ...Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => k.startsWith('HERALD_MAX_') || k.startsWith('HERALD_DISPATCH_') || k.startsWith('MALLOC_')),
+      Object.entries(process.env).filter(
+        ([k]) => k.startsWith('HERALD_MAX_') || k.startsWith('HERALD_DISPATCH_') || k === 'HERALD_WORKFLOW_THREAD' || k.startsWith('MALLOC_'),
+      ),
     ),
   };
   // The worker loads the workflow bundle bootstrap built (dist/workflow-bundle.js), as in production.

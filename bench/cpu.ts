@@ -23,6 +23,12 @@ function processCpuMs(pid: number): number {
   return fields.length ? ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND : 0;
 }
 
+/** CPU of a process's children that exited and were waited for (cutime + cstime). */
+function reapedChildrenCpuMs(pid: number): number {
+  const fields = statFields(pid); // cutime is the 14th field of these, cstime the 15th
+  return fields.length ? ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND : 0;
+}
+
 function childrenOf(parent: number): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)[1]) === parent)
@@ -34,7 +40,11 @@ export function cpuSnapshot(pids: Record<string, number | undefined>, postmaster
   const out: CpuComponents = {};
   for (const [name, pid] of Object.entries(pids)) out[name] = pid ? processCpuMs(pid) : 0;
   const postmasters = typeof postmaster === 'number' ? { postgres: postmaster } : (postmaster ?? {});
-  for (const [name, pid] of Object.entries(postmasters)) out[name] = [pid, ...childrenOf(pid)].reduce((sum, p) => sum + processCpuMs(p), 0);
+  // Plus the CPU of the backends that exited (the pools close idle connections after 10 s): the
+  // postmaster reaps them, so it counts in its cutime/cstime; without it a phase where a backend
+  // exits loses that backend's whole life and can read 0.
+  for (const [name, pid] of Object.entries(postmasters))
+    out[name] = [pid, ...childrenOf(pid)].reduce((sum, p) => sum + processCpuMs(p), reapedChildrenCpuMs(pid));
   return out;
 }
 

@@ -11,6 +11,7 @@ export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
   const subs = await Promise.all(Array.from({ length: fanout }, (_, i) => b.subscribe(receiver, `s${i}`)));
   const t0 = performance.timeOrigin + performance.now();
   const cpu0 = b.cpu();
+  const xacts0 = await committed(b);
   // × 5 and × 20 make as many deliveries as × 1 from fewer events.
   const events = Math.floor(b.opts.events / fanout);
   const { accepted, latencies, seconds } = await b.ingest(events, `evt_e2e${fanout}`);
@@ -25,8 +26,22 @@ export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
     ingest_per_s: round(events / seconds),
     ingest_ms: mapRound(summary(latencies)),
     cpu_ms_per_delivery: cpuPer(cpu0, b.cpu(), events * fanout),
+    // Transactions Postgres committed per delivery (every process's; a statement outside a
+    // transaction is one): the round trips the CPU figures hide in their noise.
+    postgres_commits_per_delivery: round((Number(await committed(b, { settled: true })) - Number(xacts0)) / (events * fanout)),
   };
   b.log(`e2e ×${fanout}: ${JSON.stringify(b.results[`e2e_x${fanout}`])}`);
   await b.unsubscribe(subs);
   await receiver.close();
+}
+
+/**
+ * Transactions committed in the bench's database so far. A backend reports its counts when it goes
+ * idle, or up to 10 s later when it reported less than a second before (Postgres's
+ * PGSTAT_IDLE_INTERVAL): `settled` waits that out, so the phase's last commits are counted (the
+ * next phase's start reads after it).
+ */
+async function committed(b: Bench, opts: { settled?: boolean } = {}): Promise<string> {
+  if (opts.settled) await new Promise((r) => setTimeout(r, 11_000));
+  return (await b.ds.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`))[0].xact_commit;
 }

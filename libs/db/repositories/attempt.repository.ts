@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AttemptRow } from '../../delivery/attempt';
 import { deadLetteredEvent, OPERATIONAL_EVENT_TYPES as OPS, type OperationalEvent } from '../../domain/operational-events';
-import { mayMove, type AttemptStatus, type DeliveryStatus } from '../../domain/delivery-lifecycle';
+import { mayMove, statusesMovingTo, type AttemptStatus, type DeliveryStatus } from '../../domain/delivery-lifecycle';
 import { ATTEMPT_OUTCOMES } from '../../domain/delivery-stats';
 import {
   HISTOGRAM_GROWTH,
@@ -445,8 +445,92 @@ export class AttemptRepository {
    * *Flow*): lock the deliveries, insert the attempts, move the deliveries, then the dead letters
    * and each subscription's failing clock. One result per record, in order.
    */
-  recordAttempts(records: readonly DeliveryAttemptRecord[], clock: () => Date): Promise<(RecordedAttemptRow | null)[]> {
-    if (records.length === 0) return Promise.resolve([]);
+  async recordAttempts(records: readonly DeliveryAttemptRecord[], clock: () => Date): Promise<(RecordedAttemptRow | null)[]> {
+    if (records.length === 0) return [];
+    if (records.every(isScheduledSuccess)) {
+      const recorded = await this.recordScheduledSuccesses(records, clock);
+      if (recorded) return recorded;
+    }
+    return this.recordInTransaction(records, clock);
+  }
+
+  /**
+   * `recordAttempts` for the common case, scheduled attempts that all succeeded to subscriptions
+   * whose failing clock is at rest, in ONE statement instead of a transaction of six (BEGIN, lock,
+   * insert, update, health lock, COMMIT; bench/results/2026-12-03-lean-2.md): the deliveries are
+   * locked in id order, the attempts inserted, the deliveries moved as the lifecycle allows, all
+   * in the statement's own transaction. What the transaction would add has nothing to do here: a
+   * success on a healthy subscription changes no failing clock and raises no operational event
+   * (recordHealth locks only a failing clock, read the same way), a scheduled attempt finds no
+   * dead letter, and `succeeded` leaves no other. When one of the subscriptions' clocks is running
+   * the statement changes nothing and says so (undefined): the transaction records them, to
+   * reset the clock and say `recovered` with the attempts.
+   */
+  private async recordScheduledSuccesses(records: readonly DeliveryAttemptRecord[], clock: () => Date): Promise<(RecordedAttemptRow | null)[] | undefined> {
+    const a = records.map((r) => r.attempt);
+    const [row]: { failing: boolean; locked: string[]; inserted: string[][] }[] = await this.db.query(
+      `WITH m AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[])
+           AS m (id, delivery_id, subscription_id, number, url, status_code, response_excerpt, duration_ms, started_at, finished_at, request, error_message)
+       ),
+       failing AS (
+         SELECT 1 FROM subscriptions s
+          WHERE s.id IN (SELECT subscription_id FROM m) AND (s.consecutive_failures > 0 OR s.failing_since IS NOT NULL) LIMIT 1
+       ),
+       locked AS (
+         SELECT d.id, d.status, d.attempt_count FROM deliveries d
+          WHERE d.id IN (SELECT delivery_id FROM m) AND NOT EXISTS (SELECT 1 FROM failing)
+          ORDER BY d.id FOR UPDATE
+       ),
+       inserted AS (
+         INSERT INTO attempts (id, delivery_id, subscription_id, number, trigger, url, ok, status_code, error_kind, error_message, response_excerpt, duration_ms, started_at, finished_at, request)
+         SELECT m.id, m.delivery_id, m.subscription_id, m.number, 'scheduled', m.url, true, m.status_code, NULL, m.error_message, m.response_excerpt, m.duration_ms,
+                m.started_at, m.finished_at, m.request::jsonb
+           FROM m JOIN locked l ON l.id = m.delivery_id
+         ON CONFLICT (delivery_id, number) WHERE delivery_id IS NOT NULL DO NOTHING
+         RETURNING id, delivery_id
+       ),
+       moved AS (
+         UPDATE deliveries d
+            SET status = 'succeeded', attempt_count = greatest(l.attempt_count, m.number), next_attempt_at = NULL, last_status_code = m.status_code,
+                last_error = NULL, updated_at = $13, completed_at = $13
+           FROM m JOIN locked l ON l.id = m.delivery_id
+          WHERE d.id = m.delivery_id AND l.status = ANY ($14::text[])
+       )
+       SELECT EXISTS (SELECT 1 FROM failing) AS failing, array(SELECT id FROM locked) AS locked, array(SELECT ARRAY[delivery_id, id] FROM inserted) AS inserted`,
+      [
+        a.map((x) => x.id),
+        a.map((x) => x.deliveryId),
+        a.map((x) => x.subscriptionId),
+        a.map((x) => x.number),
+        a.map((x) => x.url),
+        a.map((x) => x.statusCode),
+        a.map((x) => x.responseExcerpt),
+        a.map((x) => x.durationMs),
+        a.map((x) => x.startedAt),
+        a.map((x) => x.finishedAt),
+        a.map((x) => (x.request === null ? null : JSON.stringify(x.request))),
+        a.map((x) => x.errorMessage),
+        clock(),
+        [...statusesMovingTo('succeeded')],
+      ],
+    );
+    if (row.failing) return undefined;
+    const locked = new Set(row.locked);
+    const insertedFor = new Map(row.inserted.map(([deliveryId, id]) => [deliveryId, id]));
+    return Promise.all(
+      a.map(async (x): Promise<RecordedAttemptRow | null> => {
+        if (!locked.has(x.deliveryId)) return null; // deleted with its subscription meanwhile
+        const id = insertedFor.get(x.deliveryId);
+        if (id !== undefined) return { attemptId: id, inserted: true, operationalEvents: [] };
+        // A repeat after a lost commit acknowledgement: the row the first one inserted.
+        const [existing]: { id: string }[] = await this.db.query(`SELECT id FROM attempts WHERE delivery_id = $1 AND number = $2`, [x.deliveryId, x.number]);
+        return { attemptId: existing.id, inserted: false, operationalEvents: [] };
+      }),
+    );
+  }
+
+  private recordInTransaction(records: readonly DeliveryAttemptRecord[], clock: () => Date): Promise<(RecordedAttemptRow | null)[]> {
     return this.db.transaction(async (tx) => {
       const ids = records.map((r) => r.attempt.deliveryId);
       // In id order, so that two batches over the same rows never wait on each other in a cycle.
@@ -662,4 +746,9 @@ export class AttemptRepository {
     for (const [id, { health, disabledReason }] of changed) await subscriptions.setHealth(id, health, disabledReason, now);
     return reported;
   }
+}
+
+/** An attempt `recordScheduledSuccesses` records: on the schedule, answered with success. */
+function isScheduledSuccess(r: DeliveryAttemptRecord): boolean {
+  return r.attempt.ok && r.status === 'succeeded' && r.attempt.trigger === 'scheduled' && r.attempt.errorKind === null;
 }
