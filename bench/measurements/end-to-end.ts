@@ -3,12 +3,15 @@ import type { Bench } from '../context';
 import { mapRound } from '../context';
 import { cpuPer } from '../cpu';
 import { startBenchReceiver } from '../receiver';
+import { settle } from '../settle';
 import { round, summary } from '../stats';
 
 /** End-to-end throughput and 202 → arrival latency with `fanout` subscriptions per event. */
 export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
   const receiver = await startBenchReceiver(200);
   const subs = await Promise.all(Array.from({ length: fanout }, (_, i) => b.subscribe(receiver, `s${i}`)));
+  // As before each ceiling phase: the previous phase's tail must not count in this one.
+  const settled = await settle(b, `e2e × ${fanout}`);
   const t0 = performance.timeOrigin + performance.now();
   const cpu0 = b.cpu();
   const xacts0 = await committed(b);
@@ -21,6 +24,7 @@ export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
   b.results[`e2e_x${fanout}`] = {
     events,
     deliveries: events * fanout,
+    seconds: round((last - t0) / 1000),
     deliveries_per_s: round((events * fanout) / ((last - t0) / 1000)),
     latency_202_to_arrival_ms: mapRound(summary(lat)),
     ingest_per_s: round(events / seconds),
@@ -29,6 +33,7 @@ export async function measureEndToEnd(b: Bench, fanout: number): Promise<void> {
     // Transactions Postgres committed per delivery (every process's; a statement outside a
     // transaction is one): the round trips the CPU figures hide in their noise.
     postgres_commits_per_delivery: round((Number(await committed(b, { settled: true })) - Number(xacts0)) / (events * fanout)),
+    settle: settled,
   };
   b.log(`e2e ×${fanout}: ${JSON.stringify(b.results[`e2e_x${fanout}`])}`);
   await b.unsubscribe(subs);
